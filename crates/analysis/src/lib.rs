@@ -1,0 +1,28 @@
+//! svcpath's analysis: from a paste to a [`Report`] — the node model, the packet tracer, odds, findings
+//! and the conntrack verdict. Pure: no I/O, no clock, no randomness; the same paste gives the same report.
+#![forbid(unsafe_code)]
+
+pub mod report;
+pub mod snapshot;
+
+pub use report::Report;
+pub use snapshot::Snapshot;
+
+/// What the user told us besides the paste.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Section kinds chosen by the user: a section's first line and the kind to read it as.
+    pub section_overrides: Vec<(u32, svcpath_syntax::SectionKind)>,
+    /// Node addresses the user gave (in addition to those inferred from the dumps).
+    pub node_ips: Vec<String>,
+}
+
+/// Largest paste svcpath analyses, in bytes. Larger input is cut at a line boundary below this size and
+/// a diagnostic says so.
+pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Reads a paste and explains it.
+pub fn analyze(paste: &str, options: &Options) -> Report {
+    let snapshot = Snapshot::parse(paste, options);
+    snapshot.report(options)
+}

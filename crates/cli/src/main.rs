@@ -1,0 +1,2 @@
+//! The `svcpath` command line (being written).
+fn main() {}

@@ -1,0 +1,641 @@
+//! The splitter: finds the sections (iptables-save, ipvsadm, sysctl, …) in one big paste.
+//!
+//! A paste is read line by line. Three things start a section: a marker line written by the capture
+//! command (`===== svcpath: KIND … =====`), a shell command line naming a known tool (with or without a
+//! prompt before it), and a line whose content belongs unmistakably to another kind than the current
+//! section. Lines that fit any kind (blank lines, `...`, prose) stay in the current section; the parser of
+//! that section reports what it did not understand.
+
+use serde::Serialize;
+
+use crate::source::{lines, Line, Origin, Span};
+
+/// What a section of the paste holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionKind {
+    /// `iptables-save` / `ip6tables-save` output, also fragments from `| grep`.
+    Iptables,
+    /// `ipvsadm -Ln`, `--stats`, `--rate`, `-Lnc`, `--timeout`, `ipvsadm-save`.
+    Ipvsadm,
+    /// `ipset list`.
+    Ipset,
+    /// `nft list ruleset`, `nft list table`, `nft -f` transactions.
+    Nft,
+    /// `sysctl` output and `/proc/sys` or `/sys/module` values about conntrack.
+    Sysctl,
+    /// `conntrack -S` and `conntrack -C`.
+    ConntrackStats,
+    /// `conntrack -L` entries.
+    ConntrackList,
+    /// Kernel log lines (`dmesg`, `journalctl -k`) and kube-proxy log lines.
+    KernelLog,
+    /// Anything else (`uname -r`, `date`, `ip addr`, prose): kept and shown, not analysed.
+    Other,
+}
+
+impl SectionKind {
+    pub const ALL: [SectionKind; 9] = [
+        SectionKind::Iptables,
+        SectionKind::Ipvsadm,
+        SectionKind::Ipset,
+        SectionKind::Nft,
+        SectionKind::Sysctl,
+        SectionKind::ConntrackStats,
+        SectionKind::ConntrackList,
+        SectionKind::KernelLog,
+        SectionKind::Other,
+    ];
+
+    /// The stable name used in markers, JSON and the user interface.
+    pub fn name(self) -> &'static str {
+        match self {
+            SectionKind::Iptables => "iptables",
+            SectionKind::Ipvsadm => "ipvsadm",
+            SectionKind::Ipset => "ipset",
+            SectionKind::Nft => "nft",
+            SectionKind::Sysctl => "sysctl",
+            SectionKind::ConntrackStats => "conntrack_stats",
+            SectionKind::ConntrackList => "conntrack_list",
+            SectionKind::KernelLog => "kernel_log",
+            SectionKind::Other => "other",
+        }
+    }
+
+    /// Inverse of [`SectionKind::name`]; also accepts the marker words of the capture command.
+    pub fn from_name(name: &str) -> Option<SectionKind> {
+        let n = name.trim().to_ascii_lowercase();
+        Some(match n.as_str() {
+            "iptables" | "iptables-save" | "ip6tables" | "ip6tables-save" | "iptables-legacy-save"
+            | "ip6tables-legacy-save" | "iptables-nft-save" => SectionKind::Iptables,
+            "ipvsadm" | "ipvs" | "ipvsadm-stats" | "ipvsadm-rate" | "ipvsadm-save" => {
+                SectionKind::Ipvsadm
+            }
+            "ipset" => SectionKind::Ipset,
+            "nft" | "nftables" => SectionKind::Nft,
+            "sysctl" => SectionKind::Sysctl,
+            "conntrack_stats" | "conntrack-s" | "conntrack-stats" | "conntrack-c" => {
+                SectionKind::ConntrackStats
+            }
+            "conntrack_list" | "conntrack-l" | "conntrack-list" => SectionKind::ConntrackList,
+            "kernel_log" | "dmesg" | "journalctl" | "kernel-log" | "kube-proxy-log" => {
+                SectionKind::KernelLog
+            }
+            "other" | "uname" | "date" | "addresses" | "ip-addr" => SectionKind::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// How the splitter decided a section's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detection {
+    /// A `===== svcpath: KIND =====` marker line.
+    Marker,
+    /// A shell command line naming the tool.
+    Command,
+    /// The content of the lines.
+    Content,
+    /// Chosen by the user.
+    User,
+}
+
+/// One section of the paste.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub kind: SectionKind,
+    pub detection: Detection,
+    /// The marker or command line that opened it, when there was one.
+    pub command: Option<String>,
+    /// 1-based first and last line of the section's content (the command line excluded).
+    pub first_line: u32,
+    pub last_line: u32,
+    /// Byte span of the content in the whole paste.
+    pub span: Span,
+}
+
+impl Section {
+    /// Where the section's text begins, for handing to a parser.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            offset: self.span.start,
+            line: self.first_line,
+        }
+    }
+
+    /// The section's text, cut from the whole paste.
+    pub fn text<'a>(&self, paste: &'a str) -> &'a str {
+        paste.get(self.span.start..self.span.end).unwrap_or("")
+    }
+}
+
+/// What one line says about the section it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hint {
+    /// A marker or command line: the next lines are of this kind.
+    Opens(SectionKind, Detection),
+    /// A line that only this kind prints.
+    Content(SectionKind),
+    /// Fits anywhere.
+    Neutral,
+}
+
+/// Finds the sections of a paste. Every line of the paste belongs to exactly one section or is a
+/// marker/command line; sections are in paste order and never overlap.
+pub fn split(paste: &str) -> Vec<Section> {
+    let mut sections: Vec<Section> = Vec::new();
+    let mut current: Option<Section> = None;
+    let mut previous_content: Option<SectionKind> = None;
+
+    let close = |current: &mut Option<Section>, sections: &mut Vec<Section>| {
+        if let Some(s) = current.take() {
+            if s.span.end > s.span.start || s.command.is_some() {
+                sections.push(s);
+            }
+        }
+    };
+
+    for line in lines(paste, Origin::START) {
+        match hint(&line, current.as_ref().map(|s| s.kind), previous_content) {
+            Hint::Opens(kind, detection) => {
+                close(&mut current, &mut sections);
+                current = Some(Section {
+                    kind,
+                    detection,
+                    command: Some(line.text.trim().chars().take(200).collect()),
+                    first_line: line.number.saturating_add(1),
+                    last_line: line.number,
+                    span: Span::new(line_end(paste, line), line_end(paste, line)),
+                });
+                previous_content = None;
+            }
+            Hint::Content(kind) => {
+                let continues = match &current {
+                    Some(s) => s.kind == kind || compatible(s.kind, kind),
+                    None => false,
+                };
+                if !continues {
+                    close(&mut current, &mut sections);
+                    current = Some(Section {
+                        kind,
+                        detection: Detection::Content,
+                        command: None,
+                        first_line: line.number,
+                        last_line: line.number,
+                        span: line.span,
+                    });
+                }
+                extend(current.as_mut(), &line);
+                previous_content = Some(kind);
+            }
+            Hint::Neutral => {
+                if current.is_none() {
+                    if line.text.trim().is_empty() {
+                        continue;
+                    }
+                    current = Some(Section {
+                        kind: SectionKind::Other,
+                        detection: Detection::Content,
+                        command: None,
+                        first_line: line.number,
+                        last_line: line.number,
+                        span: line.span,
+                    });
+                }
+                extend(current.as_mut(), &line);
+            }
+        }
+    }
+    close(&mut current, &mut sections);
+    for s in &mut sections {
+        trim_trailing_blank(paste, s);
+    }
+    sections
+}
+
+/// Splits with some sections' kinds chosen by the user: `overrides` pairs a section's first line with the
+/// kind to use instead of the guessed one.
+pub fn split_with_overrides(paste: &str, overrides: &[(u32, SectionKind)]) -> Vec<Section> {
+    let mut sections = split(paste);
+    for s in &mut sections {
+        if let Some((_, kind)) = overrides.iter().find(|(line, _)| *line == s.first_line) {
+            s.kind = *kind;
+            s.detection = Detection::User;
+        }
+    }
+    sections
+}
+
+/// Kinds whose output legitimately interleaves: `conntrack -S` after `conntrack -C` and so on.
+fn compatible(current: SectionKind, seen: SectionKind) -> bool {
+    matches!(
+        (current, seen),
+        (SectionKind::Other, SectionKind::Other)
+            | (SectionKind::ConntrackStats, SectionKind::ConntrackStats)
+    )
+}
+
+fn extend(section: Option<&mut Section>, line: &Line<'_>) {
+    if let Some(s) = section {
+        if s.span.end <= s.span.start {
+            s.span.start = line.span.start;
+            s.first_line = line.number;
+        }
+        s.span.end = line.span.end;
+        s.last_line = line.number;
+    }
+}
+
+fn line_end(paste: &str, line: Line<'_>) -> usize {
+    let bytes = paste.as_bytes();
+    let mut end = line.span.end;
+    if bytes.get(end) == Some(&b'\r') {
+        end += 1;
+    }
+    if bytes.get(end) == Some(&b'\n') {
+        end += 1;
+    }
+    end
+}
+
+fn trim_trailing_blank(paste: &str, s: &mut Section) {
+    let text = s.text(paste);
+    let trimmed = text.trim_end();
+    if trimmed.len() < text.len() {
+        let removed_newlines = text[trimmed.len()..]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count() as u32;
+        s.span.end = s.span.start + trimmed.len();
+        s.last_line = s.last_line.saturating_sub(removed_newlines).max(s.first_line);
+        if trimmed.is_empty() {
+            s.last_line = s.first_line.saturating_sub(1);
+        }
+    }
+}
+
+/// The marker line the capture command prints before each section.
+pub const MARKER_PREFIX: &str = "===== svcpath:";
+
+fn hint(line: &Line<'_>, current: Option<SectionKind>, previous: Option<SectionKind>) -> Hint {
+    let text = line.text.trim();
+    if text.is_empty() {
+        return Hint::Neutral;
+    }
+    if let Some(rest) = text.strip_prefix(MARKER_PREFIX) {
+        let word = rest.trim().trim_end_matches('=').split_whitespace().next().unwrap_or("");
+        return Hint::Opens(
+            SectionKind::from_name(word).unwrap_or(SectionKind::Other),
+            Detection::Marker,
+        );
+    }
+    if let Some(kind) = command_kind(text) {
+        return Hint::Opens(kind, Detection::Command);
+    }
+    match content_kind(text, current, previous) {
+        Some(kind) => Hint::Content(kind),
+        None => Hint::Neutral,
+    }
+}
+
+/// Recognises a shell command line: an optional prompt (`$ `, `# `, `user@host:~# `, `[root@h ~]# `)
+/// followed by a known tool's name.
+fn command_kind(text: &str) -> Option<SectionKind> {
+    let command = strip_prompt(text)?;
+    let command = command.trim_start_matches("sudo ").trim_start();
+    let command = command
+        .strip_prefix("watch ")
+        .map(|c| {
+            // watch's own options before the command
+            let mut rest = c.trim_start();
+            while let Some(r) = rest.strip_prefix('-') {
+                rest = r.split_once(' ').map(|(_, r)| r.trim_start()).unwrap_or("");
+            }
+            rest
+        })
+        .unwrap_or(command);
+    let first = command.split_whitespace().next()?;
+    let tool = first.rsplit('/').next().unwrap_or(first);
+    let tool = tool.split('|').next().unwrap_or(tool);
+    let kind = match tool {
+        "iptables-save" | "ip6tables-save" | "iptables-legacy-save" | "ip6tables-legacy-save"
+        | "iptables-nft-save" | "ip6tables-nft-save" => SectionKind::Iptables,
+        "ipvsadm" | "ipvsadm-save" => SectionKind::Ipvsadm,
+        "ipset" => SectionKind::Ipset,
+        "nft" => SectionKind::Nft,
+        "sysctl" => SectionKind::Sysctl,
+        "conntrack" => {
+            if command.contains(" -L") || command.contains(" --dump") || command.contains(" -E") {
+                SectionKind::ConntrackList
+            } else {
+                SectionKind::ConntrackStats
+            }
+        }
+        "dmesg" | "journalctl" => SectionKind::KernelLog,
+        "cat" | "grep" | "tail" | "head" => {
+            if command.contains("nf_conntrack") || command.contains("conntrack") {
+                if command.contains("/proc/net/nf_conntrack") {
+                    SectionKind::ConntrackList
+                } else if command.contains("/var/log") || command.contains("kern") {
+                    SectionKind::KernelLog
+                } else {
+                    SectionKind::Sysctl
+                }
+            } else {
+                return None;
+            }
+        }
+        "uname" | "date" | "ip" | "hostname" | "kubectl" => SectionKind::Other,
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// Returns the command after a shell prompt, or the whole line when it starts with a bare command name.
+/// `None` when the line does not look like a command line at all.
+fn strip_prompt(text: &str) -> Option<&str> {
+    // `user@host:~$ cmd`, `[root@host ~]# cmd`, `host# cmd`, `$ cmd`, `# cmd`.
+    for sep in ["$ ", "# ", "> "] {
+        if let Some(i) = text.find(sep) {
+            let prompt = &text[..i];
+            let prompt_like = prompt.is_empty()
+                || prompt.contains('@')
+                || prompt.ends_with(']')
+                || prompt.ends_with('~')
+                || prompt.ends_with(':')
+                || (!prompt.contains(' ') && prompt.len() < 40);
+            if prompt_like && !prompt.starts_with('-') && !prompt.starts_with(':') {
+                return Some(&text[i + sep.len()..]);
+            }
+        }
+    }
+    // A bare command line, as people paste `ipvsadm -ln` above the output.
+    let first = text.split_whitespace().next()?;
+    let tool = first.rsplit('/').next().unwrap_or(first);
+    let tool = tool.split('|').next().unwrap_or(tool);
+    let known = matches!(
+        tool,
+        "iptables-save"
+            | "ip6tables-save"
+            | "iptables-legacy-save"
+            | "ip6tables-legacy-save"
+            | "iptables-nft-save"
+            | "ipvsadm"
+            | "ipvsadm-save"
+            | "ipset"
+            | "nft"
+            | "sysctl"
+            | "conntrack"
+            | "dmesg"
+            | "journalctl"
+            | "sudo"
+            | "watch"
+    );
+    // Output lines of these tools never start with the tool's name followed by an option or a verb.
+    let looks_like_invocation = text.len() < 300
+        && !text.contains(" = ")
+        && (text == tool
+            || text[first.len()..].trim_start().starts_with('-')
+            || text[first.len()..].trim_start().starts_with('|')
+            || text[first.len()..].trim_start().starts_with("list")
+            || text[first.len()..].trim_start().starts_with("net.")
+            || first.contains('|'));
+    (known && looks_like_invocation).then_some(text)
+}
+
+/// Recognises lines that only one tool prints.
+fn content_kind(
+    text: &str,
+    current: Option<SectionKind>,
+    previous: Option<SectionKind>,
+) -> Option<SectionKind> {
+    use SectionKind::*;
+    let in_kind = |k: SectionKind| current == Some(k) || previous == Some(k);
+
+    // iptables-save
+    if text.starts_with("# Generated by ip")
+        || text.starts_with("# Completed on")
+        || text.starts_with("# Warning: iptables-legacy tables present")
+        || (text.starts_with('*') && text.len() < 20 && text[1..].chars().all(|c| c.is_ascii_lowercase()))
+        || text == "COMMIT"
+        || text.starts_with("-A ")
+        || text.starts_with("-I ")
+        || text.starts_with("-N ")
+        || text.starts_with("-X ")
+        || text.starts_with("-F ")
+        || (text.starts_with('[') && text.contains("] -A "))
+        || (text.starts_with(':') && text.split_whitespace().count() >= 2 && !text.contains("://"))
+    {
+        return Some(Iptables);
+    }
+    // ipvsadm
+    if text.starts_with("IP Virtual Server version")
+        || text.starts_with("Prot LocalAddress:Port")
+        || text.starts_with("-> RemoteAddress:Port")
+        || text.starts_with("pro expire state")
+        || text.starts_with("IPVS connection entries")
+        || text.starts_with("Timeout (tcp tcpfin udp)")
+        || (text.starts_with("-> ") && (in_kind(Ipvsadm) || ipvs_real_server_like(text)))
+        || ipvs_service_like(text)
+        || text.starts_with("-A -t ")
+        || text.starts_with("-A -u ")
+        || text.starts_with("-a -t ")
+        || text.starts_with("-a -u ")
+    {
+        return Some(Ipvsadm);
+    }
+    if text.starts_with("Every ") && text.contains("ipvsadm") {
+        return Some(Ipvsadm);
+    }
+    // ipset
+    if text.starts_with("Name: ")
+        || (text.starts_with("Type: ") && (text.contains("hash:") || text.contains("bitmap:") || text.contains("list:")))
+        || (in_kind(Ipset)
+            && (text.starts_with("Revision:")
+                || text.starts_with("Header:")
+                || text.starts_with("Size in memory:")
+                || text.starts_with("References:")
+                || text.starts_with("Number of entries:")
+                || text == "Members:"))
+    {
+        return Some(Ipset);
+    }
+    // nft
+    if text.starts_with("table ip ")
+        || text.starts_with("table ip6 ")
+        || text.starts_with("table inet ")
+        || text.starts_with("table bridge ")
+        || text.starts_with("table arp ")
+        || text.starts_with("table netdev ")
+        || text.starts_with("add table ")
+        || text.starts_with("add chain ")
+        || text.starts_with("add rule ")
+        || text.starts_with("add element ")
+        || text.starts_with("add map ")
+        || text.starts_with("add set ")
+        || text.starts_with("flush table ")
+        || text.starts_with("delete table ")
+    {
+        return Some(Nft);
+    }
+    // sysctl and /proc values
+    if (text.starts_with("net.netfilter.nf_conntrack")
+        || text.starts_with("net.nf_conntrack_max")
+        || text.starts_with("net.ipv4.netfilter.ip_conntrack")
+        || text.starts_with("/proc/sys/net/netfilter/")
+        || text.starts_with("/proc/sys/net/nf_conntrack_max")
+        || text.starts_with("/sys/module/nf_conntrack/"))
+        && (text.contains('=') || text.contains(':') || text.split_whitespace().count() == 2)
+        || text.starts_with("sysctl: ")
+    {
+        return Some(Sysctl);
+    }
+    // conntrack -S / -C
+    if (text.starts_with("cpu=") && text.contains('='))
+        || (in_kind(ConntrackStats) && text.chars().all(|c| c.is_ascii_digit()))
+        || conntrack_old_stats_like(text)
+    {
+        return Some(ConntrackStats);
+    }
+    // conntrack -L
+    if conntrack_entry_like(text) || text.contains("flow entries have been shown") {
+        return Some(ConntrackList);
+    }
+    // kernel and kube-proxy logs
+    if text.contains("nf_conntrack: ")
+        || text.contains("nf_conntrack:")
+        || text.contains("callbacks suppressed")
+        || (text.contains("conntrack") && kube_log_like(text))
+        || (text.starts_with('[') && text.contains("] ") && in_kind(KernelLog))
+    {
+        return Some(KernelLog);
+    }
+    if in_kind(Sysctl) && text.chars().all(|c| c.is_ascii_digit()) {
+        return Some(Sysctl);
+    }
+    None
+}
+
+fn ipvs_service_like(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    let proto = words.next().unwrap_or("");
+    if !matches!(proto, "TCP" | "UDP" | "SCTP" | "FWM") {
+        return false;
+    }
+    let addr = words.next().unwrap_or("");
+    let sched = words.next();
+    (addr.contains(':') || proto == "FWM") && sched.is_some()
+}
+
+fn ipvs_real_server_like(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.len() >= 5
+        && words[0] == "->"
+        && matches!(words[2], "Masq" | "Route" | "Tunnel" | "Local" | "FullNat")
+}
+
+fn conntrack_old_stats_like(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    let key = words.next().unwrap_or("");
+    let value = words.next().unwrap_or("");
+    words.next().is_none()
+        && matches!(
+            key,
+            "entries" | "searched" | "found" | "new" | "invalid" | "ignore" | "delete" | "delete_list"
+                | "insert" | "insert_failed" | "drop" | "early_drop" | "icmp_error"
+                | "expect_new" | "expect_create" | "expect_delete" | "search_restart"
+        )
+        && value.chars().all(|c| c.is_ascii_digit())
+        && !value.is_empty()
+}
+
+fn conntrack_entry_like(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let second = words.next().unwrap_or("");
+    let first_is_proto = matches!(first, "tcp" | "udp" | "icmp" | "sctp" | "icmpv6" | "ipv4" | "ipv6" | "unknown" | "dccp" | "gre");
+    first_is_proto && second.chars().all(|c| c.is_ascii_digit()) && text.contains("src=")
+}
+
+fn kube_log_like(text: &str) -> bool {
+    // klog: `I0215 12:00:00.000000   1 file.go:123] msg`; logrus: `time="…" level=info msg="…"`.
+    let b = text.as_bytes();
+    (b.len() > 5 && matches!(b[0], b'I' | b'W' | b'E' | b'F') && b[1..5].iter().all(u8::is_ascii_digit))
+        || text.contains("level=")
+        || text.contains("kube-proxy")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(paste: &str) -> Vec<(SectionKind, u32, u32)> {
+        split(paste)
+            .into_iter()
+            .map(|s| (s.kind, s.first_line, s.last_line))
+            .collect()
+    }
+
+    #[test]
+    fn a_mixed_snapshot_splits_by_prompts_and_content() {
+        let paste = "\
+root@node:~# date
+Thu Nov 26 10:00:00 UTC 2026
+root@node:~# iptables-save
+*nat
+:KUBE-SERVICES - [0:0]
+-A KUBE-SERVICES -j RETURN
+COMMIT
+root@node:~# sysctl net.netfilter.nf_conntrack_max
+net.netfilter.nf_conntrack_max = 131072
+cpu=0 found=1 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 search_restart=0
+[1454500.910215] nf_conntrack: table full, dropping packet
+";
+        assert_eq!(
+            kinds(paste),
+            vec![
+                (SectionKind::Other, 2, 2),
+                (SectionKind::Iptables, 4, 7),
+                (SectionKind::Sysctl, 9, 9),
+                (SectionKind::ConntrackStats, 10, 10),
+                (SectionKind::KernelLog, 11, 11),
+            ]
+        );
+    }
+
+    #[test]
+    fn markers_decide_the_kind() {
+        let paste = "===== svcpath: ipvsadm =====\nIP Virtual Server version 1.2.1 (size=4096)\n===== svcpath: ipset =====\nName: X\n";
+        let got = split(paste);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].kind, SectionKind::Ipvsadm);
+        assert_eq!(got[0].detection, Detection::Marker);
+        assert_eq!(got[1].kind, SectionKind::Ipset);
+        assert_eq!(got[1].text(paste), "Name: X");
+    }
+
+    #[test]
+    fn a_bare_command_line_opens_a_section() {
+        let paste = "ipvsadm -ln\nIP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n";
+        let got = split(paste);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].kind, SectionKind::Ipvsadm);
+        assert_eq!(got[0].first_line, 2);
+        assert_eq!(got[0].command.as_deref(), Some("ipvsadm -ln"));
+    }
+
+    #[test]
+    fn overrides_replace_the_guess() {
+        let paste = "hello\nworld\n";
+        let got = split_with_overrides(paste, &[(1, SectionKind::Sysctl)]);
+        assert_eq!(got[0].kind, SectionKind::Sysctl);
+        assert_eq!(got[0].detection, Detection::User);
+    }
+
+    #[test]
+    fn empty_paste_has_no_sections() {
+        assert!(split("").is_empty());
+        assert!(split("\n\n  \n").is_empty());
+    }
+}

@@ -1,0 +1,2 @@
+//! The svcpath web page (being written).
+fn main() {}
