@@ -8,6 +8,13 @@ pub mod snapshot;
 pub use report::Report;
 pub use snapshot::Snapshot;
 
+/// What one proxy mode's analysis contributes to the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModeAnalysis {
+    pub services: Vec<report::Service>,
+    pub findings: Vec<report::Finding>,
+}
+
 /// What the user told us besides the paste.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
