@@ -372,7 +372,7 @@ fn strip_prompt(text: &str) -> Option<&str> {
     // `user@host:~$ cmd`, `[root@host ~]# cmd`, `host# cmd`, `$ cmd`, `# cmd`.
     for sep in ["$ ", "# ", "> "] {
         if let Some(i) = text.find(sep) {
-            let prompt = &text[..i];
+            let prompt = text[..i].trim_end();
             let prompt_like = prompt.is_empty()
                 || prompt.contains('@')
                 || prompt.ends_with(']')
