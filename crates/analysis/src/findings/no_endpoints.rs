@@ -11,7 +11,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     cx.report
         .services
         .iter()
-        .filter(|s| s.no_endpoints || (s.endpoints.is_empty() && s.scheduler.is_none() && s.cluster_ip.is_some()))
+        .filter(|s| s.no_endpoints)
         .map(|s| {
             finding(
                 "no-endpoints",

@@ -169,12 +169,20 @@ fn merge_into(into: &mut Ruleset, from: Ruleset) {
     }
 }
 
-/// True when the dump holds iptables-mode Service chains.
+/// True when the dump holds iptables-mode Service structures: Service or endpoint chains, jumps to them,
+/// or kube-proxy's "has no (local) endpoints" rules.
 pub fn has_service_chains(ruleset: &Ruleset) -> bool {
     ruleset.tables.iter().any(|t| {
         t.chains.iter().any(|c| {
-            (c.name.starts_with("KUBE-SVC-") || c.name.starts_with("KUBE-SEP-"))
+            (chain_family(&c.name).is_some() || c.name.starts_with("KUBE-SEP-"))
                 && (!c.rules.is_empty() || c.declared_at.is_some())
+                || c.rules.iter().any(|r| {
+                    r.target_name()
+                        .is_some_and(|t| chain_family(t).is_some() || t.starts_with("KUBE-SEP-"))
+                        || r.comment().is_some_and(|c| {
+                            c.ends_with("has no endpoints") || c.ends_with("has no local endpoints")
+                        })
+                })
         })
     })
 }
@@ -274,13 +282,40 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
             for rule in &chain.rules {
                 let comment = rule.comment().unwrap_or("");
                 if comment.ends_with("has no local endpoints") {
-                    if let Some(name) = parse_service_comment(comment) {
-                        if let Some(g) = by_hash
-                            .values_mut()
-                            .find(|g| g.name.as_ref() == Some(&name))
+                    let Some(name) = parse_service_comment(comment) else {
+                        continue;
+                    };
+                    let g = match by_hash
+                        .values_mut()
+                        .find(|g| g.name.as_ref() == Some(&name))
+                    {
+                        Some(g) => g,
+                        None => without_chains.entry(name.id()).or_insert_with(|| Gathered {
+                            name: Some(name.clone()),
+                            ..Gathered::default()
+                        }),
+                    };
+                    g.no_local_endpoints = true;
+                    g.lines.push(rule.line);
+                    if g.protocol.is_none() {
+                        g.protocol = rule_protocol(rule);
+                    }
+                    let local_dst = rule.module("addrtype").is_some_and(|m| {
+                        m.options
+                            .iter()
+                            .any(|o| o.name == "dst-type" && o.value() == Some("LOCAL"))
+                    });
+                    if local_dst {
+                        g.node_port = g.node_port.or(rule_dport(rule));
+                    } else if let Some(dst) = rule
+                        .basic(BasicKind::Destination)
+                        .map(|d| host_address(&d.value))
+                    {
+                        if g.cluster_ip.as_deref() != Some(dst.as_str())
+                            && !g.external_ips.contains(&dst)
+                            && !g.load_balancer_ips.contains(&dst)
                         {
-                            g.no_local_endpoints = true;
-                            g.lines.push(rule.line);
+                            push_unique(&mut g.external_ips, dst);
                         }
                     }
                     continue;
@@ -435,7 +470,7 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         }
     }
 
-    let policy = if svl_chain.is_some() || xlb_chain.is_some() {
+    let policy = if svl_chain.is_some() || xlb_chain.is_some() || g.no_local_endpoints {
         Some(TrafficPolicy::Local)
     } else if let Some(ext) = ext_chain {
         // Only policy Local writes the "pod traffic" / "route LOCAL traffic" short-cuts and the jump to the
@@ -460,7 +495,9 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         None
     };
 
-    let affinity = svc_chain.and_then(affinity_seconds);
+    let affinity = svc_chain
+        .and_then(affinity_seconds)
+        .or_else(|| local_chain.and_then(affinity_seconds));
     let no_endpoints = g.no_endpoints
         || (g.has_svc_chain
             && endpoints.is_empty()
