@@ -17,12 +17,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             || !service.external_ips.is_empty();
         match service.external_traffic_policy {
             Some(TrafficPolicy::Local) => {
-                let name = service.name.as_deref().unwrap_or("");
-                let ns = service.namespace.as_deref().unwrap_or("");
-                let key = format!("{ns}/{name}");
                 let mut lines: Vec<u32> = drop_lines
                     .iter()
-                    .filter(|(comment, _)| comment.starts_with(&format!("{key}:")) || comment.starts_with(&format!("{key} ")) || comment.starts_with(&service.id))
+                    .filter(|(comment, _)| {
+                        crate::iptables::names::parse_service_comment(comment).is_some_and(|n| n.id() == service.id)
+                    })
                     .map(|(_, l)| *l)
                     .collect();
                 let no_local = !lines.is_empty()
