@@ -6,6 +6,8 @@
 //! modules is given to the most recent module that knows it (so `--dport` goes to `tcp` even with
 //! `-m comment` in between); options after `-j`/`-g` belong to the target.
 
+use std::collections::HashMap;
+
 use nom::{
     branch::alt,
     bytes::complete::{escaped_transform, is_not, take_while1},
@@ -59,19 +61,6 @@ pub struct Table {
 impl Table {
     pub fn chain(&self, name: &str) -> Option<&Chain> {
         self.chains.iter().find(|c| c.name == name)
-    }
-
-    fn chain_index(&mut self, name: &str) -> usize {
-        match self.chains.iter().position(|c| c.name == name) {
-            Some(i) => i,
-            None => {
-                self.chains.push(Chain {
-                    name: name.to_string(),
-                    ..Chain::default()
-                });
-                self.chains.len() - 1
-            }
-        }
     }
 }
 
@@ -281,9 +270,34 @@ struct RulesetParser {
     open: Option<usize>,
     inferred_tables: Vec<u32>,
     elided: Vec<u32>,
+    /// For each table (by index), where each of its chains is in `chains`: every line looks its chain up.
+    chain_slots: Vec<HashMap<String, usize>>,
 }
 
 impl RulesetParser {
+    /// The index of chain `name` in table `table`, which is added when new.
+    fn chain_index(&mut self, table: usize, name: &str) -> usize {
+        let tables = self.ruleset.tables.len();
+        if self.chain_slots.len() < tables {
+            self.chain_slots.resize_with(tables, HashMap::new);
+        }
+        let (Some(slots), Some(chains)) = (
+            self.chain_slots.get_mut(table),
+            self.ruleset.tables.get_mut(table).map(|t| &mut t.chains),
+        ) else {
+            return 0;
+        };
+        if let Some(&i) = slots.get(name) {
+            return i;
+        }
+        chains.push(Chain {
+            name: name.to_string(),
+            ..Chain::default()
+        });
+        slots.insert(name.to_string(), chains.len() - 1);
+        chains.len() - 1
+    }
+
     fn line(&mut self, line: Line<'_>) {
         let raw = line.text;
         let text = raw.trim();
@@ -322,7 +336,7 @@ impl RulesetParser {
             });
             let index = self.ruleset.tables.len() - 1;
             for builtin in builtin_chains(name) {
-                self.ruleset.tables[index].chain_index(builtin);
+                self.chain_index(index, builtin);
             }
             self.open = Some(index);
             return;
@@ -361,7 +375,7 @@ impl RulesetParser {
             self.rule(&line, counters, rest);
         } else if let Some(name) = rest.strip_prefix("-N ") {
             let table = self.table_for(&line, name.trim(), None);
-            self.ruleset.tables[table].chain_index(name.trim());
+            self.chain_index(table, name.trim());
         } else if let Some(name) = rest.strip_prefix("-X ") {
             self.ruleset
                 .deleted_chains
@@ -395,7 +409,7 @@ impl RulesetParser {
             ));
         }
         let table = self.table_for(line, name, None);
-        let chain_index = self.ruleset.tables[table].chain_index(name);
+        let chain_index = self.chain_index(table, name);
         let chain = &mut self.ruleset.tables[table].chains[chain_index];
         if let Some(prev) = chain.declared_at {
             self.diagnostics.push(Diagnostic::info(
@@ -476,7 +490,7 @@ impl RulesetParser {
             self.ruleset.ipv6 = true;
         }
         let table = self.table_for(line, &chain, rule.target_name());
-        let chain_index = self.ruleset.tables[table].chain_index(&chain);
+        let chain_index = self.chain_index(table, &chain);
         let rules = &mut self.ruleset.tables[table].chains[chain_index].rules;
         match position {
             Some(n) if n >= 1 && n <= rules.len() => rules.insert(n - 1, rule),
