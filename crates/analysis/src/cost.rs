@@ -1,6 +1,8 @@
 //! Per-packet cost: how many rules a new Service connection passes on this node, and what nftables
 //! mode would need for the same packet.
 
+use std::collections::HashMap;
+
 use svcpath_syntax::iptables::Chain;
 
 use crate::report::Service;
@@ -42,6 +44,12 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
             })
             .map(|i| i + 1)
             .unwrap_or(1);
+        let chains: HashMap<&str, &Chain> = nat
+            .chains
+            .iter()
+            .rev()
+            .map(|c| (c.name.as_str(), c))
+            .collect();
         for (index, rule) in entry.rules.iter().enumerate() {
             let Some(target) = rule.target_name() else {
                 continue;
@@ -49,9 +57,9 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
             if !target.starts_with("KUBE-SVC-") {
                 continue;
             }
-            let in_service = nat
-                .chain(target)
-                .map(expected_rules_in_service_chain)
+            let in_service = chains
+                .get(target)
+                .map(|c| expected_rules_in_service_chain(c))
                 .unwrap_or(0.0);
             let endpoint_rules = 2.0;
             let cost = prerouting as f64 + (index + 1) as f64 + in_service + endpoint_rules;

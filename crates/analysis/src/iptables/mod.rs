@@ -9,7 +9,7 @@
 pub mod names;
 pub mod odds;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use svcpath_syntax::iptables::{BasicKind, Chain, Rule, Ruleset, Table};
 
@@ -88,18 +88,27 @@ struct Gathered {
 pub struct Tables<'a> {
     pub nat: Option<&'a Table>,
     pub filter: Option<&'a Table>,
+    /// The nat chains by name (the first of a name, as `Table::chain` finds it): the model looks up
+    /// chains for every Service and endpoint.
+    nat_chains: HashMap<&'a str, &'a Chain>,
 }
 
 impl<'a> Tables<'a> {
     pub fn of(ruleset: &'a Ruleset) -> Self {
+        let nat = ruleset.table("nat");
+        let mut nat_chains = HashMap::new();
+        for chain in nat.iter().flat_map(|t| t.chains.iter()) {
+            nat_chains.entry(chain.name.as_str()).or_insert(chain);
+        }
         Tables {
-            nat: ruleset.table("nat"),
+            nat,
             filter: ruleset.table("filter"),
+            nat_chains,
         }
     }
 
     fn nat_chain(&self, name: &str) -> Option<&'a Chain> {
-        self.nat.and_then(|t| t.chain(name))
+        self.nat_chains.get(name).copied()
     }
 }
 
