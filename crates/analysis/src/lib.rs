@@ -4,6 +4,7 @@
 
 pub mod report;
 pub mod snapshot;
+pub mod trace;
 
 pub use report::Report;
 pub use snapshot::Snapshot;
