@@ -27,7 +27,15 @@ impl Snapshot {
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.iptables.push(parsed.value);
                 }
-                _ => {}
+                // Parsed by the modules for their modes and the conntrack verdict.
+                SectionKind::Ipvsadm
+                | SectionKind::Ipset
+                | SectionKind::Nft
+                | SectionKind::Sysctl
+                | SectionKind::ConntrackStats
+                | SectionKind::ConntrackList
+                | SectionKind::KernelLog
+                | SectionKind::Other => {}
             }
         }
         snapshot.iptables =

@@ -364,17 +364,13 @@ fn tool_kind(tool: &str, command: &str) -> Option<SectionKind> {
             }
         }
         "dmesg" | "journalctl" => SectionKind::KernelLog,
-        "cat" | "grep" | "tail" | "head" => {
-            if command.contains("nf_conntrack") || command.contains("conntrack") {
-                if command.contains("/proc/net/nf_conntrack") {
-                    SectionKind::ConntrackList
-                } else if command.contains("/var/log") || command.contains("kern") {
-                    SectionKind::KernelLog
-                } else {
-                    SectionKind::Sysctl
-                }
+        "cat" | "grep" | "tail" | "head" if command.contains("conntrack") => {
+            if command.contains("/proc/net/nf_conntrack") {
+                SectionKind::ConntrackList
+            } else if command.contains("/var/log") || command.contains("kern") {
+                SectionKind::KernelLog
             } else {
-                return None;
+                SectionKind::Sysctl
             }
         }
         "uname" | "date" | "ip" | "hostname" | "kubectl" => SectionKind::Other,
