@@ -75,7 +75,8 @@ impl Snapshot {
         Mode::Unknown
     }
 
-    fn node_facts(&self, options: &Options) -> NodeFacts {
+    /// Node addresses (given, then inferred from the dumps), pod CIDRs, IP family and iptables backend.
+    pub fn node_facts(&self, options: &Options) -> NodeFacts {
         let mut node = NodeFacts::default();
         for ip in &options.node_ips {
             node.node_ips.push(Fact {

@@ -83,11 +83,26 @@ pub struct Step {
 /// A traced packet and its outcomes, likeliest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
+    /// The packet as traced: `src` is filled in when it was chosen by the tracer.
     pub packet: Packet,
     pub outcomes: Vec<Outcome>,
     /// What the tracer chose or assumed for the whole trace (the source address, node addresses,
     /// jumps added, interface names).
     pub notes: Vec<String>,
+}
+
+/// The interface names the tracer takes for the pods' link and the node's uplink: the first pod-like
+/// and uplink-like names the rules use (`None` when the rules name none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkNames {
+    pub pod: Option<String>,
+    pub uplink: Option<String>,
+}
+
+pub fn link_names(snapshot: &Snapshot) -> LinkNames {
+    let rulesets: Vec<&Ruleset> = snapshot.iptables.iter().collect();
+    let net = net::Net::build(&rulesets);
+    LinkNames { pod: net.interfaces.pod.clone(), uplink: net.interfaces.uplink.clone() }
 }
 
 /// Source used for `from: external` packets when none is given.
@@ -101,74 +116,27 @@ pub struct NodeContext {
 }
 
 impl NodeContext {
-    /// Node IPs given in the options, then those the dumps show; pod CIDRs the dumps show.
+    /// The report's node facts: node IPs given in the options, then those the dumps show; pod CIDRs
+    /// the dumps show.
     pub fn from_snapshot(snapshot: &Snapshot, options: &Options) -> NodeContext {
+        NodeContext::from_facts(&snapshot.node_facts(options))
+    }
+
+    pub fn from_facts(facts: &report::NodeFacts) -> NodeContext {
         let mut node = NodeContext::default();
-        for ip in &options.node_ips {
-            if let Some(ip) = addr::parse_ip(ip) {
+        for fact in &facts.node_ips {
+            if let Some(ip) = addr::parse_ip(&fact.value) {
                 if !node.node_ips.contains(&ip) {
                     node.node_ips.push(ip);
                 }
             }
         }
-        for ruleset in &snapshot.iptables {
-            for ip in infer::node_ips(ruleset) {
-                if !node.node_ips.contains(&ip) {
-                    node.node_ips.push(ip);
-                }
-            }
-            for cidr in infer::pod_cidrs(ruleset) {
-                if !node.pod_cidrs.contains(&cidr) {
-                    node.pod_cidrs.push(cidr);
-                }
+        for fact in &facts.pod_cidrs {
+            if !node.pod_cidrs.contains(&fact.value) {
+                node.pod_cidrs.push(fact.value.clone());
             }
         }
         node
-    }
-}
-
-mod infer {
-    //! Node facts read from kube-proxy's rules.
-    use super::*;
-
-    /// `-d IP -j KUBE-NODEPORTS` in nat KUBE-SERVICES (`--nodeport-addresses`).
-    pub fn node_ips(ruleset: &Ruleset) -> Vec<IpAddr> {
-        let mut out = Vec::new();
-        let Some(chain) = ruleset.table("nat").and_then(|t| t.chain("KUBE-SERVICES")) else { return out };
-        for rule in &chain.rules {
-            if rule.target_name() != Some("KUBE-NODEPORTS") {
-                continue;
-            }
-            let Some(d) = rule.basic(svcpath_syntax::iptables::BasicKind::Destination) else { continue };
-            if d.negated {
-                continue;
-            }
-            if let Some(c) = addr::Cidr::parse(&d.value) {
-                let host = if c.addr.is_ipv4() { 32 } else { 128 };
-                if c.prefix == host && !addr::is_loopback(c.addr) && !out.contains(&c.addr) {
-                    out.push(c.addr);
-                }
-            }
-        }
-        out
-    }
-
-    /// `! -s CIDR … -j KUBE-MARK-MASQ` in KUBE-SVC-* chains, `-s CIDR … -j KUBE-SVC-*` in KUBE-EXT-*.
-    pub fn pod_cidrs(ruleset: &Ruleset) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let Some(nat) = ruleset.table("nat") else { return out };
-        for chain in &nat.chains {
-            for rule in &chain.rules {
-                let Some(s) = rule.basic(svcpath_syntax::iptables::BasicKind::Source) else { continue };
-                let target = rule.target_name().unwrap_or("");
-                let found = (chain.name.starts_with("KUBE-SVC-") && s.negated && target == "KUBE-MARK-MASQ")
-                    || (chain.name.starts_with("KUBE-EXT-") && !s.negated && target.starts_with("KUBE-SVC-"));
-                if found && addr::Cidr::parse(&s.value).is_some() && !out.contains(&s.value) {
-                    out.push(s.value.clone());
-                }
-            }
-        }
-        out
     }
 }
 
@@ -235,6 +203,7 @@ pub fn trace_rulesets(rulesets: &[&Ruleset], node: &NodeContext, packet: &Packet
         None => {
             let (ip, why) = default_source(packet.from, dst, &node_ips, &pod_cidrs, &endpoints);
             notes.push(why);
+            out.packet.src = Some(ip.to_string());
             ip
         }
     };
@@ -454,11 +423,9 @@ pub fn service_paths_with(rulesets: &[&Ruleset], node: &NodeContext, service: &r
     if let (Some(ip), Some(port)) = (service.cluster_ip.as_deref(), service.port) {
         push(format!("ClusterIP {ip}:{port} from a pod"), packet(ip, port, From::Pod, None, false));
         push(format!("ClusterIP {ip}:{port} from the node"), packet(ip, port, From::Node, None, false));
-        if let Some(ep) = service.endpoints.iter().find(|e| addr::parse_ip(&e.ip).is_some()) {
-            push(
-                format!("ClusterIP {ip}:{port} from endpoint {} itself (hairpin)", ep.ip),
-                packet(ip, port, From::Pod, Some(ep.ip.clone()), false),
-            );
+        if let Some((ep, from)) = hairpin_endpoint(service, node) {
+            let how = if from == From::Node { "itself, a host-network endpoint on this node" } else { "itself (hairpin)" };
+            push(format!("ClusterIP {ip}:{port} from endpoint {ep} {how}"), packet(ip, port, from, Some(ep), false));
         }
         if service.session_affinity_seconds.is_some() {
             push(
@@ -527,6 +494,21 @@ pub fn service_paths_with(rulesets: &[&Ruleset], node: &NodeContext, service: &r
         }
     }
     out
+}
+
+/// The endpoint to send a hairpin connection from: a pod endpoint on this node's pod network (in a
+/// pod CIDR, or any non-node address when no pod CIDR is known), else a host-network endpoint on this
+/// node (its packets start on the node). Endpoints elsewhere cannot send from this node.
+fn hairpin_endpoint(service: &report::Service, node: &NodeContext) -> Option<(String, From)> {
+    let cidrs: Vec<addr::Cidr> = node.pod_cidrs.iter().filter_map(|c| addr::Cidr::parse(c)).collect();
+    let ips: Vec<IpAddr> = service.endpoints.iter().filter_map(|e| addr::parse_ip(&e.ip)).collect();
+    let pod = ips.iter().find(|ip| {
+        !node.node_ips.contains(ip) && (cidrs.is_empty() || cidrs.iter().any(|c| c.contains(**ip)))
+    });
+    match pod {
+        Some(ip) => Some((ip.to_string(), From::Pod)),
+        None => ips.iter().find(|ip| node.node_ips.contains(ip)).map(|ip| (ip.to_string(), From::Node)),
+    }
 }
 
 fn out_push(out: &mut Vec<(String, Trace)>, rulesets: &[&Ruleset], node: &NodeContext, label: String, p: Packet) {

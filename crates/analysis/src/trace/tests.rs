@@ -1,14 +1,11 @@
 //! Unit tests of the packet tracer.
 
 use super::*;
-use svcpath_syntax::{iptables, Origin};
 
 fn run(dump: &str, node_ips: &[&str], packet: Packet) -> Trace {
-    let parsed = iptables::parse(dump, Origin::START);
-    let mut node = NodeContext::default();
-    node.node_ips = node_ips.iter().map(|s| s.parse().unwrap()).collect();
-    node.pod_cidrs = infer::pod_cidrs(&parsed.value);
-    trace_rulesets(&[&parsed.value], &node, &packet)
+    let options = Options { node_ips: node_ips.iter().map(|s| s.to_string()).collect(), ..Options::default() };
+    let snapshot = Snapshot::parse(dump, &options);
+    trace(&snapshot, &options, &packet)
 }
 
 fn pkt(from: From, src: Option<&str>, dst: &str, port: u16) -> Packet {

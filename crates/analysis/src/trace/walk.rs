@@ -402,6 +402,20 @@ impl<'a> Engine<'a> {
             }
             Hook::Prerouting => {
                 let dst = addr::endpoint(b.dst, b.dport);
+                if ctx.is_local(b.src) {
+                    // fib_validate_source: a packet that arrives with one of the node's own
+                    // addresses as its source is a martian (unless accept_local is set).
+                    b.step(
+                        "routing",
+                        "",
+                        "",
+                        None,
+                        format!("the source {} is an address of the node itself: the kernel drops the packet as a martian", b.src),
+                    );
+                    b.verdict = Some(Verdict::Drop);
+                    done.push(b);
+                    return;
+                }
                 if ctx.is_local(b.dst) {
                     b.out_link = Link::None;
                     b.step("routing", "", "", None, format!("{dst} is an address of the node: delivered locally (INPUT)"));
