@@ -11,6 +11,7 @@ mod eval;
 mod net;
 mod walk;
 
+use std::cell::OnceCell;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -100,9 +101,7 @@ pub struct LinkNames {
 }
 
 pub fn link_names(snapshot: &Snapshot) -> LinkNames {
-    let rulesets: Vec<&Ruleset> = snapshot.iptables.iter().collect();
-    let net = net::Net::build(&rulesets);
-    LinkNames { pod: net.interfaces.pod.clone(), uplink: net.interfaces.uplink.clone() }
+    Tracer::with(snapshot.iptables.iter().collect(), NodeContext::default()).link_names()
 }
 
 /// Source used for `from: external` packets when none is given.
@@ -144,94 +143,151 @@ impl NodeContext {
 ///
 /// The source, when not given: for a pod, the first address of the pod CIDR + 2 that is not an
 /// endpoint; for the node, its first node IP (127.0.0.1 towards a loopback address); for an external
-/// client, [`EXTERNAL_SOURCE`]. The choice is stated in `notes`.
+/// client, [`EXTERNAL_SOURCE`]. The choice is stated in `notes` and filled into the returned packet.
 pub fn trace(snapshot: &Snapshot, options: &Options, packet: &Packet) -> Trace {
-    let node = NodeContext::from_snapshot(snapshot, options);
-    let rulesets: Vec<&Ruleset> = snapshot.iptables.iter().collect();
-    trace_rulesets(&rulesets, &node, packet)
+    Tracer::new(snapshot, options).trace(packet)
 }
 
-/// [`trace`] on given rulesets and node facts.
-pub fn trace_rulesets(rulesets: &[&Ruleset], node: &NodeContext, packet: &Packet) -> Trace {
-    let mut notes = Vec::new();
-    let mut out = Trace { packet: packet.clone(), outcomes: Vec::new(), notes: Vec::new() };
-    let Some(dst) = addr::parse_ip(&packet.dst) else {
-        out.notes.push(format!("the destination {:?} is not an IP address; nothing traced", packet.dst));
-        return out;
-    };
-    let family: Vec<&Ruleset> = rulesets.iter().copied().filter(|r| r.ipv6 == dst.is_ipv6()).collect();
-    let chosen = if family.is_empty() {
-        if !rulesets.is_empty() {
-            notes.push(format!(
-                "no {} ruleset in the paste; the rules there are traced as they are",
-                if dst.is_ipv6() { "IPv6 (ip6tables)" } else { "IPv4" }
-            ));
-        }
-        rulesets.to_vec()
-    } else {
-        family
-    };
-    if chosen.is_empty() {
-        out.notes.push("the paste holds no iptables rules; nothing traced".to_string());
-        return out;
+/// The traces that matter for one Service port: its ClusterIP from a pod, from the node and from an
+/// endpoint itself (hairpin), with a returning client when it has session affinity; its NodePort,
+/// external IPs and load-balancer IPs from outside (and from inside and outside the source ranges).
+pub fn service_paths(snapshot: &Snapshot, options: &Options, service: &report::Service) -> Vec<(String, Trace)> {
+    Tracer::new(snapshot, options).service_paths(service)
+}
+
+/// Traces many packets through one set of rules: the rules view is built once per address family.
+#[derive(Debug)]
+pub struct Tracer<'a> {
+    rulesets: Vec<&'a Ruleset>,
+    node: NodeContext,
+    views: [OnceCell<View<'a>>; 2],
+}
+
+/// The rules of one address family and what the tracer notes about them.
+#[derive(Debug)]
+struct View<'a> {
+    net: net::Net<'a>,
+    notes: Vec<String>,
+    endpoints: Vec<IpAddr>,
+}
+
+impl<'a> Tracer<'a> {
+    /// The snapshot's rulesets with the report's node facts (see [`NodeContext::from_snapshot`]).
+    pub fn new(snapshot: &'a Snapshot, options: &Options) -> Tracer<'a> {
+        Tracer::with(snapshot.iptables.iter().collect(), NodeContext::from_snapshot(snapshot, options))
     }
-    let net = net::Net::build(&chosen);
-    notes.extend(net.notes.iter().cloned());
-    for j in &net.added_jumps {
-        notes.push(format!(
-            "{} {} -> {}: the dump declares {} but does not show this jump; kube-proxy (or the kubelet) installs it outside iptables-restore, so it is assumed",
-            j.table, j.base, j.chain, j.chain
-        ));
+
+    pub fn with(rulesets: Vec<&'a Ruleset>, node: NodeContext) -> Tracer<'a> {
+        Tracer { rulesets, node, views: [OnceCell::new(), OnceCell::new()] }
     }
-    let endpoints = net.dnat_addresses();
-    let pod_cidrs: Vec<addr::Cidr> = node.pod_cidrs.iter().filter_map(|c| addr::Cidr::parse(c)).collect();
-    let node_ips: Vec<IpAddr> = node.node_ips.iter().copied().filter(|ip| ip.is_ipv6() == dst.is_ipv6()).collect();
-    if node_ips.is_empty() {
-        notes.push("no node IP is known (give one in the options): only loopback addresses count as the node's own".to_string());
-    } else {
-        let list: Vec<String> = node_ips.iter().map(ToString::to_string).collect();
-        notes.push(format!("node IPs: {} (`--dst-type LOCAL` matches these and loopback addresses)", list.join(", ")));
+
+    pub fn node(&self) -> &NodeContext {
+        &self.node
     }
-    let src = match &packet.src {
-        Some(s) => match addr::parse_ip(s) {
-            Some(ip) => ip,
-            None => {
-                out.notes.push(format!("the source {s:?} is not an IP address; nothing traced"));
-                return out;
+
+    /// The interface names taken for the pods' link and the uplink.
+    pub fn link_names(&self) -> LinkNames {
+        let net = net::Net::build(&self.rulesets);
+        LinkNames { pod: net.interfaces.pod.clone(), uplink: net.interfaces.uplink.clone() }
+    }
+
+    fn view(&self, ipv6: bool) -> &View<'a> {
+        self.views[usize::from(ipv6)].get_or_init(|| {
+            let mut notes = Vec::new();
+            let family: Vec<&Ruleset> = self.rulesets.iter().copied().filter(|r| r.ipv6 == ipv6).collect();
+            let chosen = if family.is_empty() {
+                if !self.rulesets.is_empty() {
+                    notes.push(format!(
+                        "no {} ruleset in the paste; the rules there are traced as they are",
+                        if ipv6 { "IPv6 (ip6tables)" } else { "IPv4" }
+                    ));
+                }
+                self.rulesets.clone()
+            } else {
+                family
+            };
+            let net = net::Net::build(&chosen);
+            notes.extend(net.notes.iter().cloned());
+            for j in &net.added_jumps {
+                notes.push(format!(
+                    "{} {} -> {}: the dump declares {} but does not show this jump; kube-proxy (or the kubelet) installs it outside iptables-restore, so it is assumed",
+                    j.table, j.base, j.chain, j.chain
+                ));
             }
-        },
-        None => {
-            let (ip, why) = default_source(packet.from, dst, &node_ips, &pod_cidrs, &endpoints);
-            notes.push(why);
-            out.packet.src = Some(ip.to_string());
-            ip
+            if let Some(name) = &net.interfaces.pod {
+                notes.push(format!("the pods' link is taken to be {name} (the first pod-like interface the rules name)"));
+            }
+            if let Some(name) = &net.interfaces.uplink {
+                notes.push(format!("the node's uplink is taken to be {name} (the first uplink-like interface the rules name)"));
+            }
+            let endpoints = net.dnat_addresses();
+            View { net, notes, endpoints }
+        })
+    }
+
+    /// Traces one packet (see [`trace`]).
+    pub fn trace(&self, packet: &Packet) -> Trace {
+        let node = &self.node;
+        let mut out = Trace { packet: packet.clone(), outcomes: Vec::new(), notes: Vec::new() };
+        let Some(dst) = addr::parse_ip(&packet.dst) else {
+            out.notes.push(if packet.dst.is_empty() {
+                "no destination: no node IP is known (give the node's address to trace its NodePorts)".to_string()
+            } else {
+                format!("the destination {:?} is not an IP address; nothing traced", packet.dst)
+            });
+            return out;
+        };
+        if self.rulesets.is_empty() {
+            out.notes.push("the paste holds no iptables rules; nothing traced".to_string());
+            return out;
         }
-    };
-    if src.is_ipv6() != dst.is_ipv6() {
-        out.notes.push("source and destination are of different address families; nothing traced".to_string());
-        return out;
+        let view = self.view(dst.is_ipv6());
+        let net = &view.net;
+        let mut notes = view.notes.clone();
+        let endpoints = view.endpoints.clone();
+        let pod_cidrs: Vec<addr::Cidr> = node.pod_cidrs.iter().filter_map(|c| addr::Cidr::parse(c)).collect();
+        let node_ips: Vec<IpAddr> = node.node_ips.iter().copied().filter(|ip| ip.is_ipv6() == dst.is_ipv6()).collect();
+        if node_ips.is_empty() {
+            notes.push("no node IP is known (give one in the options): only loopback addresses count as the node's own".to_string());
+        } else {
+            let list: Vec<String> = node_ips.iter().map(ToString::to_string).collect();
+            notes.push(format!("node IPs: {} (`--dst-type LOCAL` matches these and loopback addresses)", list.join(", ")));
+        }
+        let src = match &packet.src {
+            Some(s) => match addr::parse_ip(s) {
+                Some(ip) => ip,
+                None => {
+                    out.notes.push(format!("the source {s:?} is not an IP address; nothing traced"));
+                    return out;
+                }
+            },
+            None => {
+                let (ip, why) = default_source(packet.from, dst, &node_ips, &pod_cidrs, &endpoints);
+                notes.push(why);
+                out.packet.src = Some(ip.to_string());
+                ip
+            }
+        };
+        if src.is_ipv6() != dst.is_ipv6() {
+            out.notes.push("source and destination are of different address families; nothing traced".to_string());
+            return out;
+        }
+        let mut local = node_ips.clone();
+        if packet.from == From::Node && !local.contains(&src) && !addr::is_loopback(src) {
+            local.push(src);
+        }
+        let ctx = Ctx { net, protocol: packet.protocol, local, pod_cidrs, endpoints, node_ips };
+        let mut engine = Engine::new(&ctx);
+        let first = engine.start(Branch::new(packet.from, src, dst, packet.dst_port, Vec::new()));
+        let mut finished = engine.run(first);
+        if packet.returning_client {
+            finished = returning(&mut engine, packet, src, dst, finished, &mut notes);
+        }
+        notes.append(&mut engine.notes);
+        out.outcomes = outcomes(finished);
+        out.notes = notes;
+        out
     }
-    let mut local = node_ips.clone();
-    if packet.from == From::Node && !local.contains(&src) && !addr::is_loopback(src) {
-        local.push(src);
-    }
-    if let Some(name) = &net.interfaces.pod {
-        notes.push(format!("the pods' link is taken to be {name} (the first pod-like interface the rules name)"));
-    }
-    if let Some(name) = &net.interfaces.uplink {
-        notes.push(format!("the node's uplink is taken to be {name} (the first uplink-like interface the rules name)"));
-    }
-    let ctx = Ctx { net: &net, protocol: packet.protocol, local, pod_cidrs, endpoints, node_ips };
-    let mut engine = Engine::new(&ctx);
-    let first = engine.start(Branch::new(packet.from, src, dst, packet.dst_port, Vec::new()));
-    let mut finished = engine.run(first);
-    if packet.returning_client {
-        finished = returning(&mut engine, packet, src, dst, finished, &mut notes);
-    }
-    notes.append(&mut engine.notes);
-    out.outcomes = outcomes(finished);
-    out.notes = notes;
-    out
 }
 
 /// Runs the connection again for a client whose first connection added it to `-m recent` lists.
@@ -395,105 +451,88 @@ fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
     out
 }
 
-/// The traces that matter for one Service port: its ClusterIP from a pod, from the node and from an
-/// endpoint itself (hairpin), with a returning client when it has session affinity; its NodePort,
-/// external IPs and load-balancer IPs from outside (and from inside and outside the source ranges).
-pub fn service_paths(snapshot: &Snapshot, options: &Options, service: &report::Service) -> Vec<(String, Trace)> {
-    let node = NodeContext::from_snapshot(snapshot, options);
-    let rulesets: Vec<&Ruleset> = snapshot.iptables.iter().collect();
-    service_paths_with(&rulesets, &node, service)
-}
-
-/// [`service_paths`] on given rulesets and node facts.
-pub fn service_paths_with(rulesets: &[&Ruleset], node: &NodeContext, service: &report::Service) -> Vec<(String, Trace)> {
-    let protocol = service.protocol.unwrap_or(Protocol::Tcp);
-    let mut out = Vec::new();
-    let packet = |dst: &str, port: u16, from: From, src: Option<String>, returning: bool| Packet {
-        src,
-        dst: dst.to_string(),
-        dst_port: port,
-        protocol,
-        from,
-        returning_client: returning,
-    };
-    let mut push = |label: String, p: Packet| {
-        let t = trace_rulesets(rulesets, node, &p);
-        out.push((label, t));
-    };
-    if let (Some(ip), Some(port)) = (service.cluster_ip.as_deref(), service.port) {
-        push(format!("ClusterIP {ip}:{port} from a pod"), packet(ip, port, From::Pod, None, false));
-        push(format!("ClusterIP {ip}:{port} from the node"), packet(ip, port, From::Node, None, false));
-        if let Some((ep, from)) = hairpin_endpoint(service, node) {
-            let how = if from == From::Node { "itself, a host-network endpoint on this node" } else { "itself (hairpin)" };
-            push(format!("ClusterIP {ip}:{port} from endpoint {ep} {how}"), packet(ip, port, from, Some(ep), false));
+impl Tracer<'_> {
+    /// The traces that matter for one Service port (see [`service_paths`]), each with a label.
+    pub fn service_paths(&self, service: &report::Service) -> Vec<(String, Trace)> {
+        let node = &self.node;
+        let protocol = service.protocol.unwrap_or(Protocol::Tcp);
+        let mut out = Vec::new();
+        let packet = |dst: &str, port: u16, from: From, src: Option<String>, returning: bool| Packet {
+            src,
+            dst: dst.to_string(),
+            dst_port: port,
+            protocol,
+            from,
+            returning_client: returning,
+        };
+        let mut push = |label: String, p: Packet| {
+            let t = self.trace(&p);
+            out.push((label, t));
+        };
+        if let (Some(ip), Some(port)) = (service.cluster_ip.as_deref(), service.port) {
+            push(format!("ClusterIP {ip}:{port} from a pod"), packet(ip, port, From::Pod, None, false));
+            push(format!("ClusterIP {ip}:{port} from the node"), packet(ip, port, From::Node, None, false));
+            if let Some((ep, from)) = hairpin_endpoint(service, node) {
+                let how = if from == From::Node { "itself, a host-network endpoint on this node" } else { "itself (hairpin)" };
+                push(format!("ClusterIP {ip}:{port} from endpoint {ep} {how}"), packet(ip, port, from, Some(ep), false));
+            }
+            if service.session_affinity_seconds.is_some() {
+                push(
+                    format!("ClusterIP {ip}:{port} from a pod that connected before (session affinity)"),
+                    packet(ip, port, From::Pod, None, true),
+                );
+            }
         }
-        if service.session_affinity_seconds.is_some() {
-            push(
-                format!("ClusterIP {ip}:{port} from a pod that connected before (session affinity)"),
-                packet(ip, port, From::Pod, None, true),
-            );
+        if let Some(node_port) = service.node_port {
+            let family_v6 = service.cluster_ip.as_deref().and_then(addr::parse_ip).map(|c| c.is_ipv6());
+            let node_ip = node.node_ips.iter().find(|ip| family_v6.is_none_or(|v6| v6 == ip.is_ipv6()));
+            match node_ip {
+                Some(ip) => {
+                    let ip = ip.to_string();
+                    push(format!("NodePort {ip}:{node_port} from outside"), packet(&ip, node_port, From::External, None, false));
+                    if service.external_traffic_policy == Some(report::TrafficPolicy::Local) {
+                        push(format!("NodePort {ip}:{node_port} from a pod"), packet(&ip, node_port, From::Pod, None, false));
+                        push(format!("NodePort {ip}:{node_port} from the node"), packet(&ip, node_port, From::Node, None, false));
+                    }
+                }
+                None => push(
+                    format!("NodePort {node_port} from outside"),
+                    // Traced without a destination: the trace says that no node IP is known.
+                    packet("", node_port, From::External, None, false),
+                ),
+            }
         }
-    }
-    if let Some(node_port) = service.node_port {
-        let node_ip = node.node_ips.iter().find(|ip| {
-            service.cluster_ip.as_deref().and_then(addr::parse_ip).is_none_or(|c| c.is_ipv6() == ip.is_ipv6())
-        });
-        match node_ip {
-            Some(ip) => {
-                let ip = ip.to_string();
-                push(format!("NodePort {ip}:{node_port} from outside"), packet(&ip, node_port, From::External, None, false));
-                if service.external_traffic_policy == Some(report::TrafficPolicy::Local) {
-                    push(format!("NodePort {ip}:{node_port} from a pod"), packet(&ip, node_port, From::Pod, None, false));
-                    push(format!("NodePort {ip}:{node_port} from the node"), packet(&ip, node_port, From::Node, None, false));
+        if let Some(port) = service.port {
+            for ip in &service.external_ips {
+                push(format!("external IP {ip}:{port} from outside"), packet(ip, port, From::External, None, false));
+            }
+            for ip in &service.load_balancer_ips {
+                if service.load_balancer_source_ranges.is_empty() {
+                    push(format!("load-balancer IP {ip}:{port} from outside"), packet(ip, port, From::External, None, false));
+                    continue;
+                }
+                let ranges: Vec<addr::Cidr> =
+                    service.load_balancer_source_ranges.iter().filter_map(|r| addr::Cidr::parse(r)).collect();
+                let inside = ranges.first().and_then(|r| r.nth(1).filter(|_| r.prefix < 32).or(Some(r.addr)));
+                if let Some(inside) = inside {
+                    push(
+                        format!("load-balancer IP {ip}:{port} from {inside}, inside the source ranges"),
+                        packet(ip, port, From::External, Some(inside.to_string()), false),
+                    );
+                }
+                let candidates = ["203.0.113.7", "198.51.100.7", "192.0.2.7", "100.64.0.7", "8.8.8.8"];
+                let outside =
+                    candidates.iter().filter_map(|c| addr::parse_ip(c)).find(|c| !ranges.iter().any(|r| r.contains(*c)));
+                if let Some(outside) = outside {
+                    push(
+                        format!("load-balancer IP {ip}:{port} from {outside}, outside the source ranges"),
+                        packet(ip, port, From::External, Some(outside.to_string()), false),
+                    );
                 }
             }
-            None => out.push((
-                format!("NodePort {node_port} from outside"),
-                Trace {
-                    packet: packet("", node_port, From::External, None, false),
-                    outcomes: Vec::new(),
-                    notes: vec!["no node IP is known: give the node's address to trace its NodePort".to_string()],
-                },
-            )),
         }
+        out
     }
-    if let Some(port) = service.port {
-        for ip in &service.external_ips {
-            out_push(&mut out, rulesets, node, format!("external IP {ip}:{port} from outside"), packet(ip, port, From::External, None, false));
-        }
-        for ip in &service.load_balancer_ips {
-            if service.load_balancer_source_ranges.is_empty() {
-                out_push(&mut out, rulesets, node, format!("load-balancer IP {ip}:{port} from outside"), packet(ip, port, From::External, None, false));
-                continue;
-            }
-            let ranges: Vec<addr::Cidr> =
-                service.load_balancer_source_ranges.iter().filter_map(|r| addr::Cidr::parse(r)).collect();
-            if let Some(inside) = ranges.first().and_then(|r| r.nth(1).filter(|_| r.prefix < 32).or(Some(r.addr))) {
-                out_push(
-                    &mut out,
-                    rulesets,
-                    node,
-                    format!("load-balancer IP {ip}:{port} from {inside}, inside the source ranges"),
-                    packet(ip, port, From::External, Some(inside.to_string()), false),
-                );
-            }
-            let candidates = ["203.0.113.7", "198.51.100.7", "192.0.2.7", "100.64.0.7", "8.8.8.8"];
-            if let Some(outside) = candidates
-                .iter()
-                .filter_map(|c| addr::parse_ip(c))
-                .find(|c| !ranges.iter().any(|r| r.contains(*c)))
-            {
-                out_push(
-                    &mut out,
-                    rulesets,
-                    node,
-                    format!("load-balancer IP {ip}:{port} from {outside}, outside the source ranges"),
-                    packet(ip, port, From::External, Some(outside.to_string()), false),
-                );
-            }
-        }
-    }
-    out
 }
 
 /// The endpoint to send a hairpin connection from: a pod endpoint on this node's pod network (in a
@@ -509,10 +548,6 @@ fn hairpin_endpoint(service: &report::Service, node: &NodeContext) -> Option<(St
         Some(ip) => Some((ip.to_string(), From::Pod)),
         None => ips.iter().find(|ip| node.node_ips.contains(ip)).map(|ip| (ip.to_string(), From::Node)),
     }
-}
-
-fn out_push(out: &mut Vec<(String, Trace)>, rulesets: &[&Ruleset], node: &NodeContext, label: String, p: Packet) {
-    out.push((label, trace_rulesets(rulesets, node, &p)));
 }
 
 #[cfg(test)]
