@@ -1,6 +1,6 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
-use svcpath_syntax::{iptables, split::split_with_overrides, Diagnostic, SectionKind};
+use svcpath_syntax::{ipset, iptables, ipvs, split::split_with_overrides, Diagnostic, SectionKind};
 
 use crate::report::{DiagnosticEntry, Report, SectionEntry};
 use crate::{Options, MAX_INPUT_BYTES};
@@ -10,6 +10,10 @@ use crate::{Options, MAX_INPUT_BYTES};
 pub struct Snapshot {
     pub sections: Vec<svcpath_syntax::Section>,
     pub iptables: Vec<iptables::Ruleset>,
+    /// One merged listing per `ipvsadm` section.
+    pub ipvs: Vec<ipvs::Listing>,
+    /// The sets of each `ipset list` section.
+    pub ipsets: Vec<Vec<ipset::IpSet>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -26,6 +30,16 @@ impl Snapshot {
                     let parsed = iptables::parse(text, origin);
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.iptables.push(parsed.value);
+                }
+                SectionKind::Ipvsadm => {
+                    let parsed = ipvs::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.ipvs.push(parsed.value);
+                }
+                SectionKind::Ipset => {
+                    let parsed = ipset::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.ipsets.push(parsed.value);
                 }
                 _ => {}
             }
