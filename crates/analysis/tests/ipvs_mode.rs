@@ -458,3 +458,69 @@ fn live_counts_pile_up_and_least_connection_is_explained() {
     assert!(with_code(&calm, "ipvs-connections-pile-up").is_empty());
     assert!(with_code(&calm, "ipvs-scheduler-live-counts").is_empty());
 }
+
+#[test]
+fn explanations_appear_only_when_their_input_does() {
+    // Roles guessed without ipsets; not with them.
+    let l = listing(&format!("{HEADER}TCP  10.96.5.5:80 rr\n  -> 10.244.1.7:8080 Masq 1 0 0\nTCP  192.168.1.10:30080 rr\n  -> 10.244.1.7:8080 Masq 1 0 0\n"));
+    assert_eq!(
+        with_code(
+            &analyze(std::slice::from_ref(&l), &[], &[]),
+            "ipvs-roles-guessed"
+        )
+        .len(),
+        1
+    );
+    let s = sets("Name: KUBE-CLUSTER-IP\nType: hash:ip,port\nMembers:\n10.96.5.5,tcp:80\n\nName: KUBE-NODE-PORT-TCP\nType: bitmap:port\nMembers:\n30080\n");
+    let with_sets = analyze(std::slice::from_ref(&l), &[s], &[]);
+    assert!(with_code(&with_sets, "ipvs-roles-guessed").is_empty());
+    assert_eq!(
+        with_sets.services.len(),
+        1,
+        "grouped by the node-port set entry"
+    );
+
+    // Masquerade summary needs IPVS-mode rules.
+    assert!(with_code(
+        &analyze(std::slice::from_ref(&l), &[], &[]),
+        "ipvs-masquerade-rules"
+    )
+    .is_empty());
+    assert_eq!(
+        with_code(
+            &analyze(&[], &[], &[rules(LOOPBACK_RULE)]),
+            "ipvs-masquerade-rules"
+        )
+        .len(),
+        1
+    );
+
+    // Hashing schedulers are explained; round robin needs no explanation.
+    let sh = listing(&format!(
+        "{HEADER}TCP  10.0.0.1:80 sh\n  -> 10.1.0.1:80 Masq 1 0 0\n"
+    ));
+    assert_eq!(
+        with_code(&analyze(&[sh], &[], &[]), "ipvs-scheduler-hashing").len(),
+        1
+    );
+    assert!(with_code(
+        &analyze(std::slice::from_ref(&l), &[], &[]),
+        "ipvs-scheduler-hashing"
+    )
+    .is_empty());
+
+    // A rate listing with traffic shows shares but runs no test; the corpus file has no traffic on real servers.
+    let rate = listing("Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\nTCP  10.0.0.1:80 9 0 0 0 0\n  -> 10.1.0.1:80 6 0 0 0 0\n  -> 10.1.0.2:80 3 0 0 0 0\n");
+    let rate_only = analyze(&[rate], &[], &[]);
+    let found = with_code(&rate_only, "ipvs-rate-not-a-count");
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("10.1.0.1:80 6/s (66.7%)"),
+        "{}",
+        found[0].message
+    );
+    let calico = listing(&corpus(
+        "ipvs/repo-workshop-calico-aws-watch-ipvsadm-L-n-rate.txt",
+    ));
+    assert!(with_code(&analyze(&[calico], &[], &[]), "ipvs-rate-not-a-count").is_empty());
+}

@@ -49,6 +49,8 @@ pub struct VirtualServer {
     pub masquerade: Option<(String, Vec<u32>)>,
     /// Real servers known to run on this node (a `KUBE-LOOP-BACK` entry for the address, or a node address).
     pub local_endpoints: Vec<String>,
+    /// True when `KUBE-LOOP-BACK` was listed, so a real server without an entry is known not to run here.
+    pub locality_known: bool,
     /// Local real servers that lack their own `KUBE-LOOP-BACK` entry.
     pub missing_loopback: Vec<(String, u32)>,
     /// ipset member lines that mention this virtual service.
@@ -161,6 +163,7 @@ impl Node {
                 local_policy: None,
                 masquerade: None,
                 local_endpoints: Vec::new(),
+                locality_known: false,
                 missing_loopback: Vec::new(),
                 set_lines: Vec::new(),
                 name: None,
@@ -519,10 +522,10 @@ fn endpoint(r: &RealServer, share: f64, server: &VirtualServer) -> report::Endpo
         .unwrap_or_else(|| r.address.text.clone());
     let local = if server.local_endpoints.contains(&ip) {
         Some(true)
-    } else if server.local_endpoints.is_empty() && server.missing_loopback.is_empty() {
-        None
-    } else {
+    } else if server.locality_known {
         Some(false)
+    } else {
+        None
     };
     report::Endpoint {
         ip,
@@ -559,6 +562,7 @@ fn hairpin(server: &mut VirtualServer, sets: &SetIndex, node_ips: &BTreeSet<Stri
         Some(IpvsProtocol::Fwm) | None => return,
         Some(p) => p.name().to_string(),
     };
+    server.locality_known = true;
     for r in &server.service.real_servers {
         let (Some(ip), Some(port)) = (r.address.ip.clone(), r.address.port) else {
             continue;

@@ -9,6 +9,7 @@ pub mod masquerade_summary;
 pub mod no_real_servers;
 pub mod observed_versus_expected;
 pub mod persistence_behind_shared_source;
+pub mod roles_guessed;
 pub mod scheduler_odds;
 pub mod weight_zero_draining;
 
@@ -27,6 +28,7 @@ pub fn all(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     out.extend(scheduler_odds::find(node, services));
     out.extend(observed_versus_expected::find(node, services));
     out.extend(masquerade_summary::find(node));
+    out.extend(roles_guessed::find(node));
     out.extend(conntrack_still_in_path::find(node));
     out
 }
