@@ -524,3 +524,64 @@ fn explanations_appear_only_when_their_input_does() {
     ));
     assert!(with_code(&analyze(&[calico], &[], &[]), "ipvs-rate-not-a-count").is_empty());
 }
+
+#[test]
+fn a_large_node_is_analysed_quickly() {
+    let mut listing_text = String::from(HEADER);
+    let mut set_text = String::from("Name: KUBE-CLUSTER-IP\nType: hash:ip,port\nMembers:\n");
+    let mut node_ports = String::from("\nName: KUBE-NODE-PORT-TCP\nType: bitmap:port\nMembers:\n");
+    for i in 0..3000u32 {
+        let vip = format!("10.96.{}.{}", i / 250, i % 250 + 1);
+        let pods = format!(
+            "  -> 10.244.{}.{}:8080 Masq 1 0 0\n  -> 10.245.{}.{}:8080 Masq 1 0 0\n",
+            i / 250,
+            i % 250 + 1,
+            i / 250,
+            i % 250 + 1
+        );
+        listing_text.push_str(&format!(
+            "TCP  {vip}:80 rr\n{pods}TCP  192.168.1.10:{} rr\n{pods}",
+            30000 + i
+        ));
+        set_text.push_str(&format!("{vip},tcp:80\n"));
+        node_ports.push_str(&format!("{}\n", 30000 + i));
+    }
+    set_text.push_str(&node_ports);
+    let started = std::time::Instant::now();
+    let analysis = analyze(&[listing(&listing_text)], &[sets(&set_text)], &[]);
+    assert_eq!(analysis.services.len(), 3000);
+    assert!(analysis.services.iter().all(|s| s.node_port.is_some()));
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+    #[test]
+    fn analysis_never_panics(lines in proptest::collection::vec(
+        proptest::prop_oneof![
+            proptest::strategy::Just(HEADER.to_string()),
+            "(TCP|UDP|FWM) +(10\\.0\\.0\\.[0-9]|\\[fd00::[0-9]\\]|127\\.0\\.0\\.1):[0-9]{1,5} +(rr|wlc|sh|mh|lc)( persistent [0-9]{1,3})?",
+            "  -> 10\\.1\\.0\\.[0-9]:[0-9]{1,2} +Masq +[0-2] +[0-9]{1,3} +[0-9]{1,3}",
+            "Name: KUBE-(LOOP-BACK|CLUSTER-IP|NODE-PORT-TCP|NODE-PORT-LOCAL-TCP|6-CLUSTER-IP)",
+            "Type: (hash:ip,port,ip|hash:ip,port|bitmap:port)",
+            proptest::strategy::Just("Members:".to_string()),
+            "10\\.(0|1)\\.0\\.[0-9],(tcp|udp):[0-9]{1,2}(,10\\.1\\.0\\.[0-9])?",
+            "3[0-9]{4}",
+        ],
+        0..40,
+    )) {
+        let text = lines.join("\n");
+        let l = ipvs::parse(&text, Origin::START).value;
+        let s = ipset::parse(&text, Origin::START).value;
+        let analysis = analyze(&[l.clone()], &[s.clone()], &[]);
+        for f in &analysis.findings {
+            proptest::prop_assert!(!f.message.is_empty());
+        }
+        let _ = is_ipvs_node(&[l], &[s], &[]);
+    }
+}

@@ -287,6 +287,9 @@ pub struct UnresolvedName {
     pub missing: String,
 }
 
+/// At most this many distinct unresolved names are recorded.
+const MAX_NAMES: usize = 500;
+
 /// The width ipvsadm cuts IPv4 names to: 28 for a real server, 33 for `"%-4s %s"` of a service.
 const NAME_WIDTH: usize = 28;
 
@@ -320,6 +323,8 @@ struct ListingParser {
     command: Option<String>,
     watch_interval: Option<f64>,
     elided: Vec<u32>,
+    /// Services of `-A` rules in the current block, by key, for the `-a` rules that follow.
+    save_index: std::collections::HashMap<String, usize>,
 }
 
 impl ListingParser {
@@ -490,6 +495,7 @@ impl ListingParser {
 
     /// Ends the current listing and merges it into what was read before.
     fn start_block(&mut self) {
+        self.save_index.clear();
         let block = std::mem::take(&mut self.block);
         if block != Listing::default() {
             let notes = self.merged.merge(block);
@@ -937,16 +943,21 @@ impl ListingParser {
             vs.address = Some(a);
         }
         if adds_service {
+            if let Some(k) = vs.key() {
+                self.save_index.insert(k, self.block.services.len());
+            }
             self.block.services.push(vs);
             return;
         }
         let key = vs.key();
-        let target = self
-            .block
-            .services
-            .iter_mut()
-            .rev()
-            .find(|s| key.is_some() && s.key() == key);
+        // The `-A` rule usually comes right before its `-a` rules: look at the last service first.
+        let last = self.block.services.len().checked_sub(1);
+        let found = match (&key, last) {
+            (Some(k), Some(i)) if self.block.services[i].key().as_ref() == Some(k) => Some(i),
+            (Some(k), _) => self.save_index.get(k).copied(),
+            _ => None,
+        };
+        let target = found.and_then(|i| self.block.services.get_mut(i));
         match target {
             Some(service) => service.real_servers.push(rs),
             None => {
@@ -965,6 +976,9 @@ impl ListingParser {
             return;
         }
         self.block.numeric = Some(false);
+        if self.block.unresolved_names.len() + self.merged.unresolved_names.len() >= MAX_NAMES {
+            return;
+        }
         let mut missing = Vec::new();
         if address.ip.is_none() {
             missing.push("address");
@@ -1070,16 +1084,22 @@ impl Listing {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (a, b) => a.or(b),
         };
+        let mut index: std::collections::HashMap<String, usize> = self
+            .services
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((s.key()?, i)))
+            .collect();
         for service in other.services {
             let key = service.key();
-            let found = key.as_ref().and_then(|k| {
-                self.services
-                    .iter()
-                    .position(|s| s.key().as_ref() == Some(k))
-            });
-            match found {
+            match key.as_ref().and_then(|k| index.get(k)).copied() {
                 Some(i) => merge_service(&mut self.services[i], service),
-                None => self.services.push(service),
+                None => {
+                    if let Some(k) = key {
+                        index.insert(k, self.services.len());
+                    }
+                    self.services.push(service);
+                }
             }
         }
         self.connections.extend(other.connections);
@@ -1087,6 +1107,7 @@ impl Listing {
             self.timeouts = other.timeouts;
         }
         for name in other.unresolved_names {
+            let room = self.unresolved_names.len() < MAX_NAMES;
             match self
                 .unresolved_names
                 .iter_mut()
@@ -1099,7 +1120,8 @@ impl Listing {
                         }
                     }
                 }
-                None => self.unresolved_names.push(name),
+                None if room => self.unresolved_names.push(name),
+                None => {}
             }
         }
         notes

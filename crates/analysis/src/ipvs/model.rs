@@ -300,33 +300,49 @@ impl Node {
         }
         // Attach each node-port / external / load-balancer group to the one cluster IP with the same
         // protocol and the same real servers (a subset under externalTrafficPolicy Local).
+        let keys: Vec<BTreeSet<String>> =
+            self.servers.iter().map(|s| s.real_server_keys()).collect();
+        let cluster_ips: Vec<usize> = (0..self.servers.len())
+            .filter(|i| self.servers[*i].role == Role::ClusterIp && self.servers[*i].role_from_sets)
+            .collect();
+        let mut by_real_servers: BTreeMap<(Option<IpvsProtocol>, &BTreeSet<String>), Vec<usize>> =
+            BTreeMap::new();
+        for i in &cluster_ips {
+            by_real_servers
+                .entry((self.servers[*i].service.protocol, &keys[*i]))
+                .or_default()
+                .push(*i);
+        }
         let mut primary_of: BTreeMap<usize, Vec<Vec<usize>>> = BTreeMap::new();
         let mut loose: Vec<Vec<usize>> = Vec::new();
         for group in attached {
-            let Some(first) = group.first().map(|i| &self.servers[*i]) else {
+            let Some(&first_index) = group.first() else {
                 continue;
             };
-            let keys = first.real_server_keys();
+            let first = &self.servers[first_index];
+            let own = &keys[first_index];
             let protocol = first.service.protocol;
             let same_port = first.role != Role::NodePort;
             let port = first.ip_port().map(|k| k.2);
-            let candidates: Vec<usize> = self
-                .servers
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| {
-                    c.role == Role::ClusterIp && c.role_from_sets && c.service.protocol == protocol
-                })
-                .filter(|(_, c)| !same_port || c.ip_port().map(|k| k.2) == port)
-                .filter(|(_, c)| {
-                    let ck = c.real_server_keys();
-                    if keys.is_empty() {
-                        return false;
-                    }
-                    ck == keys || (first.local_policy == Some(true) && keys.is_subset(&ck))
-                })
-                .map(|(i, _)| i)
-                .collect();
+            let port_fits = |c: usize| !same_port || self.servers[c].ip_port().map(|k| k.2) == port;
+            let mut candidates: Vec<usize> = if own.is_empty() {
+                Vec::new()
+            } else {
+                by_real_servers
+                    .get(&(protocol, own))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            if candidates.is_empty() && first.local_policy == Some(true) && !own.is_empty() {
+                candidates = cluster_ips
+                    .iter()
+                    .copied()
+                    .filter(|c| {
+                        self.servers[*c].service.protocol == protocol && own.is_subset(&keys[*c])
+                    })
+                    .collect();
+            }
+            candidates.retain(|c| port_fits(*c));
             match candidates.as_slice() {
                 [only] => primary_of.entry(*only).or_default().push(group),
                 _ => loose.push(group),
