@@ -578,7 +578,7 @@ proptest::proptest! {
         let text = lines.join("\n");
         let l = ipvs::parse(&text, Origin::START).value;
         let s = ipset::parse(&text, Origin::START).value;
-        let analysis = analyze(&[l.clone()], &[s.clone()], &[]);
+        let analysis = analyze(std::slice::from_ref(&l), std::slice::from_ref(&s), &[]);
         for f in &analysis.findings {
             proptest::prop_assert!(!f.message.is_empty());
         }
