@@ -5,6 +5,7 @@
 pub mod cost;
 pub mod findings;
 pub mod iptables;
+pub mod ipvs;
 pub mod net;
 pub mod render;
 pub mod report;

@@ -1,6 +1,6 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
-use svcpath_syntax::{iptables, split::split_with_overrides, Diagnostic, SectionKind};
+use svcpath_syntax::{ipset, iptables, ipvs, split::split_with_overrides, Diagnostic, SectionKind};
 
 use crate::report::{DiagnosticEntry, Fact, Mode, NodeFacts, Report, RuleStats, SectionEntry};
 use crate::{Options, MAX_INPUT_BYTES};
@@ -10,6 +10,10 @@ use crate::{Options, MAX_INPUT_BYTES};
 pub struct Snapshot {
     pub sections: Vec<svcpath_syntax::Section>,
     pub iptables: Vec<iptables::Ruleset>,
+    /// One merged listing per `ipvsadm` section.
+    pub ipvs: Vec<ipvs::Listing>,
+    /// The sets of each `ipset list` section.
+    pub ipsets: Vec<Vec<ipset::IpSet>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -27,10 +31,18 @@ impl Snapshot {
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.iptables.push(parsed.value);
                 }
+                SectionKind::Ipvsadm => {
+                    let parsed = ipvs::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.ipvs.push(parsed.value);
+                }
+                SectionKind::Ipset => {
+                    let parsed = ipset::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.ipsets.push(parsed.value);
+                }
                 // Parsed by the modules for their modes and the conntrack verdict.
-                SectionKind::Ipvsadm
-                | SectionKind::Ipset
-                | SectionKind::Nft
+                SectionKind::Nft
                 | SectionKind::Sysctl
                 | SectionKind::ConntrackStats
                 | SectionKind::ConntrackList
@@ -48,23 +60,43 @@ impl Snapshot {
         let mut report = self.base_report();
         report.node = self.node_facts(options);
         report.mode = self.mode();
-        let iptables_services: Vec<_> = self
-            .iptables
-            .iter()
-            .flat_map(crate::iptables::services)
-            .collect();
-        if report.mode == Mode::Iptables {
-            report.services = iptables_services;
-        } else if !iptables_services.is_empty() {
-            report.leftover_modes.push(Mode::Iptables);
+        let mut mode_findings = Vec::new();
+        match report.mode {
+            Mode::Ipvs => {
+                let analysis = crate::ipvs::analyze(&self.ipvs, &self.ipsets, &self.iptables);
+                if analysis
+                    .findings
+                    .iter()
+                    .any(|f| f.code == "iptables-mode-leftovers")
+                {
+                    report.leftover_modes.push(Mode::Iptables);
+                }
+                report.services = analysis.services;
+                mode_findings = analysis.findings;
+            }
+            Mode::Iptables => {
+                report.services = self
+                    .iptables
+                    .iter()
+                    .flat_map(crate::iptables::services)
+                    .collect();
+            }
+            Mode::Nftables | Mode::Unknown => {}
+        }
+        if report.mode != Mode::Ipvs && self.ipvs.iter().any(|l| !l.services.is_empty()) {
+            report.leftover_modes.push(Mode::Ipvs);
         }
         report.rules = self.rule_stats(&report.services);
+        report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
         report
     }
 
     /// The proxy mode: decided by what kube-proxy's own structures say, not by section kinds alone.
     pub fn mode(&self) -> Mode {
+        if crate::ipvs::is_ipvs_node(&self.ipvs, &self.ipsets, &self.iptables) {
+            return Mode::Ipvs;
+        }
         if self
             .iptables
             .iter()
@@ -133,6 +165,8 @@ impl Snapshot {
                 }
             }
         }
+        stats.ipvs_virtual_services = self.ipvs.iter().map(|l| l.services.len()).sum();
+        stats.ipvs_real_servers = self.ipvs.iter().map(|l| l.real_server_count()).sum();
         let per_packet = crate::cost::rules_per_packet(self, services);
         stats.mean_rules_per_packet = per_packet.mean;
         stats.max_rules_per_packet = per_packet.max;
