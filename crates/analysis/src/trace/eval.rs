@@ -259,10 +259,7 @@ fn module_match(
         "set" => {
             for o in &module.options {
                 let m = match o.name.as_str() {
-                    "match-set" => M::Assume(
-                        true,
-                        format!("membership in ipset {} is not known (no ipset list in the paste)", o.value().unwrap_or("?")),
-                    ),
+                    "match-set" => set_match(ctx, b, o),
                     "return-nomatch" | "update-counters" | "update-subcounters" | "no-update-counters" => continue,
                     _ => unknown_option(module, o),
                 };
@@ -337,6 +334,68 @@ fn module_match(
         }
     }
     out
+}
+
+/// `-m set --match-set NAME FLAGS`: the packet's addresses and ports, picked by the flags (`src`,
+/// `dst`) one per dimension of the set's type, looked up among the set's members in the paste.
+fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
+    let name = o.values.first().map(String::as_str).unwrap_or("");
+    let Some(set) = ctx.ipsets.iter().find(|s| s.name == name) else {
+        return M::Assume(true, format!("ipset {name} is not in the paste (add `ipset list`)"));
+    };
+    let set_type = set.set_type.as_deref().unwrap_or("");
+    let dims: Vec<&str> = set_type.split_once(':').map(|(_, d)| d.split(',').collect()).unwrap_or_default();
+    let flags: Vec<&str> = o.values.get(1).map(|f| f.split(',').collect()).unwrap_or_default();
+    if dims.is_empty() || flags.len() < dims.len() || set_type.starts_with("list:") {
+        return M::Assume(true, format!("ipset {name} of type {set_type:?} with flags {:?} is not modelled", flags.join(",")));
+    }
+    let mut sport_needed = false;
+    let mut hit = false;
+    let mut excluded = false;
+    for member in &set.members {
+        let mut all = true;
+        let mut addresses = [member.address.as_deref(), member.second_address.as_deref()].into_iter();
+        for (dim, flag) in dims.iter().zip(&flags) {
+            let src = *flag == "src";
+            let ok = match *dim {
+                "ip" | "net" => {
+                    let ip = if src { b.src } else { b.dst };
+                    addresses.next().flatten().and_then(addr::Cidr::parse).is_some_and(|c| c.contains(ip))
+                }
+                "port" => {
+                    if src {
+                        sport_needed = true;
+                        true
+                    } else {
+                        let proto_ok = member.protocol.as_deref().is_none_or(|p| Protocol::parse(p) == Some(ctx.protocol));
+                        let lo = member.port.unwrap_or(0);
+                        let hi = member.port_end.unwrap_or(lo);
+                        proto_ok && lo <= b.dport && b.dport <= hi
+                    }
+                }
+                _ => {
+                    return M::Assume(true, format!("ipset {name} has a {dim} dimension, which is not modelled"));
+                }
+            };
+            if !ok {
+                all = false;
+                break;
+            }
+        }
+        if all {
+            if member.nomatch {
+                excluded = true;
+            } else {
+                hit = true;
+            }
+        }
+    }
+    let matched = hit && !excluded;
+    if sport_needed && matched {
+        M::Assume(true, format!("ipset {name} is looked up with the source port, which is not known"))
+    } else {
+        M::from_bool(matched)
+    }
 }
 
 fn unknown_option(module: &Module, o: &OptionValue) -> M {

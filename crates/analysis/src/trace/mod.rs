@@ -15,6 +15,7 @@ use std::cell::OnceCell;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+use svcpath_syntax::ipset::IpSet;
 use svcpath_syntax::iptables::Ruleset;
 
 use crate::report::{self, Protocol};
@@ -159,7 +160,10 @@ pub fn service_paths(snapshot: &Snapshot, options: &Options, service: &report::S
 #[derive(Debug)]
 pub struct Tracer<'a> {
     rulesets: Vec<&'a Ruleset>,
+    ipsets: Vec<&'a IpSet>,
     node: NodeContext,
+    /// Notes for every trace.
+    notes: Vec<String>,
     views: [OnceCell<View<'a>>; 2],
 }
 
@@ -174,11 +178,24 @@ struct View<'a> {
 impl<'a> Tracer<'a> {
     /// The snapshot's rulesets with the report's node facts (see [`NodeContext::from_snapshot`]).
     pub fn new(snapshot: &'a Snapshot, options: &Options) -> Tracer<'a> {
-        Tracer::with(snapshot.iptables.iter().collect(), NodeContext::from_snapshot(snapshot, options))
+        let mut tracer = Tracer::with(snapshot.iptables.iter().collect(), NodeContext::from_snapshot(snapshot, options))
+            .with_ipsets(snapshot.ipsets.iter().flatten().collect());
+        if snapshot.mode() == report::Mode::Ipvs {
+            tracer.notes.push(
+                "kube-proxy runs in IPVS mode here: IPVS balances Service traffic after the iptables hooks, which this trace does not show".to_string(),
+            );
+        }
+        tracer
     }
 
     pub fn with(rulesets: Vec<&'a Ruleset>, node: NodeContext) -> Tracer<'a> {
-        Tracer { rulesets, node, views: [OnceCell::new(), OnceCell::new()] }
+        Tracer { rulesets, ipsets: Vec::new(), node, notes: Vec::new(), views: [OnceCell::new(), OnceCell::new()] }
+    }
+
+    /// The sets `-m set --match-set` looks members up in (from `ipset list`).
+    pub fn with_ipsets(mut self, ipsets: Vec<&'a IpSet>) -> Tracer<'a> {
+        self.ipsets = ipsets;
+        self
     }
 
     pub fn node(&self) -> &NodeContext {
@@ -243,7 +260,8 @@ impl<'a> Tracer<'a> {
         }
         let view = self.view(dst.is_ipv6());
         let net = &view.net;
-        let mut notes = view.notes.clone();
+        let mut notes = self.notes.clone();
+        notes.extend(view.notes.iter().cloned());
         let endpoints = view.endpoints.clone();
         let pod_cidrs: Vec<addr::Cidr> = node.pod_cidrs.iter().filter_map(|c| addr::Cidr::parse(c)).collect();
         let node_ips: Vec<IpAddr> = node.node_ips.iter().copied().filter(|ip| ip.is_ipv6() == dst.is_ipv6()).collect();
@@ -276,7 +294,7 @@ impl<'a> Tracer<'a> {
         if packet.from == From::Node && !local.contains(&src) && !addr::is_loopback(src) {
             local.push(src);
         }
-        let ctx = Ctx { net, protocol: packet.protocol, local, pod_cidrs, endpoints, node_ips };
+        let ctx = Ctx { net, protocol: packet.protocol, local, pod_cidrs, endpoints, node_ips, ipsets: self.ipsets.clone() };
         let mut engine = Engine::new(&ctx);
         let first = engine.start(Branch::new(packet.from, src, dst, packet.dst_port, Vec::new()));
         let mut finished = engine.run(first);
@@ -441,12 +459,14 @@ fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
         }
     }
     let mut out: Vec<Outcome> = out.into_iter().map(|(o, _)| o).collect();
+    // Likeliest first; shares equal but for the kernel's rounding of probabilities keep endpoint order.
+    let rounded = |p: f64| (p * 1e6).round() as i64;
     out.sort_by(|a, b| {
-        b.probability
-            .partial_cmp(&a.probability)
-            .unwrap_or(std::cmp::Ordering::Equal)
+        rounded(b.probability)
+            .cmp(&rounded(a.probability))
             .then_with(|| a.endpoint.cmp(&b.endpoint))
             .then_with(|| a.verdict.cmp(&b.verdict))
+            .then_with(|| a.uncertain.cmp(&b.uncertain))
     });
     out
 }

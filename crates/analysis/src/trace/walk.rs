@@ -32,6 +32,8 @@ pub struct Ctx<'a> {
     /// DNAT target addresses in the dump.
     pub endpoints: Vec<IpAddr>,
     pub node_ips: Vec<IpAddr>,
+    /// Sets from `ipset list` sections of the paste.
+    pub ipsets: Vec<&'a svcpath_syntax::ipset::IpSet>,
 }
 
 impl Ctx<'_> {
@@ -397,7 +399,7 @@ impl<'a> Engine<'a> {
         let ctx = self.ctx;
         match b.hook {
             Hook::Prerouting if b.looped => {
-                self.enter(&mut b, Hook::Input, "delivered to the node".to_string());
+                self.enter(&mut b, Hook::Input, "enters INPUT: for the node itself".to_string());
                 next.push(b);
             }
             Hook::Prerouting => {
@@ -419,12 +421,12 @@ impl<'a> Engine<'a> {
                 if ctx.is_local(b.dst) {
                     b.out_link = Link::None;
                     b.step("routing", "", "", None, format!("{dst} is an address of the node: delivered locally (INPUT)"));
-                    self.enter(&mut b, Hook::Input, "delivered to the node".to_string());
+                    self.enter(&mut b, Hook::Input, "enters INPUT: for the node itself".to_string());
                 } else {
                     b.out_link = ctx.link_for(b.dst);
                     let out = self.describe_link(b.out_link);
                     b.step("routing", "", "", None, format!("{dst} is not an address of the node: forwarded to {out}"));
-                    self.enter(&mut b, Hook::Forward, format!("forwarded to {out}"));
+                    self.enter(&mut b, Hook::Forward, "enters FORWARD: the node routes the packet on".to_string());
                 }
                 next.push(b);
             }
@@ -436,7 +438,7 @@ impl<'a> Engine<'a> {
             }
             Hook::Forward => {
                 let out = self.describe_link(b.out_link);
-                self.enter(&mut b, Hook::Postrouting, format!("leaves on {out}"));
+                self.enter(&mut b, Hook::Postrouting, format!("enters POSTROUTING: about to leave on {out}"));
                 next.push(b);
             }
             Hook::Output => {
@@ -448,7 +450,7 @@ impl<'a> Engine<'a> {
                     b.step("routing", "", "", None, format!("{} goes to {out}{again}", addr::endpoint(b.dst, b.dport)));
                 }
                 let out = self.describe_link(b.out_link);
-                self.enter(&mut b, Hook::Postrouting, format!("leaves on {out}"));
+                self.enter(&mut b, Hook::Postrouting, format!("enters POSTROUTING: about to leave on {out}"));
                 next.push(b);
             }
             Hook::Postrouting => {
@@ -526,10 +528,15 @@ impl<'a> Engine<'a> {
                 }
                 let rule: &Rule = rule;
                 let eval = evaluate(self.ctx, &b, hook, rule);
+                let line = (rule.line > 0).then_some(rule.line);
                 if eval.p <= 0.0 {
+                    // A rule passed over on an assumption is as much a guess as one taken on it.
+                    for a in &eval.assumed {
+                        b.uncertain = true;
+                        b.step(hook.name(), table.name, chain.name, line, format!("assumed: {a} (rule not taken)"));
+                    }
                     continue;
                 }
-                let line = (rule.line > 0).then_some(rule.line);
                 if eval.p < 1.0 {
                     let split = eval.split.clone().unwrap_or_default();
                     if self.can_fork() {
