@@ -80,7 +80,9 @@ fn oracle_key(o: &Outcome) -> String {
     match o.verdict.as_str() {
         "dnat" => o.endpoint.clone().unwrap_or_else(|| "passed".to_string()),
         "accept" => "passed".to_string(),
-        "drop" | "reject" if confirmed => o.endpoint.clone().unwrap_or_else(|| "passed".to_string()),
+        "drop" | "reject" if confirmed => {
+            o.endpoint.clone().unwrap_or_else(|| "passed".to_string())
+        }
         "reject" => "rejected".to_string(),
         _ => "dropped".to_string(),
     }
@@ -132,12 +134,19 @@ fn probe_for(case: &str, index: usize, label: &str, t: &Trace, clients: Clients)
         let key = oracle_key(o);
         *expect.entry(key.clone()).or_default() += o.probability;
         if o.masquerade {
-            let masq_key = if key == "passed" { "no-dnat".to_string() } else { key };
+            let masq_key = if key == "passed" {
+                "no-dnat".to_string()
+            } else {
+                key
+            };
             *masq.entry(masq_key).or_default() += o.probability;
         }
     }
     // The oracle checks masquerade per outcome: the fraction of that outcome's connections.
-    let no_dnat: f64 = ["passed", "dropped", "rejected"].iter().filter_map(|k| expect.get(*k)).sum();
+    let no_dnat: f64 = ["passed", "dropped", "rejected"]
+        .iter()
+        .filter_map(|k| expect.get(*k))
+        .sum();
     let mut expect_masq = serde_json::Map::new();
     for (key, p) in &expect {
         match key.as_str() {
@@ -153,17 +162,26 @@ fn probe_for(case: &str, index: usize, label: &str, t: &Trace, clients: Clients)
         }
     }
     let mut probe = serde_json::Map::new();
-    probe.insert("name".into(), json!(format!("{case}/{index:02}-{}", slug(label))));
+    probe.insert(
+        "name".into(),
+        json!(format!("{case}/{index:02}-{}", slug(label))),
+    );
     probe.insert("from".into(), serde_json::to_value(t.packet.from).ok()?);
     probe.insert("dst_ip".into(), json!(t.packet.dst));
     probe.insert("dst_port".into(), json!(t.packet.dst_port));
-    probe.insert("proto".into(), serde_json::to_value(t.packet.protocol).ok()?);
+    probe.insert(
+        "proto".into(),
+        serde_json::to_value(t.packet.protocol).ok()?,
+    );
     // A SYN delivered to the node itself is answered with a RST (nothing listens), which ends its
     // conntrack entry at once; the oracle sees such connections only in its event stream, which drops
     // events when many probes run together.
     let isolate = t.packet.protocol == svcpath_analysis::report::Protocol::Tcp
-        && t.outcomes.iter().any(|o| o.steps.iter().any(|s| s.hook == "INPUT"));
-    let expect: serde_json::Map<String, Value> = expect.into_iter().map(|(k, v)| (k, json!(v))).collect();
+        && t.outcomes
+            .iter()
+            .any(|o| o.steps.iter().any(|s| s.hook == "INPUT"));
+    let expect: serde_json::Map<String, Value> =
+        expect.into_iter().map(|(k, v)| (k, json!(v))).collect();
     match clients {
         Clients::One => {
             let n = match (expect.len() > 1, isolate) {
@@ -179,7 +197,11 @@ fn probe_for(case: &str, index: usize, label: &str, t: &Trace, clients: Clients)
             probe.insert("src_ip".into(), json!(sources));
         }
         Clients::Sticky(sources) => {
-            let n = if sources.len() > 1 { AFFINITY_COUNT } else { 300 };
+            let n = if sources.len() > 1 {
+                AFFINITY_COUNT
+            } else {
+                300
+            };
             probe.insert("src_ip".into(), json!(sources));
             probe.insert("count".into(), json!(n));
             probe.insert("expect_affinity".into(), json!(true));
@@ -203,14 +225,30 @@ fn round(x: f64) -> f64 {
 
 /// Up to `max` client addresses from the block after `first` whose own trace ends exactly like
 /// `t` (so the predicted shares hold for each of them); none for host-originated packets.
-fn equivalent_clients(snapshot: &Snapshot, options: &Options, t: &Trace, max: usize) -> Vec<String> {
-    let Some(IpAddr::V4(first)) = t.packet.src.as_deref().and_then(|s| s.parse().ok()) else { return Vec::new() };
+fn equivalent_clients(
+    snapshot: &Snapshot,
+    options: &Options,
+    t: &Trace,
+    max: usize,
+) -> Vec<String> {
+    let Some(IpAddr::V4(first)) = t.packet.src.as_deref().and_then(|s| s.parse().ok()) else {
+        return Vec::new();
+    };
     if t.packet.from == From::Node {
         return Vec::new();
     }
     let signature = |t: &Trace| -> Vec<(String, bool, u64)> {
-        let mut v: Vec<_> =
-            t.outcomes.iter().map(|o| (oracle_key(o), o.masquerade, (o.probability * 1e9).round() as u64)).collect();
+        let mut v: Vec<_> = t
+            .outcomes
+            .iter()
+            .map(|o| {
+                (
+                    oracle_key(o),
+                    o.masquerade,
+                    (o.probability * 1e9).round() as u64,
+                )
+            })
+            .collect();
         v.sort();
         v
     };
@@ -235,7 +273,11 @@ fn equivalent_clients(snapshot: &Snapshot, options: &Options, t: &Trace, max: us
 /// Whether any rule a trace passed adds the client to a `-m recent` list.
 fn remembers_client(t: &Trace, dump_lines: &[&str]) -> bool {
     t.outcomes.iter().flat_map(|o| o.rules.iter()).any(|&line| {
-        let text = line.checked_sub(1).and_then(|i| dump_lines.get(i as usize)).copied().unwrap_or("");
+        let text = line
+            .checked_sub(1)
+            .and_then(|i| dump_lines.get(i as usize))
+            .copied()
+            .unwrap_or("");
         text.contains("-m recent") && text.contains("--set")
     })
 }
@@ -250,7 +292,10 @@ fn same_packet(a: &Packet, b: &Packet) -> bool {
 }
 
 fn probes_for_case(case: &Case, text: &str) -> (Vec<Probe>, Options, Snapshot) {
-    let options = Options { node_ips: case.node_ips.clone(), ..Options::default() };
+    let options = Options {
+        node_ips: case.node_ips.clone(),
+        ..Options::default()
+    };
     let snapshot = Snapshot::parse(text, &options);
     let report = snapshot.report(&options);
     let mut traced: Vec<(String, Trace)> = Vec::new();
@@ -262,12 +307,18 @@ fn probes_for_case(case: &Case, text: &str) -> (Vec<Probe>, Options, Snapshot) {
         }
     }
     for p in &case.packets {
-        traced.push((p.label.clone(), trace::trace(&snapshot, &options, &p.packet)));
+        traced.push((
+            p.label.clone(),
+            trace::trace(&snapshot, &options, &p.packet),
+        ));
     }
     let dump_lines: Vec<&str> = text.lines().collect();
     let mut probes: Vec<Probe> = Vec::new();
     for (label, t) in traced {
-        if probes.iter().any(|p| same_packet(&p.trace.packet, &t.packet)) {
+        if probes
+            .iter()
+            .any(|p| same_packet(&p.trace.packet, &t.packet))
+        {
             continue;
         }
         let clients = if t.packet.returning_client {
@@ -290,7 +341,12 @@ fn probes_for_case(case: &Case, text: &str) -> (Vec<Probe>, Options, Snapshot) {
         };
         let index = probes.len() + 1;
         if let Some(json) = probe_for(&case.name, index, &label, &t, clients) {
-            probes.push(Probe { case: case.name.clone(), label, json, trace: t });
+            probes.push(Probe {
+                case: case.name.clone(),
+                label,
+                json,
+                trace: t,
+            });
         }
     }
     (probes, options, snapshot)
@@ -310,7 +366,9 @@ struct Row {
 }
 
 fn describe_expect(v: &Value) -> String {
-    let Some(map) = v.as_object() else { return String::new() };
+    let Some(map) = v.as_object() else {
+        return String::new();
+    };
     map.iter()
         .map(|(k, p)| format!("{k} {:.3}", p.as_f64().unwrap_or(0.0)))
         .collect::<Vec<_>>()
@@ -318,7 +376,9 @@ fn describe_expect(v: &Value) -> String {
 }
 
 fn describe_hist(v: &Value, breakdown: &Value) -> String {
-    let Some(map) = v.as_object() else { return String::new() };
+    let Some(map) = v.as_object() else {
+        return String::new();
+    };
     map.iter()
         .map(|(k, n)| {
             if k == "no-dnat" {
@@ -342,13 +402,19 @@ fn describe_hist(v: &Value, breakdown: &Value) -> String {
 
 fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Result<(), String> {
     let dump_path = resolve(&case.dump);
-    let text = std::fs::read_to_string(&dump_path).map_err(|e| format!("{}: {e}", dump_path.display()))?;
+    let text =
+        std::fs::read_to_string(&dump_path).map_err(|e| format!("{}: {e}", dump_path.display()))?;
     let (probes, options, snapshot) = probes_for_case(case, &text);
     if probes.is_empty() {
         return Err(format!("case {}: no probe could be derived", case.name));
     }
     let report = snapshot.report(&options);
-    let cluster_cidr = report.node.pod_cidrs.iter().map(|f| f.value.clone()).find(|c| !c.contains(':'));
+    let cluster_cidr = report
+        .node
+        .pod_cidrs
+        .iter()
+        .map(|f| f.value.clone())
+        .find(|c| !c.contains(':'));
     let links = trace::link_names(&snapshot);
     let dir = work.join(slug(&case.name));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -360,13 +426,26 @@ fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Res
     if let Some(c) = &cluster_cidr {
         file.insert("cluster_cidr".into(), json!(c));
     }
-    file.insert("probes".into(), Value::Array(probes.iter().map(|p| p.json.clone()).collect()));
+    file.insert(
+        "probes".into(),
+        Value::Array(probes.iter().map(|p| p.json.clone()).collect()),
+    );
     let probes_path = dir.join("probes.json");
-    std::fs::write(&probes_path, serde_json::to_string_pretty(&Value::Object(file)).unwrap_or_default())
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        &probes_path,
+        serde_json::to_string_pretty(&Value::Object(file)).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())?;
     let traces_path = dir.join("traces.json");
-    let traces: Vec<Value> = probes.iter().map(|p| json!({"label": p.label, "trace": p.trace})).collect();
-    std::fs::write(&traces_path, serde_json::to_string_pretty(&traces).unwrap_or_default()).map_err(|e| e.to_string())?;
+    let traces: Vec<Value> = probes
+        .iter()
+        .map(|p| json!({"label": p.label, "trace": p.trace}))
+        .collect();
+    std::fs::write(
+        &traces_path,
+        serde_json::to_string_pretty(&traces).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())?;
     let out_path = dir.join("output.json");
     let mut cmd = Command::new(oracle);
     cmd.arg("run")
@@ -385,18 +464,29 @@ fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Res
     for ip in &case.node_ips {
         cmd.arg("--node-ip").arg(ip);
     }
-    let status = cmd.output().map_err(|e| format!("cannot run {}: {e}", oracle.display()))?;
+    let status = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", oracle.display()))?;
     let code = status.status.code().unwrap_or(-1);
     if code != 0 && code != 3 {
         return Err(format!(
             "case {}: the oracle failed (exit {code}): {}",
             case.name,
-            String::from_utf8_lossy(&status.stderr).lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+            String::from_utf8_lossy(&status.stderr)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" | ")
         ));
     }
-    let output: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
-    if let Some(failed) = output.pointer("/load/failed_rules").and_then(Value::as_array) {
+    let output: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_path).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    if let Some(failed) = output
+        .pointer("/load/failed_rules")
+        .and_then(Value::as_array)
+    {
         for f in failed {
             eprintln!(
                 "  [{}] the oracle could not load line {}: {} ({})",
@@ -407,31 +497,50 @@ fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Res
             );
         }
     }
-    let results = output.get("probes").and_then(Value::as_array).cloned().unwrap_or_default();
+    let results = output
+        .get("probes")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for p in &probes {
         let name = p.json.get("name").and_then(Value::as_str).unwrap_or("");
-        let result = results.iter().find(|r| r.get("name").and_then(Value::as_str) == Some(name));
+        let result = results
+            .iter()
+            .find(|r| r.get("name").and_then(Value::as_str) == Some(name));
         let (n, observed, masq, agree) = match result {
             Some(r) => (
                 r.get("sent").and_then(Value::as_u64).unwrap_or(0),
-                describe_hist(r.get("histogram").unwrap_or(&Value::Null), r.get("no_dnat_breakdown").unwrap_or(&Value::Null)),
+                describe_hist(
+                    r.get("histogram").unwrap_or(&Value::Null),
+                    r.get("no_dnat_breakdown").unwrap_or(&Value::Null),
+                ),
                 format!(
                     "{} / {}",
                     r.get("masquerade").and_then(Value::as_u64).unwrap_or(0),
                     describe_expect(p.json.get("expect_masq").unwrap_or(&Value::Null))
                 ),
-                r.pointer("/check/agree").and_then(Value::as_bool).unwrap_or(false),
+                r.pointer("/check/agree")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             ),
             None => (0, "(no result)".to_string(), String::new(), false),
         };
         rows.push(Row {
             case: p.case.clone(),
             label: p.label.clone(),
-            from: p.json.get("from").and_then(Value::as_str).unwrap_or("").to_string(),
+            from: p
+                .json
+                .get("from")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             dst: format!(
                 "{}:{}/{}",
                 p.json.get("dst_ip").and_then(Value::as_str).unwrap_or(""),
-                p.json.get("dst_port").map(|v| v.to_string()).unwrap_or_default(),
+                p.json
+                    .get("dst_port")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
                 p.json.get("proto").and_then(Value::as_str).unwrap_or("")
             ),
             n,
@@ -451,9 +560,18 @@ fn kernel_agrees_with_the_tracer() {
     let oracle = std::env::var_os("SVCPATH_ORACLE")
         .map(PathBuf::from)
         .unwrap_or_else(|| shared().join("oracle").join("kernel-oracle"));
-    assert!(oracle.exists(), "kernel oracle not found at {}", oracle.display());
-    let manifest = repo_root().join("tests").join("conformance").join("cases.json");
-    let cases: Vec<Case> = serde_json::from_str(&std::fs::read_to_string(&manifest).expect("cases.json")).expect("cases.json");
+    assert!(
+        oracle.exists(),
+        "kernel oracle not found at {}",
+        oracle.display()
+    );
+    let manifest = repo_root()
+        .join("tests")
+        .join("conformance")
+        .join("cases.json");
+    let cases: Vec<Case> =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).expect("cases.json"))
+            .expect("cases.json");
     let only = std::env::var("SVCPATH_CONFORMANCE_ONLY").ok();
     let work = std::env::temp_dir().join(format!("svcpath-conformance-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("work dir");
@@ -465,7 +583,11 @@ fn kernel_agrees_with_the_tracer() {
         }
         let started = std::time::Instant::now();
         match run_case(case, &oracle, &work, &mut rows) {
-            Ok(()) => eprintln!("  {} done in {:.1} s", case.name, started.elapsed().as_secs_f64()),
+            Ok(()) => eprintln!(
+                "  {} done in {:.1} s",
+                case.name,
+                started.elapsed().as_secs_f64()
+            ),
             Err(e) => errors.push(e),
         }
     }
@@ -495,5 +617,9 @@ fn kernel_agrees_with_the_tracer() {
     }
     println!("oracle inputs and outputs: {}", work.display());
     println!("{passed} passed, {failed} failed");
-    assert!(errors.is_empty() && failed == 0, "{failed} probe(s) disagree with the kernel, {} case error(s)", errors.len());
+    assert!(
+        errors.is_empty() && failed == 0,
+        "{failed} probe(s) disagree with the kernel, {} case error(s)",
+        errors.len()
+    );
 }

@@ -17,7 +17,11 @@ impl Cidr {
             Some((a, m)) => (a, Some(m)),
             None => (text, None),
         };
-        let addr: IpAddr = addr.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+        let addr: IpAddr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match mask {
             None => max,
@@ -36,11 +40,19 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix.min(32))) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix.min(32)))
+                };
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix.min(128))) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix.min(128)))
+                };
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -55,7 +67,11 @@ impl Cidr {
                 if bits < 128 && n >= (1u128 << bits) {
                     return None;
                 }
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << bits };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << bits
+                };
                 let base = u32::from(net) & mask;
                 let n = u32::try_from(n).ok()?;
                 Some(IpAddr::V4(Ipv4Addr::from(base.checked_add(n)?)))
@@ -65,7 +81,11 @@ impl Cidr {
                 if bits < 128 && n >= (1u128 << bits) {
                     return None;
                 }
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << bits };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << bits
+                };
                 let base = u128::from(net) & mask;
                 Some(IpAddr::V6(Ipv6Addr::from(base.checked_add(n)?)))
             }
@@ -94,7 +114,11 @@ pub fn list_contains(list: &str, ip: IpAddr) -> Option<bool> {
 }
 
 pub fn parse_ip(text: &str) -> Option<IpAddr> {
-    text.trim().trim_start_matches('[').trim_end_matches(']').parse().ok()
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
 }
 
 /// Loopback addresses: 127.0.0.0/8 and ::1.
@@ -129,7 +153,11 @@ pub fn port_range(text: &str) -> Option<(u16, u16)> {
         None => (text, text),
     };
     let lo = if lo.is_empty() { 0 } else { lo.parse().ok()? };
-    let hi = if hi.is_empty() { u16::MAX } else { hi.parse().ok()? };
+    let hi = if hi.is_empty() {
+        u16::MAX
+    } else {
+        hi.parse().ok()?
+    };
     (lo <= hi).then_some((lo, hi))
 }
 
@@ -211,17 +239,31 @@ mod tests {
         assert!(c.contains(ip("10.180.0.5")));
         assert!(!c.contains(ip("11.0.0.1")));
         assert!(!c.contains(ip("fd00::1")));
-        assert!(Cidr::parse("10.180.0.5").unwrap().contains(ip("10.180.0.5")));
-        assert!(!Cidr::parse("10.180.0.5").unwrap().contains(ip("10.180.0.6")));
+        assert!(Cidr::parse("10.180.0.5")
+            .unwrap()
+            .contains(ip("10.180.0.5")));
+        assert!(!Cidr::parse("10.180.0.5")
+            .unwrap()
+            .contains(ip("10.180.0.6")));
         assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("1.2.3.4")));
         assert_eq!(Cidr::parse("10.0.0.0/255.255.0.0").unwrap().prefix, 16);
         assert_eq!(Cidr::parse("10.0.0.0/255.0.255.0"), None);
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
-        assert!(Cidr::parse("fd00:ab34::/64").unwrap().contains(ip("fd00:ab34::20")));
-        assert!(!Cidr::parse("::1/128").unwrap().contains(ip("fd00:ab34::20")));
-        assert_eq!(Cidr::parse("10.244.0.0/16").unwrap().nth(2), Some(ip("10.244.0.2")));
+        assert!(Cidr::parse("fd00:ab34::/64")
+            .unwrap()
+            .contains(ip("fd00:ab34::20")));
+        assert!(!Cidr::parse("::1/128")
+            .unwrap()
+            .contains(ip("fd00:ab34::20")));
+        assert_eq!(
+            Cidr::parse("10.244.0.0/16").unwrap().nth(2),
+            Some(ip("10.244.0.2"))
+        );
         assert_eq!(Cidr::parse("10.244.0.0/31").unwrap().nth(2), None);
-        assert_eq!(list_contains("10.0.0.0/8,192.168.0.0/16", ip("192.168.1.1")), Some(true));
+        assert_eq!(
+            list_contains("10.0.0.0/8,192.168.0.0/16", ip("192.168.1.1")),
+            Some(true)
+        );
         assert_eq!(list_contains("nonsense", ip("192.168.1.1")), None);
     }
 
@@ -237,15 +279,54 @@ mod tests {
 
     #[test]
     fn nat_targets() {
-        assert_eq!(parse_nat_to("10.0.1.1:80"), Some(NatTo { ip: Some(ip("10.0.1.1")), port: Some(80), range: false }));
-        assert_eq!(parse_nat_to("10.0.1.1"), Some(NatTo { ip: Some(ip("10.0.1.1")), port: None, range: false }));
-        assert_eq!(parse_nat_to("[ff06::c1]:80"), Some(NatTo { ip: Some(ip("ff06::c1")), port: Some(80), range: false }));
-        assert_eq!(parse_nat_to("ff06::c1"), Some(NatTo { ip: Some(ip("ff06::c1")), port: None, range: false }));
+        assert_eq!(
+            parse_nat_to("10.0.1.1:80"),
+            Some(NatTo {
+                ip: Some(ip("10.0.1.1")),
+                port: Some(80),
+                range: false
+            })
+        );
+        assert_eq!(
+            parse_nat_to("10.0.1.1"),
+            Some(NatTo {
+                ip: Some(ip("10.0.1.1")),
+                port: None,
+                range: false
+            })
+        );
+        assert_eq!(
+            parse_nat_to("[ff06::c1]:80"),
+            Some(NatTo {
+                ip: Some(ip("ff06::c1")),
+                port: Some(80),
+                range: false
+            })
+        );
+        assert_eq!(
+            parse_nat_to("ff06::c1"),
+            Some(NatTo {
+                ip: Some(ip("ff06::c1")),
+                port: None,
+                range: false
+            })
+        );
         assert_eq!(
             parse_nat_to("10.0.0.1-10.0.0.3:80-82"),
-            Some(NatTo { ip: Some(ip("10.0.0.1")), port: Some(80), range: true })
+            Some(NatTo {
+                ip: Some(ip("10.0.0.1")),
+                port: Some(80),
+                range: true
+            })
         );
-        assert_eq!(parse_nat_to(":0"), Some(NatTo { ip: None, port: Some(0), range: false }));
+        assert_eq!(
+            parse_nat_to(":0"),
+            Some(NatTo {
+                ip: None,
+                port: Some(0),
+                range: false
+            })
+        );
         assert_eq!(parse_nat_to("--random"), None);
         assert_eq!(parse_nat_to(""), None);
     }

@@ -60,7 +60,10 @@ impl M {
 /// Evaluates every match of `rule` against the branch's packet, in the kernel's order (basic
 /// matches, then modules as written), stopping at the first that does not match.
 pub fn evaluate(ctx: &Ctx<'_>, b: &Branch, hook: Hook, rule: &Rule) -> Eval {
-    let mut eval = Eval { p: 1.0, ..Eval::default() };
+    let mut eval = Eval {
+        p: 1.0,
+        ..Eval::default()
+    };
     let mut pending_set = Vec::new();
     for basic in &rule.basics {
         let m = basic_match(ctx, b, hook, basic.kind, &basic.value).negate(basic.negated);
@@ -98,7 +101,10 @@ fn fold(eval: &mut Eval, m: M) -> bool {
             true
         }
         M::Assume(answer, why) => {
-            eval.assumed.push(format!("{why}: taken as {}", if answer { "matching" } else { "not matching" }));
+            eval.assumed.push(format!(
+                "{why}: taken as {}",
+                if answer { "matching" } else { "not matching" }
+            ));
             answer
         }
     }
@@ -124,8 +130,9 @@ fn protocol_match(protocol: Protocol, value: &str) -> M {
     match Protocol::parse(&v) {
         Some(p) => M::from_bool(p == protocol),
         None => match v.as_str() {
-            "icmp" | "1" | "icmpv6" | "ipv6-icmp" | "58" | "esp" | "ah" | "gre" | "47" | "50" | "51" | "udplite"
-            | "136" | "dccp" | "33" | "igmp" | "2" | "ipip" | "4" | "ospf" | "89" | "vrrp" | "112" => M::No,
+            "icmp" | "1" | "icmpv6" | "ipv6-icmp" | "58" | "esp" | "ah" | "gre" | "47" | "50"
+            | "51" | "udplite" | "136" | "dccp" | "33" | "igmp" | "2" | "ipip" | "4" | "ospf"
+            | "89" | "vrrp" | "112" => M::No,
             _ => M::Assume(false, format!("protocol {} is not known to svcpath", value)),
         },
     }
@@ -134,7 +141,10 @@ fn protocol_match(protocol: Protocol, value: &str) -> M {
 fn address_match(value: &str, ip: IpAddr) -> M {
     match addr::list_contains(value, ip) {
         Some(b) => M::from_bool(b),
-        None => M::Assume(false, format!("address {value} cannot be read (a host name?)")),
+        None => M::Assume(
+            false,
+            format!("address {value} cannot be read (a host name?)"),
+        ),
     }
 }
 
@@ -164,16 +174,29 @@ fn interface_match(ctx: &Ctx<'_>, pattern: &str, actual: Link, outgoing: bool) -
         LinkClass::Other => M::No,
         LinkClass::Overlay => {
             if outgoing && actual == Link::Pod {
-                M::Assume(false, format!("traffic to a pod on another node may leave on the overlay {pattern}"))
+                M::Assume(
+                    false,
+                    format!("traffic to a pod on another node may leave on the overlay {pattern}"),
+                )
             } else {
                 M::No
             }
         }
         LinkClass::Pod | LinkClass::Uplink => {
             let (wanted, chosen, ambiguous, role) = if class == LinkClass::Pod {
-                (Link::Pod, ctx.net.interfaces.pod.as_deref(), ctx.net.interfaces.pod_ambiguous, "the pods' link")
+                (
+                    Link::Pod,
+                    ctx.net.interfaces.pod.as_deref(),
+                    ctx.net.interfaces.pod_ambiguous,
+                    "the pods' link",
+                )
             } else {
-                (Link::Uplink, ctx.net.interfaces.uplink.as_deref(), ctx.net.interfaces.uplink_ambiguous, "the uplink")
+                (
+                    Link::Uplink,
+                    ctx.net.interfaces.uplink.as_deref(),
+                    ctx.net.interfaces.uplink_ambiguous,
+                    "the uplink",
+                )
             };
             if actual != wanted {
                 return M::No;
@@ -188,7 +211,9 @@ fn interface_match(ctx: &Ctx<'_>, pattern: &str, actual: Link, outgoing: bool) -
                 M::from_bool(matched)
             }
         }
-        LinkClass::Unknown => M::Assume(false, format!("what interface {pattern} is, is not known")),
+        LinkClass::Unknown => {
+            M::Assume(false, format!("what interface {pattern} is, is not known"))
+        }
     }
 }
 
@@ -216,7 +241,9 @@ fn module_match(
             for o in &module.options {
                 let m = match o.name.as_str() {
                     "dports" | "destination-ports" => port_list(o, b.dport),
-                    "sports" | "source-ports" => M::Assume(true, "the source port is not known".to_string()),
+                    "sports" | "source-ports" => {
+                        M::Assume(true, "the source port is not known".to_string())
+                    }
                     "ports" => match port_list(o, b.dport) {
                         M::Yes => M::Yes,
                         _ => M::Assume(true, "the source port is not known".to_string()),
@@ -231,8 +258,24 @@ fn module_match(
             let limit_out = module.options.iter().any(|o| o.name == "limit-iface-out");
             for o in &module.options {
                 let m = match o.name.as_str() {
-                    "src-type" => addr_type(ctx, b, hook, b.src, o.value().unwrap_or(""), limit_in, limit_out),
-                    "dst-type" => addr_type(ctx, b, hook, b.dst, o.value().unwrap_or(""), limit_in, limit_out),
+                    "src-type" => addr_type(
+                        ctx,
+                        b,
+                        hook,
+                        b.src,
+                        o.value().unwrap_or(""),
+                        limit_in,
+                        limit_out,
+                    ),
+                    "dst-type" => addr_type(
+                        ctx,
+                        b,
+                        hook,
+                        b.dst,
+                        o.value().unwrap_or(""),
+                        limit_in,
+                        limit_out,
+                    ),
                     "limit-iface-in" | "limit-iface-out" => continue,
                     _ => unknown_option(module, o),
                 };
@@ -260,7 +303,8 @@ fn module_match(
             for o in &module.options {
                 let m = match o.name.as_str() {
                     "match-set" => set_match(ctx, b, o),
-                    "return-nomatch" | "update-counters" | "update-subcounters" | "no-update-counters" => continue,
+                    "return-nomatch" | "update-counters" | "update-subcounters"
+                    | "no-update-counters" => continue,
                     _ => unknown_option(module, o),
                 };
                 out.push(m.negate(o.negated));
@@ -268,7 +312,7 @@ fn module_match(
         }
         "physdev" => {
             for o in &module.options {
-                let m = if b.from_node() {
+                let m = if b.sent_by_node() {
                     M::No
                 } else {
                     match o.name.as_str() {
@@ -286,8 +330,11 @@ fn module_match(
         }
         "nfacct" => notes.push("-m nfacct only counts packets; it always matches".to_string()),
         "owner" => {
-            if b.from_node() && matches!(hook, Hook::Output | Hook::Postrouting) {
-                out.push(M::Assume(true, "the sending process's owner is not known".to_string()));
+            if b.sent_by_node() && matches!(hook, Hook::Output | Hook::Postrouting) {
+                out.push(M::Assume(
+                    true,
+                    "the sending process's owner is not known".to_string(),
+                ));
             } else {
                 // Packets not sent by a local socket have no owner.
                 out.push(M::No);
@@ -304,7 +351,9 @@ fn module_match(
             };
             for o in &module.options {
                 let m = match o.name.as_str() {
-                    "pkt-type" => M::from_bool(o.value().is_some_and(|v| v.eq_ignore_ascii_case(kind))),
+                    "pkt-type" => {
+                        M::from_bool(o.value().is_some_and(|v| v.eq_ignore_ascii_case(kind)))
+                    }
                     _ => unknown_option(module, o),
                 };
                 out.push(m.negate(o.negated));
@@ -321,16 +370,29 @@ fn module_match(
             }
         }
         "policy" => {
-            let pol = module.options.iter().find(|o| o.name == "pol").and_then(|o| o.value());
+            let pol = module
+                .options
+                .iter()
+                .find(|o| o.name == "pol")
+                .and_then(|o| o.value());
             match pol {
                 Some("none") => {}
                 Some("ipsec") => out.push(M::No),
-                _ => out.push(M::Assume(true, "-m policy: IPsec state is not known".to_string())),
+                _ => out.push(M::Assume(
+                    true,
+                    "-m policy: IPsec state is not known".to_string(),
+                )),
             }
         }
         _ => {
-            let text = svcpath_syntax::iptables::render_rule(&Rule { modules: vec![module.clone()], ..Rule::default() });
-            out.push(M::Assume(true, format!("`{text}` depends on state svcpath does not model")));
+            let text = svcpath_syntax::iptables::render_rule(&Rule {
+                modules: vec![module.clone()],
+                ..Rule::default()
+            });
+            out.push(M::Assume(
+                true,
+                format!("`{text}` depends on state svcpath does not model"),
+            ));
         }
     }
     out
@@ -341,40 +403,67 @@ fn module_match(
 fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
     let name = o.values.first().map(String::as_str).unwrap_or("");
     let Some(set) = ctx.ipsets.iter().find(|s| s.name == name) else {
-        return M::Assume(true, format!("ipset {name} is not in the paste (add `ipset list`)"));
+        return M::Assume(
+            true,
+            format!("ipset {name} is not in the paste (add `ipset list`)"),
+        );
     };
     let set_type = set.set_type.as_deref().unwrap_or("");
-    let dims: Vec<&str> = set_type.split_once(':').map(|(_, d)| d.split(',').collect()).unwrap_or_default();
-    let flags: Vec<&str> = o.values.get(1).map(|f| f.split(',').collect()).unwrap_or_default();
+    let dims: Vec<&str> = set_type
+        .split_once(':')
+        .map(|(_, d)| d.split(',').collect())
+        .unwrap_or_default();
+    let flags: Vec<&str> = o
+        .values
+        .get(1)
+        .map(|f| f.split(',').collect())
+        .unwrap_or_default();
     if dims.is_empty() || flags.len() < dims.len() || set_type.starts_with("list:") {
-        return M::Assume(true, format!("ipset {name} of type {set_type:?} with flags {:?} is not modelled", flags.join(",")));
+        return M::Assume(
+            true,
+            format!(
+                "ipset {name} of type {set_type:?} with flags {:?} is not modelled",
+                flags.join(",")
+            ),
+        );
     }
     let mut sport_needed = false;
     let mut hit = false;
     let mut excluded = false;
     for member in &set.members {
         let mut all = true;
-        let mut addresses = [member.address.as_deref(), member.second_address.as_deref()].into_iter();
+        let mut addresses =
+            [member.address.as_deref(), member.second_address.as_deref()].into_iter();
         for (dim, flag) in dims.iter().zip(&flags) {
             let src = *flag == "src";
             let ok = match *dim {
                 "ip" | "net" => {
                     let ip = if src { b.src } else { b.dst };
-                    addresses.next().flatten().and_then(addr::Cidr::parse).is_some_and(|c| c.contains(ip))
+                    addresses
+                        .next()
+                        .flatten()
+                        .and_then(addr::Cidr::parse)
+                        .is_some_and(|c| c.contains(ip))
                 }
                 "port" => {
                     if src {
                         sport_needed = true;
                         true
                     } else {
-                        let proto_ok = member.protocol.as_deref().is_none_or(|p| Protocol::parse(p) == Some(ctx.protocol));
+                        let proto_ok = member
+                            .protocol
+                            .as_deref()
+                            .is_none_or(|p| Protocol::parse(p) == Some(ctx.protocol));
                         let lo = member.port.unwrap_or(0);
                         let hi = member.port_end.unwrap_or(lo);
                         proto_ok && lo <= b.dport && b.dport <= hi
                     }
                 }
                 _ => {
-                    return M::Assume(true, format!("ipset {name} has a {dim} dimension, which is not modelled"));
+                    return M::Assume(
+                        true,
+                        format!("ipset {name} has a {dim} dimension, which is not modelled"),
+                    );
                 }
             };
             if !ok {
@@ -392,21 +481,30 @@ fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
     }
     let matched = hit && !excluded;
     if sport_needed && matched {
-        M::Assume(true, format!("ipset {name} is looked up with the source port, which is not known"))
+        M::Assume(
+            true,
+            format!("ipset {name} is looked up with the source port, which is not known"),
+        )
     } else {
         M::from_bool(matched)
     }
 }
 
 fn unknown_option(module: &Module, o: &OptionValue) -> M {
-    M::Assume(true, format!("option --{} of -m {} is not modelled", o.name, module.name))
+    M::Assume(
+        true,
+        format!("option --{} of -m {} is not modelled", o.name, module.name),
+    )
 }
 
 fn port_option(b: &Branch, o: &OptionValue) -> M {
     match o.name.as_str() {
         "dport" | "destination-port" => match o.value().and_then(addr::port_range) {
             Some((lo, hi)) => M::from_bool(lo <= b.dport && b.dport <= hi),
-            None => M::Assume(true, format!("port {} cannot be read", o.value().unwrap_or(""))),
+            None => M::Assume(
+                true,
+                format!("port {} cannot be read", o.value().unwrap_or("")),
+            ),
         },
         "sport" | "source-port" => M::Assume(true, "the source port is not known".to_string()),
         // The first packet of a TCP connection is a SYN.
@@ -431,7 +529,10 @@ fn port_option(b: &Branch, o: &OptionValue) -> M {
                 }
                 Some(v)
             };
-            match (o.values.first().and_then(|m| flags(m)), o.values.get(1).and_then(|c| flags(c))) {
+            match (
+                o.values.first().and_then(|m| flags(m)),
+                o.values.get(1).and_then(|c| flags(c)),
+            ) {
                 (Some(mask), Some(comp)) => M::from_bool(0x02 & mask == comp),
                 _ => M::Assume(true, "--tcp-flags cannot be read".to_string()),
             }
@@ -443,12 +544,17 @@ fn port_option(b: &Branch, o: &OptionValue) -> M {
 fn port_list(o: &OptionValue, port: u16) -> M {
     match o.value().and_then(|v| addr::port_list_contains(v, port)) {
         Some(b) => M::from_bool(b),
-        None => M::Assume(true, format!("ports {} cannot be read", o.value().unwrap_or(""))),
+        None => M::Assume(
+            true,
+            format!("ports {} cannot be read", o.value().unwrap_or("")),
+        ),
     }
 }
 
 fn ip_range(range: &str, ip: IpAddr) -> M {
-    let parsed = range.split_once('-').and_then(|(a, z)| Some((addr::parse_ip(a)?, addr::parse_ip(z)?)));
+    let parsed = range
+        .split_once('-')
+        .and_then(|(a, z)| Some((addr::parse_ip(a)?, addr::parse_ip(z)?)));
     match (parsed, ip) {
         (Some((IpAddr::V4(a), IpAddr::V4(z))), IpAddr::V4(x)) => M::from_bool(a <= x && x <= z),
         (Some((IpAddr::V6(a), IpAddr::V6(z))), IpAddr::V6(x)) => M::from_bool(a <= x && x <= z),
@@ -458,11 +564,23 @@ fn ip_range(range: &str, ip: IpAddr) -> M {
 }
 
 /// `--src-type`/`--dst-type`: a list of address types, any of which matches.
-fn addr_type(ctx: &Ctx<'_>, b: &Branch, hook: Hook, ip: IpAddr, types: &str, limit_in: bool, limit_out: bool) -> M {
+fn addr_type(
+    ctx: &Ctx<'_>,
+    b: &Branch,
+    hook: Hook,
+    ip: IpAddr,
+    types: &str,
+    limit_in: bool,
+    limit_out: bool,
+) -> M {
     let mut local = ctx.is_local(ip);
     let mut assumption = None;
     if local && (limit_in || limit_out) {
-        let link = if limit_in { in_link(b, hook) } else { out_link(b, hook) };
+        let link = if limit_in {
+            in_link(b, hook)
+        } else {
+            out_link(b, hook)
+        };
         // Node addresses are taken to sit on the uplink, loopback addresses on lo.
         local = match link {
             Link::Loopback => addr::is_loopback(ip),
@@ -484,7 +602,9 @@ fn addr_type(ctx: &Ctx<'_>, b: &Branch, hook: Hook, ip: IpAddr, types: &str, lim
     } else {
         "UNICAST"
     };
-    let any = types.split(',').any(|t| t.trim().eq_ignore_ascii_case(kind));
+    let any = types
+        .split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case(kind));
     match assumption {
         Some(why) => M::Assume(any, why),
         None => M::from_bool(any),
@@ -517,18 +637,24 @@ fn conntrack_option(ctx: &Ctx<'_>, b: &Branch, module: &Module, o: &OptionValue)
     let value = o.value().unwrap_or("");
     match o.name.as_str() {
         "ctstate" | "state" => {
-            let any = value.split(',').any(|s| match s.trim().to_ascii_uppercase().as_str() {
-                // The first packet of a connection; untracked packets have only UNTRACKED.
-                "NEW" => !b.untracked,
-                "UNTRACKED" => b.untracked,
-                "DNAT" => b.dnat && !b.untracked,
-                "SNAT" => b.snat && !b.untracked,
-                _ => false,
-            });
+            let any = value
+                .split(',')
+                .any(|s| match s.trim().to_ascii_uppercase().as_str() {
+                    // The first packet of a connection; untracked packets have only UNTRACKED.
+                    "NEW" => !b.untracked,
+                    "UNTRACKED" => b.untracked,
+                    "DNAT" => b.dnat && !b.untracked,
+                    "SNAT" => b.snat && !b.untracked,
+                    _ => false,
+                });
             M::from_bool(any)
         }
         // No status bit is set before the first packet is confirmed.
-        "ctstatus" => M::from_bool(value.split(',').any(|s| s.trim().eq_ignore_ascii_case("NONE"))),
+        "ctstatus" => M::from_bool(
+            value
+                .split(',')
+                .any(|s| s.trim().eq_ignore_ascii_case("NONE")),
+        ),
         "ctproto" => protocol_match(ctx.protocol, value),
         "ctorigsrc" => address_match(value, b.src),
         "ctorigdst" => address_match(value, b.orig_dst),
@@ -557,19 +683,36 @@ fn statistic(module: &Module) -> M {
             let Some(o) = opt("probability") else {
                 return M::Assume(true, "statistic without --probability".to_string());
             };
-            let Some(p) = o.value().and_then(|v| v.parse::<f64>().ok()).filter(|p| (0.0..=1.0).contains(p)) else {
-                return M::Assume(true, format!("probability {} cannot be read", o.value().unwrap_or("")));
+            let Some(p) = o
+                .value()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|p| (0.0..=1.0).contains(p))
+            else {
+                return M::Assume(
+                    true,
+                    format!("probability {} cannot be read", o.value().unwrap_or("")),
+                );
             };
             // iptables stores lround(p * 2^31); the kernel compares a random 31-bit number with it.
             let threshold = (p * 2_147_483_648.0).round();
             let exact = threshold / 2_147_483_648.0;
-            M::Odds(exact, format!("statistic --probability {}", o.value().unwrap_or(""))).negate(o.negated)
+            M::Odds(
+                exact,
+                format!("statistic --probability {}", o.value().unwrap_or("")),
+            )
+            .negate(o.negated)
         }
         "nth" => {
-            let every = opt("every").and_then(|o| o.value()).and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0);
+            let every = opt("every")
+                .and_then(|o| o.value())
+                .and_then(|v| v.parse::<u32>().ok())
+                .filter(|n| *n > 0);
             match every {
-                Some(n) => M::Odds(1.0 / f64::from(n), format!("statistic --mode nth --every {n} (1 in {n} packets)"))
-                    .negate(opt("every").is_some_and(|o| o.negated)),
+                Some(n) => M::Odds(
+                    1.0 / f64::from(n),
+                    format!("statistic --mode nth --every {n} (1 in {n} packets)"),
+                )
+                .negate(opt("every").is_some_and(|o| o.negated)),
                 None => M::Assume(true, "statistic --mode nth without --every".to_string()),
             }
         }
@@ -581,7 +724,10 @@ fn statistic(module: &Module) -> M {
 /// returning client is in the lists its first connection was added to.
 fn recent(b: &Branch, module: &Module, recent_set: &mut Vec<String>) -> M {
     let opt = |n: &str| module.options.iter().find(|o| o.name == n);
-    let name = opt("name").and_then(|o| o.value()).unwrap_or("DEFAULT").to_string();
+    let name = opt("name")
+        .and_then(|o| o.value())
+        .unwrap_or("DEFAULT")
+        .to_string();
     if let Some(o) = opt("set") {
         if !o.negated {
             recent_set.push(name);
@@ -590,9 +736,15 @@ fn recent(b: &Branch, module: &Module, recent_set: &mut Vec<String>) -> M {
     }
     let check = ["rcheck", "update", "remove"].iter().find_map(|n| opt(n));
     let Some(check) = check else {
-        return M::Assume(true, "-m recent without --set/--rcheck/--update/--remove".to_string());
+        return M::Assume(
+            true,
+            "-m recent without --set/--rcheck/--update/--remove".to_string(),
+        );
     };
-    let hitcount = opt("hitcount").and_then(|o| o.value()).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+    let hitcount = opt("hitcount")
+        .and_then(|o| o.value())
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
     // A returning client was added once, by its first connection.
     let present = b.history.contains(&name) && hitcount <= 1;
     M::from_bool(present).negate(check.negated)
@@ -616,8 +768,16 @@ mod tests {
             name: "statistic".into(),
             explicit: true,
             options: vec![
-                OptionValue { name: "mode".into(), negated: false, values: vec!["random".into()] },
-                OptionValue { name: "probability".into(), negated: false, values: vec!["0.33333333349".into()] },
+                OptionValue {
+                    name: "mode".into(),
+                    negated: false,
+                    values: vec!["random".into()],
+                },
+                OptionValue {
+                    name: "probability".into(),
+                    negated: false,
+                    values: vec!["0.33333333349".into()],
+                },
             ],
         };
         match statistic(&module) {

@@ -152,7 +152,11 @@ pub fn trace(snapshot: &Snapshot, options: &Options, packet: &Packet) -> Trace {
 /// The traces that matter for one Service port: its ClusterIP from a pod, from the node and from an
 /// endpoint itself (hairpin), with a returning client when it has session affinity; its NodePort,
 /// external IPs and load-balancer IPs from outside (and from inside and outside the source ranges).
-pub fn service_paths(snapshot: &Snapshot, options: &Options, service: &report::Service) -> Vec<(String, Trace)> {
+pub fn service_paths(
+    snapshot: &Snapshot,
+    options: &Options,
+    service: &report::Service,
+) -> Vec<(String, Trace)> {
     Tracer::new(snapshot, options).service_paths(service)
 }
 
@@ -178,8 +182,11 @@ struct View<'a> {
 impl<'a> Tracer<'a> {
     /// The snapshot's rulesets with the report's node facts (see [`NodeContext::from_snapshot`]).
     pub fn new(snapshot: &'a Snapshot, options: &Options) -> Tracer<'a> {
-        let mut tracer = Tracer::with(snapshot.iptables.iter().collect(), NodeContext::from_snapshot(snapshot, options))
-            .with_ipsets(snapshot.ipsets.iter().flatten().collect());
+        let mut tracer = Tracer::with(
+            snapshot.iptables.iter().collect(),
+            NodeContext::from_snapshot(snapshot, options),
+        )
+        .with_ipsets(snapshot.ipsets.iter().flatten().collect());
         if snapshot.mode() == report::Mode::Ipvs {
             tracer.notes.push(
                 "kube-proxy runs in IPVS mode here: IPVS balances Service traffic after the iptables hooks, which this trace does not show".to_string(),
@@ -189,7 +196,13 @@ impl<'a> Tracer<'a> {
     }
 
     pub fn with(rulesets: Vec<&'a Ruleset>, node: NodeContext) -> Tracer<'a> {
-        Tracer { rulesets, ipsets: Vec::new(), node, notes: Vec::new(), views: [OnceCell::new(), OnceCell::new()] }
+        Tracer {
+            rulesets,
+            ipsets: Vec::new(),
+            node,
+            notes: Vec::new(),
+            views: [OnceCell::new(), OnceCell::new()],
+        }
     }
 
     /// The sets `-m set --match-set` looks members up in (from `ipset list`).
@@ -205,7 +218,10 @@ impl<'a> Tracer<'a> {
     /// The interface names taken for the pods' link and the uplink.
     pub fn link_names(&self) -> LinkNames {
         let net = net::Net::build(&self.rulesets);
-        LinkNames { pod: net.interfaces.pod.clone(), uplink: net.interfaces.uplink.clone() }
+        LinkNames {
+            pod: net.interfaces.pod.clone(),
+            uplink: net.interfaces.uplink.clone(),
+        }
     }
 
     fn view(&self, ipv6: bool) -> &View<'a> {
@@ -245,7 +261,11 @@ impl<'a> Tracer<'a> {
     /// Traces one packet (see [`trace`]).
     pub fn trace(&self, packet: &Packet) -> Trace {
         let node = &self.node;
-        let mut out = Trace { packet: packet.clone(), outcomes: Vec::new(), notes: Vec::new() };
+        let mut out = Trace {
+            packet: packet.clone(),
+            outcomes: Vec::new(),
+            notes: Vec::new(),
+        };
         let Some(dst) = addr::parse_ip(&packet.dst) else {
             out.notes.push(if packet.dst.is_empty() {
                 "no destination: no node IP is known (give the node's address to trace its NodePorts)".to_string()
@@ -255,7 +275,8 @@ impl<'a> Tracer<'a> {
             return out;
         };
         if self.rulesets.is_empty() {
-            out.notes.push("the paste holds no iptables rules; nothing traced".to_string());
+            out.notes
+                .push("the paste holds no iptables rules; nothing traced".to_string());
             return out;
         }
         let view = self.view(dst.is_ipv6());
@@ -263,19 +284,33 @@ impl<'a> Tracer<'a> {
         let mut notes = self.notes.clone();
         notes.extend(view.notes.iter().cloned());
         let endpoints = view.endpoints.clone();
-        let pod_cidrs: Vec<addr::Cidr> = node.pod_cidrs.iter().filter_map(|c| addr::Cidr::parse(c)).collect();
-        let node_ips: Vec<IpAddr> = node.node_ips.iter().copied().filter(|ip| ip.is_ipv6() == dst.is_ipv6()).collect();
+        let pod_cidrs: Vec<addr::Cidr> = node
+            .pod_cidrs
+            .iter()
+            .filter_map(|c| addr::Cidr::parse(c))
+            .collect();
+        let node_ips: Vec<IpAddr> = node
+            .node_ips
+            .iter()
+            .copied()
+            .filter(|ip| ip.is_ipv6() == dst.is_ipv6())
+            .collect();
         if node_ips.is_empty() {
             notes.push("no node IP is known (give one in the options): only loopback addresses count as the node's own".to_string());
         } else {
             let list: Vec<String> = node_ips.iter().map(ToString::to_string).collect();
-            notes.push(format!("node IPs: {} (`--dst-type LOCAL` matches these and loopback addresses)", list.join(", ")));
+            notes.push(format!(
+                "node IPs: {} (`--dst-type LOCAL` matches these and loopback addresses)",
+                list.join(", ")
+            ));
         }
         let src = match &packet.src {
             Some(s) => match addr::parse_ip(s) {
                 Some(ip) => ip,
                 None => {
-                    out.notes.push(format!("the source {s:?} is not an IP address; nothing traced"));
+                    out.notes.push(format!(
+                        "the source {s:?} is not an IP address; nothing traced"
+                    ));
                     return out;
                 }
             },
@@ -287,16 +322,33 @@ impl<'a> Tracer<'a> {
             }
         };
         if src.is_ipv6() != dst.is_ipv6() {
-            out.notes.push("source and destination are of different address families; nothing traced".to_string());
+            out.notes.push(
+                "source and destination are of different address families; nothing traced"
+                    .to_string(),
+            );
             return out;
         }
         let mut local = node_ips.clone();
         if packet.from == From::Node && !local.contains(&src) && !addr::is_loopback(src) {
             local.push(src);
         }
-        let ctx = Ctx { net, protocol: packet.protocol, local, pod_cidrs, endpoints, node_ips, ipsets: self.ipsets.clone() };
+        let ctx = Ctx {
+            net,
+            protocol: packet.protocol,
+            local,
+            pod_cidrs,
+            endpoints,
+            node_ips,
+            ipsets: self.ipsets.clone(),
+        };
         let mut engine = Engine::new(&ctx);
-        let first = engine.start(Branch::new(packet.from, src, dst, packet.dst_port, Vec::new()));
+        let first = engine.start(Branch::new(
+            packet.from,
+            src,
+            dst,
+            packet.dst_port,
+            Vec::new(),
+        ));
         let mut finished = engine.run(first);
         if packet.returning_client {
             finished = returning(&mut engine, packet, src, dst, finished, &mut notes);
@@ -374,7 +426,10 @@ fn default_source(
             } else {
                 IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7))
             };
-            (ip, format!("source {ip}: a client outside the cluster (documentation range)"))
+            (
+                ip,
+                format!("source {ip}: a client outside the cluster (documentation range)"),
+            )
         }
         From::Node => {
             if addr::is_loopback(dst) {
@@ -405,7 +460,10 @@ fn default_source(
                     let guess = endpoints
                         .iter()
                         .find(|e| e.is_ipv6() == dst.is_ipv6())
-                        .map(|e| addr::Cidr { addr: *e, prefix: if e.is_ipv4() { 24 } else { 64 } })
+                        .map(|e| addr::Cidr {
+                            addr: *e,
+                            prefix: if e.is_ipv4() { 24 } else { 64 },
+                        })
                         .unwrap_or(addr::Cidr {
                             addr: if dst.is_ipv6() {
                                 IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0))
@@ -414,14 +472,23 @@ fn default_source(
                             },
                             prefix: if dst.is_ipv6() { 64 } else { 24 },
                         });
-                    (guess, format!("no pod CIDR is known; the network {}/{} is assumed", guess.addr, guess.prefix))
+                    (
+                        guess,
+                        format!(
+                            "no pod CIDR is known; the network {}/{} is assumed",
+                            guess.addr, guess.prefix
+                        ),
+                    )
                 }
             };
             let ip = (2u128..1026)
                 .filter_map(|n| base.nth(n))
                 .find(|ip| !endpoints.contains(ip) && *ip != dst)
                 .unwrap_or(base.addr);
-            (ip, format!("source {ip}: a pod address from {how} that is no endpoint"))
+            (
+                ip,
+                format!("source {ip}: a pod address from {how} that is no endpoint"),
+            )
         }
     }
 }
@@ -434,7 +501,10 @@ fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
         let endpoint = b.endpoint();
         let masquerade = b.snat;
         match out.iter_mut().find(|(o, _)| {
-            o.verdict == verdict && o.endpoint == endpoint && o.masquerade == masquerade && o.uncertain == b.uncertain
+            o.verdict == verdict
+                && o.endpoint == endpoint
+                && o.masquerade == masquerade
+                && o.uncertain == b.uncertain
         }) {
             Some((o, best)) => {
                 o.probability += b.prob;
@@ -477,42 +547,74 @@ impl Tracer<'_> {
         let node = &self.node;
         let protocol = service.protocol.unwrap_or(Protocol::Tcp);
         let mut out = Vec::new();
-        let packet = |dst: &str, port: u16, from: From, src: Option<String>, returning: bool| Packet {
-            src,
-            dst: dst.to_string(),
-            dst_port: port,
-            protocol,
-            from,
-            returning_client: returning,
-        };
+        let packet =
+            |dst: &str, port: u16, from: From, src: Option<String>, returning: bool| Packet {
+                src,
+                dst: dst.to_string(),
+                dst_port: port,
+                protocol,
+                from,
+                returning_client: returning,
+            };
         let mut push = |label: String, p: Packet| {
             let t = self.trace(&p);
             out.push((label, t));
         };
         if let (Some(ip), Some(port)) = (service.cluster_ip.as_deref(), service.port) {
-            push(format!("ClusterIP {ip}:{port} from a pod"), packet(ip, port, From::Pod, None, false));
-            push(format!("ClusterIP {ip}:{port} from the node"), packet(ip, port, From::Node, None, false));
+            push(
+                format!("ClusterIP {ip}:{port} from a pod"),
+                packet(ip, port, From::Pod, None, false),
+            );
+            push(
+                format!("ClusterIP {ip}:{port} from the node"),
+                packet(ip, port, From::Node, None, false),
+            );
             if let Some((ep, from)) = hairpin_endpoint(service, node) {
-                let how = if from == From::Node { "itself, a host-network endpoint on this node" } else { "itself (hairpin)" };
-                push(format!("ClusterIP {ip}:{port} from endpoint {ep} {how}"), packet(ip, port, from, Some(ep), false));
+                let how = if from == From::Node {
+                    "itself, a host-network endpoint on this node"
+                } else {
+                    "itself (hairpin)"
+                };
+                push(
+                    format!("ClusterIP {ip}:{port} from endpoint {ep} {how}"),
+                    packet(ip, port, from, Some(ep), false),
+                );
             }
             if service.session_affinity_seconds.is_some() {
                 push(
-                    format!("ClusterIP {ip}:{port} from a pod that connected before (session affinity)"),
+                    format!(
+                        "ClusterIP {ip}:{port} from a pod that connected before (session affinity)"
+                    ),
                     packet(ip, port, From::Pod, None, true),
                 );
             }
         }
         if let Some(node_port) = service.node_port {
-            let family_v6 = service.cluster_ip.as_deref().and_then(addr::parse_ip).map(|c| c.is_ipv6());
-            let node_ip = node.node_ips.iter().find(|ip| family_v6.is_none_or(|v6| v6 == ip.is_ipv6()));
+            let family_v6 = service
+                .cluster_ip
+                .as_deref()
+                .and_then(addr::parse_ip)
+                .map(|c| c.is_ipv6());
+            let node_ip = node
+                .node_ips
+                .iter()
+                .find(|ip| family_v6.is_none_or(|v6| v6 == ip.is_ipv6()));
             match node_ip {
                 Some(ip) => {
                     let ip = ip.to_string();
-                    push(format!("NodePort {ip}:{node_port} from outside"), packet(&ip, node_port, From::External, None, false));
+                    push(
+                        format!("NodePort {ip}:{node_port} from outside"),
+                        packet(&ip, node_port, From::External, None, false),
+                    );
                     if service.external_traffic_policy == Some(report::TrafficPolicy::Local) {
-                        push(format!("NodePort {ip}:{node_port} from a pod"), packet(&ip, node_port, From::Pod, None, false));
-                        push(format!("NodePort {ip}:{node_port} from the node"), packet(&ip, node_port, From::Node, None, false));
+                        push(
+                            format!("NodePort {ip}:{node_port} from a pod"),
+                            packet(&ip, node_port, From::Pod, None, false),
+                        );
+                        push(
+                            format!("NodePort {ip}:{node_port} from the node"),
+                            packet(&ip, node_port, From::Node, None, false),
+                        );
                     }
                 }
                 None => push(
@@ -524,25 +626,46 @@ impl Tracer<'_> {
         }
         if let Some(port) = service.port {
             for ip in &service.external_ips {
-                push(format!("external IP {ip}:{port} from outside"), packet(ip, port, From::External, None, false));
+                push(
+                    format!("external IP {ip}:{port} from outside"),
+                    packet(ip, port, From::External, None, false),
+                );
             }
             for ip in &service.load_balancer_ips {
                 if service.load_balancer_source_ranges.is_empty() {
-                    push(format!("load-balancer IP {ip}:{port} from outside"), packet(ip, port, From::External, None, false));
+                    push(
+                        format!("load-balancer IP {ip}:{port} from outside"),
+                        packet(ip, port, From::External, None, false),
+                    );
                     continue;
                 }
-                let ranges: Vec<addr::Cidr> =
-                    service.load_balancer_source_ranges.iter().filter_map(|r| addr::Cidr::parse(r)).collect();
-                let inside = ranges.first().and_then(|r| r.nth(1).filter(|_| r.prefix < 32).or(Some(r.addr)));
+                let ranges: Vec<addr::Cidr> = service
+                    .load_balancer_source_ranges
+                    .iter()
+                    .filter_map(|r| addr::Cidr::parse(r))
+                    .collect();
+                let inside = ranges
+                    .first()
+                    .and_then(|r| r.nth(1).filter(|_| r.prefix < 32).or(Some(r.addr)));
                 if let Some(inside) = inside {
                     push(
-                        format!("load-balancer IP {ip}:{port} from {inside}, inside the source ranges"),
+                        format!(
+                            "load-balancer IP {ip}:{port} from {inside}, inside the source ranges"
+                        ),
                         packet(ip, port, From::External, Some(inside.to_string()), false),
                     );
                 }
-                let candidates = ["203.0.113.7", "198.51.100.7", "192.0.2.7", "100.64.0.7", "8.8.8.8"];
-                let outside =
-                    candidates.iter().filter_map(|c| addr::parse_ip(c)).find(|c| !ranges.iter().any(|r| r.contains(*c)));
+                let candidates = [
+                    "203.0.113.7",
+                    "198.51.100.7",
+                    "192.0.2.7",
+                    "100.64.0.7",
+                    "8.8.8.8",
+                ];
+                let outside = candidates
+                    .iter()
+                    .filter_map(|c| addr::parse_ip(c))
+                    .find(|c| !ranges.iter().any(|r| r.contains(*c)));
                 if let Some(outside) = outside {
                     push(
                         format!("load-balancer IP {ip}:{port} from {outside}, outside the source ranges"),
@@ -559,14 +682,25 @@ impl Tracer<'_> {
 /// pod CIDR, or any non-node address when no pod CIDR is known), else a host-network endpoint on this
 /// node (its packets start on the node). Endpoints elsewhere cannot send from this node.
 fn hairpin_endpoint(service: &report::Service, node: &NodeContext) -> Option<(String, From)> {
-    let cidrs: Vec<addr::Cidr> = node.pod_cidrs.iter().filter_map(|c| addr::Cidr::parse(c)).collect();
-    let ips: Vec<IpAddr> = service.endpoints.iter().filter_map(|e| addr::parse_ip(&e.ip)).collect();
+    let cidrs: Vec<addr::Cidr> = node
+        .pod_cidrs
+        .iter()
+        .filter_map(|c| addr::Cidr::parse(c))
+        .collect();
+    let ips: Vec<IpAddr> = service
+        .endpoints
+        .iter()
+        .filter_map(|e| addr::parse_ip(&e.ip))
+        .collect();
     let pod = ips.iter().find(|ip| {
         !node.node_ips.contains(ip) && (cidrs.is_empty() || cidrs.iter().any(|c| c.contains(**ip)))
     });
     match pod {
         Some(ip) => Some((ip.to_string(), From::Pod)),
-        None => ips.iter().find(|ip| node.node_ips.contains(ip)).map(|ip| (ip.to_string(), From::Node)),
+        None => ips
+            .iter()
+            .find(|ip| node.node_ips.contains(ip))
+            .map(|ip| (ip.to_string(), From::Node)),
     }
 }
 

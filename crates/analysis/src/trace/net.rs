@@ -51,23 +51,97 @@ pub struct Net<'a> {
 /// whether the jump carries `-m conntrack --ctstate NEW`. kube-proxy prepends each jump, so later
 /// entries end up above earlier ones.
 const KUBE_JUMPS: &[(&str, &str, &str, &str, bool)] = &[
-    ("filter", "KUBE-EXTERNAL-SERVICES", "INPUT", "kubernetes externally-visible service portals", true),
-    ("filter", "KUBE-EXTERNAL-SERVICES", "FORWARD", "kubernetes externally-visible service portals", true),
-    ("filter", "KUBE-NODEPORTS", "INPUT", "kubernetes health check service ports", false),
-    ("filter", "KUBE-SERVICES", "FORWARD", "kubernetes service portals", true),
-    ("filter", "KUBE-SERVICES", "OUTPUT", "kubernetes service portals", true),
-    ("filter", "KUBE-FORWARD", "FORWARD", "kubernetes forwarding rules", false),
-    ("filter", "KUBE-PROXY-FIREWALL", "INPUT", "kubernetes load balancer firewall", true),
-    ("filter", "KUBE-PROXY-FIREWALL", "OUTPUT", "kubernetes load balancer firewall", true),
-    ("filter", "KUBE-PROXY-FIREWALL", "FORWARD", "kubernetes load balancer firewall", true),
-    ("nat", "KUBE-SERVICES", "OUTPUT", "kubernetes service portals", false),
-    ("nat", "KUBE-SERVICES", "PREROUTING", "kubernetes service portals", false),
-    ("nat", "KUBE-POSTROUTING", "POSTROUTING", "kubernetes postrouting rules", false),
+    (
+        "filter",
+        "KUBE-EXTERNAL-SERVICES",
+        "INPUT",
+        "kubernetes externally-visible service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-EXTERNAL-SERVICES",
+        "FORWARD",
+        "kubernetes externally-visible service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-NODEPORTS",
+        "INPUT",
+        "kubernetes health check service ports",
+        false,
+    ),
+    (
+        "filter",
+        "KUBE-SERVICES",
+        "FORWARD",
+        "kubernetes service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-SERVICES",
+        "OUTPUT",
+        "kubernetes service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-FORWARD",
+        "FORWARD",
+        "kubernetes forwarding rules",
+        false,
+    ),
+    (
+        "filter",
+        "KUBE-PROXY-FIREWALL",
+        "INPUT",
+        "kubernetes load balancer firewall",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-PROXY-FIREWALL",
+        "OUTPUT",
+        "kubernetes load balancer firewall",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-PROXY-FIREWALL",
+        "FORWARD",
+        "kubernetes load balancer firewall",
+        true,
+    ),
+    (
+        "nat",
+        "KUBE-SERVICES",
+        "OUTPUT",
+        "kubernetes service portals",
+        false,
+    ),
+    (
+        "nat",
+        "KUBE-SERVICES",
+        "PREROUTING",
+        "kubernetes service portals",
+        false,
+    ),
+    (
+        "nat",
+        "KUBE-POSTROUTING",
+        "POSTROUTING",
+        "kubernetes postrouting rules",
+        false,
+    ),
 ];
 
 /// The kubelet's jumps, appended after kube-proxy's.
-const KUBELET_JUMPS: &[(&str, &str, &str)] =
-    &[("filter", "KUBE-FIREWALL", "INPUT"), ("filter", "KUBE-FIREWALL", "OUTPUT")];
+const KUBELET_JUMPS: &[(&str, &str, &str)] = &[
+    ("filter", "KUBE-FIREWALL", "INPUT"),
+    ("filter", "KUBE-FIREWALL", "OUTPUT"),
+];
 
 impl<'a> Net<'a> {
     /// Builds the view from the rulesets of one family (`ipv6`). When several sections hold the same
@@ -88,7 +162,11 @@ impl<'a> Net<'a> {
                     ));
                     continue;
                 }
-                let mut view = TableView { name: &table.name, chains: Vec::new(), index: HashMap::new() };
+                let mut view = TableView {
+                    name: &table.name,
+                    chains: Vec::new(),
+                    index: HashMap::new(),
+                };
                 for chain in &table.chains {
                     if view.index.contains_key(chain.name.as_str()) {
                         continue;
@@ -106,17 +184,40 @@ impl<'a> Net<'a> {
         }
         let mut added_jumps = Vec::new();
         for &(table, chain, base, comment, ctstate_new) in KUBE_JUMPS.iter() {
-            if let Some(jump) = add_jump(&mut tables, &declared, table, chain, base, Some(comment), ctstate_new, true) {
+            if let Some(jump) = add_jump(
+                &mut tables,
+                &declared,
+                table,
+                chain,
+                base,
+                Some(comment),
+                ctstate_new,
+                true,
+            ) {
                 added_jumps.push(jump);
             }
         }
         for &(table, chain, base) in KUBELET_JUMPS.iter() {
-            if let Some(jump) = add_jump(&mut tables, &declared, table, chain, base, None, false, false) {
+            if let Some(jump) = add_jump(
+                &mut tables,
+                &declared,
+                table,
+                chain,
+                base,
+                None,
+                false,
+                false,
+            ) {
                 added_jumps.push(jump);
             }
         }
         let interfaces = Interfaces::from_tables(&tables);
-        Net { tables, added_jumps, notes, interfaces }
+        Net {
+            tables,
+            added_jumps,
+            notes,
+            interfaces,
+        }
     }
 
     pub fn table(&self, name: &str) -> Option<&TableView<'a>> {
@@ -159,12 +260,19 @@ fn add_jump<'a>(
     prepend: bool,
 ) -> Option<AddedJump> {
     let view = tables.iter_mut().find(|t| t.name == table)?;
-    if !declared.iter().any(|((t, c), d)| *t == table && *c == chain && *d) {
+    if !declared
+        .iter()
+        .any(|((t, c), d)| *t == table && *c == chain && *d)
+    {
         return None;
     }
     let base_index = view.chain_index(base)?;
     let base_chain = view.chains.get_mut(base_index)?;
-    if base_chain.rules.iter().any(|r| r.target_name() == Some(chain)) {
+    if base_chain
+        .rules
+        .iter()
+        .any(|r| r.target_name() == Some(chain))
+    {
         return None;
     }
     let mut words: Vec<String> = Vec::new();
@@ -181,10 +289,21 @@ fn add_jump<'a>(
         base_chain.rules.insert(0, Cow::Owned(rule));
     } else {
         // After the jumps added above, else first (the kubelet prepends its jump too).
-        let after = base_chain.rules.iter().rposition(|r| r.line == 0).map(|i| i + 1).unwrap_or(0);
-        base_chain.rules.insert(after.min(base_chain.rules.len()), Cow::Owned(rule));
+        let after = base_chain
+            .rules
+            .iter()
+            .rposition(|r| r.line == 0)
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        base_chain
+            .rules
+            .insert(after.min(base_chain.rules.len()), Cow::Owned(rule));
     }
-    Some(AddedJump { table: table.to_string(), base: base.to_string(), chain: chain.to_string() })
+    Some(AddedJump {
+        table: table.to_string(),
+        base: base.to_string(),
+        chain: chain.to_string(),
+    })
 }
 
 /// What kind of link an interface name stands for.
@@ -207,18 +326,57 @@ pub fn classify(name: &str) -> LinkClass {
     let starts = |prefixes: &[&str]| prefixes.iter().any(|p| base.starts_with(p));
     if base == "lo" {
         LinkClass::Loopback
-    } else if starts(&["flannel", "vxlan", "tunl", "cilium_vxlan", "cilium_geneve", "genev", "wg", "weave-", "ipip", "tun"])
-    {
+    } else if starts(&[
+        "flannel",
+        "vxlan",
+        "tunl",
+        "cilium_vxlan",
+        "cilium_geneve",
+        "genev",
+        "wg",
+        "weave-",
+        "ipip",
+        "tun",
+    ]) {
         LinkClass::Overlay
     } else if base == "docker0"
-        || starts(&["docker_gwbridge", "br-", "virbr", "lxcbr", "kube-ipvs", "nodelocaldns", "dummy", "kube-dummy", "podman"])
+        || starts(&[
+            "docker_gwbridge",
+            "br-",
+            "virbr",
+            "lxcbr",
+            "kube-ipvs",
+            "nodelocaldns",
+            "dummy",
+            "kube-dummy",
+            "podman",
+        ])
     {
         LinkClass::Other
-    } else if starts(&["eth", "ens", "enp", "eno", "enx", "em", "bond", "wl", "team", "br-ex", "ib"]) {
+    } else if starts(&[
+        "eth", "ens", "enp", "eno", "enx", "em", "bond", "wl", "team", "br-ex", "ib",
+    ]) {
         LinkClass::Uplink
     } else if starts(&[
-        "cni", "cbr", "veth", "cali", "lxc", "weave", "kube-bridge", "azv", "eni", "gke", "vethwe", "tap", "cilium_host",
-        "cilium_net", "antrea-gw", "ovn-k8s", "kube-router", "mynet", "bridge",
+        "cni",
+        "cbr",
+        "veth",
+        "cali",
+        "lxc",
+        "weave",
+        "kube-bridge",
+        "azv",
+        "eni",
+        "gke",
+        "vethwe",
+        "tap",
+        "cilium_host",
+        "cilium_net",
+        "antrea-gw",
+        "ovn-k8s",
+        "kube-router",
+        "mynet",
+        "bridge",
     ]) {
         LinkClass::Pod
     } else {
@@ -269,13 +427,21 @@ impl Interfaces {
             Some(prefix) => format!("{prefix}0"),
             None => n.to_string(),
         };
-        let of_class = |class| referenced.iter().filter(|n| classify(n) == class).collect::<Vec<_>>();
+        let of_class = |class| {
+            referenced
+                .iter()
+                .filter(|n| classify(n) == class)
+                .collect::<Vec<_>>()
+        };
         let pods = of_class(LinkClass::Pod);
         let uplinks = of_class(LinkClass::Uplink);
         let pod = pods.first().map(|n| concrete(n));
         let uplink = uplinks.first().map(|n| concrete(n));
-        let ambiguous =
-            |names: &[&String], chosen: &Option<String>| chosen.as_ref().is_some_and(|c| names.iter().any(|n| !pattern_matches(n, c)));
+        let ambiguous = |names: &[&String], chosen: &Option<String>| {
+            chosen
+                .as_ref()
+                .is_some_and(|c| names.iter().any(|n| !pattern_matches(n, c)))
+        };
         Interfaces {
             pod_ambiguous: ambiguous(&pods, &pod),
             uplink_ambiguous: ambiguous(&uplinks, &uplink),
@@ -304,14 +470,39 @@ mod tests {
             .iter()
             .map(|r| r.target_name().unwrap().to_string())
             .collect();
-        assert_eq!(input, ["KUBE-PROXY-FIREWALL", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES", "KUBE-FIREWALL"]);
+        assert_eq!(
+            input,
+            [
+                "KUBE-PROXY-FIREWALL",
+                "KUBE-NODEPORTS",
+                "KUBE-EXTERNAL-SERVICES",
+                "KUBE-FIREWALL"
+            ]
+        );
         let nat = net.table("nat").unwrap();
         // PREROUTING already jumps to KUBE-SERVICES; OUTPUT and POSTROUTING get theirs.
-        assert_eq!(nat.chains[nat.chain_index("PREROUTING").unwrap()].rules.len(), 1);
-        assert_eq!(nat.chains[nat.chain_index("OUTPUT").unwrap()].rules.len(), 1);
-        assert_eq!(nat.chains[nat.chain_index("POSTROUTING").unwrap()].rules[0].target_name(), Some("KUBE-POSTROUTING"));
-        assert!(net.added_jumps.iter().any(|j| j.table == "nat" && j.base == "OUTPUT"));
-        assert!(!net.added_jumps.iter().any(|j| j.table == "nat" && j.base == "PREROUTING"));
+        assert_eq!(
+            nat.chains[nat.chain_index("PREROUTING").unwrap()]
+                .rules
+                .len(),
+            1
+        );
+        assert_eq!(
+            nat.chains[nat.chain_index("OUTPUT").unwrap()].rules.len(),
+            1
+        );
+        assert_eq!(
+            nat.chains[nat.chain_index("POSTROUTING").unwrap()].rules[0].target_name(),
+            Some("KUBE-POSTROUTING")
+        );
+        assert!(net
+            .added_jumps
+            .iter()
+            .any(|j| j.table == "nat" && j.base == "OUTPUT"));
+        assert!(!net
+            .added_jumps
+            .iter()
+            .any(|j| j.table == "nat" && j.base == "PREROUTING"));
     }
 
     #[test]

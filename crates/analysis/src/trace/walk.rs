@@ -191,7 +191,7 @@ impl Branch {
         }
     }
 
-    pub fn from_node(&self) -> bool {
+    pub fn sent_by_node(&self) -> bool {
         self.from == From::Node
     }
 
@@ -200,7 +200,13 @@ impl Branch {
     }
 
     fn step(&mut self, hook: &str, table: &str, chain: &str, line: Option<u32>, note: String) {
-        self.steps.push(Step { hook: hook.to_string(), table: table.to_string(), chain: chain.to_string(), line, note });
+        self.steps.push(Step {
+            hook: hook.to_string(),
+            table: table.to_string(),
+            chain: chain.to_string(),
+            line,
+            note,
+        });
     }
 
     fn hook_step(&mut self, note: String) {
@@ -293,7 +299,12 @@ pub struct Engine<'a> {
 
 impl<'a> Engine<'a> {
     pub fn new(ctx: &'a Ctx<'a>) -> Engine<'a> {
-        Engine { ctx, branches: 1, work: 0, notes: Vec::new() }
+        Engine {
+            ctx,
+            branches: 1,
+            work: 0,
+            notes: Vec::new(),
+        }
     }
 
     fn note(&mut self, note: String) {
@@ -306,17 +317,34 @@ impl<'a> Engine<'a> {
     pub fn start(&self, mut b: Branch) -> Branch {
         match b.from {
             From::Pod | From::External => {
-                b.in_link = if b.from == From::Pod { Link::Pod } else { Link::Uplink };
-                let how = if b.from == From::Pod {
-                    format!("arrives from a pod on the pods' link{}", self.link_name(Link::Pod))
+                b.in_link = if b.from == From::Pod {
+                    Link::Pod
                 } else {
-                    format!("arrives from outside on the node's uplink{}", self.link_name(Link::Uplink))
+                    Link::Uplink
+                };
+                let how = if b.from == From::Pod {
+                    format!(
+                        "arrives from a pod on the pods' link{}",
+                        self.link_name(Link::Pod)
+                    )
+                } else {
+                    format!(
+                        "arrives from outside on the node's uplink{}",
+                        self.link_name(Link::Uplink)
+                    )
                 };
                 self.enter(&mut b, Hook::Prerouting, how);
             }
             From::Node => {
-                b.out_link = if self.ctx.is_local(b.dst) { Link::Loopback } else { self.ctx.link_for(b.dst) };
-                let how = format!("sent by a process on the node; routed to {}", self.describe_link(b.out_link));
+                b.out_link = if self.ctx.is_local(b.dst) {
+                    Link::Loopback
+                } else {
+                    self.ctx.link_for(b.dst)
+                };
+                let how = format!(
+                    "sent by a process on the node; routed to {}",
+                    self.describe_link(b.out_link)
+                );
                 self.enter(&mut b, Hook::Output, how);
             }
         }
@@ -380,8 +408,12 @@ impl<'a> Engine<'a> {
                 b.hook_step("untracked (NOTRACK): the nat table is not consulted".to_string());
                 continue;
             }
-            let Some(table) = self.ctx.net.table(name) else { continue };
-            let Some(base) = table.chain_index(b.hook.name()) else { continue };
+            let Some(table) = self.ctx.net.table(name) else {
+                continue;
+            };
+            let Some(base) = table.chain_index(b.hook.name()) else {
+                continue;
+            };
             for r in self.run_table(b, table, base) {
                 if r.verdict.is_some() {
                     done.push(r);
@@ -399,7 +431,11 @@ impl<'a> Engine<'a> {
         let ctx = self.ctx;
         match b.hook {
             Hook::Prerouting if b.looped => {
-                self.enter(&mut b, Hook::Input, "enters INPUT: for the node itself".to_string());
+                self.enter(
+                    &mut b,
+                    Hook::Input,
+                    "enters INPUT: for the node itself".to_string(),
+                );
                 next.push(b);
             }
             Hook::Prerouting => {
@@ -420,50 +456,114 @@ impl<'a> Engine<'a> {
                 }
                 if ctx.is_local(b.dst) {
                     b.out_link = Link::None;
-                    b.step("routing", "", "", None, format!("{dst} is an address of the node: delivered locally (INPUT)"));
-                    self.enter(&mut b, Hook::Input, "enters INPUT: for the node itself".to_string());
+                    b.step(
+                        "routing",
+                        "",
+                        "",
+                        None,
+                        format!("{dst} is an address of the node: delivered locally (INPUT)"),
+                    );
+                    self.enter(
+                        &mut b,
+                        Hook::Input,
+                        "enters INPUT: for the node itself".to_string(),
+                    );
                 } else {
                     b.out_link = ctx.link_for(b.dst);
                     let out = self.describe_link(b.out_link);
-                    b.step("routing", "", "", None, format!("{dst} is not an address of the node: forwarded to {out}"));
-                    self.enter(&mut b, Hook::Forward, "enters FORWARD: the node routes the packet on".to_string());
+                    b.step(
+                        "routing",
+                        "",
+                        "",
+                        None,
+                        format!("{dst} is not an address of the node: forwarded to {out}"),
+                    );
+                    self.enter(
+                        &mut b,
+                        Hook::Forward,
+                        "enters FORWARD: the node routes the packet on".to_string(),
+                    );
                 }
                 next.push(b);
             }
             Hook::Input => {
-                b.verdict = Some(if b.dnat { Verdict::Dnat } else { Verdict::Accept });
+                b.verdict = Some(if b.dnat {
+                    Verdict::Dnat
+                } else {
+                    Verdict::Accept
+                });
                 let what = if b.dnat { "reaches" } else { "is delivered to" };
-                b.step("routing", "", "", None, format!("{what} {} on the node", addr::endpoint(b.dst, b.dport)));
+                b.step(
+                    "routing",
+                    "",
+                    "",
+                    None,
+                    format!("{what} {} on the node", addr::endpoint(b.dst, b.dport)),
+                );
                 done.push(b);
             }
             Hook::Forward => {
                 let out = self.describe_link(b.out_link);
-                self.enter(&mut b, Hook::Postrouting, format!("enters POSTROUTING: about to leave on {out}"));
+                self.enter(
+                    &mut b,
+                    Hook::Postrouting,
+                    format!("enters POSTROUTING: about to leave on {out}"),
+                );
                 next.push(b);
             }
             Hook::Output => {
                 let before = b.out_link;
-                b.out_link = if ctx.is_local(b.dst) { Link::Loopback } else { ctx.link_for(b.dst) };
+                b.out_link = if ctx.is_local(b.dst) {
+                    Link::Loopback
+                } else {
+                    ctx.link_for(b.dst)
+                };
                 if b.dnat {
                     let out = self.describe_link(b.out_link);
-                    let again = if before == b.out_link { "" } else { " (routed again after DNAT)" };
-                    b.step("routing", "", "", None, format!("{} goes to {out}{again}", addr::endpoint(b.dst, b.dport)));
+                    let again = if before == b.out_link {
+                        ""
+                    } else {
+                        " (routed again after DNAT)"
+                    };
+                    b.step(
+                        "routing",
+                        "",
+                        "",
+                        None,
+                        format!("{} goes to {out}{again}", addr::endpoint(b.dst, b.dport)),
+                    );
                 }
                 let out = self.describe_link(b.out_link);
-                self.enter(&mut b, Hook::Postrouting, format!("enters POSTROUTING: about to leave on {out}"));
+                self.enter(
+                    &mut b,
+                    Hook::Postrouting,
+                    format!("enters POSTROUTING: about to leave on {out}"),
+                );
                 next.push(b);
             }
             Hook::Postrouting => {
-                if b.from_node() && b.out_link == Link::Loopback && !b.looped {
+                if b.sent_by_node() && b.out_link == Link::Loopback && !b.looped {
                     b.looped = true;
                     b.in_link = Link::Loopback;
                     b.out_link = Link::None;
-                    self.enter(&mut b, Hook::Prerouting, "comes back in on lo: the node sends to itself".to_string());
+                    self.enter(
+                        &mut b,
+                        Hook::Prerouting,
+                        "comes back in on lo: the node sends to itself".to_string(),
+                    );
                     next.push(b);
                 } else {
-                    b.verdict = Some(if b.dnat { Verdict::Dnat } else { Verdict::Accept });
+                    b.verdict = Some(if b.dnat {
+                        Verdict::Dnat
+                    } else {
+                        Verdict::Accept
+                    });
                     let to = addr::endpoint(b.dst, b.dport);
-                    let note = if b.dnat { format!("sent on to {to}") } else { format!("routed on to {to} unchanged") };
+                    let note = if b.dnat {
+                        format!("sent on to {to}")
+                    } else {
+                        format!("routed on to {to} unchanged")
+                    };
                     b.step("routing", "", "", None, note);
                     done.push(b);
                 }
@@ -487,7 +587,10 @@ impl<'a> Engine<'a> {
     /// came out (a split yields several), each either finished or ready for the next table.
     fn run_table(&mut self, mut b: Branch, table: &TableView<'_>, base: usize) -> Vec<Branch> {
         let hook = b.hook;
-        b.frames = vec![Frame { chain: base, next: 0 }];
+        b.frames = vec![Frame {
+            chain: base,
+            next: 0,
+        }];
         b.base = base;
         let mut work = vec![b];
         let mut out = Vec::new();
@@ -502,7 +605,11 @@ impl<'a> Engine<'a> {
                     out.push(b);
                     break;
                 }
-                let Some(&Frame { chain: ci, next: ri }) = b.frames.last() else {
+                let Some(&Frame {
+                    chain: ci,
+                    next: ri,
+                }) = b.frames.last()
+                else {
                     out.push(b);
                     break;
                 };
@@ -533,7 +640,13 @@ impl<'a> Engine<'a> {
                     // A rule passed over on an assumption is as much a guess as one taken on it.
                     for a in &eval.assumed {
                         b.uncertain = true;
-                        b.step(hook.name(), table.name, chain.name, line, format!("assumed: {a} (rule not taken)"));
+                        b.step(
+                            hook.name(),
+                            table.name,
+                            chain.name,
+                            line,
+                            format!("assumed: {a} (rule not taken)"),
+                        );
                     }
                     continue;
                 }
@@ -547,21 +660,36 @@ impl<'a> Engine<'a> {
                             table.name,
                             chain.name,
                             line,
-                            format!("not taken by {} of new connections ({split})", percent(1.0 - eval.p)),
+                            format!(
+                                "not taken by {} of new connections ({split})",
+                                percent(1.0 - eval.p)
+                            ),
                         );
                         work.push(other);
                         b.prob *= eval.p;
                     } else {
                         b.uncertain = true;
                         if eval.p < 0.5 {
-                            b.step(hook.name(), table.name, chain.name, line, format!("not taken (followed the likelier side of {split})"));
+                            b.step(
+                                hook.name(),
+                                table.name,
+                                chain.name,
+                                line,
+                                format!("not taken (followed the likelier side of {split})"),
+                            );
                             continue;
                         }
                     }
                 }
                 for a in &eval.assumed {
                     b.uncertain = true;
-                    b.step(hook.name(), table.name, chain.name, line, format!("assumed: {a}"));
+                    b.step(
+                        hook.name(),
+                        table.name,
+                        chain.name,
+                        line,
+                        format!("assumed: {a}"),
+                    );
                 }
                 if let Some(l) = line {
                     b.rules.push(l);
@@ -588,26 +716,48 @@ impl<'a> Engine<'a> {
 
     /// The base chain's policy, when the packet falls off its end (a missing policy is ACCEPT).
     fn policy(&mut self, b: &mut Branch, table: &TableView<'_>) -> Flow {
-        let Some(chain) = table.chains.get(b.base) else { return Flow::TableDone };
+        let Some(chain) = table.chains.get(b.base) else {
+            return Flow::TableDone;
+        };
         let hook = b.hook.name();
         match chain.policy.unwrap_or("ACCEPT") {
             "ACCEPT" => Flow::TableDone,
             "DROP" => {
-                b.step(hook, table.name, chain.name, None, format!("end of {}: policy DROP", chain.name));
+                b.step(
+                    hook,
+                    table.name,
+                    chain.name,
+                    None,
+                    format!("end of {}: policy DROP", chain.name),
+                );
                 Flow::Verdict(Verdict::Drop)
             }
             other => {
                 b.uncertain = true;
-                b.step(hook, table.name, chain.name, None, format!("policy {other} is not understood; taken as ACCEPT"));
+                b.step(
+                    hook,
+                    table.name,
+                    chain.name,
+                    None,
+                    format!("policy {other} is not understood; taken as ACCEPT"),
+                );
                 Flow::TableDone
             }
         }
     }
 
-    fn apply_target(&mut self, b: &mut Branch, table: &TableView<'_>, chain: &str, rule: &Rule, eval: &Eval) -> Flow {
+    fn apply_target(
+        &mut self,
+        b: &mut Branch,
+        table: &TableView<'_>,
+        chain: &str,
+        rule: &Rule,
+        eval: &Eval,
+    ) -> Flow {
         let hook = b.hook;
         let line = (rule.line > 0).then_some(rule.line);
-        let step = |b: &mut Branch, note: String| b.step(hook.name(), table.name, chain, line, note);
+        let step =
+            |b: &mut Branch, note: String| b.step(hook.name(), table.name, chain, line, note);
         let suffix = rule_suffix(rule, eval);
         let Some(target) = &rule.target else {
             step(b, format!("matched (no target: counts only){suffix}"));
@@ -616,7 +766,13 @@ impl<'a> Engine<'a> {
         let name = target.name.as_str();
         match name {
             "ACCEPT" => {
-                step(b, format!("ACCEPT: the {} table lets the packet pass{suffix}", table.name));
+                step(
+                    b,
+                    format!(
+                        "ACCEPT: the {} table lets the packet pass{suffix}",
+                        table.name
+                    ),
+                );
                 return Flow::TableDone;
             }
             "DROP" => {
@@ -626,7 +782,10 @@ impl<'a> Engine<'a> {
             "RETURN" => {
                 b.frames.pop();
                 if b.frames.is_empty() {
-                    step(b, format!("RETURN from the base chain: its policy decides{suffix}"));
+                    step(
+                        b,
+                        format!("RETURN from the base chain: its policy decides{suffix}"),
+                    );
                     return self.policy(b, table);
                 }
                 step(b, format!("RETURN{suffix}"));
@@ -641,7 +800,10 @@ impl<'a> Engine<'a> {
                 return Flow::Verdict(Verdict::Drop);
             }
             if b.frames.len() >= MAX_DEPTH {
-                step(b, format!("chain stack deeper than {MAX_DEPTH}; svcpath stops here"));
+                step(
+                    b,
+                    format!("chain stack deeper than {MAX_DEPTH}; svcpath stops here"),
+                );
                 b.uncertain = true;
                 return Flow::Verdict(Verdict::Drop);
             }
@@ -649,7 +811,11 @@ impl<'a> Engine<'a> {
                 TargetKind::Goto => ("goto", true),
                 TargetKind::Jump => ("jump to", false),
             };
-            let added = if rule.line == 0 { " (this jump is not in the dump; kube-proxy installs it on every node)" } else { "" };
+            let added = if rule.line == 0 {
+                " (this jump is not in the dump; kube-proxy installs it on every node)"
+            } else {
+                ""
+            };
             step(b, format!("{verb} {name}{suffix}{added}"));
             if goto {
                 b.frames.pop();
@@ -662,7 +828,10 @@ impl<'a> Engine<'a> {
         match name {
             "REJECT" => {
                 let with = opt("reject-with").unwrap_or("icmp-port-unreachable");
-                step(b, format!("REJECT with {with}: the client is told at once{suffix}"));
+                step(
+                    b,
+                    format!("REJECT with {with}: the client is told at once{suffix}"),
+                );
                 Flow::Verdict(Verdict::Reject)
             }
             "DNAT" | "REDIRECT" => {
@@ -676,12 +845,21 @@ impl<'a> Engine<'a> {
                         Some(to) => (to.ip.unwrap_or(b.dst), to.port.unwrap_or(b.dport), to.range),
                         None => {
                             b.uncertain = true;
-                            step(b, format!("DNAT target {:?} cannot be read; the packet is left unchanged", opt("to-destination").unwrap_or("")));
+                            step(
+                                b,
+                                format!(
+                                    "DNAT target {:?} cannot be read; the packet is left unchanged",
+                                    opt("to-destination").unwrap_or("")
+                                ),
+                            );
                             return Flow::TableDone;
                         }
                     }
                 } else {
-                    let port = opt("to-ports").and_then(addr::port_range).map(|(lo, _)| lo).unwrap_or(b.dport);
+                    let port = opt("to-ports")
+                        .and_then(addr::port_range)
+                        .map(|(lo, _)| lo)
+                        .unwrap_or(b.dport);
                     (self.redirect_address(b), port, false)
                 };
                 if ip.is_ipv4() != b.dst.is_ipv4() {
@@ -694,7 +872,13 @@ impl<'a> Engine<'a> {
                 b.dnat = true;
                 if range {
                     b.uncertain = true;
-                    step(b, format!("DNAT to a range: the kernel picks one; the first, {}, is shown", addr::endpoint(ip, port)));
+                    step(
+                        b,
+                        format!(
+                            "DNAT to a range: the kernel picks one; the first, {}, is shown",
+                            addr::endpoint(ip, port)
+                        ),
+                    );
                 } else {
                     step(b, format!("{name} to {}{suffix}", addr::endpoint(ip, port)));
                 }
@@ -710,8 +894,13 @@ impl<'a> Engine<'a> {
                     b.uncertain = true;
                 }
                 b.snat = true;
-                let to = opt("to-source").map(|s| format!(" to {s}")).unwrap_or_default();
-                step(b, format!("{name}{to}: the source address is rewritten (masqueraded){suffix}"));
+                let to = opt("to-source")
+                    .map(|s| format!(" to {s}"))
+                    .unwrap_or_default();
+                step(
+                    b,
+                    format!("{name}{to}: the source address is rewritten (masqueraded){suffix}"),
+                );
                 Flow::TableDone
             }
             "MARK" => {
@@ -723,7 +912,10 @@ impl<'a> Engine<'a> {
                     }
                     None => {
                         b.uncertain = true;
-                        step(b, "MARK with options svcpath does not read; mark unchanged".to_string());
+                        step(
+                            b,
+                            "MARK with options svcpath does not read; mark unchanged".to_string(),
+                        );
                     }
                 }
                 Flow::Continue
@@ -731,24 +923,53 @@ impl<'a> Engine<'a> {
             "CONNMARK" => {
                 let (mark, ctmark) = (b.mark, b.ctmark);
                 if has("save-mark") {
-                    let nf = opt("nfmask").or(opt("mask")).and_then(parse_u32).unwrap_or(u32::MAX);
-                    let ct = opt("ctmask").or(opt("mask")).and_then(parse_u32).unwrap_or(u32::MAX);
+                    let nf = opt("nfmask")
+                        .or(opt("mask"))
+                        .and_then(parse_u32)
+                        .unwrap_or(u32::MAX);
+                    let ct = opt("ctmask")
+                        .or(opt("mask"))
+                        .and_then(parse_u32)
+                        .unwrap_or(u32::MAX);
                     b.ctmark = (ctmark & !ct) ^ (mark & nf);
-                    step(b, format!("CONNMARK --save-mark: connection mark {:#x}{suffix}", b.ctmark));
+                    step(
+                        b,
+                        format!(
+                            "CONNMARK --save-mark: connection mark {:#x}{suffix}",
+                            b.ctmark
+                        ),
+                    );
                 } else if has("restore-mark") {
-                    let nf = opt("nfmask").or(opt("mask")).and_then(parse_u32).unwrap_or(u32::MAX);
-                    let ct = opt("ctmask").or(opt("mask")).and_then(parse_u32).unwrap_or(u32::MAX);
+                    let nf = opt("nfmask")
+                        .or(opt("mask"))
+                        .and_then(parse_u32)
+                        .unwrap_or(u32::MAX);
+                    let ct = opt("ctmask")
+                        .or(opt("mask"))
+                        .and_then(parse_u32)
+                        .unwrap_or(u32::MAX);
                     b.mark = (mark & !nf) ^ (ctmark & ct);
-                    step(b, format!("CONNMARK --restore-mark: mark {:#x}{suffix}", b.mark));
+                    step(
+                        b,
+                        format!("CONNMARK --restore-mark: mark {:#x}{suffix}", b.mark),
+                    );
                 } else {
                     match mark_op(target, ctmark) {
                         Some(after) => {
                             b.ctmark = after;
-                            step(b, format!("CONNMARK: connection mark {ctmark:#x} -> {after:#x}{suffix}"));
+                            step(
+                                b,
+                                format!(
+                                    "CONNMARK: connection mark {ctmark:#x} -> {after:#x}{suffix}"
+                                ),
+                            );
                         }
                         None => {
                             b.uncertain = true;
-                            step(b, "CONNMARK with options svcpath does not read; ignored".to_string());
+                            step(
+                                b,
+                                "CONNMARK with options svcpath does not read; ignored".to_string(),
+                            );
                         }
                     }
                 }
@@ -756,21 +977,34 @@ impl<'a> Engine<'a> {
             }
             "NOTRACK" => {
                 b.untracked = true;
-                step(b, format!("NOTRACK: no connection tracking, so no NAT{suffix}"));
+                step(
+                    b,
+                    format!("NOTRACK: no connection tracking, so no NAT{suffix}"),
+                );
                 Flow::Continue
             }
             "CT" => {
                 if has("notrack") {
                     b.untracked = true;
-                    step(b, format!("CT --notrack: no connection tracking, so no NAT{suffix}"));
+                    step(
+                        b,
+                        format!("CT --notrack: no connection tracking, so no NAT{suffix}"),
+                    );
                 } else {
-                    step(b, format!("CT: sets conntrack parameters; continues{suffix}"));
+                    step(
+                        b,
+                        format!("CT: sets conntrack parameters; continues{suffix}"),
+                    );
                 }
                 Flow::Continue
             }
-            "LOG" | "NFLOG" | "ULOG" | "TRACE" | "AUDIT" | "NFACCT" | "TCPMSS" | "CHECKSUM" | "DSCP" | "TOS" | "TTL"
-            | "HL" | "ECN" | "CLASSIFY" | "SECMARK" | "CONNSECMARK" | "IDLETIMER" | "LED" | "RATEEST" | "SET" | "TEE" => {
-                step(b, format!("{name}: logs, counts or adjusts the packet; continues{suffix}"));
+            "LOG" | "NFLOG" | "ULOG" | "TRACE" | "AUDIT" | "NFACCT" | "TCPMSS" | "CHECKSUM"
+            | "DSCP" | "TOS" | "TTL" | "HL" | "ECN" | "CLASSIFY" | "SECMARK" | "CONNSECMARK"
+            | "IDLETIMER" | "LED" | "RATEEST" | "SET" | "TEE" => {
+                step(
+                    b,
+                    format!("{name}: logs, counts or adjusts the packet; continues{suffix}"),
+                );
                 Flow::Continue
             }
             "QUEUE" | "NFQUEUE" | "TPROXY" | "SYNPROXY" => {
@@ -786,7 +1020,10 @@ impl<'a> Engine<'a> {
                         format!("jump to {name}, which is not a chain of the {} table here: iptables-restore refuses such a rule; skipped", table.name),
                     );
                 } else {
-                    step(b, format!("target {name} is not modelled; taken as continuing"));
+                    step(
+                        b,
+                        format!("target {name} is not modelled; taken as continuing"),
+                    );
                 }
                 Flow::Continue
             }
@@ -796,7 +1033,7 @@ impl<'a> Engine<'a> {
     /// Where REDIRECT sends a packet: the loopback address for host-originated packets, else the
     /// address of the link it came in on (a node IP is shown).
     fn redirect_address(&self, b: &Branch) -> IpAddr {
-        if b.from_node() || b.in_link == Link::Loopback {
+        if b.sent_by_node() || b.in_link == Link::Loopback {
             if b.dst.is_ipv4() {
                 IpAddr::V4(Ipv4Addr::LOCALHOST)
             } else {
@@ -816,7 +1053,10 @@ impl<'a> Engine<'a> {
 /// `MARK`/`CONNMARK` value operations.
 fn mark_op(target: &svcpath_syntax::iptables::Target, value: u32) -> Option<u32> {
     let o = target.options.iter().find(|o| {
-        matches!(o.name.as_str(), "set-xmark" | "set-mark" | "or-mark" | "and-mark" | "xor-mark")
+        matches!(
+            o.name.as_str(),
+            "set-xmark" | "set-mark" | "or-mark" | "and-mark" | "xor-mark"
+        )
     })?;
     let (v, m) = parse_mark_mask(o.value()?)?;
     Some(match o.name.as_str() {
@@ -832,7 +1072,10 @@ fn mark_op(target: &svcpath_syntax::iptables::Target, value: u32) -> Option<u32>
 fn rule_suffix(rule: &Rule, eval: &Eval) -> String {
     let mut parts = Vec::new();
     if let Some(split) = &eval.split {
-        parts.push(format!("taken by {} of new connections ({split})", percent(eval.p)));
+        parts.push(format!(
+            "taken by {} of new connections ({split})",
+            percent(eval.p)
+        ));
     }
     for n in &eval.notes {
         parts.push(n.clone());
