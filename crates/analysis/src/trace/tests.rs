@@ -736,3 +736,40 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn every_corpus_service_traces_within_bounds() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/iptables");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    let mut traced = 0;
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let options = Options {
+            node_ips: vec!["192.168.0.2".into()],
+            ..Options::default()
+        };
+        let snapshot = Snapshot::parse(&text, &options);
+        let report = snapshot.report(&options);
+        let tracer = Tracer::new(&snapshot, &options);
+        for service in &report.services {
+            for (label, t) in tracer.service_paths(service) {
+                traced += 1;
+                if !t.outcomes.is_empty() {
+                    assert!(
+                        (total(&t) - 1.0).abs() < 1e-9,
+                        "{}: {label}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(traced > 0 || !dir.exists());
+}
