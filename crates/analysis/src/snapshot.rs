@@ -1,6 +1,8 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
-use svcpath_syntax::{iptables, split::split_with_overrides, Diagnostic, SectionKind};
+use svcpath_syntax::{
+    conntrack, iptables, kernlog, split::split_with_overrides, sysctl, Diagnostic, SectionKind,
+};
 
 use crate::report::{DiagnosticEntry, Fact, Mode, NodeFacts, Report, RuleStats, SectionEntry};
 use crate::{Options, MAX_INPUT_BYTES};
@@ -10,6 +12,10 @@ use crate::{Options, MAX_INPUT_BYTES};
 pub struct Snapshot {
     pub sections: Vec<svcpath_syntax::Section>,
     pub iptables: Vec<iptables::Ruleset>,
+    pub sysctls: Vec<sysctl::Sysctls>,
+    pub conntrack_stats: Vec<conntrack::Stats>,
+    pub conntrack_lists: Vec<conntrack::Listing>,
+    pub kernel_logs: Vec<kernlog::KernelLog>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -26,6 +32,29 @@ impl Snapshot {
                     let parsed = iptables::parse(text, origin);
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.iptables.push(parsed.value);
+                }
+                SectionKind::Sysctl => {
+                    let command = section.command.as_deref();
+                    let parsed = sysctl::parse_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.sysctls.push(parsed.value);
+                }
+                SectionKind::ConntrackStats => {
+                    let command = section.command.as_deref();
+                    let parsed = conntrack::parse_stats_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.conntrack_stats.push(parsed.value);
+                }
+                SectionKind::ConntrackList => {
+                    let command = section.command.as_deref();
+                    let parsed = conntrack::parse_list_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.conntrack_lists.push(parsed.value);
+                }
+                SectionKind::KernelLog => {
+                    let parsed = kernlog::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.kernel_logs.push(parsed.value);
                 }
                 _ => {}
             }
@@ -52,7 +81,18 @@ impl Snapshot {
         }
         report.rules = self.rule_stats(&report.services);
         report.findings = crate::findings::run(self, &report);
+        report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
         report
+    }
+
+    /// The conntrack-related sections, for [`crate::conntrack::verdict`].
+    pub fn conntrack_inputs(&self) -> crate::conntrack::Inputs<'_> {
+        crate::conntrack::Inputs {
+            sysctls: &self.sysctls,
+            stats: &self.conntrack_stats,
+            listings: &self.conntrack_lists,
+            logs: &self.kernel_logs,
+        }
     }
 
     /// The proxy mode: decided by what kube-proxy's own structures say, not by section kinds alone.
