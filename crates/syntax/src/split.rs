@@ -476,6 +476,10 @@ fn content_kind(
         || text.starts_with("add set ")
         || text.starts_with("flush table ")
         || text.starts_with("delete table ")
+        // A chain listed without its table (a fragment of `nft list ruleset`), and the note iptables-nft
+        // prints above the tables it manages.
+        || (text.starts_with("chain ") && (text.ends_with('{') || text.contains("{ # handle ")))
+        || (text.starts_with("# Warning: table ") && text.contains("iptables-nft"))
     {
         return Some(Nft);
     }
@@ -631,6 +635,20 @@ cpu=0 found=1 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 sea
         let got = split_with_overrides(paste, &[(1, SectionKind::Sysctl)]);
         assert_eq!(got[0].kind, SectionKind::Sysctl);
         assert_eq!(got[0].detection, Detection::User);
+    }
+
+    #[test]
+    fn nft_fragments_and_iptables_nft_notes_open_nft_sections() {
+        let paste = "\
+## node01
+chain KUBE-SERVICES {
+\t\tmeta l4proto tcp ip daddr 10.96.0.1  tcp dport 443 counter packets 0 bytes 0 jump KUBE-SVC-NPX46M4PTMTKRN6Y
+\t}
+# Warning: table ip nat is managed by iptables-nft, do not touch!
+table ip nat {
+}
+";
+        assert_eq!(kinds(paste), vec![(SectionKind::Other, 1, 1), (SectionKind::Nft, 2, 7)]);
     }
 
     #[test]
