@@ -1,6 +1,6 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
-use svcpath_syntax::{iptables, split::split_with_overrides, Diagnostic, SectionKind};
+use svcpath_syntax::{iptables, nft, split::split_with_overrides, Diagnostic, SectionKind};
 
 use crate::report::{DiagnosticEntry, Report, SectionEntry};
 use crate::{Options, MAX_INPUT_BYTES};
@@ -10,6 +10,7 @@ use crate::{Options, MAX_INPUT_BYTES};
 pub struct Snapshot {
     pub sections: Vec<svcpath_syntax::Section>,
     pub iptables: Vec<iptables::Ruleset>,
+    pub nft: Vec<nft::Ruleset>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -26,6 +27,11 @@ impl Snapshot {
                     let parsed = iptables::parse(text, origin);
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.iptables.push(parsed.value);
+                }
+                SectionKind::Nft => {
+                    let parsed = nft::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.nft.push(parsed.value);
                 }
                 _ => {}
             }
