@@ -3,9 +3,12 @@
 //! base chains to the DNAT. A map lookup costs about the same whatever the number of Services, where
 //! iptables mode checks the packet against one rule per Service in KUBE-SERVICES.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
-use svcpath_syntax::nft::{Chain, ElementValue, Expr, MapRef, Match, Op, Ruleset, Value, Verdict};
+use svcpath_syntax::nft::{
+    Chain, Element, ElementValue, Expr, MapRef, Match, Op, Ruleset, Value, Verdict,
+};
 
 use super::model::{self, KubeTable};
 
@@ -46,6 +49,22 @@ pub fn nftables_lookups_per_packet(rulesets: &[Ruleset]) -> NftablesCost {
         if base.is_empty() {
             continue;
         }
+        // Elements of each named set and map by key, so a lookup costs what it costs the kernel.
+        let index: HashMap<&str, HashMap<&[String], &Element>> = kt
+            .table
+            .sets
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.elements
+                        .iter()
+                        .rev()
+                        .map(|e| (e.key.as_slice(), e))
+                        .collect(),
+                )
+            })
+            .collect();
         for svc in model::services(&kt) {
             let (Some(ip), Some(port), Some(proto)) =
                 (svc.cluster_ip.clone(), svc.port, svc.protocol)
@@ -62,6 +81,7 @@ pub fn nftables_lookups_per_packet(rulesets: &[Ruleset]) -> NftablesCost {
             };
             let mut walk = Walk {
                 kt: &kt,
+                index: &index,
                 packet: &packet,
                 rules: 0,
                 lookups: 0,
@@ -109,6 +129,7 @@ enum RuleResult {
 
 struct Walk<'k, 'a, 'p> {
     kt: &'k KubeTable<'a>,
+    index: &'k HashMap<&'a str, HashMap<&'a [String], &'a Element>>,
     packet: &'p Packet,
     rules: usize,
     lookups: usize,
@@ -149,10 +170,9 @@ impl<'k, 'a, 'p> Walk<'k, 'a, 'p> {
                     let verdict = match &l.map {
                         MapRef::Named(name) => {
                             let key = self.key(&l.key.parts);
-                            self.kt.set(name).and_then(|set| {
-                                key.and_then(|k| set.elements.iter().find(|el| el.key == k))
-                                    .and_then(|el| el.value.clone())
-                            })
+                            let elements = self.index.get(name.as_str());
+                            key.and_then(|k| elements.and_then(|m| m.get(k.as_slice())))
+                                .and_then(|el| el.value.clone())
                         }
                         MapRef::Anonymous(elements) if l.key.numgen.is_some() => {
                             elements.first().and_then(|el| el.value.clone())
