@@ -8,6 +8,7 @@ pub mod findings;
 pub mod iptables;
 pub mod ipvs;
 pub mod net;
+pub mod nft;
 pub mod render;
 pub mod report;
 pub mod snapshot;
