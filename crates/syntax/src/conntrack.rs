@@ -549,7 +549,11 @@ pub fn parse_list_with_command(
     if let Some(first) = first_partial {
         diagnostics.push(Diagnostic::info(
             &first,
-            format!("{partial_lines} entr(y/ies) start mid-line (cut off in the paste); the protocol was read from its number"),
+            if partial_lines == 1 {
+                "1 entry starts mid-line (cut off in the paste); its protocol was read from its number".to_string()
+            } else {
+                format!("{partial_lines} entries start mid-line (cut off in the paste); their protocol was read from its number")
+            },
         ));
     }
     if !listing.elided.is_empty() {
