@@ -287,8 +287,10 @@ fn strip_prefix(t: &str) -> Prefixed<'_> {
     // dmesg -x: `kern  :warn  : [...] msg`
     if let Some(r) = rest.strip_prefix("kern") {
         let mut parts = r.splitn(3, ':');
-        if let (Some(_), Some(_), Some(after)) = (parts.next(), parts.next(), parts.next()) {
-            rest = after.trim_start();
+        if let (Some(facility), Some(_), Some(after)) = (parts.next(), parts.next(), parts.next()) {
+            if facility.trim().is_empty() {
+                rest = after.trim_start();
+            }
         }
     }
     // dmesg: `[ 1454500.910215] msg` or `[Tue Nov 20 22:30:22 2018] msg`
