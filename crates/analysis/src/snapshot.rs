@@ -1,6 +1,9 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
-use svcpath_syntax::{ipset, iptables, ipvs, split::split_with_overrides, Diagnostic, SectionKind};
+use svcpath_syntax::{
+    conntrack, ipset, iptables, ipvs, kernlog, split::split_with_overrides, sysctl, Diagnostic,
+    SectionKind,
+};
 
 use crate::report::{DiagnosticEntry, Fact, Mode, NodeFacts, Report, RuleStats, SectionEntry};
 use crate::{Options, MAX_INPUT_BYTES};
@@ -14,6 +17,10 @@ pub struct Snapshot {
     pub ipvs: Vec<ipvs::Listing>,
     /// The sets of each `ipset list` section.
     pub ipsets: Vec<Vec<ipset::IpSet>>,
+    pub sysctls: Vec<sysctl::Sysctls>,
+    pub conntrack_stats: Vec<conntrack::Stats>,
+    pub conntrack_lists: Vec<conntrack::Listing>,
+    pub kernel_logs: Vec<kernlog::KernelLog>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -41,13 +48,31 @@ impl Snapshot {
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.ipsets.push(parsed.value);
                 }
-                // Parsed by the modules for their modes and the conntrack verdict.
-                SectionKind::Nft
-                | SectionKind::Sysctl
-                | SectionKind::ConntrackStats
-                | SectionKind::ConntrackList
-                | SectionKind::KernelLog
-                | SectionKind::Other => {}
+                SectionKind::Sysctl => {
+                    let command = section.command.as_deref();
+                    let parsed = sysctl::parse_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.sysctls.push(parsed.value);
+                }
+                SectionKind::ConntrackStats => {
+                    let command = section.command.as_deref();
+                    let parsed = conntrack::parse_stats_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.conntrack_stats.push(parsed.value);
+                }
+                SectionKind::ConntrackList => {
+                    let command = section.command.as_deref();
+                    let parsed = conntrack::parse_list_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.conntrack_lists.push(parsed.value);
+                }
+                SectionKind::KernelLog => {
+                    let parsed = kernlog::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.kernel_logs.push(parsed.value);
+                }
+                // Parsed by the module for its mode.
+                SectionKind::Nft | SectionKind::Other => {}
             }
         }
         snapshot.iptables =
@@ -89,7 +114,18 @@ impl Snapshot {
         report.rules = self.rule_stats(&report.services);
         report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
+        report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
         report
+    }
+
+    /// The conntrack-related sections, for [`crate::conntrack::verdict`].
+    pub fn conntrack_inputs(&self) -> crate::conntrack::Inputs<'_> {
+        crate::conntrack::Inputs {
+            sysctls: &self.sysctls,
+            stats: &self.conntrack_stats,
+            listings: &self.conntrack_lists,
+            logs: &self.kernel_logs,
+        }
     }
 
     /// The proxy mode: decided by what kube-proxy's own structures say, not by section kinds alone.
