@@ -1088,7 +1088,7 @@ impl<'a> Facts<'a> {
         }
         if self.total("insert_failed").unwrap_or(0) > 0 {
             out.push(
-                "Against the DNS race (insert_failed): run NodeLocal DNSCache, or set `options single-request-reopen` (glibc) through the pods' `dnsConfig`; kernels ≥ 5.0 resolve most of these clashes (see clash_resolve).".to_string(),
+                "Against the DNS race (insert_failed): run NodeLocal DNSCache, or set `options single-request-reopen` (glibc) through the pods' `dnsConfig`; newer kernels resolve most of these clashes themselves (their clash_resolve counter shows it).".to_string(),
             );
         }
         if self.stats.is_some()

@@ -518,6 +518,38 @@ fn kube_proxy_value_lower_than_set_and_changed_since() {
     );
 }
 
+#[test]
+fn the_capture_one_liner_output_is_read() {
+    // The sections `docs/capture.md` prints, under their marker lines.
+    let paste = "\
+===== svcpath: sysctl =====
+net.netfilter.nf_conntrack_buckets = 65536
+net.netfilter.nf_conntrack_count = 1200
+net.netfilter.nf_conntrack_max = 262144
+net.netfilter.nf_conntrack_tcp_timeout_established = 86400
+net.nf_conntrack_max = 262144
+/sys/module/nf_conntrack/parameters/hashsize = 65536
+===== svcpath: conntrack-s =====
+cpu=0   \tfound=3 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 search_restart=1
+cpu=1   \tfound=5 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 search_restart=2
+1187
+===== svcpath: dmesg =====
+[    1.234567] nf_conntrack version 0.5.0 (65536 buckets, 262144 max)
+===== svcpath: uname =====
+5.15.0-91-generic
+";
+    let report = analyze(paste, &Options::default());
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let ct = report.conntrack.unwrap();
+    assert_eq!(ct.verdict, ConntrackVerdict::Ok);
+    // The sysctl count wins over `conntrack -C` (1187) read a moment later.
+    assert_eq!(
+        (ct.count, ct.max, ct.buckets, ct.cpus),
+        (Some(1200), Some(262_144), Some(65_536), Some(2))
+    );
+    assert_eq!(ct.missing, Vec::<String>::new());
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Services given directly.
 

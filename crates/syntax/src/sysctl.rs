@@ -207,6 +207,21 @@ impl SysctlParser {
             self.value(line, key, value, form);
             return;
         }
+        // `KEY = ` with nothing after it: the capture printed a file that could not be read.
+        if let Some(key) = text
+            .strip_suffix('=')
+            .map(str::trim)
+            .filter(|k| looks_like_key(k))
+        {
+            self.sysctls.problems.push(SysctlProblem {
+                key: Some(canonical_key(key)),
+                kind: ProblemKind::NoSuchKey,
+                line: line.number,
+                span: line.span,
+                message: format!("{key} has no value (the file could not be read)"),
+            });
+            return;
+        }
         if is_value_word(text) {
             if self.pending.is_empty() {
                 self.diagnostics.push(Diagnostic::warning(
@@ -497,6 +512,14 @@ mod tests {
         let p = parse_text("4194304\n");
         assert!(p.value.values.is_empty());
         assert_eq!(p.diagnostics[0].severity, crate::Severity::Warning);
+    }
+
+    #[test]
+    fn a_key_without_value_is_a_problem() {
+        let p = parse_text("/sys/module/nf_conntrack/parameters/hashsize = \n");
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.value.problems[0].key.as_deref(), Some(HASHSIZE));
+        assert_eq!(p.value.problems[0].kind, ProblemKind::NoSuchKey);
     }
 
     #[test]
