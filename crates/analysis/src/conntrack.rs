@@ -158,21 +158,31 @@ impl<'a> Facts<'a> {
             .iter()
             .filter(|s| !s.per_cpu.is_empty() || !s.first_cpu_only.is_empty())
             .collect();
-        let count = last_sysctl(inputs.sysctls, &[sysctl::COUNT]).or_else(|| {
-            inputs
-                .stats
-                .iter()
-                .filter_map(|s| {
-                    let from = if s.counts.is_empty() {
-                        "conntrack -S entries"
-                    } else {
-                        "conntrack -C"
-                    };
-                    s.entries()
-                        .map(|(value, line)| Sourced { value, line, from })
-                })
-                .max_by_key(|s| s.line)
-        });
+        let count = last_sysctl(inputs.sysctls, &[sysctl::COUNT])
+            .or_else(|| {
+                inputs
+                    .stats
+                    .iter()
+                    .filter_map(|s| s.counts.last())
+                    .max_by_key(|c| c.line)
+                    .map(|c| Sourced {
+                        value: c.value,
+                        line: c.line,
+                        from: "conntrack -C",
+                    })
+            })
+            .or_else(|| {
+                inputs
+                    .stats
+                    .iter()
+                    .filter_map(Stats::entries)
+                    .max_by_key(|(_, line)| *line)
+                    .map(|(value, line)| Sourced {
+                        value,
+                        line,
+                        from: "conntrack -S entries",
+                    })
+            });
         let proxy_max = last_logged(inputs.logs, sysctl::MAX, SettingSource::Proxy);
         let kernel_max = last_logged(inputs.logs, sysctl::MAX, SettingSource::Kernel);
         let max = last_sysctl(inputs.sysctls, &[sysctl::MAX])
