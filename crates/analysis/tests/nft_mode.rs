@@ -131,7 +131,7 @@ fn k3s_listing_services() {
     let a = nft::analyze(&rs);
     assert_eq!(a.services.len(), 11);
     // The unnamed port: chain `service-P6J77WGM-riset/hellopod-np-svc/tcp/`, nine endpoints, `mod 9`.
-    let hello = service(&a.services, "riset/hellopod-np-svc");
+    let hello = service(&a.services, "riset/hellopod-np-svc:");
     assert_eq!(hello.port_name, "");
     assert_eq!(
         (hello.cluster_ip.as_deref(), hello.port, hello.node_port),

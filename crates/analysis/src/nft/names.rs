@@ -29,13 +29,9 @@ pub struct PortKey {
 }
 
 impl PortKey {
-    /// `namespace/name:port`, or `namespace/name` for an unnamed port, as kube-proxy writes it.
+    /// `namespace/name:port` (`namespace/name:` for an unnamed port), the Service id of every mode.
     pub fn id(&self) -> String {
-        if self.port_name.is_empty() {
-            format!("{}/{}", self.namespace, self.name)
-        } else {
-            format!("{}/{}:{}", self.namespace, self.name, self.port_name)
-        }
+        format!("{}/{}:{}", self.namespace, self.name, self.port_name)
     }
 
     /// Reads `ns/name:port` (or `ns/name`) from an element comment.
@@ -138,7 +134,7 @@ mod tests {
     fn service_and_endpoint_names() {
         let s = parse("service-P6J77WGM-riset/hellopod-np-svc/tcp/").unwrap();
         assert_eq!(s.kind, ChainKind::Service);
-        assert_eq!(s.key.id(), "riset/hellopod-np-svc");
+        assert_eq!(s.key.id(), "riset/hellopod-np-svc:");
         assert_eq!(s.protocol, Some(Protocol::Tcp));
         let e = parse("endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80").unwrap();
         assert_eq!(e.kind, ChainKind::Endpoint);
