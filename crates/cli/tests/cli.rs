@@ -160,3 +160,77 @@ fn exit_codes() {
         Some(0)
     );
 }
+
+#[test]
+fn trace_prints_outcomes_with_odds_and_masquerade() {
+    let out = svcpath()
+        .args([
+            "trace",
+            "--format",
+            "json",
+            "--dst",
+            "10.108.64.11:8080",
+            "--src",
+            "10.244.1.5",
+        ])
+        .arg(corpus("iptables", MINIK8S))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes = v["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 3);
+    let total: f64 = outcomes
+        .iter()
+        .map(|o| o["probability"].as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    for o in outcomes {
+        assert_eq!(o["verdict"], "dnat");
+        assert!((o["probability"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-6);
+        assert!(!o["rules"].as_array().unwrap().is_empty());
+    }
+    // Hairpin: the pod reaching itself is masqueraded by kube-proxy's own rule.
+    let own = outcomes
+        .iter()
+        .find(|o| o["endpoint"] == "10.244.1.5:8080")
+        .unwrap();
+    assert_eq!(own["masquerade"], true);
+    assert!(own["rules"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(113)));
+
+    let text = svcpath()
+        .args(["trace", "--dst", "10.96.0.10:53", "--proto", "udp"])
+        .arg(corpus("iptables", MINIK8S))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("50.00%  dnat to 10.244.0.4:53"), "{text}");
+
+    assert_eq!(
+        svcpath()
+            .args(["trace"])
+            .arg(corpus("iptables", MINIK8S))
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        svcpath()
+            .args(["trace", "--dst", "10.0.0.1"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
