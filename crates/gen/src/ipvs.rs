@@ -29,21 +29,46 @@ pub fn write_ipvsadm(cluster: &Cluster, out: &mut impl Write) -> io::Result<()> 
     )?;
     for svc in &cluster.services {
         virtual_service(out, svc, &svc.cluster_ip.to_string(), svc.port)?;
+        let load = Load::draw(&mut rng);
         for e in &svc.endpoints {
-            real_server(out, &e.address(), &mut rng)?;
+            real_server(out, &e.address(), load, &mut rng)?;
         }
         if let Some(node_port) = svc.node_port {
             virtual_service(out, svc, &cluster.node_ip.to_string(), node_port)?;
+            let load = Load::draw(&mut rng);
             for e in svc
                 .endpoints
                 .iter()
                 .filter(|e| e.local || !svc.local_policy)
             {
-                real_server(out, &e.address(), &mut rng)?;
+                real_server(out, &e.address(), load, &mut rng)?;
             }
         }
     }
     Ok(())
+}
+
+/// A virtual service's typical connection counts per real server: round robin spreads connections
+/// evenly, so each server gets about the same, give or take a few.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    active: usize,
+    inactive: usize,
+}
+
+impl Load {
+    fn draw(rng: &mut Rng) -> Load {
+        if rng.chance(0.6) {
+            return Load {
+                active: 0,
+                inactive: 0,
+            };
+        }
+        Load {
+            active: rng.below(40),
+            inactive: rng.below(200),
+        }
+    }
 }
 
 /// `%-4s %s` protocol and address (cut at 33 characters), then the scheduler and flags.
@@ -57,9 +82,16 @@ fn virtual_service(out: &mut impl Write, svc: &Service, ip: &str, port: u16) -> 
 }
 
 /// `  -> %-28s %-7s %-6d %-10u %-10u`: address, forwarding method, weight, connection counts.
-fn real_server(out: &mut impl Write, address: &str, rng: &mut Rng) -> io::Result<()> {
-    let active = if rng.chance(0.2) { rng.below(50) } else { 0 };
-    let inactive = if rng.chance(0.2) { rng.below(200) } else { 0 };
+fn real_server(out: &mut impl Write, address: &str, load: Load, rng: &mut Rng) -> io::Result<()> {
+    let jitter = |typical: usize, rng: &mut Rng| {
+        if typical == 0 {
+            0
+        } else {
+            typical + rng.below(3)
+        }
+    };
+    let active = jitter(load.active, rng);
+    let inactive = jitter(load.inactive, rng);
     let mut address = address.to_string();
     address.truncate(28);
     writeln!(
@@ -110,13 +142,13 @@ impl SetType {
 /// `ipset list` of kube-proxy's sets, in the order a kube-proxy node lists them.
 pub fn write_ipset(cluster: &Cluster, out: &mut impl Write) -> io::Result<()> {
     let services = &cluster.services;
-    // A hash set holds each member once: pods behind several Services on the same port appear once.
+    // kube-proxy puts only the node's own endpoints in KUBE-LOOP-BACK (for hairpin masquerade). A hash
+    // set holds each member once: a pod behind several Services on the same port appears once.
     let mut seen = std::collections::HashSet::new();
     let loop_back: Vec<String> = services
         .iter()
         .flat_map(|s| {
-            s.endpoints
-                .iter()
+            s.local_endpoints()
                 .map(move |e| format!("{ip},{}:{},{ip}", s.protocol.lower(), e.port, ip = e.ip))
         })
         .filter(|member| seen.insert(member.clone()))

@@ -1,6 +1,8 @@
 //! `svcpath-stages FILE [--runs N]`: times svcpath's stages on one dump — split, parse, model,
-//! findings, report, JSON — and prints the best of N runs (3 by default) of each, in milliseconds, one
-//! `stage milliseconds` line each, then what the analysis found.
+//! findings, report, JSON — and prints the best of N runs (3 by default) of each, one
+//! `stage wall-milliseconds cpu-milliseconds` line each, then what the analysis found. The CPU time (the
+//! thread's time on a CPU, from `/proc/thread-self/schedstat`; `-` where that is not available) is the
+//! steadier number on a machine shared with other work.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
@@ -9,14 +11,41 @@ use std::time::{Duration, Instant};
 use svcpath_analysis::report::Mode;
 use svcpath_analysis::{Options, Snapshot};
 
-/// Runs `f` `runs` times and returns the shortest time and the last result.
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
+/// The shortest wall-clock and on-CPU times of a stage over its runs.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+/// Nanoseconds this thread has spent on a CPU (Linux), if the kernel tells.
+fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Runs `f` `runs` times and returns the shortest times and the last result.
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Timing, T) {
+    let mut best = Timing {
+        wall: Duration::MAX,
+        cpu: None,
+    };
     let mut last = None;
     for _ in 0..runs.max(1) {
+        let cpu_start = thread_cpu();
         let start = Instant::now();
         let value = f();
-        best = best.min(start.elapsed());
+        let wall = start.elapsed();
+        let cpu = match (cpu_start, thread_cpu()) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+            _ => None,
+        };
+        best.wall = best.wall.min(wall);
+        best.cpu = match (best.cpu, cpu) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         // Drop the previous result outside the timed part.
         drop(last.replace(value));
     }
@@ -83,15 +112,21 @@ fn main() -> ExitCode {
         serde_json::to_string_pretty(&report).unwrap_or_default()
     });
 
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("read {:.1}", ms(read));
-    println!("split {:.1}", ms(split));
-    println!("parse {:.1}", ms(parse));
-    println!("model {:.1}", ms(model));
-    println!("findings {:.1}", ms(findings));
-    println!("report {:.1}", ms(report_time));
-    println!("json {:.1}", ms(json));
-    println!("total {:.1}", ms(total));
+    let line = |name: &str, t: Timing| {
+        let cpu = t
+            .cpu
+            .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+            .unwrap_or_else(|| "-".to_string());
+        println!("{name} {:.1} {cpu}", t.wall.as_secs_f64() * 1000.0);
+    };
+    line("read", read);
+    line("split", split);
+    line("parse", parse);
+    line("model", model);
+    line("findings", findings);
+    line("report", report_time);
+    line("json", json);
+    line("total", total);
     let endpoints: usize = report.services.iter().map(|s| s.endpoints.len()).sum();
     println!(
         "# {} bytes, {} sections, mode {:?}, {} services ({} from the model stage), {} endpoints, {} findings, {} diagnostics, {} bytes of JSON",
@@ -116,6 +151,12 @@ fn model(snapshot: &Snapshot, mode: Mode) -> usize {
             .iter()
             .map(|r| svcpath_analysis::iptables::services(r).len())
             .sum(),
-        _ => 0,
+        Mode::Ipvs => {
+            svcpath_analysis::ipvs::analyze(&snapshot.ipvs, &snapshot.ipsets, &snapshot.iptables)
+                .services
+                .len()
+        }
+        Mode::Nftables => svcpath_analysis::nft::analyze(&snapshot.nft).services.len(),
+        Mode::Unknown => 0,
     }
 }
