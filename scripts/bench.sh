@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Benchmark: generates kube-proxy dumps of 1k, 10k and 50k Services x 10 endpoints in each proxy mode,
+# times svcpath's stages (svcpath-stages, best of 3) and `svcpath explain --format json` end to end
+# (best of 3, peak memory from /usr/bin/time), and beside them `iptables-restore --test` (iptables
+# mode), `nft -c -f` in a private network namespace (nftables mode) and `grep -c` on the same file.
+# Prints a Markdown report (the one in docs/benchmarks.md) on stdout.
+#
+# Environment: SIZES="1000 10000 50000", MODES="iptables ipvs nftables", ENDPOINTS=10, RUNS=3,
+# SKIP_KERNEL_TESTS=1 to skip the round-trip tests that need root, BENCH_DIR for the dumps (default: a
+# new directory under ${TMPDIR:-/tmp}, removed at the end). The 50k iptables dump is about 265 MB.
+set -euo pipefail
+
+SIZES=${SIZES:-"1000 10000 50000"}
+MODES=${MODES:-"iptables ipvs nftables"}
+ENDPOINTS=${ENDPOINTS:-10}
+RUNS=${RUNS:-3}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+
+log() { echo "bench: $*" >&2; }
+
+if [ ! -x /usr/bin/time ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        log "installing GNU time (peak memory)"
+        apt-get install -y time >/dev/null
+    else
+        log "/usr/bin/time (GNU time) is needed for peak memory: apt-get install -y time"
+        exit 1
+    fi
+fi
+
+log "building (release)"
+(cd "$ROOT" && cargo build --quiet --release -p svcpath-gen -p svcpath-cli)
+
+# The round trips through the kernel: a generated iptables dump restored in a private network namespace
+# comes back from iptables-save unchanged, an nftables one loads with nft -f and lists back the same.
+KERNEL_TESTS="skipped (SKIP_KERNEL_TESTS)"
+if [ "${SKIP_KERNEL_TESTS:-}" != 1 ]; then
+    if [ "$(id -u)" = 0 ] && command -v iptables-restore >/dev/null && command -v nft >/dev/null \
+        && command -v unshare >/dev/null; then
+        log "kernel round-trip tests (cargo test -p svcpath-gen -- --ignored)"
+        if (cd "$ROOT" && cargo test --quiet --release -p svcpath-gen --test generated -- --ignored >&2); then
+            KERNEL_TESTS="passed"
+        else
+            KERNEL_TESTS="FAILED"
+        fi
+    else
+        KERNEL_TESTS="skipped (needs root, iptables, nftables and unshare)"
+    fi
+fi
+
+WORK=${BENCH_DIR:-}
+if [ -z "$WORK" ]; then
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/svcpath-bench.XXXXXX")
+    trap 'rm -rf "$WORK"' EXIT
+fi
+mkdir -p "$WORK"
+TIMES="$WORK/time.out"
+
+# Runs a command RUNS times under GNU time; prints "best-wall best-cpu max-rss-kb" (seconds, seconds, KB).
+# Wall time comes from the shell's microsecond clock (GNU time rounds to 10 ms), CPU time (user +
+# system) and peak memory from GNU time. The command's stdin is $INPUT when set; its stdout goes to a
+# file, not /dev/null (GNU grep stops at the first match when its output is /dev/null).
+measure() {
+    local runs=$1
+    shift
+    local best_wall="" best_cpu="" max_rss=0 i start end
+    for ((i = 0; i < runs; i++)); do
+        start=$EPOCHREALTIME
+        if ! /usr/bin/time -f "%U %S %M" -o "$TIMES" "$@" <"${INPUT:-/dev/null}" >"$WORK/stdout" 2>"$WORK/stderr"; then
+            log "failed: $* ($(head -c 300 "$WORK/stderr"))"
+            echo "- - -"
+            return
+        fi
+        end=$EPOCHREALTIME
+        read -r user sys rss <"$TIMES"
+        local wall
+        wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
+        local cpu
+        cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+        if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then best_wall=$wall; fi
+        if [ -z "$best_cpu" ] || awk -v a="$cpu" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then best_cpu=$cpu; fi
+        if [ "$rss" -gt "$max_rss" ]; then max_rss=$rss; fi
+    done
+    echo "$best_wall $best_cpu $max_rss"
+}
+
+# One line of results per mode and size: mode n bytes lines gen split parse model findings report json
+# total explain_wall explain_cpu rss tool_wall tool_cpu grep_wall grep_cpu (stage times: wall ms).
+RESULTS="$WORK/results"
+: >"$RESULTS"
+for mode in $MODES; do
+    for n in $SIZES; do
+        dump="$WORK/$mode-$n.txt"
+        log "$mode $n: generating"
+        read -r gen _ _ < <(measure 1 "$BIN/svcpath-gen" --mode "$mode" --services "$n" --endpoints "$ENDPOINTS" -o "$dump")
+        bytes=$(stat -c %s "$dump")
+        lines=$(wc -l <"$dump")
+        log "$mode $n: $((bytes / 1000000)) MB; stages"
+        "$BIN/svcpath-stages" "$dump" --runs "$RUNS" >"$WORK/stages"
+        stage() { awk -v s="$1" '$1 == s { print $2 }' "$WORK/stages"; }
+        grep '^#' "$WORK/stages" | sed "s/^# /bench: $mode $n: /" >&2
+        log "$mode $n: svcpath explain"
+        read -r e_wall e_cpu e_rss < <(measure "$RUNS" "$BIN/svcpath" explain --format json "$dump")
+        case $mode in
+            iptables)
+                log "$mode $n: iptables-restore --test"
+                # iptables-restore grows faster than the input: one run of the largest dumps is enough.
+                tool_runs=$RUNS
+                if [ "$bytes" -gt 100000000 ]; then tool_runs=1; fi
+                read -r t_wall t_cpu _ < <(INPUT="$dump" measure "$tool_runs" timeout 900 iptables-restore --test)
+                pattern='-j KUBE-SEP-'
+                ;;
+            nftables)
+                # nft takes minutes on the 10k dump already; the largest are left out.
+                t_wall=- t_cpu=-
+                if [ "$bytes" -lt 100000000 ]; then
+                    log "$mode $n: nft -c -f (private network namespace)"
+                    read -r t_wall t_cpu _ < <(measure 1 timeout 600 unshare -n nft -c -f "$dump")
+                fi
+                pattern='dnat to'
+                ;;
+            *)
+                t_wall=- t_cpu=-
+                pattern='^  -> '
+                ;;
+        esac
+        read -r g_wall g_cpu _ < <(measure "$RUNS" grep -c -- "$pattern" "$dump")
+        echo "$mode $n $bytes $lines $gen $(stage split) $(stage parse) $(stage model) $(stage findings)" \
+            "$(stage report) $(stage json) $(stage total) $e_wall $e_cpu $e_rss $t_wall $t_cpu $g_wall $g_cpu" >>"$RESULTS"
+        rm -f "$dump"
+    done
+done
+
+# The report.
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem_total=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
+commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+cat <<EOF
+Machine: $(nproc) CPUs, $cpu_model, $mem_total RAM, Linux $(uname -r); load average at the end
+$(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared). Commit $commit, $(date -u +%Y-%m-%d).
+Kernel round-trip tests: $KERNEL_TESTS.
+
+Stage times are the best of $RUNS runs (wall clock, \`std::time::Instant\`, release build) from
+\`svcpath-stages\`; \`explain\` is \`svcpath explain --format json FILE >FILE.json\` end to end, best of
+$RUNS, wall and CPU (user + system) seconds, peak memory is the largest max RSS of the runs.
+The comparison tool is \`iptables-restore --test\` (iptables; one run above 100 MB) or \`nft -c -f\`
+(nftables, one run, in a private network namespace; not run above 100 MB);
+\`grep -c\` counts one line per endpoint in the same file.
+
+| mode | Services | dump MB | split ms | parse ms | model ms | findings ms | report ms | json ms | explain wall s | explain CPU s | peak MB | peak ÷ input | tool wall s | grep -c s |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+EOF
+awk '{
+    mb = $3 / 1e6; rss = $15 / 1024;
+    ratio = ($15 == "-") ? "-" : sprintf("%.1f", $15 * 1024 / $3);
+    printf "| %s | %s × %s | %.1f | %s | %s | %s | %s | %s | %s | %.2f | %s | %.0f | %s | %s | %s |\n",
+        $1, $2, ENVIRON["ENDPOINTS"] ? ENVIRON["ENDPOINTS"] : 10, mb, $6, $7, $8, $9, $10, $11, $13, $14, rss, ratio, $16, $18
+}' ENDPOINTS="$ENDPOINTS" "$RESULTS"
+
+echo
+echo "Ratios (explain end to end, best of $RUNS; wall clock, CPU time in brackets where both sides have it):"
+echo
+awk -v sizes="$SIZES" -v order="$MODES" '
+    function ratio(a, b) { return (a == "-" || b == "-" || b + 0 == 0) ? "-" : sprintf("%.1f", a / b) }
+    { key = $1 " " $2; wall[key] = $13; cpu[key] = $14; rss[key] = $15; bytes[key] = $3;
+      tool[key] = $16; toolcpu[key] = $17; grepw[key] = $18; grepc[key] = $19; modes[$1] = 1 }
+    END {
+        n = split(sizes, s, " ");
+        mid = (n >= 2) ? s[2] : s[1];
+        nm = split(order, mo, " ");
+        for (j = 1; j <= nm; j++) {
+            m = mo[j];
+            k = m " " mid;
+            if (!(k in wall)) continue;
+            printf "- %s, %s Services (%.0f MB):", m, mid, bytes[k] / 1e6;
+            if (tool[k] != "-") printf " the tool takes %s× (%s×) as long as explain;", ratio(tool[k], wall[k]), ratio(toolcpu[k], cpu[k]);
+            printf " explain takes %s× as long as grep -c;", ratio(wall[k], grepw[k]);
+            printf " peak memory %s× the input.", ratio(rss[k] * 1024, bytes[k]);
+            growth = "";
+            for (i = 2; i <= n; i++) {
+                a = m " " s[i - 1]; b = m " " s[i];
+                if (!(a in cpu) || !(b in cpu)) continue;
+                growth = growth sprintf(" %s→%s: input ×%.1f, CPU ×%s;", s[i - 1], s[i], bytes[b] / bytes[a], ratio(cpu[b], cpu[a]));
+            }
+            printf " Growth:%s\n", growth;
+        }
+    }' "$RESULTS"
