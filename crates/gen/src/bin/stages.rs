@@ -25,6 +25,14 @@ fn thread_cpu() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
+/// This process's resident memory in MB (Linux), if the kernel tells.
+fn resident_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 /// Runs `f` `runs` times and returns the shortest times and the last result.
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Timing, T) {
     let mut best = Timing {
@@ -95,14 +103,17 @@ fn main() -> ExitCode {
         }
     };
     let options = Options::default();
+    let resident_with_paste = resident_mb();
 
     let (split, sections) = best_of(runs, || {
         svcpath_syntax::split::split_with_overrides(&paste, &options.section_overrides)
     });
     let (parse, snapshot) = best_of(runs, || Snapshot::parse(&paste, &options));
+    let resident_with_snapshot = resident_mb();
     let mode = snapshot.mode();
     let (model, services) = best_of(runs, || model(&snapshot, mode));
     let (report_time, report) = best_of(runs, || snapshot.report(&options));
+    let resident_with_report = resident_mb();
     let (findings, found) = best_of(runs, || svcpath_analysis::findings::run(&snapshot, &report));
     let (json, text) = best_of(runs, || {
         serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -127,6 +138,17 @@ fn main() -> ExitCode {
     line("report", report_time);
     line("json", json);
     line("total", total);
+    if let (Some(a), Some(b), Some(c)) = (
+        resident_with_paste,
+        resident_with_snapshot,
+        resident_with_report,
+    ) {
+        println!(
+            "# resident memory: {a:.0} MB with the paste read, {b:.0} MB with the parsed snapshot (+{:.0}), {c:.0} MB with the report too (+{:.0})",
+            b - a,
+            c - b
+        );
+    }
     let endpoints: usize = report.services.iter().map(|s| s.endpoints.len()).sum();
     println!(
         "# {} bytes, {} sections, mode {:?}, {} services ({} from the model stage), {} endpoints, {} findings, {} diagnostics, {} bytes of JSON",
