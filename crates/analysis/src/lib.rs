@@ -2,6 +2,7 @@
 //! and the conntrack verdict. Pure: no I/O, no clock, no randomness; the same paste gives the same report.
 #![forbid(unsafe_code)]
 
+pub mod redact;
 pub mod report;
 pub mod snapshot;
 
