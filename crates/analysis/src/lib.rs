@@ -2,7 +2,12 @@
 //! and the conntrack verdict. Pure: no I/O, no clock, no randomness; the same paste gives the same report.
 #![forbid(unsafe_code)]
 
+pub mod cost;
+pub mod findings;
+pub mod iptables;
+pub mod net;
 pub mod redact;
+pub mod render;
 pub mod report;
 pub mod snapshot;
 

@@ -39,7 +39,10 @@ impl Ruleset {
     }
 
     pub fn rule_count(&self) -> usize {
-        self.tables.iter().map(|t| t.chains.iter().map(|c| c.rules.len()).sum::<usize>()).sum()
+        self.tables
+            .iter()
+            .map(|t| t.chains.iter().map(|c| c.rules.len()).sum::<usize>())
+            .sum()
     }
 }
 
@@ -62,7 +65,10 @@ impl Table {
         match self.chains.iter().position(|c| c.name == name) {
             Some(i) => i,
             None => {
-                self.chains.push(Chain { name: name.to_string(), ..Chain::default() });
+                self.chains.push(Chain {
+                    name: name.to_string(),
+                    ..Chain::default()
+                });
                 self.chains.len() - 1
             }
         }
@@ -111,12 +117,17 @@ impl Rule {
 
     /// The first option with this name in any module.
     pub fn option(&self, name: &str) -> Option<&OptionValue> {
-        self.modules.iter().flat_map(|m| m.options.iter()).find(|o| o.name == name)
+        self.modules
+            .iter()
+            .flat_map(|m| m.options.iter())
+            .find(|o| o.name == name)
     }
 
     /// The `--comment` text, if any.
     pub fn comment(&self) -> Option<&str> {
-        self.option("comment").and_then(|o| o.values.first()).map(String::as_str)
+        self.option("comment")
+            .and_then(|o| o.values.first())
+            .map(String::as_str)
     }
 
     pub fn target_name(&self) -> Option<&str> {
@@ -202,20 +213,52 @@ pub fn builtin_chains(table: &str) -> &'static [&'static str] {
 /// Returns `None` when the name is used in several tables (e.g. `KUBE-SERVICES`, `KUBE-NODEPORTS`).
 pub fn table_of_chain(chain: &str) -> Option<&'static str> {
     const NAT: &[&str] = &[
-        "KUBE-SVC-", "KUBE-SVL-", "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-", "KUBE-XLB-", "KUBE-MARK-MASQ",
-        "KUBE-POSTROUTING", "KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-LOOP-BACK",
-        "KUBE-MARK-DROP", "PREROUTING", "POSTROUTING", "KUBE-HOSTPORTS", "KUBE-HP-", "CNI-DN-",
-        "CNI-HOSTPORT", "FLANNEL-POSTRTG", "KIND-MASQ-AGENT",
+        "KUBE-SVC-",
+        "KUBE-SVL-",
+        "KUBE-SEP-",
+        "KUBE-EXT-",
+        "KUBE-FW-",
+        "KUBE-XLB-",
+        "KUBE-MARK-MASQ",
+        "KUBE-POSTROUTING",
+        "KUBE-NODE-PORT",
+        "KUBE-LOAD-BALANCER",
+        "KUBE-LOOP-BACK",
+        "KUBE-MARK-DROP",
+        "PREROUTING",
+        "POSTROUTING",
+        "KUBE-HOSTPORTS",
+        "KUBE-HP-",
+        "CNI-DN-",
+        "CNI-HOSTPORT",
+        "FLANNEL-POSTRTG",
+        "KIND-MASQ-AGENT",
     ];
     const FILTER: &[&str] = &[
-        "KUBE-FORWARD", "KUBE-FIREWALL", "KUBE-EXTERNAL-SERVICES", "KUBE-PROXY-FIREWALL",
-        "KUBE-NWPLCY-", "FORWARD", "INPUT", "DOCKER-USER", "DOCKER-ISOLATION", "FLANNEL-FWD",
-        "KUBE-SOURCE-RANGES-FIREWALL", "KUBE-IPVS-FILTER", "KUBE-IPVS-OUT-FILTER",
+        "KUBE-FORWARD",
+        "KUBE-FIREWALL",
+        "KUBE-EXTERNAL-SERVICES",
+        "KUBE-PROXY-FIREWALL",
+        "KUBE-NWPLCY-",
+        "FORWARD",
+        "INPUT",
+        "DOCKER-USER",
+        "DOCKER-ISOLATION",
+        "FLANNEL-FWD",
+        "KUBE-SOURCE-RANGES-FIREWALL",
+        "KUBE-IPVS-FILTER",
+        "KUBE-IPVS-OUT-FILTER",
     ];
-    if NAT.iter().any(|p| chain == *p || (p.ends_with('-') && chain.starts_with(p))) {
+    if NAT
+        .iter()
+        .any(|p| chain == *p || (p.ends_with('-') && chain.starts_with(p)))
+    {
         return Some("nat");
     }
-    if FILTER.iter().any(|p| chain == *p || (p.ends_with('-') && chain.starts_with(p))) {
+    if FILTER
+        .iter()
+        .any(|p| chain == *p || (p.ends_with('-') && chain.starts_with(p)))
+    {
         return Some("filter");
     }
     None
@@ -260,7 +303,10 @@ impl RulesetParser {
         if let Some(name) = text.strip_prefix('*') {
             let name = name.trim();
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                self.diagnostics.push(Diagnostic::error(&line, format!("not a table name: {}", quote(text))));
+                self.diagnostics.push(Diagnostic::error(
+                    &line,
+                    format!("not a table name: {}", quote(text)),
+                ));
                 return;
             }
             if self.open.is_some() {
@@ -284,9 +330,10 @@ impl RulesetParser {
         if text == "COMMIT" {
             match self.open.take() {
                 Some(i) => self.ruleset.tables[i].committed = true,
-                None => self
-                    .diagnostics
-                    .push(Diagnostic::info(&line, "COMMIT without a `*table` line before it")),
+                None => self.diagnostics.push(Diagnostic::info(
+                    &line,
+                    "COMMIT without a `*table` line before it",
+                )),
             }
             return;
         }
@@ -306,13 +353,19 @@ impl RulesetParser {
             }
         };
         let rest = rest.trim_start();
-        if rest.starts_with("-A ") || rest.starts_with("-I ") || rest.starts_with("--append ") || rest.starts_with("--insert ") {
+        if rest.starts_with("-A ")
+            || rest.starts_with("-I ")
+            || rest.starts_with("--append ")
+            || rest.starts_with("--insert ")
+        {
             self.rule(&line, counters, rest);
         } else if let Some(name) = rest.strip_prefix("-N ") {
             let table = self.table_for(&line, name.trim(), None);
             self.ruleset.tables[table].chain_index(name.trim());
         } else if let Some(name) = rest.strip_prefix("-X ") {
-            self.ruleset.deleted_chains.push((name.trim().to_string(), line.number));
+            self.ruleset
+                .deleted_chains
+                .push((name.trim().to_string(), line.number));
         } else if rest.starts_with("-F") || rest.starts_with("-Z") {
             // Flush/zero lines of a restore input change nothing that svcpath reads.
         } else {
@@ -326,7 +379,8 @@ impl RulesetParser {
     fn declaration(&mut self, line: &Line<'_>, decl: &str) {
         let mut words = decl.split_whitespace();
         let Some(name) = words.next() else {
-            self.diagnostics.push(Diagnostic::error(line, "chain declaration without a name"));
+            self.diagnostics
+                .push(Diagnostic::error(line, "chain declaration without a name"));
             return;
         };
         let policy = words.next();
@@ -334,7 +388,10 @@ impl RulesetParser {
         if policy.is_none() {
             self.diagnostics.push(Diagnostic::warning(
                 line,
-                format!("chain declaration {} has no policy (expected `:NAME POLICY [packets:bytes]`)", quote(decl)),
+                format!(
+                    "chain declaration {} has no policy (expected `:NAME POLICY [packets:bytes]`)",
+                    quote(decl)
+                ),
             ));
         }
         let table = self.table_for(line, name, None);
@@ -363,7 +420,12 @@ impl RulesetParser {
         if !self.inferred_tables.contains(&line.number) {
             self.inferred_tables.push(line.number);
         }
-        if let Some(i) = self.ruleset.tables.iter().position(|t| t.name == guess && t.line.is_none()) {
+        if let Some(i) = self
+            .ruleset
+            .tables
+            .iter()
+            .position(|t| t.name == guess && t.line.is_none())
+        {
             return i;
         }
         self.ruleset.tables.push(Table {
@@ -385,7 +447,10 @@ impl RulesetParser {
         let mut iter = words.into_iter();
         let op = iter.next().unwrap_or_default();
         let Some(chain) = iter.next() else {
-            self.diagnostics.push(Diagnostic::error(line, format!("{op} without a chain name")));
+            self.diagnostics.push(Diagnostic::error(
+                line,
+                format!("{op} without a chain name"),
+            ));
             return;
         };
         let mut rest: Vec<String> = iter.collect();
@@ -405,7 +470,9 @@ impl RulesetParser {
         for problem in problems {
             self.diagnostics.push(Diagnostic::warning(line, problem));
         }
-        if rule.basics.iter().any(|b| matches!(b.kind, BasicKind::Source | BasicKind::Destination) && b.value.contains(':')) {
+        if rule.basics.iter().any(|b| {
+            matches!(b.kind, BasicKind::Source | BasicKind::Destination) && b.value.contains(':')
+        }) {
             self.ruleset.ipv6 = true;
         }
         let table = self.table_for(line, &chain, rule.target_name());
@@ -456,11 +523,17 @@ impl RulesetParser {
                     line: l,
                     span: Span::default(),
                     severity: crate::Severity::Info,
-                    message: format!("table {} has no COMMIT: the dump may be cut off", table.name),
+                    message: format!(
+                        "table {} has no COMMIT: the dump may be cut off",
+                        table.name
+                    ),
                 });
             }
         }
-        Parsed { value: self.ruleset, diagnostics: self.diagnostics }
+        Parsed {
+            value: self.ruleset,
+            diagnostics: self.diagnostics,
+        }
     }
 }
 
@@ -474,7 +547,11 @@ fn table_of_target(target: &str) -> Option<&'static str> {
 
 fn is_elision(text: &str) -> bool {
     let t = text.trim();
-    t == "..." || t == "…" || t == "...." || t.starts_with("<..") || (t.len() <= 5 && t.chars().all(|c| c == '.'))
+    t == "..."
+        || t == "…"
+        || t == "...."
+        || t.starts_with("<..")
+        || (t.len() <= 5 && t.chars().all(|c| c == '.'))
 }
 
 fn split_counters(text: &str) -> Result<(Option<Counters>, &str), String> {
@@ -495,7 +572,9 @@ pub fn parse_counters(text: &str) -> Result<Counters, String> {
         .strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))
         .ok_or_else(|| format!("not a counter: {}", quote(text)))?;
-    let (p, b) = inner.split_once(':').ok_or_else(|| format!("not a counter: {}", quote(text)))?;
+    let (p, b) = inner
+        .split_once(':')
+        .ok_or_else(|| format!("not a counter: {}", quote(text)))?;
     match (p.parse(), b.parse()) {
         (Ok(packets), Ok(bytes)) => Ok(Counters { packets, bytes }),
         _ => Err(format!("counter numbers out of range: {}", quote(text))),
@@ -515,7 +594,10 @@ pub fn tokenize(text: &str) -> Result<Vec<String>, String> {
             Err(_) => {
                 if rest.starts_with('"') {
                     // An unterminated quote: a line cut off in the middle of a comment.
-                    return Err(format!("a quoted string is not closed (line cut off?): {}", quote(rest)));
+                    return Err(format!(
+                        "a quoted string is not closed (line cut off?): {}",
+                        quote(rest)
+                    ));
                 }
                 return Err(format!("cannot read {}", quote(rest)));
             }
@@ -539,7 +621,11 @@ fn quoted(input: &str) -> IResult<&str, String> {
             escaped_transform(
                 is_not("\\\""),
                 '\\',
-                alt((value('\\', char('\\')), value('"', char('"')), none_of("\\\""))),
+                alt((
+                    value('\\', char('\\')),
+                    value('"', char('"')),
+                    none_of("\\\""),
+                )),
             ),
             char('"'),
         ),
@@ -551,20 +637,26 @@ fn quoted(input: &str) -> IResult<&str, String> {
 fn modules_of_option(option: &str) -> &'static [&'static str] {
     match option {
         "comment" => &["comment"],
-        "dport" | "sport" | "destination-port" | "source-port" => &["tcp", "udp", "sctp", "udplite", "dccp"],
+        "dport" | "sport" | "destination-port" | "source-port" => {
+            &["tcp", "udp", "sctp", "udplite", "dccp"]
+        }
         "tcp-flags" | "syn" | "tcp-option" => &["tcp"],
         "dports" | "sports" | "ports" => &["multiport"],
         "mode" | "probability" | "every" | "packet" => &["statistic"],
-        "name" | "set" | "rcheck" | "update" | "remove" | "seconds" | "reap" | "hitcount" | "rttl"
-        | "rsource" | "rdest" | "mask" => &["recent"],
+        "name" | "set" | "rcheck" | "update" | "remove" | "seconds" | "reap" | "hitcount"
+        | "rttl" | "rsource" | "rdest" | "mask" => &["recent"],
         "mark" => &["mark", "connmark"],
         "src-type" | "dst-type" | "limit-iface-in" | "limit-iface-out" => &["addrtype"],
-        "ctstate" | "ctproto" | "ctorigsrc" | "ctorigdst" | "ctreplsrc" | "ctrepldst" | "ctorigsrcport"
-        | "ctorigdstport" | "ctreplsrcport" | "ctrepldstport" | "ctstatus" | "ctexpire" | "ctdir" => &["conntrack"],
+        "ctstate" | "ctproto" | "ctorigsrc" | "ctorigdst" | "ctreplsrc" | "ctrepldst"
+        | "ctorigsrcport" | "ctorigdstport" | "ctreplsrcport" | "ctrepldstport" | "ctstatus"
+        | "ctexpire" | "ctdir" => &["conntrack"],
         "state" => &["state"],
-        "match-set" | "return-nomatch" | "update-counters" | "update-subcounters" | "packets-eq"
-        | "packets-lt" | "packets-gt" | "bytes-eq" | "bytes-lt" | "bytes-gt" => &["set"],
-        "physdev-in" | "physdev-out" | "physdev-is-in" | "physdev-is-out" | "physdev-is-bridged" => &["physdev"],
+        "match-set" | "return-nomatch" | "update-counters" | "update-subcounters"
+        | "packets-eq" | "packets-lt" | "packets-gt" | "bytes-eq" | "bytes-lt" | "bytes-gt" => {
+            &["set"]
+        }
+        "physdev-in" | "physdev-out" | "physdev-is-in" | "physdev-is-out"
+        | "physdev-is-bridged" => &["physdev"],
         "nfacct-name" => &["nfacct"],
         "icmp-type" => &["icmp"],
         "icmpv6-type" => &["icmp6", "icmpv6"],
@@ -616,7 +708,11 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
         };
         if let Some(kind) = basic {
             if kind == BasicKind::Fragment {
-                rule.basics.push(BasicMatch { kind, negated: negate, value: String::new() });
+                rule.basics.push(BasicMatch {
+                    kind,
+                    negated: negate,
+                    value: String::new(),
+                });
                 negate = false;
                 i += 1;
                 continue;
@@ -629,7 +725,11 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             }
             match words.get(j) {
                 Some(v) if !v.starts_with('-') || kind != BasicKind::Protocol => {
-                    rule.basics.push(BasicMatch { kind, negated: negate, value: v.clone() });
+                    rule.basics.push(BasicMatch {
+                        kind,
+                        negated: negate,
+                        value: v.clone(),
+                    });
                     i = j + 1;
                 }
                 _ => {
@@ -644,7 +744,11 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             "-m" | "--match" => {
                 match words.get(i + 1) {
                     Some(name) => {
-                        rule.modules.push(Module { name: name.clone(), explicit: true, options: Vec::new() });
+                        rule.modules.push(Module {
+                            name: name.clone(),
+                            explicit: true,
+                            options: Vec::new(),
+                        });
                         in_target = false;
                     }
                     None => problems.push("-m without a module name".to_string()),
@@ -660,10 +764,17 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                 match words.get(i + 1) {
                     Some(name) => {
                         if rule.target.is_some() {
-                            problems.push(format!("a second target {} (only the last counts)", quote(name)));
+                            problems.push(format!(
+                                "a second target {} (only the last counts)",
+                                quote(name)
+                            ));
                         }
                         rule.target = Some(Target {
-                            kind: if w == "-g" || w == "--goto" { TargetKind::Goto } else { TargetKind::Jump },
+                            kind: if w == "-g" || w == "--goto" {
+                                TargetKind::Goto
+                            } else {
+                                TargetKind::Jump
+                            },
                             name: name.clone(),
                             options: Vec::new(),
                         });
@@ -698,22 +809,35 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                     break;
                 }
                 match words.get(j) {
-                    Some(v) if v == "!" && values.is_empty() && words.get(j + 1).is_some_and(|n| !n.starts_with("--")) => {
+                    Some(v)
+                        if v == "!"
+                            && values.is_empty()
+                            && words.get(j + 1).is_some_and(|n| !n.starts_with("--")) =>
+                    {
                         // Old style `--option ! value`.
                         negate = true;
                         j += 1;
                     }
-                    Some(v) if !v.starts_with("--") && !(v.starts_with('-') && v.len() == 2 && v != "-1") && v != "!" => {
+                    Some(v)
+                        if !v.starts_with("--")
+                            && !(v.starts_with('-') && v.len() == 2 && v != "-1")
+                            && v != "!" =>
+                    {
                         values.push(v.clone());
                         j += 1;
                     }
                     _ => break,
                 }
             }
-            if arity.is_some_and(|a| values.len() < a) && !(name == "comment" && values.is_empty()) {
+            if arity.is_some_and(|a| values.len() < a) && !(name == "comment" && values.is_empty())
+            {
                 problems.push(format!("--{name} is missing a value"));
             }
-            let option = OptionValue { name: name.clone(), negated: negate, values };
+            let option = OptionValue {
+                name: name.clone(),
+                negated: negate,
+                values,
+            };
             negate = false;
             i = j;
             if in_target {
@@ -729,20 +853,34 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                 .rposition(|m| owners.contains(&m.name.as_str()))
                 .or_else(|| {
                     // `-p tcp --dport 80` without `-m tcp`: the protocol's implicit module.
-                    let proto = rule.basic(BasicKind::Protocol).map(|p| p.value.to_ascii_lowercase());
+                    let proto = rule
+                        .basic(BasicKind::Protocol)
+                        .map(|p| p.value.to_ascii_lowercase());
                     match proto {
                         Some(p) if owners.contains(&p.as_str()) => {
-                            rule.modules.push(Module { name: p, explicit: false, options: Vec::new() });
+                            rule.modules.push(Module {
+                                name: p,
+                                explicit: false,
+                                options: Vec::new(),
+                            });
                             Some(rule.modules.len() - 1)
                         }
                         _ => None,
                     }
                 })
-                .or_else(|| if owners.is_empty() { rule.modules.len().checked_sub(1) } else { None });
+                .or_else(|| {
+                    if owners.is_empty() {
+                        rule.modules.len().checked_sub(1)
+                    } else {
+                        None
+                    }
+                });
             match index {
                 Some(m) => rule.modules[m].options.push(option),
                 None => {
-                    problems.push(format!("--{name} belongs to no -m module on this line; kept as its own module"));
+                    problems.push(format!(
+                        "--{name} belongs to no -m module on this line; kept as its own module"
+                    ));
                     rule.modules.push(Module {
                         name: owners.first().copied().unwrap_or("unknown").to_string(),
                         explicit: false,
@@ -760,7 +898,10 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             }
             extra.push(next.clone());
         }
-        problems.push(format!("ignored words that belong to no option: {}", quote(&extra.join(" "))));
+        problems.push(format!(
+            "ignored words that belong to no option: {}",
+            quote(&extra.join(" "))
+        ));
         i += extra.len();
         negate = false;
     }
@@ -797,7 +938,14 @@ pub fn render_rule(rule: &Rule) -> String {
         render_options(&m.options, &mut out);
     }
     if let Some(t) = &rule.target {
-        out.push(if t.kind == TargetKind::Goto { "-g" } else { "-j" }.to_string());
+        out.push(
+            if t.kind == TargetKind::Goto {
+                "-g"
+            } else {
+                "-j"
+            }
+            .to_string(),
+        );
         out.push(render_word(&t.name));
         render_options(&t.options, &mut out);
     }
@@ -833,13 +981,24 @@ mod tests {
         let parsed = parse(&format!("*nat\n{text}\nCOMMIT\n"), Origin::START);
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         let table = &parsed.value.tables[0];
-        table.chains.iter().flat_map(|c| c.rules.iter()).next().unwrap().clone()
+        table
+            .chains
+            .iter()
+            .flat_map(|c| c.rules.iter())
+            .next()
+            .unwrap()
+            .clone()
     }
 
     #[test]
     fn iptables_save_order() {
-        let r = one_rule(r#"-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU"#);
-        assert_eq!(r.basic(BasicKind::Destination).unwrap().value, "10.96.0.10/32");
+        let r = one_rule(
+            r#"-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU"#,
+        );
+        assert_eq!(
+            r.basic(BasicKind::Destination).unwrap().value,
+            "10.96.0.10/32"
+        );
         assert_eq!(r.comment(), Some("kube-system/kube-dns:dns cluster IP"));
         assert_eq!(r.module("udp").unwrap().options[0].values, vec!["53"]);
         assert_eq!(r.target_name(), Some("KUBE-SVC-TCOU7JCQXEZGVUNU"));
@@ -847,7 +1006,9 @@ mod tests {
 
     #[test]
     fn kube_proxy_order_and_negation() {
-        let r = one_rule(r#"-A KUBE-SVC-X -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ"#);
+        let r = one_rule(
+            r#"-A KUBE-SVC-X -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ"#,
+        );
         let s = r.basic(BasicKind::Source).unwrap();
         assert!(s.negated);
         assert_eq!(s.value, "10.0.0.0/8");
@@ -866,8 +1027,22 @@ mod tests {
     fn counters_and_target_options() {
         let parsed = parse("*nat\n[5:300] -A KUBE-SEP-X -p tcp -m tcp -j DNAT --to-destination 10.1.2.3:80\nCOMMIT\n", Origin::START);
         let r = &parsed.value.tables[0].chain("KUBE-SEP-X").unwrap().rules[0];
-        assert_eq!(r.counters, Some(Counters { packets: 5, bytes: 300 }));
-        assert_eq!(r.target.as_ref().unwrap().option("to-destination").unwrap().value(), Some("10.1.2.3:80"));
+        assert_eq!(
+            r.counters,
+            Some(Counters {
+                packets: 5,
+                bytes: 300
+            })
+        );
+        assert_eq!(
+            r.target
+                .as_ref()
+                .unwrap()
+                .option("to-destination")
+                .unwrap()
+                .value(),
+            Some("10.1.2.3:80")
+        );
     }
 
     #[test]
@@ -880,21 +1055,45 @@ mod tests {
     fn recent_and_statistic() {
         let r = one_rule("-A X -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-A --mask 255.255.255.255 --rsource -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-A");
         let recent = r.module("recent").unwrap();
-        assert_eq!(recent.options.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["rcheck", "seconds", "reap", "name", "mask", "rsource"]);
-        assert_eq!(r.option("probability").unwrap().value(), Some("0.33333333349"));
+        assert_eq!(
+            recent
+                .options
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>(),
+            ["rcheck", "seconds", "reap", "name", "mask", "rsource"]
+        );
+        assert_eq!(
+            r.option("probability").unwrap().value(),
+            Some("0.33333333349")
+        );
     }
 
     #[test]
     fn fragments_infer_tables() {
-        let parsed = parse("-A KUBE-SVC-A -j KUBE-SEP-B\n-A KUBE-FORWARD -j ACCEPT\n", Origin::START);
-        let names: Vec<_> = parsed.value.tables.iter().map(|t| t.name.as_str()).collect();
+        let parsed = parse(
+            "-A KUBE-SVC-A -j KUBE-SEP-B\n-A KUBE-FORWARD -j ACCEPT\n",
+            Origin::START,
+        );
+        let names: Vec<_> = parsed
+            .value
+            .tables
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
         assert_eq!(names, ["nat", "filter"]);
         assert_eq!(parsed.diagnostics.len(), 1);
     }
 
     #[test]
     fn garbage_becomes_a_diagnostic_with_its_line() {
-        let parsed = parse("*nat\niptables-save: invalid option -- 'L'\nCOMMIT\n", Origin { offset: 0, line: 10 });
+        let parsed = parse(
+            "*nat\niptables-save: invalid option -- 'L'\nCOMMIT\n",
+            Origin {
+                offset: 0,
+                line: 10,
+            },
+        );
         assert_eq!(parsed.diagnostics.len(), 1);
         assert_eq!(parsed.diagnostics[0].line, 11);
     }

@@ -7,8 +7,8 @@
 
 pub mod conntrack;
 pub mod diag;
-pub mod iptables;
 pub mod ipset;
+pub mod iptables;
 pub mod ipvs;
 pub mod kernlog;
 pub mod nft;

@@ -143,7 +143,14 @@ mod tests {
     #[test]
     fn lines_handle_every_ending_and_keep_spans() {
         let text = "a\r\nbb\ncc\rd";
-        let got: Vec<_> = lines(text, Origin { offset: 10, line: 5 }).collect();
+        let got: Vec<_> = lines(
+            text,
+            Origin {
+                offset: 10,
+                line: 5,
+            },
+        )
+        .collect();
         assert_eq!(got.len(), 4);
         assert_eq!(got[0].text, "a");
         assert_eq!(got[0].span, Span::new(10, 11));
@@ -157,7 +164,15 @@ mod tests {
     #[test]
     fn span_of_a_part() {
         let text = "hello world";
-        let line = lines(text, Origin { offset: 100, line: 1 }).next().unwrap();
+        let line = lines(
+            text,
+            Origin {
+                offset: 100,
+                line: 1,
+            },
+        )
+        .next()
+        .unwrap();
         assert_eq!(line.span_of(&line.text[6..]), Span::new(106, 111));
     }
 

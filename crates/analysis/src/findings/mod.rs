@@ -1,0 +1,73 @@
+//! Findings: one file per check, each with the code it reports, what it looks for and an example.
+//!
+//! A check reads the parsed snapshot and the report built so far and returns findings that name the
+//! dump lines proving them. Checks never change the report's other parts.
+
+mod affinity;
+mod dangling_jump;
+mod etp_local;
+mod garbled_dnat;
+mod hairpin;
+mod legacy_tables;
+mod no_endpoints;
+mod rule_ahead;
+mod rule_cost;
+mod skewed_odds;
+
+use crate::report::{Finding, Report, Severity};
+use crate::snapshot::Snapshot;
+
+/// What every check gets.
+pub struct Context<'a> {
+    pub snapshot: &'a Snapshot,
+    pub report: &'a Report,
+}
+
+/// Runs every check; findings come sorted by severity (critical first), then by first line.
+pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
+    let cx = Context { snapshot, report };
+    let checks: &[fn(&Context<'_>) -> Vec<Finding>] = &[
+        legacy_tables::check,
+        garbled_dnat::check,
+        etp_local::check,
+        no_endpoints::check,
+        hairpin::check,
+        affinity::check,
+        skewed_odds::check,
+        rule_ahead::check,
+        dangling_jump::check,
+        rule_cost::check,
+    ];
+    let mut findings: Vec<Finding> = checks.iter().flat_map(|check| check(&cx)).collect();
+    findings.extend(report.findings.iter().cloned());
+    sort(&mut findings);
+    findings
+}
+
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.lines.first().cmp(&b.lines.first()))
+            .then(a.code.cmp(&b.code))
+    });
+}
+
+pub(crate) fn finding(
+    code: &str,
+    severity: Severity,
+    service: Option<&str>,
+    lines: Vec<u32>,
+    message: String,
+) -> Finding {
+    let mut lines = lines;
+    lines.sort_unstable();
+    lines.dedup();
+    Finding {
+        code: code.to_string(),
+        severity,
+        service: service.map(str::to_string),
+        lines,
+        message,
+    }
+}

@@ -1,0 +1,673 @@
+//! kube-proxy's iptables mode: Services, their entry points, endpoints and odds, read from the chains.
+//!
+//! The model works from chain structure first and comments second, so that old kube-proxy versions (no
+//! comments on `KUBE-SEP` chains) and grep fragments (comments cut away, chains missing) are read too.
+//! A Service port's chains share one hash suffix: `KUBE-SVC-H` (all endpoints), `KUBE-SVL-H` (local
+//! endpoints), `KUBE-EXT-H` (external traffic), `KUBE-FW-H` (load-balancer firewall), and in old versions
+//! `KUBE-XLB-H` (external traffic, local endpoints).
+
+pub mod names;
+pub mod odds;
+
+use std::collections::BTreeMap;
+
+use svcpath_syntax::iptables::{BasicKind, Chain, Rule, Ruleset, Table};
+
+use crate::report::{Endpoint, Fact, Protocol, Service, TrafficPolicy};
+use names::{parse_service_comment, ServiceName};
+
+/// The chain families of one Service port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Svc,
+    Svl,
+    Ext,
+    Fw,
+    Xlb,
+}
+
+/// Splits `KUBE-SVC-HASH` into its family and hash.
+pub fn chain_family(chain: &str) -> Option<(Family, &str)> {
+    let (family, rest) = if let Some(h) = chain.strip_prefix("KUBE-SVC-") {
+        (Family::Svc, h)
+    } else if let Some(h) = chain.strip_prefix("KUBE-SVL-") {
+        (Family::Svl, h)
+    } else if let Some(h) = chain.strip_prefix("KUBE-EXT-") {
+        (Family::Ext, h)
+    } else if let Some(h) = chain.strip_prefix("KUBE-FW-") {
+        (Family::Fw, h)
+    } else if let Some(h) = chain.strip_prefix("KUBE-XLB-") {
+        (Family::Xlb, h)
+    } else {
+        return None;
+    };
+    (!rest.is_empty()).then_some((family, rest))
+}
+
+/// An endpoint address `ip:port` or `[ipv6]:port` as DNAT writes it.
+pub fn split_address(text: &str) -> Option<(String, Option<u16>)> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        return Some((ip.to_string(), port));
+    }
+    match text.rsplit_once(':') {
+        Some((ip, port)) if !ip.contains(':') => Some((ip.to_string(), port.parse().ok())),
+        _ if !text.is_empty() => Some((text.to_string(), None)),
+        _ => None,
+    }
+}
+
+/// Removes a host prefix length (`/32`, `/128`) from an address.
+pub fn host_address(text: &str) -> String {
+    text.strip_suffix("/32")
+        .or_else(|| text.strip_suffix("/128"))
+        .unwrap_or(text)
+        .to_string()
+}
+
+/// Everything gathered for one hash, before it becomes a [`Service`].
+#[derive(Debug, Default)]
+struct Gathered {
+    name: Option<ServiceName>,
+    protocol: Option<Protocol>,
+    cluster_ip: Option<String>,
+    port: Option<u16>,
+    node_port: Option<u16>,
+    external_ips: Vec<String>,
+    load_balancer_ips: Vec<String>,
+    source_ranges: Vec<String>,
+    lines: Vec<u32>,
+    no_endpoints: bool,
+    no_local_endpoints: bool,
+    has_svc_chain: bool,
+}
+
+/// One nat table plus the filter table of the same dump, for lookups.
+pub struct Tables<'a> {
+    pub nat: Option<&'a Table>,
+    pub filter: Option<&'a Table>,
+}
+
+impl<'a> Tables<'a> {
+    pub fn of(ruleset: &'a Ruleset) -> Self {
+        Tables {
+            nat: ruleset.table("nat"),
+            filter: ruleset.table("filter"),
+        }
+    }
+
+    fn nat_chain(&self, name: &str) -> Option<&'a Chain> {
+        self.nat.and_then(|t| t.chain(name))
+    }
+}
+
+/// Joins grep fragments (rulesets without any `*table` header) into one ruleset, dropping rules that
+/// several greps printed twice. Complete dumps are kept as they are.
+pub fn merge_fragments(rulesets: Vec<Ruleset>) -> Vec<Ruleset> {
+    let mut out: Vec<Ruleset> = Vec::new();
+    let mut fragment: Option<usize> = None;
+    for ruleset in rulesets {
+        let is_fragment =
+            !ruleset.tables.is_empty() && ruleset.tables.iter().all(|t| t.line.is_none());
+        match fragment {
+            Some(i) if is_fragment => merge_into(&mut out[i], ruleset),
+            _ => {
+                if is_fragment {
+                    fragment = Some(out.len());
+                }
+                out.push(ruleset);
+            }
+        }
+    }
+    out
+}
+
+fn merge_into(into: &mut Ruleset, from: Ruleset) {
+    use std::collections::HashSet;
+    into.legacy_tables_warning = into.legacy_tables_warning.or(from.legacy_tables_warning);
+    into.ipv6 |= from.ipv6;
+    into.deleted_chains.extend(from.deleted_chains);
+    for table in from.tables {
+        let index = match into.tables.iter().position(|t| t.name == table.name) {
+            Some(i) => i,
+            None => {
+                into.tables.push(Table {
+                    name: table.name.clone(),
+                    ..Table::default()
+                });
+                into.tables.len() - 1
+            }
+        };
+        let target = &mut into.tables[index];
+        for chain in table.chains {
+            let ci = match target.chains.iter().position(|c| c.name == chain.name) {
+                Some(i) => i,
+                None => {
+                    target.chains.push(Chain {
+                        name: chain.name.clone(),
+                        ..Chain::default()
+                    });
+                    target.chains.len() - 1
+                }
+            };
+            let existing = &mut target.chains[ci];
+            existing.declared_at = existing.declared_at.or(chain.declared_at);
+            existing.policy = existing.policy.take().or(chain.policy);
+            let seen: HashSet<String> = existing
+                .rules
+                .iter()
+                .map(svcpath_syntax::iptables::render_rule)
+                .collect();
+            for rule in chain.rules {
+                if !seen.contains(&svcpath_syntax::iptables::render_rule(&rule)) {
+                    existing.rules.push(rule);
+                }
+            }
+        }
+    }
+}
+
+/// True when the dump holds iptables-mode Service structures: Service or endpoint chains, jumps to them,
+/// or kube-proxy's "has no (local) endpoints" rules.
+pub fn has_service_chains(ruleset: &Ruleset) -> bool {
+    ruleset.tables.iter().any(|t| {
+        t.chains.iter().any(|c| {
+            (chain_family(&c.name).is_some() || c.name.starts_with("KUBE-SEP-"))
+                && (!c.rules.is_empty() || c.declared_at.is_some())
+                || c.rules.iter().any(|r| {
+                    r.target_name()
+                        .is_some_and(|t| chain_family(t).is_some() || t.starts_with("KUBE-SEP-"))
+                        || r.comment().is_some_and(|c| {
+                            c.ends_with("has no endpoints") || c.ends_with("has no local endpoints")
+                        })
+                })
+        })
+    })
+}
+
+/// Reads the Services of one dump.
+pub fn services(ruleset: &Ruleset) -> Vec<Service> {
+    let tables = Tables::of(ruleset);
+    let mut by_hash: BTreeMap<String, Gathered> = BTreeMap::new();
+    // Services seen only through a filter-table "has no endpoints" rule, keyed by name.
+    let mut without_chains: BTreeMap<String, Gathered> = BTreeMap::new();
+
+    if let Some(nat) = tables.nat {
+        for chain in &nat.chains {
+            if let Some((family, hash)) = chain_family(&chain.name) {
+                let g = by_hash.entry(hash.to_string()).or_default();
+                if family == Family::Svc {
+                    g.has_svc_chain = true;
+                }
+                for rule in &chain.rules {
+                    g.lines.push(rule.line);
+                    if g.name.is_none() {
+                        g.name = rule.comment().and_then(parse_service_comment);
+                    }
+                    if family == Family::Fw {
+                        if let Some(src) = rule.basic(BasicKind::Source) {
+                            let jumps_on = rule.target_name().and_then(chain_family).is_some();
+                            if !src.negated && jumps_on && !g.source_ranges.contains(&src.value) {
+                                g.source_ranges.push(src.value.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for entry_chain in ["KUBE-SERVICES", "KUBE-NODEPORTS"] {
+            let Some(chain) = nat.chain(entry_chain) else {
+                continue;
+            };
+            for rule in &chain.rules {
+                let Some(target) = rule.target_name() else {
+                    continue;
+                };
+                let Some((family, hash)) = chain_family(target) else {
+                    continue;
+                };
+                let g = by_hash.entry(hash.to_string()).or_default();
+                g.lines.push(rule.line);
+                let comment = rule.comment().unwrap_or("");
+                if g.name.is_none() {
+                    g.name = parse_service_comment(comment);
+                }
+                if g.protocol.is_none() {
+                    g.protocol = rule_protocol(rule);
+                }
+                let port = rule_dport(rule);
+                let dst = rule
+                    .basic(BasicKind::Destination)
+                    .filter(|d| !d.negated)
+                    .map(|d| host_address(&d.value));
+                if entry_chain == "KUBE-NODEPORTS" {
+                    let loopback_only = dst
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with("127.") || d == "::1");
+                    if let (Some(p), false) = (port, loopback_only) {
+                        g.node_port.get_or_insert(p);
+                    } else if let (Some(p), None) = (port, g.node_port) {
+                        g.node_port = Some(p);
+                    }
+                    continue;
+                }
+                let Some(dst) = dst else { continue };
+                let kind = entry_kind(comment, family);
+                match kind {
+                    EntryKind::ClusterIp => {
+                        if g.cluster_ip.is_none() {
+                            g.cluster_ip = Some(dst);
+                            g.port = port;
+                        }
+                    }
+                    EntryKind::ExternalIp => push_unique(&mut g.external_ips, dst),
+                    EntryKind::LoadBalancer => push_unique(&mut g.load_balancer_ips, dst),
+                }
+                if g.port.is_none() {
+                    g.port = port;
+                }
+            }
+        }
+        // Old kube-proxy wrote external-IP and masquerade rules in KUBE-SERVICES pointing at KUBE-MARK-MASQ.
+    }
+
+    // "has no endpoints" rejects in the filter table.
+    if let Some(filter) = tables.filter {
+        for chain_name in ["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"] {
+            let Some(chain) = filter.chain(chain_name) else {
+                continue;
+            };
+            for rule in &chain.rules {
+                let comment = rule.comment().unwrap_or("");
+                if comment.ends_with("has no local endpoints") {
+                    let Some(name) = parse_service_comment(comment) else {
+                        continue;
+                    };
+                    let g = match by_hash
+                        .values_mut()
+                        .find(|g| g.name.as_ref() == Some(&name))
+                    {
+                        Some(g) => g,
+                        None => without_chains.entry(name.id()).or_insert_with(|| Gathered {
+                            name: Some(name.clone()),
+                            ..Gathered::default()
+                        }),
+                    };
+                    g.no_local_endpoints = true;
+                    g.lines.push(rule.line);
+                    if g.protocol.is_none() {
+                        g.protocol = rule_protocol(rule);
+                    }
+                    let local_dst = rule.module("addrtype").is_some_and(|m| {
+                        m.options
+                            .iter()
+                            .any(|o| o.name == "dst-type" && o.value() == Some("LOCAL"))
+                    });
+                    if local_dst {
+                        g.node_port = g.node_port.or(rule_dport(rule));
+                    } else if let Some(dst) = rule
+                        .basic(BasicKind::Destination)
+                        .map(|d| host_address(&d.value))
+                    {
+                        if g.cluster_ip.as_deref() != Some(dst.as_str())
+                            && !g.external_ips.contains(&dst)
+                            && !g.load_balancer_ips.contains(&dst)
+                        {
+                            push_unique(&mut g.external_ips, dst);
+                        }
+                    }
+                    continue;
+                }
+                if !comment.ends_with("has no endpoints") || chain_name != "KUBE-SERVICES" {
+                    continue;
+                }
+                let Some(name) = parse_service_comment(comment) else {
+                    continue;
+                };
+                let existing = by_hash
+                    .values_mut()
+                    .find(|g| g.name.as_ref() == Some(&name));
+                let g = match existing {
+                    Some(g) => g,
+                    None => without_chains.entry(name.id()).or_insert_with(|| Gathered {
+                        name: Some(name.clone()),
+                        ..Gathered::default()
+                    }),
+                };
+                g.no_endpoints = true;
+                g.lines.push(rule.line);
+                if g.protocol.is_none() {
+                    g.protocol = rule_protocol(rule);
+                }
+                let port = rule_dport(rule);
+                let has_local_dst = rule
+                    .module("addrtype")
+                    .and_then(|m| m.options.iter().find(|o| o.name == "dst-type"))
+                    .is_some_and(|o| o.value() == Some("LOCAL"));
+                if has_local_dst {
+                    g.node_port = g.node_port.or(port);
+                    continue;
+                }
+                if let Some(dst) = rule
+                    .basic(BasicKind::Destination)
+                    .map(|d| host_address(&d.value))
+                {
+                    if comment_entry_kind(comment) == Some(EntryKind::ExternalIp) {
+                        push_unique(&mut g.external_ips, dst);
+                    } else if g.cluster_ip.is_none() {
+                        g.cluster_ip = Some(dst);
+                        g.port = port;
+                    } else if g.cluster_ip.as_deref() != Some(dst.as_str()) {
+                        push_unique(&mut g.load_balancer_ips, dst);
+                    }
+                }
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    for (hash, g) in by_hash {
+        if g.lines.is_empty() {
+            // Chains declared but without a single rule in the paste (a truncated dump): nothing to show.
+            continue;
+        }
+        out.push(finish(&tables, &hash, g));
+    }
+    for (_, g) in without_chains {
+        out.push(finish(&tables, "", g));
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id).then(a.cluster_ip.cmp(&b.cluster_ip)));
+    out
+}
+
+fn push_unique(list: &mut Vec<String>, value: String) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    ClusterIp,
+    ExternalIp,
+    LoadBalancer,
+}
+
+fn comment_entry_kind(comment: &str) -> Option<EntryKind> {
+    if comment.contains("cluster IP") {
+        Some(EntryKind::ClusterIp)
+    } else if comment.contains("external IP") {
+        Some(EntryKind::ExternalIp)
+    } else if comment.contains("loadbalancer IP") || comment.contains("LB IP") {
+        Some(EntryKind::LoadBalancer)
+    } else {
+        None
+    }
+}
+
+fn entry_kind(comment: &str, family: Family) -> EntryKind {
+    comment_entry_kind(comment).unwrap_or(match family {
+        Family::Fw => EntryKind::LoadBalancer,
+        Family::Ext | Family::Xlb => EntryKind::ExternalIp,
+        Family::Svc | Family::Svl => EntryKind::ClusterIp,
+    })
+}
+
+pub(crate) fn rule_protocol(rule: &Rule) -> Option<Protocol> {
+    rule.basic(BasicKind::Protocol)
+        .filter(|p| !p.negated)
+        .and_then(|p| Protocol::parse(&p.value))
+}
+
+pub(crate) fn rule_dport(rule: &Rule) -> Option<u16> {
+    rule.modules
+        .iter()
+        .flat_map(|m| m.options.iter())
+        .find(|o| (o.name == "dport" || o.name == "destination-port") && !o.negated)
+        .and_then(|o| o.value())
+        .and_then(|v| v.parse().ok())
+}
+
+fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
+    let svc_chain = tables.nat_chain(&format!("KUBE-SVC-{hash}"));
+    let svl_chain = tables.nat_chain(&format!("KUBE-SVL-{hash}"));
+    let ext_chain = tables.nat_chain(&format!("KUBE-EXT-{hash}"));
+    let xlb_chain = tables.nat_chain(&format!("KUBE-XLB-{hash}"));
+
+    let mut endpoints = match svc_chain {
+        Some(chain) => odds::endpoints_of(tables, chain),
+        None => Vec::new(),
+    };
+    if g.protocol.is_none() {
+        g.protocol = svc_chain
+            .into_iter()
+            .chain(svl_chain)
+            .flat_map(|c| c.rules.iter())
+            .find_map(rule_protocol)
+            .or_else(|| {
+                endpoints
+                    .iter()
+                    .flat_map(|e| e.lines.iter())
+                    .find_map(|l| find_rule_by_line(tables, *l).and_then(rule_protocol))
+            });
+    }
+
+    // Endpoints local to this node: those the local chain (SVL, or XLB's balancing rules) reaches.
+    let local_chain = svl_chain.or(xlb_chain);
+    let local_list = local_chain.map(|c| odds::endpoints_of(tables, c));
+    if let Some(local) = &local_list {
+        for e in &mut endpoints {
+            e.local = Some(local.iter().any(|l| l.ip == e.ip && l.port == e.port));
+        }
+        if endpoints.is_empty() {
+            // A grep fragment without the KUBE-SVC chain: show the local ones.
+            endpoints = local.clone();
+            for e in &mut endpoints {
+                e.local = Some(true);
+            }
+        }
+    }
+
+    let policy = if svl_chain.is_some() || xlb_chain.is_some() || g.no_local_endpoints {
+        Some(TrafficPolicy::Local)
+    } else if let Some(ext) = ext_chain {
+        // Only policy Local writes the "pod traffic" / "route LOCAL traffic" short-cuts and the jump to the
+        // local chain (which is left out when there is no local endpoint); Cluster masquerades everything.
+        let local_shape = ext.rules.iter().any(|r| {
+            r.target_name().is_some_and(|t| t.starts_with("KUBE-SVL-"))
+                || r.module("addrtype")
+                    .is_some_and(|m| m.options.iter().any(|o| o.name == "src-type"))
+                || r.comment()
+                    .is_some_and(|c| c.starts_with("pod traffic for"))
+        });
+        Some(if local_shape || g.no_local_endpoints {
+            TrafficPolicy::Local
+        } else {
+            TrafficPolicy::Cluster
+        })
+    } else if g.node_port.is_some() || !g.load_balancer_ips.is_empty() || !g.external_ips.is_empty()
+    {
+        // Before KUBE-EXT chains existed, externally reachable Services without KUBE-XLB were Cluster.
+        Some(TrafficPolicy::Cluster)
+    } else {
+        None
+    };
+
+    let affinity = svc_chain
+        .and_then(affinity_seconds)
+        .or_else(|| local_chain.and_then(affinity_seconds));
+    let no_endpoints = g.no_endpoints
+        || (g.has_svc_chain
+            && endpoints.is_empty()
+            && svc_chain.is_some_and(|c| {
+                !c.rules.is_empty()
+                    && !c
+                        .rules
+                        .iter()
+                        .any(|r| r.target_name().is_some_and(|t| t.starts_with("KUBE-SEP-")))
+            }));
+
+    let (namespace, name, port_name) = match &g.name {
+        Some(n) => (
+            Some(n.namespace.clone()),
+            Some(n.name.clone()),
+            n.port.clone(),
+        ),
+        None => (None, None, String::new()),
+    };
+    let id = match &g.name {
+        Some(n) => n.id(),
+        None => match (&g.cluster_ip, g.port) {
+            (Some(ip), Some(port)) => format!(
+                "{}:{}/{}",
+                bracket_v6(ip),
+                port,
+                g.protocol.map(Protocol::name).unwrap_or("tcp")
+            ),
+            _ => format!("KUBE-SVC-{hash}"),
+        },
+    };
+    g.lines.sort_unstable();
+    g.lines.dedup();
+    Service {
+        id,
+        namespace,
+        name,
+        port_name,
+        protocol: g.protocol,
+        cluster_ip: g.cluster_ip,
+        port: g.port,
+        node_port: g.node_port,
+        external_ips: g.external_ips,
+        load_balancer_ips: g.load_balancer_ips,
+        load_balancer_source_ranges: g.source_ranges,
+        external_traffic_policy: policy,
+        session_affinity_seconds: affinity,
+        scheduler: None,
+        endpoints,
+        no_endpoints,
+        lines: g.lines,
+    }
+}
+
+fn bracket_v6(ip: &str) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]")
+    } else {
+        ip.to_string()
+    }
+}
+
+fn find_rule_by_line<'a>(tables: &Tables<'a>, line: u32) -> Option<&'a Rule> {
+    tables
+        .nat?
+        .chains
+        .iter()
+        .flat_map(|c| c.rules.iter())
+        .find(|r| r.line == line)
+}
+
+/// `-m recent --rcheck --seconds N` in a Service chain: ClientIP session affinity with timeout N.
+fn affinity_seconds(chain: &Chain) -> Option<u32> {
+    chain.rules.iter().find_map(|r| {
+        let recent = r.module("recent")?;
+        let checks = recent
+            .options
+            .iter()
+            .any(|o| o.name == "rcheck" || o.name == "update");
+        if !checks {
+            return None;
+        }
+        recent
+            .options
+            .iter()
+            .find(|o| o.name == "seconds")
+            .and_then(|o| o.value())
+            .and_then(|v| v.parse().ok())
+    })
+}
+
+/// The pod CIDRs kube-proxy's masquerade rules name (`! -s CIDR … -j KUBE-MARK-MASQ`), and where.
+pub fn pod_cidrs(ruleset: &Ruleset) -> Vec<Fact> {
+    let mut facts: Vec<Fact> = Vec::new();
+    let Some(nat) = ruleset.table("nat") else {
+        return facts;
+    };
+    for chain in &nat.chains {
+        for rule in &chain.rules {
+            let Some(src) = rule.basic(BasicKind::Source) else {
+                continue;
+            };
+            let masq = src.negated && rule.target_name() == Some("KUBE-MARK-MASQ");
+            let pod_traffic = !src.negated
+                && chain.name.starts_with("KUBE-EXT-")
+                && rule
+                    .comment()
+                    .is_some_and(|c| c.starts_with("pod traffic for"));
+            if !(masq || pod_traffic) || !src.value.contains('/') {
+                continue;
+            }
+            match facts.iter_mut().find(|f| f.value == src.value) {
+                Some(f) => {
+                    if f.lines.len() < 20 {
+                        f.lines.push(rule.line);
+                    }
+                }
+                None => facts.push(Fact {
+                    value: src.value.clone(),
+                    source: if masq {
+                        format!(
+                            "`! -s {} … -j KUBE-MARK-MASQ` in {} (line {})",
+                            src.value, chain.name, rule.line
+                        )
+                    } else {
+                        format!(
+                            "`-s {}` \"pod traffic\" rule in {} (line {})",
+                            src.value, chain.name, rule.line
+                        )
+                    },
+                    lines: vec![rule.line],
+                }),
+            }
+        }
+    }
+    facts
+}
+
+/// Node addresses named by the dump: `-d IP … -j KUBE-NODEPORTS` (`--nodeport-addresses`).
+pub fn node_ips(ruleset: &Ruleset) -> Vec<Fact> {
+    let mut facts: Vec<Fact> = Vec::new();
+    let Some(nat) = ruleset.table("nat") else {
+        return facts;
+    };
+    let Some(chain) = nat.chain("KUBE-SERVICES") else {
+        return facts;
+    };
+    for rule in &chain.rules {
+        if rule.target_name() != Some("KUBE-NODEPORTS") {
+            continue;
+        }
+        if let Some(d) = rule.basic(BasicKind::Destination).filter(|d| !d.negated) {
+            let ip = host_address(&d.value);
+            if ip.contains('/') || ip.starts_with("127.") {
+                continue;
+            }
+            facts.push(Fact {
+                value: ip.clone(),
+                source: format!(
+                    "NodePorts accepted on {ip} (`-d {} -j KUBE-NODEPORTS`, line {})",
+                    d.value, rule.line
+                ),
+                lines: vec![rule.line],
+            });
+        }
+    }
+    facts
+}
+
+/// Endpoint lookups by address for findings.
+pub fn endpoint_ips(services: &[Service]) -> Vec<&Endpoint> {
+    services.iter().flat_map(|s| s.endpoints.iter()).collect()
+}

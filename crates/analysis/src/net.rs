@@ -1,0 +1,79 @@
+//! Address helpers: IPv4/IPv6 parsing and CIDR containment, without panics on any text.
+
+use std::net::IpAddr;
+
+/// Parses an address, tolerating a host prefix (`/32`, `/128`) and IPv6 brackets.
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    let t = text.trim().trim_start_matches('[').trim_end_matches(']');
+    let t = t
+        .strip_suffix("/32")
+        .or_else(|| t.strip_suffix("/128"))
+        .unwrap_or(t);
+    t.parse().ok()
+}
+
+/// A network `addr/len`; a plain address is a host network.
+pub fn parse_cidr(text: &str) -> Option<(IpAddr, u8)> {
+    let text = text.trim();
+    match text.split_once('/') {
+        Some((a, l)) => {
+            let addr: IpAddr = a.parse().ok()?;
+            let len: u8 = match l.parse() {
+                Ok(n) => n,
+                Err(_) => {
+                    // A dotted mask, as old iptables printed: 255.255.255.0
+                    let mask: std::net::Ipv4Addr = l.parse().ok()?;
+                    u32::from(mask).count_ones() as u8
+                }
+            };
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            (len <= max).then_some((addr, len))
+        }
+        None => {
+            let addr: IpAddr = text.parse().ok()?;
+            Some((addr, if addr.is_ipv4() { 32 } else { 128 }))
+        }
+    }
+}
+
+/// Whether `cidr` contains `ip`; `None` when either does not parse or the families differ.
+pub fn cidr_contains(cidr: &str, ip: &str) -> Option<bool> {
+    let (net, len) = parse_cidr(cidr)?;
+    let ip = parse_ip(ip)?;
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            Some(u32::from(n) & mask == u32::from(a) & mask)
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            Some(u128::from(n) & mask == u128::from(a) & mask)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containment() {
+        assert_eq!(cidr_contains("10.0.0.0/8", "10.96.0.1"), Some(true));
+        assert_eq!(cidr_contains("10.244.0.0/16", "10.96.0.1"), Some(false));
+        assert_eq!(cidr_contains("0.0.0.0/0", "1.2.3.4"), Some(true));
+        assert_eq!(cidr_contains("fd00::/8", "fd00:ab34::20"), Some(true));
+        assert_eq!(cidr_contains("10.0.0.1", "10.0.0.1/32"), Some(true));
+        assert_eq!(cidr_contains("10.0.0.0/8", "fd00::1"), None);
+        assert_eq!(cidr_contains("10.0.0.0/99", "10.0.0.1"), None);
+        assert_eq!(cidr_contains("10.0.0.0/255.0.0.0", "10.2.0.1"), Some(true));
+    }
+}

@@ -1,0 +1,335 @@
+//! Text and Markdown renderings of a [`Report`], shared by the CLI and the web page's "Copy Markdown".
+//!
+//! Everything taken from the paste (names, comments, addresses) is escaped for the format: in Markdown,
+//! characters that would start formatting, links, HTML or break a table are backslash-escaped or
+//! replaced, so a report pasted into a chat shows the text as it was.
+
+use std::fmt::Write;
+
+use crate::report::{Mode, Report, Service, Severity, TrafficPolicy};
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Iptables => "iptables",
+        Mode::Ipvs => "ipvs",
+        Mode::Nftables => "nftables",
+        Mode::Unknown => "unknown",
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Critical => "critical",
+    }
+}
+
+/// The Service's entry points as one line: `10.96.0.10:53/udp, NodePort 30080, LB 1.2.3.4`.
+pub fn entry_points(s: &Service) -> String {
+    let mut parts = Vec::new();
+    let proto = s.protocol.map(|p| p.name()).unwrap_or("?");
+    match (&s.cluster_ip, s.port) {
+        (Some(ip), Some(port)) if ip.contains(':') => parts.push(format!("[{ip}]:{port}/{proto}")),
+        (Some(ip), Some(port)) => parts.push(format!("{ip}:{port}/{proto}")),
+        (Some(ip), None) => parts.push(format!("{ip}/{proto}")),
+        _ => {}
+    }
+    if let Some(np) = s.node_port {
+        parts.push(format!("NodePort {np}"));
+    }
+    for ip in &s.external_ips {
+        parts.push(format!("external {ip}"));
+    }
+    for ip in &s.load_balancer_ips {
+        parts.push(format!("LB {ip}"));
+    }
+    parts.join(", ")
+}
+
+fn endpoint_list(s: &Service) -> String {
+    if s.endpoints.is_empty() {
+        return if s.no_endpoints {
+            "no endpoints (rejected)".to_string()
+        } else {
+            "none".to_string()
+        };
+    }
+    s.endpoints
+        .iter()
+        .map(|e| {
+            let addr = match e.port {
+                Some(p) if e.ip.contains(':') => format!("[{}]:{p}", e.ip),
+                Some(p) => format!("{}:{p}", e.ip),
+                None => e.ip.clone(),
+            };
+            let local = match e.local {
+                Some(true) => " local",
+                _ => "",
+            };
+            let weight = e.weight.map(|w| format!(" w{w}")).unwrap_or_default();
+            format!("{addr} {:.1}%{weight}{local}", e.probability * 100.0)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn policy_and_affinity(s: &Service) -> String {
+    let mut parts = Vec::new();
+    match s.external_traffic_policy {
+        Some(TrafficPolicy::Local) => parts.push("eTP Local".to_string()),
+        Some(TrafficPolicy::Cluster) => parts.push("eTP Cluster".to_string()),
+        None => {}
+    }
+    if let Some(sec) = s.session_affinity_seconds {
+        parts.push(format!("affinity {sec}s"));
+    }
+    if let Some(sched) = &s.scheduler {
+        parts.push(format!("scheduler {sched}"));
+    }
+    if !s.load_balancer_source_ranges.is_empty() {
+        parts.push(format!(
+            "source ranges {}",
+            s.load_balancer_source_ranges.join(" ")
+        ));
+    }
+    parts.join(", ")
+}
+
+/// A plain-text report for a terminal.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "proxy mode: {}", mode_name(report.mode));
+    if !report.leftover_modes.is_empty() {
+        let names: Vec<_> = report
+            .leftover_modes
+            .iter()
+            .map(|m| mode_name(*m))
+            .collect();
+        let _ = writeln!(out, "leftovers of: {}", names.join(", "));
+    }
+    let endpoints: usize = report.services.iter().map(|s| s.endpoints.len()).sum();
+    let _ = writeln!(
+        out,
+        "services: {}  endpoints: {}  iptables rules: {}",
+        report.services.len(),
+        endpoints,
+        report.rules.iptables_rules
+    );
+    for f in &report.node.node_ips {
+        let _ = writeln!(out, "node IP: {} ({})", clean(&f.value), clean(&f.source));
+    }
+    for f in &report.node.pod_cidrs {
+        let _ = writeln!(out, "pod CIDR: {} ({})", clean(&f.value), clean(&f.source));
+    }
+    if let Some(ct) = &report.conntrack {
+        let _ = writeln!(out, "conntrack: {}", clean(&ct.summary));
+    }
+    let _ = writeln!(out);
+    if !report.services.is_empty() {
+        let _ = writeln!(out, "SERVICES");
+        for s in &report.services {
+            let _ = writeln!(out, "  {}", clean(&s.id));
+            let _ = writeln!(out, "    entry:     {}", clean(&entry_points(s)));
+            let extra = policy_and_affinity(s);
+            if !extra.is_empty() {
+                let _ = writeln!(out, "    policy:    {}", clean(&extra));
+            }
+            let _ = writeln!(out, "    endpoints: {}", clean(&endpoint_list(s)));
+        }
+        let _ = writeln!(out);
+    }
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "FINDINGS");
+        for f in &report.findings {
+            let lines = line_list(&f.lines);
+            let _ = writeln!(out, "  [{}] {}{}", severity_name(f.severity), f.code, lines);
+            let _ = writeln!(out, "    {}", clean(&f.message));
+        }
+        let _ = writeln!(out);
+    }
+    if !report.diagnostics.is_empty() {
+        let _ = writeln!(out, "NOT UNDERSTOOD");
+        for d in report.diagnostics.iter().take(200) {
+            let _ = writeln!(
+                out,
+                "  line {}: {} ({})",
+                d.line,
+                clean(&d.message),
+                d.severity
+            );
+        }
+        if report.diagnostics.len() > 200 {
+            let _ = writeln!(out, "  … and {} more", report.diagnostics.len() - 200);
+        }
+    }
+    out
+}
+
+fn line_list(lines: &[u32]) -> String {
+    match lines.len() {
+        0 => String::new(),
+        1..=8 => format!(
+            " (lines {})",
+            lines
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        n => format!(
+            " (lines {}, … {} in all)",
+            lines[..8]
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            n
+        ),
+    }
+}
+
+/// Removes control characters (terminal escapes) from text taken from the paste.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// Escapes text for Markdown: formatting characters, HTML, links and table pipes are neutralised and
+/// line breaks become spaces.
+pub fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
+            | '~' | '>' | '<' | '&' | '@' | ':' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Markdown report for pasting into a chat or a ticket.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let endpoints: usize = report.services.iter().map(|s| s.endpoints.len()).sum();
+    let _ = writeln!(out, "### svcpath report");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "- **Proxy mode:** {}{}",
+        mode_name(report.mode),
+        if report.leftover_modes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (leftovers of {})",
+                report
+                    .leftover_modes
+                    .iter()
+                    .map(|m| mode_name(*m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    let _ = writeln!(
+        out,
+        "- **Services:** {}, **endpoints:** {}, **iptables rules:** {}",
+        report.services.len(),
+        endpoints,
+        report.rules.iptables_rules
+    );
+    if let Some(mean) = report.rules.mean_rules_per_packet {
+        let _ = writeln!(
+            out,
+            "- **Rules per new Service connection:** about {mean:.0}"
+        );
+    }
+    if let Some(ct) = &report.conntrack {
+        let _ = writeln!(out, "- **Conntrack:** {}", md(&ct.summary));
+    }
+    let _ = writeln!(out);
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "#### Findings");
+        let _ = writeln!(out);
+        for f in &report.findings {
+            let service = f
+                .service
+                .as_deref()
+                .map(|s| format!(" — {}", md(s)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- **{}** `{}`{}{}: {}",
+                severity_name(f.severity),
+                f.code,
+                service,
+                line_list(&f.lines),
+                md(&f.message)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !report.services.is_empty() {
+        let _ = writeln!(out, "#### Services");
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "| Service | Entry points | Policy | Endpoints (share of new connections) |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|");
+        for s in report.services.iter().take(500) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md(&s.id),
+                md(&entry_points(s)),
+                md(&policy_and_affinity(s)),
+                md(&endpoint_list(s))
+            );
+        }
+        if report.services.len() > 500 {
+            let _ = writeln!(
+                out,
+                "\n… {} more Services not listed.",
+                report.services.len() - 500
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !report.diagnostics.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} line(s) not understood</summary>",
+            report.diagnostics.len()
+        );
+        let _ = writeln!(out);
+        for d in report.diagnostics.iter().take(50) {
+            let _ = writeln!(out, "- line {}: {}", d.line, md(&d.message));
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "</details>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes_formatting_and_html() {
+        let s = md("<script>alert(1)</script> [x](javascript:y) *b* `c` | d");
+        assert!(!s.contains("<script>"));
+        assert!(s.contains("\\<script\\>"));
+        assert!(s.contains("\\[x\\]\\(javascript\\:y\\)"));
+        assert!(s.contains("\\|"));
+    }
+}
