@@ -8,5 +8,7 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    eprintln!("svcpath-web runs in a browser: build it with `make build` or serve it with `make serve`.");
+    eprintln!(
+        "svcpath-web runs in a browser: build it with `make build` or serve it with `make serve`."
+    );
 }

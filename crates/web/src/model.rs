@@ -194,7 +194,13 @@ pub fn bytes(n: usize) -> String {
 
 /// The window of rows a scrolled table shows: `(first, count)` for a viewport of `height` pixels
 /// scrolled by `scroll_top`, rows of `row_height` pixels, and `overscan` extra rows either side.
-pub fn visible_rows(total: usize, scroll_top: f64, height: f64, row_height: f64, overscan: usize) -> (usize, usize) {
+pub fn visible_rows(
+    total: usize,
+    scroll_top: f64,
+    height: f64,
+    row_height: f64,
+    overscan: usize,
+) -> (usize, usize) {
     if total == 0 || row_height <= 0.0 || !scroll_top.is_finite() || !height.is_finite() {
         return (0, total.min(overscan * 2 + 1));
     }
@@ -273,13 +279,55 @@ mod tests {
     fn filters_and_search() {
         let r = report();
         let only = |f: Filter| select(&r, &f, SortKey::Name, false);
-        assert_eq!(only(Filter { has_findings: true, ..Filter::default() }), vec![1, 0]);
-        assert_eq!(only(Filter { node_port: true, ..Filter::default() }), vec![0]);
-        assert_eq!(only(Filter { no_endpoints: true, ..Filter::default() }), vec![1]);
-        assert_eq!(only(Filter { namespace: Some("a".into()), ..Filter::default() }), vec![2, 1]);
-        assert_eq!(only(Filter { query: "WEB".into(), ..Filter::default() }), vec![0]);
-        assert_eq!(only(Filter { query: "10.244.0.2".into(), ..Filter::default() }), vec![0]);
-        assert_eq!(only(Filter { query: "30080".into(), ..Filter::default() }), vec![0]);
+        assert_eq!(
+            only(Filter {
+                has_findings: true,
+                ..Filter::default()
+            }),
+            vec![1, 0]
+        );
+        assert_eq!(
+            only(Filter {
+                node_port: true,
+                ..Filter::default()
+            }),
+            vec![0]
+        );
+        assert_eq!(
+            only(Filter {
+                no_endpoints: true,
+                ..Filter::default()
+            }),
+            vec![1]
+        );
+        assert_eq!(
+            only(Filter {
+                namespace: Some("a".into()),
+                ..Filter::default()
+            }),
+            vec![2, 1]
+        );
+        assert_eq!(
+            only(Filter {
+                query: "WEB".into(),
+                ..Filter::default()
+            }),
+            vec![0]
+        );
+        assert_eq!(
+            only(Filter {
+                query: "10.244.0.2".into(),
+                ..Filter::default()
+            }),
+            vec![0]
+        );
+        assert_eq!(
+            only(Filter {
+                query: "30080".into(),
+                ..Filter::default()
+            }),
+            vec![0]
+        );
         assert_eq!(namespaces(&r), vec!["a".to_string(), "b".to_string()]);
         let summary = findings_by_service(&r);
         assert_eq!(summary["a/db:pg"].worst, Some(Severity::Critical));

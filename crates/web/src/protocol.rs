@@ -100,7 +100,11 @@ mod tests {
     #[test]
     fn options_keep_known_kinds_only() {
         let o = options(
-            &[(1, "nft".into()), (5, "bogus".into()), (9, "conntrack_stats".into())],
+            &[
+                (1, "nft".into()),
+                (5, "bogus".into()),
+                (9, "conntrack_stats".into()),
+            ],
             &["10.0.0.1".into()],
         );
         assert_eq!(

@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(Route::parse("#/source/L0"), Route::Source(None));
         assert_eq!(Route::parse("#/source/Lx"), Route::Source(None));
         assert_eq!(Route::parse("#/trace"), Route::Trace);
-        assert_eq!(Route::parse("#/sample/flannel"), Route::Sample("flannel".into()));
+        assert_eq!(
+            Route::parse("#/sample/flannel"),
+            Route::Sample("flannel".into())
+        );
         assert_eq!(Route::parse("#/share/abc-_"), Route::Shared("abc-_".into()));
     }
 

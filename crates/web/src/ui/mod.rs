@@ -501,7 +501,9 @@ impl App {
     fn notify(&mut self, ctx: &Context<Self>, text: &str) {
         self.notice = Some(text.to_string());
         let link = ctx.link().clone();
-        self._notice_timer = Some(Timeout::new(4000, move || link.send_message(Msg::Notice(None))));
+        self._notice_timer = Some(Timeout::new(4000, move || {
+            link.send_message(Msg::Notice(None))
+        }));
     }
 
     fn set_hash(&self, route: &Route) {
@@ -594,7 +596,10 @@ impl App {
             return;
         }
         handle.busy_since = Some(now());
-        self.status = Status::Analysing { bytes, since: now() };
+        self.status = Status::Analysing {
+            bytes,
+            since: now(),
+        };
         let link = ctx.link().clone();
         self._tick = Some(Interval::new(250, move || link.send_message(Msg::Tick)));
     }

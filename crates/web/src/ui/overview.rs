@@ -125,7 +125,10 @@ fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, Strin
         ConntrackVerdict::Critical => ("critical", "Critical"),
         ConntrackVerdict::Unknown => ("unknown", "Unknown"),
     };
-    let fill = c.fill_ratio.filter(|f| f.is_finite()).map(|f| f.clamp(0.0, 1.0));
+    let fill = c
+        .fill_ratio
+        .filter(|f| f.is_finite())
+        .map(|f| f.clamp(0.0, 1.0));
     let number = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
     let keys: Vec<String> = {
         let mut keys: Vec<String> = Vec::new();

@@ -123,7 +123,8 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
     let rows = entries.len().max(right_rows) as f64;
     let height = rows * row + 20.0;
     let mid_y = height / 2.0;
-    let entry_y = |i: usize| 10.0 + (i as f64 + 0.5) * row + (rows - entries.len() as f64) * row / 2.0;
+    let entry_y =
+        |i: usize| 10.0 + (i as f64 + 0.5) * row + (rows - entries.len() as f64) * row / 2.0;
     let ep_y = |i: usize| 10.0 + (i as f64 + 0.5) * row + (rows - right_rows as f64) * row / 2.0;
     html! {
         <figure class="path">

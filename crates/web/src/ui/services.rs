@@ -56,7 +56,10 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
     };
     let on_scroll = link.callback(|e: Event| {
         let element: Element = e.target_unchecked_into();
-        Msg::TableScroll(f64::from(element.scroll_top()), f64::from(element.client_height()))
+        Msg::TableScroll(
+            f64::from(element.scroll_top()),
+            f64::from(element.client_height()),
+        )
     });
     let header = |key: SortKey, label: &str, class: &str| {
         let active = app.sort == key;

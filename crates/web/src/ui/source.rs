@@ -27,7 +27,10 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
     };
     let on_scroll = ctx.link().callback(|e: Event| {
         let element: Element = e.target_unchecked_into();
-        Msg::SourceScroll(f64::from(element.scroll_top()), f64::from(element.client_height()))
+        Msg::SourceScroll(
+            f64::from(element.scroll_top()),
+            f64::from(element.client_height()),
+        )
     });
     let section_at = |line: u32| {
         shown
