@@ -364,18 +364,19 @@ fn tool_kind(tool: &str, command: &str) -> Option<SectionKind> {
             }
         }
         "dmesg" | "journalctl" => SectionKind::KernelLog,
-        "cat" | "grep" | "tail" | "head" => {
-            if command.contains("nf_conntrack") || command.contains("conntrack") {
-                if command.contains("/proc/net/nf_conntrack") {
-                    SectionKind::ConntrackList
-                } else if command.contains("/var/log") || command.contains("kern") {
-                    SectionKind::KernelLog
-                } else {
-                    SectionKind::Sysctl
-                }
+        "cat" | "grep" | "tail" | "head" | "wc" if command.contains("conntrack") => {
+            if command.contains("/proc/net/stat/nf_conntrack") {
+                SectionKind::ConntrackStats
+            } else if command.contains("/proc/net/nf_conntrack") {
+                SectionKind::ConntrackList
+            } else if command.contains("/var/log") || command.contains("kern") {
+                SectionKind::KernelLog
             } else {
-                return None;
+                SectionKind::Sysctl
             }
+        }
+        "kubectl" if command.contains(" logs ") && command.contains("kube-proxy") => {
+            SectionKind::KernelLog
         }
         "uname" | "date" | "ip" | "hostname" | "kubectl" => SectionKind::Other,
         _ => return None,
@@ -539,6 +540,7 @@ fn content_kind(
     // kernel and kube-proxy logs
     if text.contains("nf_conntrack: ")
         || text.contains("nf_conntrack:")
+        || text.contains("nf_conntrack version ")
         || text.contains("callbacks suppressed")
         || (text.contains("conntrack") && kube_log_like(text))
         || (text.starts_with('[') && text.contains("] ") && in_kind(KernelLog))
@@ -606,7 +608,14 @@ fn conntrack_entry_like(text: &str) -> bool {
         first,
         "tcp" | "udp" | "icmp" | "sctp" | "icmpv6" | "ipv4" | "ipv6" | "unknown" | "dccp" | "gre"
     );
-    first_is_proto && second.chars().all(|c| c.is_ascii_digit()) && text.contains("src=")
+    // An entry cut off at the start of a paste lost its protocol name: `6 46 TIME_WAIT src=…`.
+    let cut_off = !first.is_empty()
+        && first.chars().all(|c| c.is_ascii_digit())
+        && text.contains(" src=")
+        && text.contains(" dst=");
+    (first_is_proto || cut_off)
+        && second.chars().all(|c| c.is_ascii_digit())
+        && text.contains("src=")
 }
 
 fn kube_log_like(text: &str) -> bool {
@@ -617,6 +626,15 @@ fn kube_log_like(text: &str) -> bool {
         && b[1..5].iter().all(u8::is_ascii_digit))
         || text.contains("level=")
         || text.contains("kube-proxy")
+        || logrus_text_like(text)
+}
+
+/// logrus' text format: `INFO[2021-05-18T19:44:36.583297811Z] msg`, `DEBU[…]`, `WARN[…]`.
+fn logrus_text_like(text: &str) -> bool {
+    let level = text.split('[').next().unwrap_or("");
+    (4..=5).contains(&level.len())
+        && level.bytes().all(|b| b.is_ascii_uppercase())
+        && text.contains("] ")
 }
 
 #[cfg(test)]
@@ -693,6 +711,37 @@ cpu=0 found=1 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 sea
         let got = split(paste);
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].first_line, got[0].last_line), (1, 4));
+    }
+
+    #[test]
+    fn conntrack_sections_from_logs_stats_and_cut_off_entries() {
+        let paste = "\
+$ kubectl exec -it my-pod -- conntrack -S
+entries   \t\t90
+DEBU[2021-05-18T19:44:36.583196251Z] getConntrackMax: using conntrack-min
+INFO[2021-05-18T19:44:36.583297811Z] Set sysctl 'net/netfilter/nf_conntrack_max' to 131072
+...
+6 46 TIME_WAIT src=10.64.4.48 dst=10.0.0.10 sport=59817 dport=53 src=10.64.2.4 dst=10.64.4.48 sport=53 dport=59817 [ASSURED] mark=0 use=1
+tcp      6 56 TIME_WAIT src=10.64.4.48 dst=10.0.0.10 sport=41993 dport=53 src=10.64.1.6 dst=10.64.4.48 sport=53 dport=41993 [ASSURED] mark=0 use=1
+[    1.234] nf_conntrack version 0.5.0 (65536 buckets, 262144 max)
+# cat /proc/net/stat/nf_conntrack
+# wc -l /proc/net/nf_conntrack
+1234 /proc/net/nf_conntrack
+# kubectl logs -n kube-system kube-proxy-abcde
+I0322 02:18:37.090094       1 server_others.go:148] Using iptables Proxier.
+";
+        assert_eq!(
+            kinds(paste),
+            vec![
+                (SectionKind::ConntrackStats, 2, 2),
+                (SectionKind::KernelLog, 3, 5),
+                (SectionKind::ConntrackList, 6, 7),
+                (SectionKind::KernelLog, 8, 8),
+                (SectionKind::ConntrackStats, 10, 9),
+                (SectionKind::ConntrackList, 11, 11),
+                (SectionKind::KernelLog, 13, 13),
+            ]
+        );
     }
 
     #[test]
