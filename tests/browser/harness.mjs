@@ -86,7 +86,17 @@ export async function screenshot(page, name, options = {}) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), ...options });
 }
 
-/** Puts `text` into the paste box as a user's paste would, then waits for the report. */
+/** The generation number of the current analysis (it grows with every Explain). */
+export async function generation(page) {
+  return Number(await page.getAttribute("#status", "data-generation"));
+}
+
+/** Waits until an analysis newer than generation `before` is explained. */
+export async function explainedAfter(page, before, timeout = 60_000) {
+  await page.waitForSelector(`#status.done:not([data-generation="${before}"])`, { timeout });
+}
+
+/** Puts `text` into the paste box as a user's paste would (which starts the analysis). */
 export async function paste(page, text) {
   await page.evaluate((t) => {
     const area = document.querySelector("#paste");

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CORPUS, explained, foreign, open, paste, screenshot } from "../harness.mjs";
+import { CORPUS, explained, explainedAfter, foreign, generation, open, paste, screenshot } from "../harness.mjs";
 
 test("opens with the sample dump explained, then explains a pasted dump", async () => {
   const s = await open();
@@ -18,9 +18,9 @@ test("opens with the sample dump explained, then explains a pasted dump", async 
     await screenshot(s.page, "01-overview-sample", { fullPage: true });
 
     const dump = await readFile(join(CORPUS, "iptables", "k8s-test-TestOverallIPTablesRules.txt"), "utf8");
+    const before = await generation(s.page);
     await paste(s.page, dump);
-    await s.page.waitForFunction(() => document.querySelector("#status")?.textContent.includes("Explained"));
-    await explained(s.page);
+    await explainedAfter(s.page, before);
     await s.page.waitForSelector("text=ns1/svc1:p80");
     for (const name of ["ns2/svc2:p80", "ns3/svc3:p80", "ns5/svc5:p80"]) {
       assert.ok(await s.page.isVisible(`text=${name}`), `${name} is listed`);

@@ -3,6 +3,7 @@
 //! Everything from the input is rendered as text through Yew, which escapes it; nothing from the input
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
+mod host;
 mod overview;
 mod service;
 mod services;
@@ -18,7 +19,9 @@ use svcpath_analysis::redact::{redact, Redacted};
 use svcpath_analysis::Report;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent, Worker};
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+
+use host::{WorkerHandle, WorkerParts};
 use yew::prelude::*;
 
 use crate::model::{self, Filter, SortKey};
@@ -33,8 +36,6 @@ const TEXTAREA_LIMIT: usize = 2 * 1024 * 1024;
 /// A worker busy longer than this is terminated and replaced when new input arrives; shorter work is
 /// left to finish and its answer dropped.
 const CANCEL_AFTER_MS: f64 = 800.0;
-/// Path of the worker's loader script, relative to the page.
-const WORKER_SCRIPT: &str = "./svcpath-worker_loader.js";
 
 /// A dropped or chosen file, where its text sits in the combined input.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,33 +101,6 @@ pub enum Status {
     Failed(String),
 }
 
-struct WorkerHandle {
-    worker: Worker,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(web_sys::Event)>,
-    busy_since: Option<f64>,
-    /// False until the worker says it is ready; a request made before waits in `queued`.
-    ready: bool,
-    queued: Option<JsValue>,
-}
-
-impl WorkerHandle {
-    fn post(&mut self, message: JsValue) -> Result<(), JsValue> {
-        if self.ready {
-            self.worker.post_message(&message)
-        } else {
-            self.queued = Some(message);
-            Ok(())
-        }
-    }
-}
-
-impl Drop for WorkerHandle {
-    fn drop(&mut self) {
-        self.worker.terminate();
-    }
-}
-
 pub enum Msg {
     Input(String, bool),
     Explain,
@@ -135,6 +109,7 @@ pub enum Msg {
     FileRead(u64, usize, Result<String, String>),
     WorkerReply(String),
     WorkerError(String),
+    WorkerParts(Result<Rc<WorkerParts>, String>),
     Tick,
     Route(Route),
     LoadSample(String),
@@ -165,6 +140,9 @@ pub struct App {
     status: Status,
     generation: u64,
     worker: Option<WorkerHandle>,
+    parts: Option<Result<Rc<WorkerParts>, String>>,
+    /// A request made before the worker's parts were loaded.
+    queued: Option<JsValue>,
     route: Route,
     overrides: Vec<(u32, String)>,
     filter: Filter,
@@ -204,6 +182,10 @@ impl Component for App {
             link.send_message(Msg::Route(Route::parse(&location_hash())));
         });
         let route = Route::parse(&location_hash());
+        let on_parts = ctx.link().callback(Msg::WorkerParts);
+        wasm_bindgen_futures::spawn_local(async move {
+            on_parts.emit(host::load().await.map(Rc::new));
+        });
         let mut app = App {
             input: Rc::from(""),
             files: Vec::new(),
@@ -216,6 +198,8 @@ impl Component for App {
             status: Status::Idle,
             generation: 0,
             worker: None,
+            parts: None,
+            queued: None,
             route: Route::Overview,
             overrides: Vec::new(),
             filter: Filter::default(),
@@ -297,6 +281,16 @@ impl Component for App {
                 true
             }
             Msg::WorkerReply(json) => self.on_reply(ctx, &json),
+            Msg::WorkerParts(parts) => {
+                if let Err(e) = &parts {
+                    self.status = Status::Failed(format!("the analysis worker did not load: {e}"));
+                }
+                self.parts = Some(parts);
+                if let Some(message) = self.queued.take() {
+                    self.send(ctx, message);
+                }
+                true
+            }
             Msg::WorkerError(message) => {
                 self.worker = None;
                 self._tick = None;
@@ -558,11 +552,35 @@ impl App {
         }
     }
 
-    fn ensure_worker(&mut self, ctx: &Context<Self>) -> Option<&mut WorkerHandle> {
+    /// Sends a request to the worker, starting one when none runs; waits for the worker's parts when
+    /// they are still loading.
+    fn send(&mut self, ctx: &Context<Self>, message: JsValue) {
+        let parts = match &self.parts {
+            None => {
+                self.queued = Some(message);
+                return;
+            }
+            Some(Err(e)) => {
+                self.status = Status::Failed(format!("the analysis worker did not load: {e}"));
+                return;
+            }
+            Some(Ok(parts)) => parts.clone(),
+        };
         if self.worker.is_none() {
-            self.worker = spawn_worker(ctx);
+            self.worker = WorkerHandle::spawn(
+                &parts,
+                ctx.link().callback(Msg::WorkerReply),
+                ctx.link().callback(Msg::WorkerError),
+            );
         }
-        self.worker.as_mut()
+        let Some(handle) = self.worker.as_mut() else {
+            self.status = Status::Failed("this browser could not start the analysis worker".into());
+            return;
+        };
+        match handle.post(message) {
+            Ok(()) => handle.busy_since = Some(now()),
+            Err(e) => self.status = Status::Failed(e),
+        }
     }
 
     fn explain(&mut self, ctx: &Context<Self>) {
@@ -585,23 +603,13 @@ impl App {
         };
         let header = serde_json::to_string(&request).unwrap_or_default();
         let bytes = self.input.len();
-        let input = self.input.clone();
-        let Some(handle) = self.ensure_worker(ctx) else {
-            self.status = Status::Failed("this browser could not start the analysis worker".into());
-            return;
-        };
-        let message = js_sys::Array::of2(&JsValue::from_str(&header), &JsValue::from_str(&input));
-        if let Err(e) = handle.post(message.into()) {
-            self.status = Status::Failed(format!("could not reach the worker: {e:?}"));
-            return;
+        let message = js_sys::Array::of2(&JsValue::from_str(&header), &JsValue::from_str(&self.input));
+        self.status = Status::Analysing { bytes, since: now() };
+        self.send(ctx, message.into());
+        if matches!(self.status, Status::Analysing { .. }) {
+            let link = ctx.link().clone();
+            self._tick = Some(Interval::new(250, move || link.send_message(Msg::Tick)));
         }
-        handle.busy_since = Some(now());
-        self.status = Status::Analysing {
-            bytes,
-            since: now(),
-        };
-        let link = ctx.link().clone();
-        self._tick = Some(Interval::new(250, move || link.send_message(Msg::Tick)));
     }
 
     fn on_reply(&mut self, _ctx: &Context<Self>, json: &str) -> bool {
@@ -614,12 +622,9 @@ impl App {
         };
         if reply == Reply::Ready {
             if let Some(handle) = &mut self.worker {
-                handle.ready = true;
-                if let Some(message) = handle.queued.take() {
-                    if let Err(e) = handle.worker.post_message(&message) {
-                        self.status = Status::Failed(format!("could not reach the worker: {e:?}"));
-                        return true;
-                    }
+                if let Err(e) = handle.set_ready() {
+                    self.status = Status::Failed(e);
+                    return true;
                 }
             }
             return false;
@@ -758,10 +763,10 @@ impl App {
             select.set_value("");
             Msg::LoadSample(name)
         });
-        let box_value: String = if in_box {
-            self.input.to_string()
+        let box_value = if in_box {
+            AttrValue::from(self.input.clone())
         } else {
-            String::new()
+            AttrValue::Static("")
         };
         let placeholder = if in_box {
             "Paste iptables-save, ipvsadm -Ln, ipset list, nft list ruleset, sysctl, conntrack -S, dmesg … \
@@ -843,7 +848,8 @@ impl App {
             Status::Failed(message) => ("failed", html! { { message.clone() } }),
         };
         html! {
-            <p id="status" class={classes!("status", class)} role="status" aria-live="polite">{ content }</p>
+            <p id="status" class={classes!("status", class)} role="status" aria-live="polite"
+                data-generation={self.generation.to_string()}>{ content }</p>
         }
     }
 
@@ -888,36 +894,6 @@ pub fn set_location_hash(route: &Route) {
     if let Some(window) = web_sys::window() {
         let _ = window.location().set_hash(&route.href());
     }
-}
-
-fn spawn_worker(ctx: &Context<App>) -> Option<WorkerHandle> {
-    let options = web_sys::WorkerOptions::new();
-    options.set_type(web_sys::WorkerType::Classic);
-    let worker = Worker::new_with_options(WORKER_SCRIPT, &options).ok()?;
-    let on_reply = ctx.link().callback(Msg::WorkerReply);
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        if let Some(json) = event.data().as_string() {
-            on_reply.emit(json);
-        }
-    });
-    let on_failure = ctx.link().callback(Msg::WorkerError);
-    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
-        let message = event
-            .dyn_ref::<web_sys::ErrorEvent>()
-            .map(|e| e.message())
-            .unwrap_or_else(|| "the worker failed to start".to_string());
-        on_failure.emit(message);
-    });
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    Some(WorkerHandle {
-        worker,
-        _on_message: on_message,
-        _on_error: on_error,
-        busy_since: None,
-        ready: false,
-        queued: None,
-    })
 }
 
 fn file_list(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
