@@ -45,8 +45,19 @@ export async function open({ base = "/", hash = "", colorScheme = "light", viewp
     colorScheme,
     acceptDownloads: true,
   });
+  // Every request the browser makes; those its Content-Security-Policy stopped before anything went
+  // out on the network are moved to `blocked`.
   const requests = [];
+  const blocked = [];
   context.on("request", (r) => requests.push(r.url()));
+  context.on("requestfailed", (r) => {
+    const error = r.failure()?.errorText ?? "";
+    if (error === "csp" || /BLOCKED_BY_CSP/.test(error)) {
+      blocked.push(r.url());
+      const i = requests.lastIndexOf(r.url());
+      if (i >= 0) requests.splice(i, 1);
+    }
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -65,6 +76,7 @@ export async function open({ base = "/", hash = "", colorScheme = "light", viewp
     url: server.url,
     origin: new URL(server.url).origin,
     requests,
+    blocked,
     errors,
     dialogs,
     server,

@@ -38,6 +38,7 @@ test("nothing is stored and nothing is requested after the first load", async ()
     await s.page.click("a.svc-link >> nth=0");
     await s.page.waitForSelector("#service-title");
     await s.page.goBack();
+    await s.page.fill("#service-search", "");
     await s.page.selectOption("#samples", "kube-proxy-test");
     await s.page.waitForSelector("a.svc-link:has-text('ns1/svc1:p80')");
     await explained(s.page);
@@ -109,6 +110,7 @@ test("the Content-Security-Policy is present and blocks outside addresses", asyn
     assert.equal(outcome.img, "blocked");
     assert.ok(outcome.violations.some((v) => v.startsWith("connect-src https://example.com")), outcome.violations.join("; "));
     assert.ok(outcome.violations.some((v) => v.startsWith("img-src http://198.51.100.7")), outcome.violations.join("; "));
+    assert.deepEqual(s.blocked, ["http://198.51.100.7/pixel.png"], "the image was stopped by the CSP");
     assert.deepEqual(foreign(s.requests, s.origin), [], "the blocked requests never left");
     assert.deepEqual(s.requests.slice(firstLoad), []);
   } finally {
