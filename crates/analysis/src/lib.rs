@@ -8,10 +8,12 @@ pub mod findings;
 pub mod iptables;
 pub mod ipvs;
 pub mod net;
+pub mod nft;
 pub mod redact;
 pub mod render;
 pub mod report;
 pub mod snapshot;
+pub mod trace;
 
 pub use report::Report;
 pub use snapshot::Snapshot;

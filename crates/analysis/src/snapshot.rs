@@ -1,8 +1,8 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
 use svcpath_syntax::{
-    conntrack, ipset, iptables, ipvs, kernlog, split::split_with_overrides, sysctl, Diagnostic,
-    SectionKind,
+    conntrack, ipset, iptables, ipvs, kernlog, nft, split::split_with_overrides, sysctl,
+    Diagnostic, SectionKind,
 };
 
 use crate::report::{DiagnosticEntry, Fact, Mode, NodeFacts, Report, RuleStats, SectionEntry};
@@ -21,6 +21,7 @@ pub struct Snapshot {
     pub conntrack_stats: Vec<conntrack::Stats>,
     pub conntrack_lists: Vec<conntrack::Listing>,
     pub kernel_logs: Vec<kernlog::KernelLog>,
+    pub nft: Vec<nft::Ruleset>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -71,7 +72,12 @@ impl Snapshot {
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.kernel_logs.push(parsed.value);
                 }
-                SectionKind::Nft | SectionKind::Other => {}
+                SectionKind::Nft => {
+                    let parsed = nft::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.nft.push(parsed.value);
+                }
+                SectionKind::Other => {}
             }
         }
         snapshot.iptables =
@@ -105,7 +111,29 @@ impl Snapshot {
                     .flat_map(crate::iptables::services)
                     .collect();
             }
-            Mode::Nftables | Mode::Unknown => {}
+            Mode::Nftables => {
+                let analysis = crate::nft::analyze(&self.nft);
+                report.services = analysis.services;
+                mode_findings = analysis.findings;
+                if self
+                    .iptables
+                    .iter()
+                    .any(crate::iptables::has_service_chains)
+                {
+                    report.leftover_modes.push(Mode::Iptables);
+                }
+            }
+            Mode::Unknown => {}
+        }
+        // iptables-mode rules listed through `nft list ruleset` (the iptables-nft front end).
+        if report.mode != Mode::Nftables {
+            if let Some(listing) = crate::nft::iptables_nft_chains(&self.nft) {
+                if report.services.is_empty() && report.mode != Mode::Ipvs {
+                    report.mode = listing.mode;
+                    report.services = listing.analysis.services;
+                }
+                mode_findings.extend(listing.analysis.findings);
+            }
         }
         if report.mode != Mode::Ipvs && self.ipvs.iter().any(|l| !l.services.is_empty()) {
             report.leftover_modes.push(Mode::Ipvs);
@@ -132,6 +160,9 @@ impl Snapshot {
         if crate::ipvs::is_ipvs_node(&self.ipvs, &self.ipsets, &self.iptables) {
             return Mode::Ipvs;
         }
+        if crate::nft::is_nftables_node(&self.nft) {
+            return Mode::Nftables;
+        }
         if self
             .iptables
             .iter()
@@ -142,7 +173,8 @@ impl Snapshot {
         Mode::Unknown
     }
 
-    fn node_facts(&self, options: &Options) -> NodeFacts {
+    /// Node addresses (given, then inferred from the dumps), pod CIDRs, IP family and iptables backend.
+    pub fn node_facts(&self, options: &Options) -> NodeFacts {
         let mut node = NodeFacts::default();
         for ip in &options.node_ips {
             node.node_ips.push(Fact {
@@ -201,10 +233,18 @@ impl Snapshot {
         }
         stats.ipvs_virtual_services = self.ipvs.iter().map(|l| l.services.len()).sum();
         stats.ipvs_real_servers = self.ipvs.iter().map(|l| l.real_server_count()).sum();
+        stats.nft_rules = self.nft.iter().map(|r| r.rule_count()).sum();
         let per_packet = crate::cost::rules_per_packet(self, services);
         stats.mean_rules_per_packet = per_packet.mean;
         stats.max_rules_per_packet = per_packet.max;
         stats.nftables_rules_per_packet = per_packet.nftables_equivalent;
+        let nft_cost = crate::nft::nftables_lookups_per_packet(&self.nft);
+        if nft_cost.mean_rules.is_some() {
+            // An nftables-mode node: its own measured path, not the estimate.
+            stats.nftables_rules_per_packet = nft_cost.mean_rules;
+            stats.mean_rules_per_packet = nft_cost.mean_rules;
+            stats.max_rules_per_packet = nft_cost.max_rules;
+        }
         stats
     }
 

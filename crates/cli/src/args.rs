@@ -1,10 +1,14 @@
 //! Command-line arguments of `svcpath`.
 
+use svcpath_analysis::report::Protocol;
+use svcpath_analysis::trace::{From, Packet};
 use svcpath_analysis::Options;
 
 pub const USAGE: &str = "\
 usage:
   svcpath explain [FILE…] [--format text|json|markdown] [--node-ip IP]…
+  svcpath trace [FILE…] --dst IP:PORT [--src IP] [--proto tcp|udp|sctp] [--from pod|node|external]
+                [--returning] [--node-ip IP]… [--format text|json]
   svcpath --help | --version
 
 Reads what was captured on a Kubernetes node (iptables-save, ipvsadm -Ln, ipset list, nft list ruleset,
@@ -13,6 +17,15 @@ standard input when there is none, and explains what kube-proxy programmed there
 
   --format F     text (default), json (the Report, see README) or markdown (for a chat or a ticket)
   --node-ip IP   an address of this node (NodePort and --dst-type LOCAL); may be repeated
+
+trace follows one new connection through the rules as netfilter would and prints each possible outcome
+with its probability, verdict (dnat, accept, drop, reject), endpoint, whether it is masqueraded, and the
+dump lines it passed.
+  --dst IP:PORT  where the packet goes ([IPv6]:PORT for IPv6)
+  --src IP       its source (chosen from the dump when left out)
+  --proto P      tcp (default), udp or sctp
+  --from F       pod (default: a pod on this node), node (a host process) or external (arrives from outside)
+  --returning    a returning client: session affinity sends it where it went before
 
 Exit status: 0 when the input was read (even if parts were not understood), 1 when a file could not be
 read, 2 for a usage error.";
@@ -33,6 +46,12 @@ pub enum Command {
         format: Format,
         options: Options,
     },
+    Trace {
+        files: Vec<String>,
+        format: Format,
+        options: Options,
+        packet: Packet,
+    },
 }
 
 pub fn parse(argv: &[String]) -> Result<Command, String> {
@@ -42,9 +61,15 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
     match first.as_str() {
         "-h" | "--help" | "help" => return Ok(Command::Help),
         "-V" | "--version" => return Ok(Command::Version),
-        "explain" => {}
+        "explain" | "trace" => {}
         other => return Err(format!("unknown command {other:?}")),
     }
+    let tracing = first == "trace";
+    let mut dst: Option<(String, u16)> = None;
+    let mut src = None;
+    let mut protocol = Protocol::Tcp;
+    let mut from = From::Pod;
+    let mut returning_client = false;
     let mut files = Vec::new();
     let mut format = Format::Text;
     let mut options = Options::default();
@@ -82,6 +107,28 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
                 }
                 options.node_ips.push(ip);
             }
+            "--dst" if tracing => dst = Some(parse_destination(&value()?)?),
+            "--src" if tracing => {
+                let ip = value()?;
+                if svcpath_analysis::net::parse_ip(&ip).is_none() {
+                    return Err(format!("--src {ip:?} is not an IP address"));
+                }
+                src = Some(ip);
+            }
+            "--proto" | "--protocol" if tracing => {
+                let p = value()?;
+                protocol = Protocol::parse(&p)
+                    .ok_or_else(|| format!("unknown protocol {p:?} (tcp, udp, sctp)"))?;
+            }
+            "--from" if tracing => {
+                from = match value()?.as_str() {
+                    "pod" => From::Pod,
+                    "node" | "host" => From::Node,
+                    "external" | "outside" => From::External,
+                    other => return Err(format!("unknown origin {other:?} (pod, node, external)")),
+                }
+            }
+            "--returning" if tracing => returning_client = true,
             "-h" | "--help" => return Ok(Command::Help),
             "-" => files.push("-".to_string()),
             s if s.starts_with('-') => return Err(format!("unknown option {s:?}")),
@@ -89,9 +136,44 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
         }
         i += 1;
     }
+    if tracing {
+        if format == Format::Markdown {
+            return Err("trace prints text or json".to_string());
+        }
+        let (dst, dst_port) = dst.ok_or("trace needs --dst IP:PORT")?;
+        let packet = Packet {
+            src,
+            dst,
+            dst_port,
+            protocol,
+            from,
+            returning_client,
+        };
+        return Ok(Command::Trace {
+            files,
+            format,
+            options,
+            packet,
+        });
+    }
     Ok(Command::Explain {
         files,
         format,
         options,
     })
+}
+
+/// `10.96.0.10:53` or `[fd00::10]:53`.
+fn parse_destination(text: &str) -> Result<(String, u16), String> {
+    let bad = || format!("--dst {text:?} is not IP:PORT");
+    let (ip, port) = if let Some(rest) = text.strip_prefix('[') {
+        rest.split_once("]:").ok_or_else(bad)?
+    } else {
+        text.rsplit_once(':').ok_or_else(bad)?
+    };
+    if svcpath_analysis::net::parse_ip(ip).is_none() {
+        return Err(bad());
+    }
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    Ok((ip.to_string(), port))
 }

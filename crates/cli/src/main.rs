@@ -49,7 +49,81 @@ fn main() -> ExitCode {
             };
             write_out(&out)
         }
+        Command::Trace {
+            files,
+            format,
+            options,
+            packet,
+        } => {
+            let paste = match input::read(&files) {
+                Ok(p) => p,
+                Err(message) => {
+                    eprintln!("svcpath: {message}");
+                    return ExitCode::from(1);
+                }
+            };
+            let snapshot = svcpath_analysis::Snapshot::parse(&paste.text, &options);
+            let trace = svcpath_analysis::trace::trace(&snapshot, &options, &packet);
+            let out = match format {
+                Format::Json => serde_json::to_string_pretty(&trace).unwrap_or_default() + "\n",
+                _ => trace_text(&trace),
+            };
+            write_out(&out)
+        }
     }
+}
+
+fn trace_text(trace: &svcpath_analysis::trace::Trace) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let p = &trace.packet;
+    let _ = writeln!(
+        out,
+        "packet: {} -> {}:{}/{} from {}{}",
+        p.src.as_deref().unwrap_or("?"),
+        p.dst,
+        p.dst_port,
+        p.protocol.name(),
+        match p.from {
+            svcpath_analysis::trace::From::Pod => "a pod",
+            svcpath_analysis::trace::From::Node => "the node",
+            svcpath_analysis::trace::From::External => "outside",
+        },
+        if p.returning_client {
+            " (returning client)"
+        } else {
+            ""
+        }
+    );
+    for note in &trace.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    for o in &trace.outcomes {
+        let _ = writeln!(
+            out,
+            "\n{:>6.2}%  {}{}{}{}",
+            o.probability * 100.0,
+            o.verdict,
+            o.endpoint
+                .as_deref()
+                .map(|e| format!(" to {e}"))
+                .unwrap_or_default(),
+            if o.masquerade { ", masqueraded" } else { "" },
+            if o.uncertain { " (uncertain)" } else { "" }
+        );
+        for step in &o.steps {
+            let line = step
+                .line
+                .map(|l| format!("line {l}"))
+                .unwrap_or_else(|| "policy".to_string());
+            let _ = writeln!(
+                out,
+                "         {:<11} {}/{:<24} {:<10} {}",
+                step.hook, step.table, step.chain, line, step.note
+            );
+        }
+    }
+    out
 }
 
 fn write_out(text: &str) -> ExitCode {

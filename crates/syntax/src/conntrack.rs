@@ -5,6 +5,8 @@
 //!
 //! Every value keeps its line number and byte span.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use crate::diag::{quote, Diagnostic, Parsed};
@@ -34,18 +36,18 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// The sum of a counter over all CPUs (`per_cpu`), or its value in the old form.
+    /// The sum of a counter over all CPUs (`per_cpu`; when a CPU appears more than once, its last row),
+    /// or its value in the old form.
     pub fn total(&self, key: &str) -> Option<u64> {
         if !self.per_cpu.is_empty() {
-            let mut any = false;
-            let mut sum = 0u64;
+            let mut last: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
             for row in &self.per_cpu {
                 if let Some(v) = row.get(key) {
-                    any = true;
-                    sum = sum.saturating_add(v);
+                    last.insert(row.cpu, v);
                 }
             }
-            return any.then_some(sum);
+            return (!last.is_empty())
+                .then(|| last.values().fold(0u64, |a, v| a.saturating_add(*v)));
         }
         self.first_cpu_only
             .iter()
@@ -141,6 +143,7 @@ pub fn parse_stats_with_command(
     }
     // Column names of `/proc/net/stat/nf_conntrack`, once its header line was seen.
     let mut proc_header: Option<Vec<String>> = None;
+    let mut seen_cpus = BTreeSet::new();
     for line in lines(text, origin) {
         let t = line.text.trim();
         if t.is_empty() {
@@ -154,7 +157,7 @@ pub fn parse_stats_with_command(
             continue;
         }
         if t.starts_with("cpu=") {
-            stats_row(&line, t, &mut stats, &mut diagnostics);
+            stats_row(&line, t, &mut stats, &mut seen_cpus, &mut diagnostics);
             continue;
         }
         if let Some(header) = &proc_header {
@@ -219,7 +222,13 @@ pub fn parse_stats_with_command(
     }
 }
 
-fn stats_row(line: &Line<'_>, t: &str, stats: &mut Stats, diagnostics: &mut Vec<Diagnostic>) {
+fn stats_row(
+    line: &Line<'_>,
+    t: &str,
+    stats: &mut Stats,
+    seen_cpus: &mut BTreeSet<u32>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut words = t.split_whitespace();
     let cpu_word = words.next().unwrap_or("");
     let cpu = match cpu_word.strip_prefix("cpu=").map(str::parse::<u32>) {
@@ -265,7 +274,7 @@ fn stats_row(line: &Line<'_>, t: &str, stats: &mut Stats, diagnostics: &mut Vec<
             )),
         }
     }
-    if stats.per_cpu.iter().any(|r| r.cpu == cpu) {
+    if !seen_cpus.insert(cpu) {
         diagnostics.push(Diagnostic::info(
             line,
             format!("cpu={cpu} appears again: a second `conntrack -S` run in the same section? Both rows are kept"),
@@ -788,6 +797,9 @@ mod tests {
         assert_eq!(s.total("drop"), Some(3));
         assert_eq!(s.total("clash_resolve"), Some(7));
         assert_eq!(s.total("nonexistent"), None);
+        // A second run in the same section replaces the first one's rows in the totals.
+        let again = parse_stats(&format!("{text}cpu=1 drop=5\n"), Origin::START).value;
+        assert_eq!(again.total("drop"), Some(5));
         assert_eq!(s.per_cpu[1].cpu, 1);
         assert_eq!(s.per_cpu[1].line, 2);
     }

@@ -1,0 +1,339 @@
+//! Addresses, prefixes and port ranges as iptables writes them, for the packet tracer.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// An address prefix (`10.0.0.0/8`, `fd00::/64`, a bare address = a host prefix, or an address with a
+/// dotted mask such as `10.0.0.0/255.0.0.0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(text: &str) -> Option<Cidr> {
+        let text = text.trim();
+        let (addr, mask) = match text.split_once('/') {
+            Some((a, m)) => (a, Some(m)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match mask {
+            None => max,
+            Some(m) => match m.parse::<u8>() {
+                Ok(p) if p <= max => p,
+                Ok(_) => return None,
+                Err(_) => match (addr, m.parse::<IpAddr>().ok()?) {
+                    (IpAddr::V4(_), IpAddr::V4(mask)) => contiguous_prefix(u32::from(mask))?,
+                    _ => return None,
+                },
+            },
+        };
+        Some(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix.min(32)))
+                };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix.min(128)))
+                };
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+
+    /// The `n`-th address of the prefix (0 = the network address), if the prefix holds it.
+    pub fn nth(&self, n: u128) -> Option<IpAddr> {
+        match self.addr {
+            IpAddr::V4(net) => {
+                let bits = 32 - u32::from(self.prefix.min(32));
+                if bits < 128 && n >= (1u128 << bits) {
+                    return None;
+                }
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << bits
+                };
+                let base = u32::from(net) & mask;
+                let n = u32::try_from(n).ok()?;
+                Some(IpAddr::V4(Ipv4Addr::from(base.checked_add(n)?)))
+            }
+            IpAddr::V6(net) => {
+                let bits = 128 - u32::from(self.prefix.min(128));
+                if bits < 128 && n >= (1u128 << bits) {
+                    return None;
+                }
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << bits
+                };
+                let base = u128::from(net) & mask;
+                Some(IpAddr::V6(Ipv6Addr::from(base.checked_add(n)?)))
+            }
+        }
+    }
+}
+
+fn contiguous_prefix(mask: u32) -> Option<u8> {
+    let ones = mask.leading_ones();
+    if mask.checked_shl(ones).unwrap_or(0) == 0 {
+        u8::try_from(ones).ok()
+    } else {
+        None
+    }
+}
+
+/// Whether `ip` is in any prefix of a comma-separated list (`-s 10.0.0.0/8,192.168.0.0/16`).
+/// `None` when a part cannot be read.
+pub fn list_contains(list: &str, ip: IpAddr) -> Option<bool> {
+    let mut any = false;
+    for part in list.split(',') {
+        let cidr = Cidr::parse(part)?;
+        any |= cidr.contains(ip);
+    }
+    Some(any)
+}
+
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// Loopback addresses: 127.0.0.0/8 and ::1.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.octets()[0] == 127,
+        IpAddr::V6(v6) => v6 == Ipv6Addr::LOCALHOST,
+    }
+}
+
+pub fn is_multicast(ip: IpAddr) -> bool {
+    ip.is_multicast()
+}
+
+pub fn is_broadcast(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V4(v4) if v4 == Ipv4Addr::BROADCAST)
+}
+
+/// `ip:port` with brackets around IPv6 addresses.
+pub fn endpoint(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("{v4}:{port}"),
+        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
+/// An inclusive range of ports from `80`, `80:90` (iptables) or `80-90` (NAT targets).
+pub fn port_range(text: &str) -> Option<(u16, u16)> {
+    let text = text.trim();
+    let (lo, hi) = match text.split_once([':', '-']) {
+        Some((lo, hi)) => (lo, hi),
+        None => (text, text),
+    };
+    let lo = if lo.is_empty() { 0 } else { lo.parse().ok()? };
+    let hi = if hi.is_empty() {
+        u16::MAX
+    } else {
+        hi.parse().ok()?
+    };
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// Whether `port` is in a comma-separated list of ports and ranges (multiport). `None` when unreadable.
+pub fn port_list_contains(list: &str, port: u16) -> Option<bool> {
+    let mut any = false;
+    for part in list.split(',') {
+        let (lo, hi) = port_range(part)?;
+        any |= lo <= port && port <= hi;
+    }
+    Some(any)
+}
+
+/// A NAT target's `--to-destination`/`--to-source` value: the first address and the first port of the
+/// ranges it gives (`10.0.0.1:80`, `10.0.0.1`, `[fd00::1]:80`, `10.0.0.1-10.0.0.3:80-82`, `:8080`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NatTo {
+    pub ip: Option<IpAddr>,
+    pub port: Option<u16>,
+    /// True when the value gives a range of addresses or ports (the kernel picks one of them).
+    pub range: bool,
+}
+
+pub fn parse_nat_to(text: &str) -> Option<NatTo> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let (addr_part, port_part) = if let Some(rest) = text.strip_prefix('[') {
+        let (addr, after) = rest.split_once(']')?;
+        (addr, after.strip_prefix(':'))
+    } else if text.matches(':').count() > 1 {
+        // A bare IPv6 address without a port.
+        (text, None)
+    } else {
+        match text.split_once(':') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        }
+    };
+    let mut range = false;
+    let ip = if addr_part.is_empty() {
+        None
+    } else {
+        let first = match addr_part.split_once('-') {
+            Some((first, _)) => {
+                range = true;
+                first
+            }
+            None => addr_part,
+        };
+        Some(parse_ip(first)?)
+    };
+    let port = match port_part {
+        None => None,
+        Some(p) => {
+            let (lo, hi) = port_range(p)?;
+            range |= lo != hi;
+            Some(lo)
+        }
+    };
+    if ip.is_none() && port.is_none() {
+        return None;
+    }
+    Some(NatTo { ip, port, range })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn prefixes() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains(ip("10.180.0.5")));
+        assert!(!c.contains(ip("11.0.0.1")));
+        assert!(!c.contains(ip("fd00::1")));
+        assert!(Cidr::parse("10.180.0.5")
+            .unwrap()
+            .contains(ip("10.180.0.5")));
+        assert!(!Cidr::parse("10.180.0.5")
+            .unwrap()
+            .contains(ip("10.180.0.6")));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("1.2.3.4")));
+        assert_eq!(Cidr::parse("10.0.0.0/255.255.0.0").unwrap().prefix, 16);
+        assert_eq!(Cidr::parse("10.0.0.0/255.0.255.0"), None);
+        assert_eq!(Cidr::parse("10.0.0.0/33"), None);
+        assert!(Cidr::parse("fd00:ab34::/64")
+            .unwrap()
+            .contains(ip("fd00:ab34::20")));
+        assert!(!Cidr::parse("::1/128")
+            .unwrap()
+            .contains(ip("fd00:ab34::20")));
+        assert_eq!(
+            Cidr::parse("10.244.0.0/16").unwrap().nth(2),
+            Some(ip("10.244.0.2"))
+        );
+        assert_eq!(Cidr::parse("10.244.0.0/31").unwrap().nth(2), None);
+        assert_eq!(
+            list_contains("10.0.0.0/8,192.168.0.0/16", ip("192.168.1.1")),
+            Some(true)
+        );
+        assert_eq!(list_contains("nonsense", ip("192.168.1.1")), None);
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(port_range("80"), Some((80, 80)));
+        assert_eq!(port_range("80:90"), Some((80, 90)));
+        assert_eq!(port_range(":90"), Some((0, 90)));
+        assert_eq!(port_range("90:80"), None);
+        assert_eq!(port_list_contains("53,80:90,443", 85), Some(true));
+        assert_eq!(port_list_contains("53,443", 85), Some(false));
+    }
+
+    #[test]
+    fn nat_targets() {
+        assert_eq!(
+            parse_nat_to("10.0.1.1:80"),
+            Some(NatTo {
+                ip: Some(ip("10.0.1.1")),
+                port: Some(80),
+                range: false
+            })
+        );
+        assert_eq!(
+            parse_nat_to("10.0.1.1"),
+            Some(NatTo {
+                ip: Some(ip("10.0.1.1")),
+                port: None,
+                range: false
+            })
+        );
+        assert_eq!(
+            parse_nat_to("[ff06::c1]:80"),
+            Some(NatTo {
+                ip: Some(ip("ff06::c1")),
+                port: Some(80),
+                range: false
+            })
+        );
+        assert_eq!(
+            parse_nat_to("ff06::c1"),
+            Some(NatTo {
+                ip: Some(ip("ff06::c1")),
+                port: None,
+                range: false
+            })
+        );
+        assert_eq!(
+            parse_nat_to("10.0.0.1-10.0.0.3:80-82"),
+            Some(NatTo {
+                ip: Some(ip("10.0.0.1")),
+                port: Some(80),
+                range: true
+            })
+        );
+        assert_eq!(
+            parse_nat_to(":0"),
+            Some(NatTo {
+                ip: None,
+                port: Some(0),
+                range: false
+            })
+        );
+        assert_eq!(parse_nat_to("--random"), None);
+        assert_eq!(parse_nat_to(""), None);
+    }
+
+    #[test]
+    fn endpoints_bracket_ipv6() {
+        assert_eq!(endpoint(ip("10.0.0.1"), 80), "10.0.0.1:80");
+        assert_eq!(endpoint(ip("ff06::c1"), 80), "[ff06::c1]:80");
+    }
+}

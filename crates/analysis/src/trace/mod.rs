@@ -1,0 +1,708 @@
+//! The packet tracer: follows one new connection through the node's iptables rules — every table and
+//! chain in kernel order, kube-proxy's and anyone else's — and says where it ends up, with which odds,
+//! whether it is masqueraded, and the rules it went through.
+//!
+//! The walk is generic: it evaluates matches and targets as the kernel does rather than recognising
+//! kube-proxy's chain shapes. What the dump cannot tell (an ipset's members, which interface a name
+//! stands for, a process's owner) is assumed, shown in the steps, and the outcome marked `uncertain`.
+
+mod addr;
+mod eval;
+mod net;
+mod walk;
+
+use std::cell::OnceCell;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use svcpath_syntax::ipset::IpSet;
+use svcpath_syntax::iptables::Ruleset;
+
+use crate::report::{self, Protocol};
+use crate::{Options, Snapshot};
+
+pub use net::{classify, LinkClass};
+use walk::{Branch, Ctx, Engine};
+
+/// Where a traced packet starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum From {
+    /// A pod on this node: the packet enters on the pods' link.
+    Pod,
+    /// A process on the node itself (host network): the packet starts in OUTPUT.
+    Node,
+    /// A client outside the node: the packet arrives on the node's uplink.
+    External,
+}
+
+/// The first packet of a new connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Packet {
+    /// Source address; `None` picks one (see [`trace`]).
+    pub src: Option<String>,
+    pub dst: String,
+    pub dst_port: u16,
+    pub protocol: Protocol,
+    pub from: From,
+    /// The client connected before and session affinity pinned it: `-m recent` lists hold it for the
+    /// endpoint its first connection got.
+    pub returning_client: bool,
+}
+
+/// One way the connection can end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Share of new connections that end this way (the outcomes of a trace sum to 1).
+    pub probability: f64,
+    /// `dnat` (sent to an endpoint), `accept` (passes without DNAT: delivered to the node or routed
+    /// on unchanged), `drop`, `reject`.
+    pub verdict: String,
+    /// `ip:port` after DNAT (also for a drop after DNAT: where it was headed).
+    pub endpoint: Option<String>,
+    /// The source address is rewritten (MASQUERADE/SNAT).
+    pub masquerade: bool,
+    /// Something on the way was assumed (see the steps) or a limit was reached.
+    pub uncertain: bool,
+    /// Dump lines of the rules that matched, in order.
+    pub rules: Vec<u32>,
+    pub steps: Vec<Step>,
+}
+
+/// One thing that happened to the packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// `PREROUTING`, `INPUT`, `FORWARD`, `OUTPUT`, `POSTROUTING`, or `routing` for a routing decision.
+    pub hook: String,
+    /// `raw`, `mangle`, `nat`, `filter`, `security`; empty for a hook or routing step.
+    pub table: String,
+    pub chain: String,
+    /// Dump line of the rule; `None` for policies, routing and rules kube-proxy installs outside the dump.
+    pub line: Option<u32>,
+    pub note: String,
+}
+
+/// A traced packet and its outcomes, likeliest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// The packet as traced: `src` is filled in when it was chosen by the tracer.
+    pub packet: Packet,
+    pub outcomes: Vec<Outcome>,
+    /// What the tracer chose or assumed for the whole trace (the source address, node addresses,
+    /// jumps added, interface names).
+    pub notes: Vec<String>,
+}
+
+/// The interface names the tracer takes for the pods' link and the node's uplink: the first pod-like
+/// and uplink-like names the rules use (`None` when the rules name none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkNames {
+    pub pod: Option<String>,
+    pub uplink: Option<String>,
+}
+
+pub fn link_names(snapshot: &Snapshot) -> LinkNames {
+    Tracer::with(snapshot.iptables.iter().collect(), NodeContext::default()).link_names()
+}
+
+/// Source used for `from: external` packets when none is given.
+pub const EXTERNAL_SOURCE: &str = "203.0.113.7";
+
+/// What the tracer knows about the node besides the rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeContext {
+    pub node_ips: Vec<IpAddr>,
+    pub pod_cidrs: Vec<String>,
+}
+
+impl NodeContext {
+    /// The report's node facts: node IPs given in the options, then those the dumps show; pod CIDRs
+    /// the dumps show.
+    pub fn from_snapshot(snapshot: &Snapshot, options: &Options) -> NodeContext {
+        NodeContext::from_facts(&snapshot.node_facts(options))
+    }
+
+    pub fn from_facts(facts: &report::NodeFacts) -> NodeContext {
+        let mut node = NodeContext::default();
+        for fact in &facts.node_ips {
+            if let Some(ip) = addr::parse_ip(&fact.value) {
+                if !node.node_ips.contains(&ip) {
+                    node.node_ips.push(ip);
+                }
+            }
+        }
+        for fact in &facts.pod_cidrs {
+            if !node.pod_cidrs.contains(&fact.value) {
+                node.pod_cidrs.push(fact.value.clone());
+            }
+        }
+        node
+    }
+}
+
+/// Traces one packet through the snapshot's iptables rules.
+///
+/// The source, when not given: for a pod, the first address of the pod CIDR + 2 that is not an
+/// endpoint; for the node, its first node IP (127.0.0.1 towards a loopback address); for an external
+/// client, [`EXTERNAL_SOURCE`]. The choice is stated in `notes` and filled into the returned packet.
+pub fn trace(snapshot: &Snapshot, options: &Options, packet: &Packet) -> Trace {
+    Tracer::new(snapshot, options).trace(packet)
+}
+
+/// The traces that matter for one Service port: its ClusterIP from a pod, from the node and from an
+/// endpoint itself (hairpin), with a returning client when it has session affinity; its NodePort,
+/// external IPs and load-balancer IPs from outside (and from inside and outside the source ranges).
+pub fn service_paths(
+    snapshot: &Snapshot,
+    options: &Options,
+    service: &report::Service,
+) -> Vec<(String, Trace)> {
+    Tracer::new(snapshot, options).service_paths(service)
+}
+
+/// Traces many packets through one set of rules: the rules view is built once per address family.
+#[derive(Debug)]
+pub struct Tracer<'a> {
+    rulesets: Vec<&'a Ruleset>,
+    ipsets: Vec<&'a IpSet>,
+    node: NodeContext,
+    /// Notes for every trace.
+    notes: Vec<String>,
+    views: [OnceCell<View<'a>>; 2],
+}
+
+/// The rules of one address family and what the tracer notes about them.
+#[derive(Debug)]
+struct View<'a> {
+    net: net::Net<'a>,
+    notes: Vec<String>,
+    endpoints: Vec<IpAddr>,
+}
+
+impl<'a> Tracer<'a> {
+    /// The snapshot's rulesets with the report's node facts (see [`NodeContext::from_snapshot`]).
+    pub fn new(snapshot: &'a Snapshot, options: &Options) -> Tracer<'a> {
+        let mut tracer = Tracer::with(
+            snapshot.iptables.iter().collect(),
+            NodeContext::from_snapshot(snapshot, options),
+        )
+        .with_ipsets(snapshot.ipsets.iter().flatten().collect());
+        if snapshot.mode() == report::Mode::Ipvs {
+            tracer.notes.push(
+                "kube-proxy runs in IPVS mode here: IPVS balances Service traffic after the iptables hooks, which this trace does not show".to_string(),
+            );
+        }
+        tracer
+    }
+
+    pub fn with(rulesets: Vec<&'a Ruleset>, node: NodeContext) -> Tracer<'a> {
+        Tracer {
+            rulesets,
+            ipsets: Vec::new(),
+            node,
+            notes: Vec::new(),
+            views: [OnceCell::new(), OnceCell::new()],
+        }
+    }
+
+    /// The sets `-m set --match-set` looks members up in (from `ipset list`).
+    pub fn with_ipsets(mut self, ipsets: Vec<&'a IpSet>) -> Tracer<'a> {
+        self.ipsets = ipsets;
+        self
+    }
+
+    pub fn node(&self) -> &NodeContext {
+        &self.node
+    }
+
+    /// The interface names taken for the pods' link and the uplink.
+    pub fn link_names(&self) -> LinkNames {
+        let net = net::Net::build(&self.rulesets);
+        LinkNames {
+            pod: net.interfaces.pod.clone(),
+            uplink: net.interfaces.uplink.clone(),
+        }
+    }
+
+    fn view(&self, ipv6: bool) -> &View<'a> {
+        self.views[usize::from(ipv6)].get_or_init(|| {
+            let mut notes = Vec::new();
+            let family: Vec<&Ruleset> = self.rulesets.iter().copied().filter(|r| r.ipv6 == ipv6).collect();
+            let chosen = if family.is_empty() {
+                if !self.rulesets.is_empty() {
+                    notes.push(format!(
+                        "no {} ruleset in the paste; the rules there are traced as they are",
+                        if ipv6 { "IPv6 (ip6tables)" } else { "IPv4" }
+                    ));
+                }
+                self.rulesets.clone()
+            } else {
+                family
+            };
+            let net = net::Net::build(&chosen);
+            notes.extend(net.notes.iter().cloned());
+            for j in &net.added_jumps {
+                notes.push(format!(
+                    "{} {} -> {}: the dump declares {} but does not show this jump; kube-proxy (or the kubelet) installs it outside iptables-restore, so it is assumed",
+                    j.table, j.base, j.chain, j.chain
+                ));
+            }
+            if let Some(name) = &net.interfaces.pod {
+                notes.push(format!("the pods' link is taken to be {name} (the first pod-like interface the rules name)"));
+            }
+            if let Some(name) = &net.interfaces.uplink {
+                notes.push(format!("the node's uplink is taken to be {name} (the first uplink-like interface the rules name)"));
+            }
+            let endpoints = net.dnat_addresses();
+            View { net, notes, endpoints }
+        })
+    }
+
+    /// Traces one packet (see [`trace`]).
+    pub fn trace(&self, packet: &Packet) -> Trace {
+        let node = &self.node;
+        let mut out = Trace {
+            packet: packet.clone(),
+            outcomes: Vec::new(),
+            notes: Vec::new(),
+        };
+        let Some(dst) = addr::parse_ip(&packet.dst) else {
+            out.notes.push(if packet.dst.is_empty() {
+                "no destination: no node IP is known (give the node's address to trace its NodePorts)".to_string()
+            } else {
+                format!("the destination {:?} is not an IP address; nothing traced", packet.dst)
+            });
+            return out;
+        };
+        if self.rulesets.is_empty() {
+            out.notes
+                .push("the paste holds no iptables rules; nothing traced".to_string());
+            return out;
+        }
+        let view = self.view(dst.is_ipv6());
+        let net = &view.net;
+        let mut notes = self.notes.clone();
+        notes.extend(view.notes.iter().cloned());
+        let endpoints = view.endpoints.clone();
+        let pod_cidrs: Vec<addr::Cidr> = node
+            .pod_cidrs
+            .iter()
+            .filter_map(|c| addr::Cidr::parse(c))
+            .collect();
+        let node_ips: Vec<IpAddr> = node
+            .node_ips
+            .iter()
+            .copied()
+            .filter(|ip| ip.is_ipv6() == dst.is_ipv6())
+            .collect();
+        if node_ips.is_empty() {
+            notes.push("no node IP is known (give one in the options): only loopback addresses count as the node's own".to_string());
+        } else {
+            let list: Vec<String> = node_ips.iter().map(ToString::to_string).collect();
+            notes.push(format!(
+                "node IPs: {} (`--dst-type LOCAL` matches these and loopback addresses)",
+                list.join(", ")
+            ));
+        }
+        let src = match &packet.src {
+            Some(s) => match addr::parse_ip(s) {
+                Some(ip) => ip,
+                None => {
+                    out.notes.push(format!(
+                        "the source {s:?} is not an IP address; nothing traced"
+                    ));
+                    return out;
+                }
+            },
+            None => {
+                let (ip, why) = default_source(packet.from, dst, &node_ips, &pod_cidrs, &endpoints);
+                notes.push(why);
+                out.packet.src = Some(ip.to_string());
+                ip
+            }
+        };
+        if src.is_ipv6() != dst.is_ipv6() {
+            out.notes.push(
+                "source and destination are of different address families; nothing traced"
+                    .to_string(),
+            );
+            return out;
+        }
+        let mut local = node_ips.clone();
+        if packet.from == From::Node && !local.contains(&src) && !addr::is_loopback(src) {
+            local.push(src);
+        }
+        let ctx = Ctx {
+            net,
+            protocol: packet.protocol,
+            local,
+            pod_cidrs,
+            endpoints,
+            node_ips,
+            ipsets: self.ipsets.clone(),
+        };
+        let mut engine = Engine::new(&ctx);
+        let first = engine.start(Branch::new(
+            packet.from,
+            src,
+            dst,
+            packet.dst_port,
+            Vec::new(),
+        ));
+        let mut finished = engine.run(first);
+        if packet.returning_client {
+            finished = returning(&mut engine, packet, src, dst, finished, &mut notes);
+        }
+        notes.append(&mut engine.notes);
+        out.outcomes = outcomes(finished);
+        out.notes = notes;
+        out
+    }
+}
+
+/// Runs the connection again for a client whose first connection added it to `-m recent` lists.
+fn returning(
+    engine: &mut Engine<'_>,
+    packet: &Packet,
+    src: IpAddr,
+    dst: IpAddr,
+    first: Vec<Branch>,
+    notes: &mut Vec<String>,
+) -> Vec<Branch> {
+    // Group the first connections by the lists they were added to.
+    let mut groups: Vec<(Vec<String>, f64, Option<String>)> = Vec::new();
+    let mut unchanged = Vec::new();
+    for b in first {
+        if b.recent_set.is_empty() {
+            unchanged.push(b);
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.0 == b.recent_set) {
+            Some(g) => g.1 += b.prob,
+            None => groups.push((b.recent_set.clone(), b.prob, b.endpoint())),
+        }
+    }
+    if groups.is_empty() {
+        notes.push("returning client: no rule on the way adds clients to a -m recent list, so the second connection is like the first".to_string());
+        return unchanged;
+    }
+    notes.push(
+        "returning client: the client connects again within the affinity timeout; each outcome is the second connection of a client whose first one went to the endpoint shown first in its steps".to_string(),
+    );
+    let mut out = unchanged;
+    for (history, prob, first_endpoint) in groups {
+        let mut b = Branch::new(packet.from, src, dst, packet.dst_port, history.clone());
+        b.steps.push(Step {
+            hook: "routing".to_string(),
+            table: String::new(),
+            chain: String::new(),
+            line: None,
+            note: format!(
+                "returning client: its first connection went to {} and added it to the -m recent list(s) {}",
+                first_endpoint.as_deref().unwrap_or("(no endpoint)"),
+                history.join(", ")
+            ),
+        });
+        let b = engine.start(b);
+        for mut r in engine.run(b) {
+            r.prob *= prob;
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn default_source(
+    from: From,
+    dst: IpAddr,
+    node_ips: &[IpAddr],
+    pod_cidrs: &[addr::Cidr],
+    endpoints: &[IpAddr],
+) -> (IpAddr, String) {
+    match from {
+        From::External => {
+            let ip = if dst.is_ipv6() {
+                IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7))
+            } else {
+                IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7))
+            };
+            (
+                ip,
+                format!("source {ip}: a client outside the cluster (documentation range)"),
+            )
+        }
+        From::Node => {
+            if addr::is_loopback(dst) {
+                let ip = if dst.is_ipv6() {
+                    IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+                } else {
+                    IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+                };
+                return (ip, format!("source {ip}: the node's loopback address, as the kernel picks towards {dst}"));
+            }
+            match node_ips.first() {
+                Some(&ip) => (ip, format!("source {ip}: the node's first node IP")),
+                None => {
+                    let ip = if dst.is_ipv6() {
+                        IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10))
+                    } else {
+                        IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 10))
+                    };
+                    (ip, format!("source {ip}: no node IP is known, so a placeholder node address is used"))
+                }
+            }
+        }
+        From::Pod => {
+            let cidr = pod_cidrs.iter().find(|c| c.addr.is_ipv6() == dst.is_ipv6());
+            let (base, how) = match cidr {
+                Some(c) => (*c, format!("the pod CIDR {}/{}", c.addr, c.prefix)),
+                None => {
+                    let guess = endpoints
+                        .iter()
+                        .find(|e| e.is_ipv6() == dst.is_ipv6())
+                        .map(|e| addr::Cidr {
+                            addr: *e,
+                            prefix: if e.is_ipv4() { 24 } else { 64 },
+                        })
+                        .unwrap_or(addr::Cidr {
+                            addr: if dst.is_ipv6() {
+                                IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0))
+                            } else {
+                                IpAddr::V4(std::net::Ipv4Addr::new(10, 244, 0, 0))
+                            },
+                            prefix: if dst.is_ipv6() { 64 } else { 24 },
+                        });
+                    (
+                        guess,
+                        format!(
+                            "no pod CIDR is known; the network {}/{} is assumed",
+                            guess.addr, guess.prefix
+                        ),
+                    )
+                }
+            };
+            let ip = (2u128..1026)
+                .filter_map(|n| base.nth(n))
+                .find(|ip| !endpoints.contains(ip) && *ip != dst)
+                .unwrap_or(base.addr);
+            (
+                ip,
+                format!("source {ip}: a pod address from {how} that is no endpoint"),
+            )
+        }
+    }
+}
+
+/// Turns finished branches into outcomes: identical ones merged, likeliest first.
+fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
+    let mut out: Vec<(Outcome, f64)> = Vec::new();
+    for b in finished {
+        let verdict = b.verdict.unwrap_or(walk::Verdict::Drop).name().to_string();
+        let endpoint = b.endpoint();
+        let masquerade = b.snat;
+        match out.iter_mut().find(|(o, _)| {
+            o.verdict == verdict
+                && o.endpoint == endpoint
+                && o.masquerade == masquerade
+                && o.uncertain == b.uncertain
+        }) {
+            Some((o, best)) => {
+                o.probability += b.prob;
+                if b.prob > *best {
+                    *best = b.prob;
+                    o.rules = b.rules;
+                    o.steps = b.steps;
+                }
+            }
+            None => out.push((
+                Outcome {
+                    probability: b.prob,
+                    verdict,
+                    endpoint,
+                    masquerade,
+                    uncertain: b.uncertain,
+                    rules: b.rules,
+                    steps: b.steps,
+                },
+                b.prob,
+            )),
+        }
+    }
+    let mut out: Vec<Outcome> = out.into_iter().map(|(o, _)| o).collect();
+    // Likeliest first; shares equal but for the kernel's rounding of probabilities keep endpoint order.
+    let rounded = |p: f64| (p * 1e6).round() as i64;
+    out.sort_by(|a, b| {
+        rounded(b.probability)
+            .cmp(&rounded(a.probability))
+            .then_with(|| a.endpoint.cmp(&b.endpoint))
+            .then_with(|| a.verdict.cmp(&b.verdict))
+            .then_with(|| a.uncertain.cmp(&b.uncertain))
+    });
+    out
+}
+
+impl Tracer<'_> {
+    /// The traces that matter for one Service port (see [`service_paths`]), each with a label.
+    pub fn service_paths(&self, service: &report::Service) -> Vec<(String, Trace)> {
+        let node = &self.node;
+        let protocol = service.protocol.unwrap_or(Protocol::Tcp);
+        let mut out = Vec::new();
+        let packet =
+            |dst: &str, port: u16, from: From, src: Option<String>, returning: bool| Packet {
+                src,
+                dst: dst.to_string(),
+                dst_port: port,
+                protocol,
+                from,
+                returning_client: returning,
+            };
+        let mut push = |label: String, p: Packet| {
+            let t = self.trace(&p);
+            out.push((label, t));
+        };
+        if let (Some(ip), Some(port)) = (service.cluster_ip.as_deref(), service.port) {
+            push(
+                format!("ClusterIP {ip}:{port} from a pod"),
+                packet(ip, port, From::Pod, None, false),
+            );
+            push(
+                format!("ClusterIP {ip}:{port} from the node"),
+                packet(ip, port, From::Node, None, false),
+            );
+            if let Some((ep, from)) = hairpin_endpoint(service, node) {
+                let how = if from == From::Node {
+                    "itself, a host-network endpoint on this node"
+                } else {
+                    "itself (hairpin)"
+                };
+                push(
+                    format!("ClusterIP {ip}:{port} from endpoint {ep} {how}"),
+                    packet(ip, port, from, Some(ep), false),
+                );
+            }
+            if service.session_affinity_seconds.is_some() {
+                push(
+                    format!(
+                        "ClusterIP {ip}:{port} from a pod that connected before (session affinity)"
+                    ),
+                    packet(ip, port, From::Pod, None, true),
+                );
+            }
+        }
+        if let Some(node_port) = service.node_port {
+            let family_v6 = service
+                .cluster_ip
+                .as_deref()
+                .and_then(addr::parse_ip)
+                .map(|c| c.is_ipv6());
+            let node_ip = node
+                .node_ips
+                .iter()
+                .find(|ip| family_v6.is_none_or(|v6| v6 == ip.is_ipv6()));
+            match node_ip {
+                Some(ip) => {
+                    let ip = ip.to_string();
+                    push(
+                        format!("NodePort {ip}:{node_port} from outside"),
+                        packet(&ip, node_port, From::External, None, false),
+                    );
+                    if service.external_traffic_policy == Some(report::TrafficPolicy::Local) {
+                        push(
+                            format!("NodePort {ip}:{node_port} from a pod"),
+                            packet(&ip, node_port, From::Pod, None, false),
+                        );
+                        push(
+                            format!("NodePort {ip}:{node_port} from the node"),
+                            packet(&ip, node_port, From::Node, None, false),
+                        );
+                    }
+                }
+                None => push(
+                    format!("NodePort {node_port} from outside"),
+                    // Traced without a destination: the trace says that no node IP is known.
+                    packet("", node_port, From::External, None, false),
+                ),
+            }
+        }
+        if let Some(port) = service.port {
+            for ip in &service.external_ips {
+                push(
+                    format!("external IP {ip}:{port} from outside"),
+                    packet(ip, port, From::External, None, false),
+                );
+            }
+            for ip in &service.load_balancer_ips {
+                if service.load_balancer_source_ranges.is_empty() {
+                    push(
+                        format!("load-balancer IP {ip}:{port} from outside"),
+                        packet(ip, port, From::External, None, false),
+                    );
+                    continue;
+                }
+                let ranges: Vec<addr::Cidr> = service
+                    .load_balancer_source_ranges
+                    .iter()
+                    .filter_map(|r| addr::Cidr::parse(r))
+                    .collect();
+                let inside = ranges
+                    .first()
+                    .and_then(|r| r.nth(1).filter(|_| r.prefix < 32).or(Some(r.addr)));
+                if let Some(inside) = inside {
+                    push(
+                        format!(
+                            "load-balancer IP {ip}:{port} from {inside}, inside the source ranges"
+                        ),
+                        packet(ip, port, From::External, Some(inside.to_string()), false),
+                    );
+                }
+                let candidates = [
+                    "203.0.113.7",
+                    "198.51.100.7",
+                    "192.0.2.7",
+                    "100.64.0.7",
+                    "8.8.8.8",
+                ];
+                let outside = candidates
+                    .iter()
+                    .filter_map(|c| addr::parse_ip(c))
+                    .find(|c| !ranges.iter().any(|r| r.contains(*c)));
+                if let Some(outside) = outside {
+                    push(
+                        format!("load-balancer IP {ip}:{port} from {outside}, outside the source ranges"),
+                        packet(ip, port, From::External, Some(outside.to_string()), false),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The endpoint to send a hairpin connection from: a pod endpoint on this node's pod network (in a
+/// pod CIDR, or any non-node address when no pod CIDR is known), else a host-network endpoint on this
+/// node (its packets start on the node). Endpoints elsewhere cannot send from this node.
+fn hairpin_endpoint(service: &report::Service, node: &NodeContext) -> Option<(String, From)> {
+    let cidrs: Vec<addr::Cidr> = node
+        .pod_cidrs
+        .iter()
+        .filter_map(|c| addr::Cidr::parse(c))
+        .collect();
+    let ips: Vec<IpAddr> = service
+        .endpoints
+        .iter()
+        .filter_map(|e| addr::parse_ip(&e.ip))
+        .collect();
+    let pod = ips.iter().find(|ip| {
+        !node.node_ips.contains(ip) && (cidrs.is_empty() || cidrs.iter().any(|c| c.contains(**ip)))
+    });
+    match pod {
+        Some(ip) => Some((ip.to_string(), From::Pod)),
+        None => ips
+            .iter()
+            .find(|ip| node.node_ips.contains(ip))
+            .map(|ip| (ip.to_string(), From::Node)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

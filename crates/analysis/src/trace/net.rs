@@ -1,0 +1,528 @@
+//! The rules the tracer walks: the dump's tables for one address family, with the base-chain jumps
+//! kube-proxy and the kubelet install outside `iptables-restore` added when a dump lacks them, and the
+//! interface names the rules use.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use svcpath_syntax::iptables::{build_rule, BasicKind, Rule, Ruleset};
+
+/// One table as the tracer sees it.
+#[derive(Debug)]
+pub struct TableView<'a> {
+    pub name: &'a str,
+    pub chains: Vec<ChainView<'a>>,
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> TableView<'a> {
+    pub fn chain_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+}
+
+#[derive(Debug)]
+pub struct ChainView<'a> {
+    pub name: &'a str,
+    pub policy: Option<&'a str>,
+    /// The rules in order; rules added by the tracer have line 0.
+    pub rules: Vec<Cow<'a, Rule>>,
+}
+
+/// A jump added because the dump does not show it (see [`Net::build`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedJump {
+    pub table: String,
+    pub base: String,
+    pub chain: String,
+}
+
+/// The ruleset for one address family.
+#[derive(Debug)]
+pub struct Net<'a> {
+    pub tables: Vec<TableView<'a>>,
+    pub added_jumps: Vec<AddedJump>,
+    /// Notes about how the view was built (several sections, tables seen twice).
+    pub notes: Vec<String>,
+    pub interfaces: Interfaces,
+}
+
+/// kube-proxy's `iptablesJumpChains` (proxier.go), in its order: table, chain, base chain, comment,
+/// whether the jump carries `-m conntrack --ctstate NEW`. kube-proxy prepends each jump, so later
+/// entries end up above earlier ones.
+const KUBE_JUMPS: &[(&str, &str, &str, &str, bool)] = &[
+    (
+        "filter",
+        "KUBE-EXTERNAL-SERVICES",
+        "INPUT",
+        "kubernetes externally-visible service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-EXTERNAL-SERVICES",
+        "FORWARD",
+        "kubernetes externally-visible service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-NODEPORTS",
+        "INPUT",
+        "kubernetes health check service ports",
+        false,
+    ),
+    (
+        "filter",
+        "KUBE-SERVICES",
+        "FORWARD",
+        "kubernetes service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-SERVICES",
+        "OUTPUT",
+        "kubernetes service portals",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-FORWARD",
+        "FORWARD",
+        "kubernetes forwarding rules",
+        false,
+    ),
+    (
+        "filter",
+        "KUBE-PROXY-FIREWALL",
+        "INPUT",
+        "kubernetes load balancer firewall",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-PROXY-FIREWALL",
+        "OUTPUT",
+        "kubernetes load balancer firewall",
+        true,
+    ),
+    (
+        "filter",
+        "KUBE-PROXY-FIREWALL",
+        "FORWARD",
+        "kubernetes load balancer firewall",
+        true,
+    ),
+    (
+        "nat",
+        "KUBE-SERVICES",
+        "OUTPUT",
+        "kubernetes service portals",
+        false,
+    ),
+    (
+        "nat",
+        "KUBE-SERVICES",
+        "PREROUTING",
+        "kubernetes service portals",
+        false,
+    ),
+    (
+        "nat",
+        "KUBE-POSTROUTING",
+        "POSTROUTING",
+        "kubernetes postrouting rules",
+        false,
+    ),
+];
+
+/// The kubelet's jumps, appended after kube-proxy's.
+const KUBELET_JUMPS: &[(&str, &str, &str)] = &[
+    ("filter", "KUBE-FIREWALL", "INPUT"),
+    ("filter", "KUBE-FIREWALL", "OUTPUT"),
+];
+
+impl<'a> Net<'a> {
+    /// Builds the view from the rulesets of one family (`ipv6`). When several sections hold the same
+    /// table, the first one is used and a note says so. A chain that the dump declares (`:CHAIN`) but
+    /// that no rule of its base chain jumps to gets the jump kube-proxy (or the kubelet) installs with
+    /// `iptables -I` — kube-proxy's own restore input and its tests' expected dumps never show those
+    /// jumps, while a node always has them.
+    pub fn build(rulesets: &[&'a Ruleset]) -> Net<'a> {
+        let mut tables: Vec<TableView<'a>> = Vec::new();
+        let mut notes = Vec::new();
+        let mut declared: HashMap<(&'a str, &'a str), bool> = HashMap::new();
+        for ruleset in rulesets {
+            for table in &ruleset.tables {
+                if tables.iter().any(|t| t.name == table.name) {
+                    notes.push(format!(
+                        "the {} table appears in more than one section; the first one is traced",
+                        table.name
+                    ));
+                    continue;
+                }
+                let mut view = TableView {
+                    name: &table.name,
+                    chains: Vec::new(),
+                    index: HashMap::new(),
+                };
+                for chain in &table.chains {
+                    if view.index.contains_key(chain.name.as_str()) {
+                        continue;
+                    }
+                    declared.insert((&table.name, &chain.name), chain.declared_at.is_some());
+                    view.index.insert(&chain.name, view.chains.len());
+                    view.chains.push(ChainView {
+                        name: &chain.name,
+                        policy: chain.policy.as_deref(),
+                        rules: chain.rules.iter().map(Cow::Borrowed).collect(),
+                    });
+                }
+                tables.push(view);
+            }
+        }
+        let mut added_jumps = Vec::new();
+        for &(table, chain, base, comment, ctstate_new) in KUBE_JUMPS.iter() {
+            if let Some(jump) = add_jump(
+                &mut tables,
+                &declared,
+                table,
+                chain,
+                base,
+                Some(comment),
+                ctstate_new,
+                true,
+            ) {
+                added_jumps.push(jump);
+            }
+        }
+        for &(table, chain, base) in KUBELET_JUMPS.iter() {
+            if let Some(jump) = add_jump(
+                &mut tables,
+                &declared,
+                table,
+                chain,
+                base,
+                None,
+                false,
+                false,
+            ) {
+                added_jumps.push(jump);
+            }
+        }
+        let interfaces = Interfaces::from_tables(&tables);
+        Net {
+            tables,
+            added_jumps,
+            notes,
+            interfaces,
+        }
+    }
+
+    pub fn table(&self, name: &str) -> Option<&TableView<'a>> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// Every `--to-destination` address of a DNAT rule (the endpoints).
+    pub fn dnat_addresses(&self) -> Vec<std::net::IpAddr> {
+        let mut out = Vec::new();
+        for table in &self.tables {
+            for chain in &table.chains {
+                for rule in &chain.rules {
+                    let Some(target) = &rule.target else { continue };
+                    if target.name != "DNAT" {
+                        continue;
+                    }
+                    if let Some(to) = target.option("to-destination").and_then(|o| o.value()) {
+                        if let Some(ip) = super::addr::parse_nat_to(to).and_then(|n| n.ip) {
+                            if !out.contains(&ip) {
+                                out.push(ip);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_jump<'a>(
+    tables: &mut [TableView<'a>],
+    declared: &HashMap<(&'a str, &'a str), bool>,
+    table: &str,
+    chain: &str,
+    base: &str,
+    comment: Option<&str>,
+    ctstate_new: bool,
+    prepend: bool,
+) -> Option<AddedJump> {
+    let view = tables.iter_mut().find(|t| t.name == table)?;
+    if !declared
+        .iter()
+        .any(|((t, c), d)| *t == table && *c == chain && *d)
+    {
+        return None;
+    }
+    let base_index = view.chain_index(base)?;
+    let base_chain = view.chains.get_mut(base_index)?;
+    if base_chain
+        .rules
+        .iter()
+        .any(|r| r.target_name() == Some(chain))
+    {
+        return None;
+    }
+    let mut words: Vec<String> = Vec::new();
+    if ctstate_new {
+        words.extend(["-m", "conntrack", "--ctstate", "NEW"].map(String::from));
+    }
+    if let Some(comment) = comment {
+        words.extend(["-m", "comment", "--comment"].map(String::from));
+        words.push(comment.to_string());
+    }
+    words.extend(["-j", chain].map(String::from));
+    let (rule, _) = build_rule(&words);
+    if prepend {
+        base_chain.rules.insert(0, Cow::Owned(rule));
+    } else {
+        // After the jumps added above, else first (the kubelet prepends its jump too).
+        let after = base_chain
+            .rules
+            .iter()
+            .rposition(|r| r.line == 0)
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        base_chain
+            .rules
+            .insert(after.min(base_chain.rules.len()), Cow::Owned(rule));
+    }
+    Some(AddedJump {
+        table: table.to_string(),
+        base: base.to_string(),
+        chain: chain.to_string(),
+    })
+}
+
+/// What kind of link an interface name stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkClass {
+    Loopback,
+    /// The node's uplink (`eth0`, `ens5`, `bond0`, …): where outside traffic arrives.
+    Uplink,
+    /// A link pods on this node use (`cni0`, `cbr0`, `veth+`, `cali+`, …).
+    Pod,
+    /// Overlay tunnels (`flannel.1`, `vxlan.calico`, `tunl0`, …): traffic to pods on other nodes.
+    Overlay,
+    /// Links that carry none of the traced packets (`docker0`, `br-…`, `virbr0`, `kube-ipvs0`, …).
+    Other,
+    Unknown,
+}
+
+pub fn classify(name: &str) -> LinkClass {
+    let base = name.trim_end_matches('+');
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| base.starts_with(p));
+    if base == "lo" {
+        LinkClass::Loopback
+    } else if starts(&[
+        "flannel",
+        "vxlan",
+        "tunl",
+        "cilium_vxlan",
+        "cilium_geneve",
+        "genev",
+        "wg",
+        "weave-",
+        "ipip",
+        "tun",
+    ]) {
+        LinkClass::Overlay
+    } else if base == "docker0"
+        || starts(&[
+            "docker_gwbridge",
+            "br-",
+            "virbr",
+            "lxcbr",
+            "kube-ipvs",
+            "nodelocaldns",
+            "dummy",
+            "kube-dummy",
+            "podman",
+        ])
+    {
+        LinkClass::Other
+    } else if starts(&[
+        "eth", "ens", "enp", "eno", "enx", "em", "bond", "wl", "team", "br-ex", "ib",
+    ]) {
+        LinkClass::Uplink
+    } else if starts(&[
+        "cni",
+        "cbr",
+        "veth",
+        "cali",
+        "lxc",
+        "weave",
+        "kube-bridge",
+        "azv",
+        "eni",
+        "gke",
+        "vethwe",
+        "tap",
+        "cilium_host",
+        "cilium_net",
+        "antrea-gw",
+        "ovn-k8s",
+        "kube-router",
+        "mynet",
+        "bridge",
+    ]) {
+        LinkClass::Pod
+    } else {
+        LinkClass::Unknown
+    }
+}
+
+/// Whether an interface pattern (`veth+` = any name starting with `veth`) matches a name.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('+') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+/// The interface names the rules use, and the names taken for the pod link and the uplink.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Interfaces {
+    /// Every name in `-i`/`-o`, in order of first use.
+    pub referenced: Vec<String>,
+    /// The name taken for the link pods on this node use: the first pod-like name in the rules
+    /// (a `+` pattern made concrete: `veth+` -> `veth0`).
+    pub pod: Option<String>,
+    /// The name taken for the uplink: the first uplink-like name in the rules.
+    pub uplink: Option<String>,
+    /// More than one distinct pod-like (uplink-like) name: which one a packet uses is a guess.
+    pub pod_ambiguous: bool,
+    pub uplink_ambiguous: bool,
+}
+
+impl Interfaces {
+    fn from_tables(tables: &[TableView<'_>]) -> Interfaces {
+        let mut referenced: Vec<String> = Vec::new();
+        for table in tables {
+            for chain in &table.chains {
+                for rule in &chain.rules {
+                    for b in &rule.basics {
+                        if matches!(b.kind, BasicKind::InInterface | BasicKind::OutInterface)
+                            && !referenced.contains(&b.value)
+                        {
+                            referenced.push(b.value.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let concrete = |n: &str| match n.strip_suffix('+') {
+            Some(prefix) => format!("{prefix}0"),
+            None => n.to_string(),
+        };
+        let of_class = |class| {
+            referenced
+                .iter()
+                .filter(|n| classify(n) == class)
+                .collect::<Vec<_>>()
+        };
+        let pods = of_class(LinkClass::Pod);
+        let uplinks = of_class(LinkClass::Uplink);
+        let pod = pods.first().map(|n| concrete(n));
+        let uplink = uplinks.first().map(|n| concrete(n));
+        let ambiguous = |names: &[&String], chosen: &Option<String>| {
+            chosen
+                .as_ref()
+                .is_some_and(|c| names.iter().any(|n| !pattern_matches(n, c)))
+        };
+        Interfaces {
+            pod_ambiguous: ambiguous(&pods, &pod),
+            uplink_ambiguous: ambiguous(&uplinks, &uplink),
+            referenced,
+            pod,
+            uplink,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use svcpath_syntax::{iptables, Origin};
+
+    #[test]
+    fn adds_kube_proxy_jumps_in_kube_proxy_order() {
+        let parsed = iptables::parse(
+            "*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-FIREWALL - [0:0]\n:KUBE-PROXY-FIREWALL - [0:0]\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-POSTROUTING - [0:0]\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n",
+            Origin::START,
+        );
+        let net = Net::build(&[&parsed.value]);
+        let filter = net.table("filter").unwrap();
+        let input: Vec<_> = filter.chains[filter.chain_index("INPUT").unwrap()]
+            .rules
+            .iter()
+            .map(|r| r.target_name().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            input,
+            [
+                "KUBE-PROXY-FIREWALL",
+                "KUBE-NODEPORTS",
+                "KUBE-EXTERNAL-SERVICES",
+                "KUBE-FIREWALL"
+            ]
+        );
+        let nat = net.table("nat").unwrap();
+        // PREROUTING already jumps to KUBE-SERVICES; OUTPUT and POSTROUTING get theirs.
+        assert_eq!(
+            nat.chains[nat.chain_index("PREROUTING").unwrap()]
+                .rules
+                .len(),
+            1
+        );
+        assert_eq!(
+            nat.chains[nat.chain_index("OUTPUT").unwrap()].rules.len(),
+            1
+        );
+        assert_eq!(
+            nat.chains[nat.chain_index("POSTROUTING").unwrap()].rules[0].target_name(),
+            Some("KUBE-POSTROUTING")
+        );
+        assert!(net
+            .added_jumps
+            .iter()
+            .any(|j| j.table == "nat" && j.base == "OUTPUT"));
+        assert!(!net
+            .added_jumps
+            .iter()
+            .any(|j| j.table == "nat" && j.base == "PREROUTING"));
+    }
+
+    #[test]
+    fn interface_names() {
+        assert_eq!(classify("docker0"), LinkClass::Other);
+        assert_eq!(classify("cni0"), LinkClass::Pod);
+        assert_eq!(classify("veth+"), LinkClass::Pod);
+        assert_eq!(classify("eth0"), LinkClass::Uplink);
+        assert_eq!(classify("flannel.1"), LinkClass::Overlay);
+        assert_eq!(classify("lo"), LinkClass::Loopback);
+        assert_eq!(classify("foo7"), LinkClass::Unknown);
+        assert!(pattern_matches("veth+", "veth0"));
+        assert!(!pattern_matches("veth", "veth0"));
+        let parsed = iptables::parse(
+            "*filter\n-A FORWARD -i docker0 ! -o docker0 -j ACCEPT\n-A FORWARD -i cali+ -j ACCEPT\n-A FORWARD -o eth0 -j ACCEPT\nCOMMIT\n",
+            Origin::START,
+        );
+        let net = Net::build(&[&parsed.value]);
+        assert_eq!(net.interfaces.pod.as_deref(), Some("cali0"));
+        assert_eq!(net.interfaces.uplink.as_deref(), Some("eth0"));
+        assert!(!net.interfaces.pod_ambiguous);
+    }
+}
