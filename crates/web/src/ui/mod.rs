@@ -603,8 +603,12 @@ impl App {
         };
         let header = serde_json::to_string(&request).unwrap_or_default();
         let bytes = self.input.len();
-        let message = js_sys::Array::of2(&JsValue::from_str(&header), &JsValue::from_str(&self.input));
-        self.status = Status::Analysing { bytes, since: now() };
+        let message =
+            js_sys::Array::of2(&JsValue::from_str(&header), &JsValue::from_str(&self.input));
+        self.status = Status::Analysing {
+            bytes,
+            since: now(),
+        };
         self.send(ctx, message.into());
         if matches!(self.status, Status::Analysing { .. }) {
             let link = ctx.link().clone();
