@@ -1233,7 +1233,8 @@ fn render_options(options: &[OptionValue], out: &mut Vec<String>) {
         if o.negated {
             out.push("!".to_string());
         }
-        out.push(format!("--{}", o.name));
+        // A name read from a quoted word may hold spaces or quotes: quote it back the same way.
+        out.push(render_word(&format!("--{}", o.name)));
         for v in &o.values {
             out.push(render_word(v));
         }
@@ -1379,6 +1380,17 @@ mod tests {
         let parsed = parse("*nat\n-A X -m comment --comment \"cut off\n", Origin::START);
         assert_eq!(parsed.diagnostics[0].line, 2);
         assert!(parsed.diagnostics[0].message.contains("not closed"));
+    }
+
+    #[test]
+    fn an_option_name_with_spaces_renders_quoted() {
+        // Found by fuzz target iptables_roundtrip: a quoted word that starts with `--` is an option whose
+        // name holds a space and a quote; it was written back bare and the result did not tokenize.
+        let words = tokenize(r#"-m comment "--src-type- LOCAL \"x" -j DROP"#).unwrap();
+        let (rule, _) = build_rule(&words);
+        let rendered = render_rule(&rule);
+        let again = build_rule(&tokenize(&rendered).unwrap()).0;
+        assert_eq!(rule, again, "{rendered}");
     }
 
     #[test]
