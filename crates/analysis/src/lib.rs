@@ -2,10 +2,13 @@
 //! and the conntrack verdict. Pure: no I/O, no clock, no randomness; the same paste gives the same report.
 #![forbid(unsafe_code)]
 
+pub mod conntrack;
 pub mod cost;
 pub mod findings;
 pub mod iptables;
+pub mod ipvs;
 pub mod net;
+pub mod nft;
 pub mod render;
 pub mod report;
 pub mod snapshot;

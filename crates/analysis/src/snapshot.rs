@@ -1,6 +1,9 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
-use svcpath_syntax::{iptables, split::split_with_overrides, Diagnostic, SectionKind};
+use svcpath_syntax::{
+    conntrack, ipset, iptables, ipvs, kernlog, nft, split::split_with_overrides, sysctl,
+    Diagnostic, SectionKind,
+};
 
 use crate::report::{DiagnosticEntry, Fact, Mode, NodeFacts, Report, RuleStats, SectionEntry};
 use crate::{Options, MAX_INPUT_BYTES};
@@ -10,6 +13,15 @@ use crate::{Options, MAX_INPUT_BYTES};
 pub struct Snapshot {
     pub sections: Vec<svcpath_syntax::Section>,
     pub iptables: Vec<iptables::Ruleset>,
+    /// One merged listing per `ipvsadm` section.
+    pub ipvs: Vec<ipvs::Listing>,
+    /// The sets of each `ipset list` section.
+    pub ipsets: Vec<Vec<ipset::IpSet>>,
+    pub sysctls: Vec<sysctl::Sysctls>,
+    pub conntrack_stats: Vec<conntrack::Stats>,
+    pub conntrack_lists: Vec<conntrack::Listing>,
+    pub kernel_logs: Vec<kernlog::KernelLog>,
+    pub nft: Vec<nft::Ruleset>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -42,7 +54,45 @@ impl Snapshot {
                     snapshot.diagnostics.extend(parsed.diagnostics);
                     snapshot.iptables.push(parsed.value);
                 }
-                _ => {}
+                SectionKind::Ipvsadm => {
+                    let parsed = ipvs::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.ipvs.push(parsed.value);
+                }
+                SectionKind::Ipset => {
+                    let parsed = ipset::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.ipsets.push(parsed.value);
+                }
+                SectionKind::Sysctl => {
+                    let command = section.command.as_deref();
+                    let parsed = sysctl::parse_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.sysctls.push(parsed.value);
+                }
+                SectionKind::ConntrackStats => {
+                    let command = section.command.as_deref();
+                    let parsed = conntrack::parse_stats_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.conntrack_stats.push(parsed.value);
+                }
+                SectionKind::ConntrackList => {
+                    let command = section.command.as_deref();
+                    let parsed = conntrack::parse_list_with_command(text, origin, command);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.conntrack_lists.push(parsed.value);
+                }
+                SectionKind::KernelLog => {
+                    let parsed = kernlog::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.kernel_logs.push(parsed.value);
+                }
+                SectionKind::Nft => {
+                    let parsed = nft::parse(text, origin);
+                    snapshot.diagnostics.extend(parsed.diagnostics);
+                    snapshot.nft.push(parsed.value);
+                }
+                SectionKind::Other => {}
             }
         }
         snapshot.iptables =
@@ -55,23 +105,79 @@ impl Snapshot {
         let mut report = self.base_report();
         report.node = self.node_facts(options);
         report.mode = self.mode();
-        let iptables_services: Vec<_> = self
-            .iptables
-            .iter()
-            .flat_map(crate::iptables::services)
-            .collect();
-        if report.mode == Mode::Iptables {
-            report.services = iptables_services;
-        } else if !iptables_services.is_empty() {
-            report.leftover_modes.push(Mode::Iptables);
+        let mut mode_findings = Vec::new();
+        match report.mode {
+            Mode::Ipvs => {
+                let analysis = crate::ipvs::analyze(&self.ipvs, &self.ipsets, &self.iptables);
+                if analysis
+                    .findings
+                    .iter()
+                    .any(|f| f.code == "iptables-mode-leftovers")
+                {
+                    report.leftover_modes.push(Mode::Iptables);
+                }
+                report.services = analysis.services;
+                mode_findings = analysis.findings;
+            }
+            Mode::Iptables => {
+                report.services = self
+                    .iptables
+                    .iter()
+                    .flat_map(crate::iptables::services)
+                    .collect();
+            }
+            Mode::Nftables => {
+                let analysis = crate::nft::analyze(&self.nft);
+                report.services = analysis.services;
+                mode_findings = analysis.findings;
+                if self
+                    .iptables
+                    .iter()
+                    .any(crate::iptables::has_service_chains)
+                {
+                    report.leftover_modes.push(Mode::Iptables);
+                }
+            }
+            Mode::Unknown => {}
+        }
+        // iptables-mode rules listed through `nft list ruleset` (the iptables-nft front end).
+        if report.mode != Mode::Nftables {
+            if let Some(listing) = crate::nft::iptables_nft_chains(&self.nft) {
+                if report.services.is_empty() && report.mode != Mode::Ipvs {
+                    report.mode = listing.mode;
+                    report.services = listing.analysis.services;
+                }
+                mode_findings.extend(listing.analysis.findings);
+            }
+        }
+        if report.mode != Mode::Ipvs && self.ipvs.iter().any(|l| !l.services.is_empty()) {
+            report.leftover_modes.push(Mode::Ipvs);
         }
         report.rules = self.rule_stats(&report.services);
+        report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
+        report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
         report
+    }
+
+    /// The conntrack-related sections, for [`crate::conntrack::verdict`].
+    pub fn conntrack_inputs(&self) -> crate::conntrack::Inputs<'_> {
+        crate::conntrack::Inputs {
+            sysctls: &self.sysctls,
+            stats: &self.conntrack_stats,
+            listings: &self.conntrack_lists,
+            logs: &self.kernel_logs,
+        }
     }
 
     /// The proxy mode: decided by what kube-proxy's own structures say, not by section kinds alone.
     pub fn mode(&self) -> Mode {
+        if crate::ipvs::is_ipvs_node(&self.ipvs, &self.ipsets, &self.iptables) {
+            return Mode::Ipvs;
+        }
+        if crate::nft::is_nftables_node(&self.nft) {
+            return Mode::Nftables;
+        }
         if self
             .iptables
             .iter()
@@ -139,10 +245,20 @@ impl Snapshot {
                 }
             }
         }
+        stats.ipvs_virtual_services = self.ipvs.iter().map(|l| l.services.len()).sum();
+        stats.ipvs_real_servers = self.ipvs.iter().map(|l| l.real_server_count()).sum();
+        stats.nft_rules = self.nft.iter().map(|r| r.rule_count()).sum();
         let per_packet = crate::cost::rules_per_packet(self, services);
         stats.mean_rules_per_packet = per_packet.mean;
         stats.max_rules_per_packet = per_packet.max;
         stats.nftables_rules_per_packet = per_packet.nftables_equivalent;
+        let nft_cost = crate::nft::nftables_lookups_per_packet(&self.nft);
+        if nft_cost.mean_rules.is_some() {
+            // An nftables-mode node: its own measured path, not the estimate.
+            stats.nftables_rules_per_packet = nft_cost.mean_rules;
+            stats.mean_rules_per_packet = nft_cost.mean_rules;
+            stats.max_rules_per_packet = nft_cost.max_rules;
+        }
         stats
     }
 

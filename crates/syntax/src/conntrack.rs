@@ -1,1 +1,889 @@
-//! (being written)
+//! Parsers for `conntrack` output: the statistics (`conntrack -S` in its per-CPU `cpu=N key=value…`
+//! form with any set of keys and in the old one-key-per-line form, `cat /proc/net/stat/nf_conntrack`),
+//! the entry count (`conntrack -C`, `… | wc -l`), and the entry listing (`conntrack -L`,
+//! `cat /proc/net/nf_conntrack`, `conntrack -E` events), including entries cut off at the start.
+//!
+//! Every value keeps its line number and byte span.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::diag::{quote, Diagnostic, Parsed};
+use crate::source::{lines, Line, Origin, Span};
+use crate::sysctl::{is_elision, prompt_like};
+
+/// Most counters kept from one statistics line.
+const MAX_COUNTERS_PER_LINE: usize = 64;
+/// Longest key of a counter.
+const MAX_KEY_LEN: usize = 40;
+
+/// What one statistics section says.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// `cpu=N key=value…` lines, or the rows of `/proc/net/stat/nf_conntrack`.
+    pub per_cpu: Vec<CpuRow>,
+    /// The old `conntrack -S` form (`entries   90`, one key a line). conntrack-tools printed only the
+    /// first CPU's counters this way, and `entries` for the whole table.
+    pub first_cpu_only: Vec<Counter>,
+    /// Numbers alone on a line: `conntrack -C` (entries in the table).
+    pub counts: Vec<Number>,
+    /// Error and exit lines (`conntrack v1.4.4 (conntrack-tools): Operation failed: …`).
+    pub errors: Vec<ToolMessage>,
+    /// The command that ran `conntrack` through `kubectl exec`, `docker exec` or `crictl exec`: the
+    /// numbers are then those of that container's network namespace unless it uses the host network.
+    pub via_exec: Option<ToolMessage>,
+}
+
+impl Stats {
+    /// The sum of a counter over all CPUs (`per_cpu`; when a CPU appears more than once, its last row),
+    /// or its value in the old form.
+    pub fn total(&self, key: &str) -> Option<u64> {
+        if !self.per_cpu.is_empty() {
+            let mut last: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+            for row in &self.per_cpu {
+                if let Some(v) = row.get(key) {
+                    last.insert(row.cpu, v);
+                }
+            }
+            return (!last.is_empty())
+                .then(|| last.values().fold(0u64, |a, v| a.saturating_add(*v)));
+        }
+        self.first_cpu_only
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| c.value)
+    }
+
+    /// Entries in the table: the last `conntrack -C` number, else `entries` of the old form or of
+    /// `/proc/net/stat/nf_conntrack` rows (the same table-wide number on every row).
+    pub fn entries(&self) -> Option<(u64, u32)> {
+        if let Some(n) = self.counts.last() {
+            return Some((n.value, n.line));
+        }
+        if let Some(c) = self.first_cpu_only.iter().find(|c| c.key == "entries") {
+            return Some((c.value, c.line));
+        }
+        self.per_cpu
+            .iter()
+            .filter_map(|r| r.get("entries").map(|v| (v, r.line)))
+            .fold(None, |best: Option<(u64, u32)>, row| match best {
+                Some(b) if b.0 >= row.0 => Some(b),
+                _ => Some(row),
+            })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.per_cpu.is_empty()
+            && self.first_cpu_only.is_empty()
+            && self.counts.is_empty()
+            && self.errors.is_empty()
+    }
+}
+
+/// One CPU's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CpuRow {
+    pub cpu: u32,
+    pub line: u32,
+    pub span: Span,
+    pub counters: Vec<Counter>,
+}
+
+impl CpuRow {
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.counters.iter().find(|c| c.key == key).map(|c| c.value)
+    }
+}
+
+/// One `key=value` counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counter {
+    pub key: String,
+    pub value: u64,
+    pub line: u32,
+    pub span: Span,
+}
+
+/// A number alone on a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Number {
+    pub value: u64,
+    pub line: u32,
+    pub span: Span,
+}
+
+/// A line printed by a tool about itself (errors, exit codes, commands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolMessage {
+    pub line: u32,
+    pub span: Span,
+    pub text: String,
+}
+
+/// Parses one `conntrack -S` / `conntrack -C` section.
+pub fn parse_stats(text: &str, origin: Origin) -> Parsed<Stats> {
+    parse_stats_with_command(text, origin, None)
+}
+
+/// Parses a statistics section together with the command line that opened it.
+pub fn parse_stats_with_command(
+    text: &str,
+    origin: Origin,
+    command: Option<&str>,
+) -> Parsed<Stats> {
+    let mut stats = Stats::default();
+    let mut diagnostics = Vec::new();
+    if let Some(c) = command.filter(|c| runs_in_container(c)) {
+        stats.via_exec = Some(ToolMessage {
+            line: origin.line.saturating_sub(1),
+            span: Span::new(origin.offset, origin.offset),
+            text: c.chars().take(200).collect(),
+        });
+    }
+    // Column names of `/proc/net/stat/nf_conntrack`, once its header line was seen.
+    let mut proc_header: Option<Vec<String>> = None;
+    let mut seen_cpus = BTreeSet::new();
+    for line in lines(text, origin) {
+        let t = line.text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if is_elision(t) {
+            diagnostics.push(Diagnostic::info(
+                &line,
+                "`...` marks text left out of the paste",
+            ));
+            continue;
+        }
+        if t.starts_with("cpu=") {
+            stats_row(&line, t, &mut stats, &mut seen_cpus, &mut diagnostics);
+            continue;
+        }
+        if let Some(header) = &proc_header {
+            if let Some(row) = proc_row(&line, t, header, stats.per_cpu.len()) {
+                stats.per_cpu.push(row);
+                continue;
+            }
+        }
+        if is_proc_header(t) {
+            proc_header = Some(t.split_whitespace().map(str::to_string).collect());
+            continue;
+        }
+        if let Some(counter) = old_form_counter(&line, t) {
+            stats.first_cpu_only.push(counter);
+            continue;
+        }
+        if t.bytes().all(|b| b.is_ascii_digit()) {
+            match t.parse::<u64>() {
+                Ok(value) => stats.counts.push(Number {
+                    value,
+                    line: line.number,
+                    span: line.span_of(t),
+                }),
+                Err(_) => diagnostics.push(Diagnostic::warning(
+                    &line,
+                    format!("number out of range: {}", quote(t)),
+                )),
+            }
+            continue;
+        }
+        if is_tool_message(t) {
+            stats.errors.push(ToolMessage {
+                line: line.number,
+                span: line.span,
+                text: t.chars().take(200).collect(),
+            });
+            continue;
+        }
+        if t.contains("conntrack") && runs_in_container(t) && is_command_line(t) {
+            stats.via_exec = Some(ToolMessage {
+                line: line.number,
+                span: line.span,
+                text: t.chars().take(200).collect(),
+            });
+            continue;
+        }
+        if is_command_line(t) {
+            diagnostics.push(Diagnostic::info(
+                &line,
+                format!("a command line, not output: {}", quote(t)),
+            ));
+            continue;
+        }
+        diagnostics.push(Diagnostic::error(
+            &line,
+            format!("not `conntrack -S` output, ignored: {}", quote(t)),
+        ));
+    }
+    Parsed {
+        value: stats,
+        diagnostics,
+    }
+}
+
+fn stats_row(
+    line: &Line<'_>,
+    t: &str,
+    stats: &mut Stats,
+    seen_cpus: &mut BTreeSet<u32>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut words = t.split_whitespace();
+    let cpu_word = words.next().unwrap_or("");
+    let cpu = match cpu_word.strip_prefix("cpu=").map(str::parse::<u32>) {
+        Some(Ok(n)) => n,
+        _ => {
+            diagnostics.push(Diagnostic::error(
+                line,
+                format!("a CPU number was expected: {}", quote(cpu_word)),
+            ));
+            return;
+        }
+    };
+    let mut counters = Vec::new();
+    for word in words {
+        let Some((key, value)) = word.split_once('=') else {
+            diagnostics.push(Diagnostic::warning(
+                line,
+                format!("not a `key=value` counter: {}", quote(word)),
+            ));
+            continue;
+        };
+        if key.is_empty()
+            || key.len() > MAX_KEY_LEN
+            || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            diagnostics.push(Diagnostic::warning(
+                line,
+                format!("not a counter name: {}", quote(key)),
+            ));
+            continue;
+        }
+        match value.parse::<u64>() {
+            Ok(v) if counters.len() < MAX_COUNTERS_PER_LINE => counters.push(Counter {
+                key: key.to_string(),
+                value: v,
+                line: line.number,
+                span: line.span_of(word),
+            }),
+            Ok(_) => {}
+            Err(_) => diagnostics.push(Diagnostic::warning(
+                line,
+                format!("the counter {key} has no number: {}", quote(value)),
+            )),
+        }
+    }
+    if !seen_cpus.insert(cpu) {
+        diagnostics.push(Diagnostic::info(
+            line,
+            format!("cpu={cpu} appears again: a second `conntrack -S` run in the same section? Both rows are kept"),
+        ));
+    }
+    stats.per_cpu.push(CpuRow {
+        cpu,
+        line: line.number,
+        span: line.span,
+        counters,
+    });
+}
+
+/// The header of `/proc/net/stat/nf_conntrack`: `entries searched found new …`.
+fn is_proc_header(t: &str) -> bool {
+    let words: Vec<&str> = t
+        .split_whitespace()
+        .take(MAX_COUNTERS_PER_LINE + 1)
+        .collect();
+    words.first() == Some(&"entries")
+        && words.len() >= 5
+        && words.len() <= MAX_COUNTERS_PER_LINE
+        && words.iter().all(|w| {
+            w.len() <= MAX_KEY_LEN && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+}
+
+/// A row of hexadecimal numbers under the `/proc/net/stat/nf_conntrack` header.
+fn proc_row(line: &Line<'_>, t: &str, header: &[String], cpu: usize) -> Option<CpuRow> {
+    let words: Vec<&str> = t.split_whitespace().take(header.len() + 1).collect();
+    if words.len() != header.len()
+        || !words
+            .iter()
+            .all(|w| !w.is_empty() && w.len() <= 16 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return None;
+    }
+    let counters = header
+        .iter()
+        .zip(&words)
+        .filter_map(|(key, word)| {
+            u64::from_str_radix(word, 16).ok().map(|value| Counter {
+                key: key.clone(),
+                value,
+                line: line.number,
+                span: line.span_of(word),
+            })
+        })
+        .collect();
+    Some(CpuRow {
+        cpu: u32::try_from(cpu).unwrap_or(u32::MAX),
+        line: line.number,
+        span: line.span,
+        counters,
+    })
+}
+
+/// `entries   \t\t90`: the old `conntrack -S` form.
+fn old_form_counter(line: &Line<'_>, t: &str) -> Option<Counter> {
+    let mut words = t.split_whitespace();
+    let key = words.next()?;
+    let value = words.next()?;
+    if words.next().is_some()
+        || key.len() > MAX_KEY_LEN
+        || !key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        || !value.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some(Counter {
+        key: key.to_string(),
+        value: value.parse().ok()?,
+        line: line.number,
+        span: line.span_of(value),
+    })
+}
+
+fn is_tool_message(t: &str) -> bool {
+    t.starts_with("conntrack v")
+        || t.starts_with("conntrack:")
+        || t.contains("Operation failed")
+        || t.starts_with("command terminated with exit code")
+        || t.starts_with("error: ")
+        || t.starts_with("Error: ")
+        || t.starts_with("OCI runtime exec failed")
+        || t.contains("command not found")
+        || t.contains("executable file not found")
+}
+
+fn runs_in_container(t: &str) -> bool {
+    (t.contains("kubectl ")
+        || t.contains("docker ")
+        || t.contains("crictl ")
+        || t.contains("nerdctl ")
+        || t.contains("oc "))
+        && t.contains(" exec ")
+}
+
+/// A shell command line: a known tool after something that looks like a prompt.
+fn is_command_line(t: &str) -> bool {
+    let words: Vec<&str> = t.split_whitespace().take(16).collect();
+    let tools = [
+        "conntrack",
+        "kubectl",
+        "docker",
+        "crictl",
+        "nerdctl",
+        "cat",
+        "wc",
+        "sudo",
+        "nsenter",
+        "oc",
+    ];
+    words
+        .iter()
+        .position(|w| tools.contains(&w.rsplit('/').next().unwrap_or(w)))
+        .is_some_and(|at| prompt_like(&words[..at]))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// conntrack -L
+
+/// What one listing section shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Listing {
+    pub entries: Vec<Entry>,
+    /// `conntrack v1.4.5 (conntrack-tools): 1234 flow entries have been shown.`
+    pub shown: Option<Number>,
+    /// A line count (`conntrack -L | wc -l`, `wc -l /proc/net/nf_conntrack`).
+    pub counted: Option<Number>,
+    /// Lines of elided text (`...`).
+    pub elided: Vec<u32>,
+    pub errors: Vec<ToolMessage>,
+}
+
+impl Listing {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+            && self.shown.is_none()
+            && self.counted.is_none()
+            && self.errors.is_empty()
+    }
+}
+
+/// One tracked connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub line: u32,
+    pub span: Span,
+    /// `ipv4`/`ipv6` in the `/proc/net/nf_conntrack` and `-o extended` forms.
+    pub family: Option<String>,
+    /// `tcp`, `udp`, `icmp`, … (inferred from the number when the name was cut off).
+    pub protocol: String,
+    pub protocol_number: Option<u16>,
+    /// Seconds until the entry expires.
+    pub timeout: Option<u64>,
+    /// TCP (or SCTP, DCCP) state: `ESTABLISHED`, `TIME_WAIT`, …
+    pub state: Option<String>,
+    pub original: Tuple,
+    pub reply: Option<Tuple>,
+    /// `ASSURED`, `UNREPLIED`, `OFFLOAD`, …
+    pub flags: Vec<String>,
+    pub mark: Option<u64>,
+    pub zone: Option<u64>,
+    /// `conntrack -E` event: `NEW`, `UPDATE`, `DESTROY`.
+    pub event: Option<String>,
+    /// True when the start of the line was cut off (the protocol name is missing).
+    pub partial: bool,
+}
+
+impl Entry {
+    /// True when the reply comes from another address or port than the original destination: the
+    /// connection was DNAT'd (a Service, NodePort or hostPort).
+    pub fn is_dnat(&self) -> bool {
+        match &self.reply {
+            Some(r) => {
+                r.src != self.original.dst || (r.sport.is_some() && r.sport != self.original.dport)
+            }
+            None => false,
+        }
+    }
+
+    /// True when the reply goes to another address or port than the original source: SNAT/masquerade.
+    pub fn is_snat(&self) -> bool {
+        match &self.reply {
+            Some(r) => {
+                r.dst != self.original.src || (r.dport.is_some() && r.dport != self.original.sport)
+            }
+            None => false,
+        }
+    }
+
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f == flag)
+    }
+}
+
+/// One direction of a connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tuple {
+    pub src: String,
+    pub dst: String,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
+    /// Other keys of the tuple (`type`, `code`, `id` for ICMP).
+    pub other: Vec<(String, String)>,
+}
+
+/// Parses one `conntrack -L` section.
+pub fn parse_list(text: &str, origin: Origin) -> Parsed<Listing> {
+    parse_list_with_command(text, origin, None)
+}
+
+/// Parses a listing section together with the command line that opened it (which tells whether a
+/// number alone is a `wc -l` count).
+pub fn parse_list_with_command(
+    text: &str,
+    origin: Origin,
+    command: Option<&str>,
+) -> Parsed<Listing> {
+    let mut listing = Listing::default();
+    let mut diagnostics = Vec::new();
+    let counting = command.is_some_and(|c| c.contains("wc"));
+    let mut partial_lines = 0usize;
+    let mut first_partial = None;
+    for line in lines(text, origin) {
+        let t = line.text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if is_elision(t) {
+            listing.elided.push(line.number);
+            continue;
+        }
+        if let Some(n) = shown_count(t) {
+            listing.shown = Some(Number {
+                value: n,
+                line: line.number,
+                span: line.span_of(t),
+            });
+            continue;
+        }
+        if let Some(n) = wc_count(t, counting) {
+            listing.counted = Some(Number {
+                value: n,
+                line: line.number,
+                span: line.span_of(t),
+            });
+            continue;
+        }
+        match entry(&line, t) {
+            Ok(Some(e)) => {
+                if e.partial {
+                    partial_lines += 1;
+                    first_partial.get_or_insert(line);
+                }
+                listing.entries.push(e);
+            }
+            Ok(None) => {
+                if is_tool_message(t) {
+                    listing.errors.push(ToolMessage {
+                        line: line.number,
+                        span: line.span,
+                        text: t.chars().take(200).collect(),
+                    });
+                } else if is_command_line(t) {
+                    diagnostics.push(Diagnostic::info(
+                        &line,
+                        format!("a command line, not output: {}", quote(t)),
+                    ));
+                } else {
+                    diagnostics.push(Diagnostic::error(
+                        &line,
+                        format!("not a conntrack entry, ignored: {}", quote(t)),
+                    ));
+                }
+            }
+            Err(message) => diagnostics.push(Diagnostic::warning(&line, message)),
+        }
+    }
+    if let Some(first) = first_partial {
+        diagnostics.push(Diagnostic::info(
+            &first,
+            if partial_lines == 1 {
+                "1 entry starts mid-line (cut off in the paste); its protocol was read from its number".to_string()
+            } else {
+                format!("{partial_lines} entries start mid-line (cut off in the paste); their protocol was read from its number")
+            },
+        ));
+    }
+    if !listing.elided.is_empty() {
+        diagnostics.push(Diagnostic {
+            line: listing.elided[0],
+            span: Span::new(origin.offset, origin.offset),
+            severity: crate::Severity::Info,
+            message: format!(
+                "{} line(s) like `...` mark entries left out of the paste",
+                listing.elided.len()
+            ),
+        });
+    }
+    Parsed {
+        value: listing,
+        diagnostics,
+    }
+}
+
+/// `conntrack v1.4.5 (conntrack-tools): 1234 flow entries have been shown.`
+fn shown_count(t: &str) -> Option<u64> {
+    let at = t.find(" flow entries have been shown")?;
+    t[..at].split_whitespace().last()?.parse().ok()
+}
+
+/// `1234` under a `wc -l` command, or `1234 /proc/net/nf_conntrack`.
+fn wc_count(t: &str, counting: bool) -> Option<u64> {
+    let mut words = t.split_whitespace();
+    let n = words.next()?;
+    let rest = words.next();
+    if words.next().is_some() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match rest {
+        None if counting => n.parse().ok(),
+        Some(file) if file.contains("nf_conntrack") || file.contains("ip_conntrack") => {
+            n.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+fn protocol_name(number: u16) -> Option<&'static str> {
+    Some(match number {
+        1 => "icmp",
+        2 => "igmp",
+        6 => "tcp",
+        17 => "udp",
+        33 => "dccp",
+        47 => "gre",
+        58 => "icmpv6",
+        132 => "sctp",
+        136 => "udplite",
+        _ => return None,
+    })
+}
+
+const PROTOCOLS: [&str; 10] = [
+    "tcp", "udp", "icmp", "icmpv6", "sctp", "dccp", "gre", "udplite", "igmp", "unknown",
+];
+
+/// Reads one entry. `Ok(None)`: the line is not an entry at all; `Err`: it is one but broken.
+fn entry(line: &Line<'_>, t: &str) -> Result<Option<Entry>, String> {
+    let mut words: Vec<&str> = t.split_whitespace().take(128).collect();
+    let mut event = None;
+    // `conntrack -E`: `[1234.5678]` timestamps and `[NEW]` event words before the entry.
+    while let Some(first) = words.first() {
+        if first.starts_with('[') && first.ends_with(']') && first.len() > 2 {
+            let inner = &first[1..first.len() - 1];
+            if inner.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                event = Some(inner.to_string());
+            }
+            words.remove(0);
+        } else {
+            break;
+        }
+    }
+    let mut i = 0;
+    let mut family = None;
+    if matches!(words.first(), Some(&"ipv4") | Some(&"ipv6"))
+        && words
+            .get(1)
+            .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit()))
+    {
+        family = words.first().map(|s| s.to_string());
+        i = 2;
+    }
+    let (protocol, protocol_number, partial) = match (words.get(i), words.get(i + 1)) {
+        (Some(p), Some(n)) if PROTOCOLS.contains(p) && n.bytes().all(|b| b.is_ascii_digit()) => {
+            i += 2;
+            (p.to_string(), n.parse::<u16>().ok(), false)
+        }
+        (Some(n), Some(timeout))
+            if family.is_none()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && timeout.bytes().all(|b| b.is_ascii_digit())
+                && t.contains("src=") =>
+        {
+            let number = n.parse::<u16>().ok();
+            let name = number.and_then(protocol_name).unwrap_or("unknown");
+            i += 1;
+            (name.to_string(), number, true)
+        }
+        _ => return Ok(None),
+    };
+    if !t.contains("src=") {
+        return Ok(None);
+    }
+    let mut e = Entry {
+        line: line.number,
+        span: line.span,
+        family,
+        protocol,
+        protocol_number,
+        timeout: None,
+        state: None,
+        original: Tuple::default(),
+        reply: None,
+        flags: Vec::new(),
+        mark: None,
+        zone: None,
+        event,
+        partial,
+    };
+    if let Some(w) = words.get(i) {
+        if w.bytes().all(|b| b.is_ascii_digit()) {
+            e.timeout = w.parse().ok();
+            i += 1;
+        }
+    }
+    if let Some(w) = words.get(i) {
+        if !w.contains('=')
+            && !w.starts_with('[')
+            && w.bytes()
+                .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+        {
+            e.state = Some(w.to_string());
+            i += 1;
+        }
+    }
+    let mut in_reply = false;
+    let mut reply = Tuple::default();
+    let mut problems = Vec::new();
+    for w in words.iter().skip(i) {
+        if let Some(flag) = w.strip_prefix('[').and_then(|f| f.strip_suffix(']')) {
+            e.flags.push(flag.to_string());
+            continue;
+        }
+        let Some((key, value)) = w.split_once('=') else {
+            problems.push(w.to_string());
+            continue;
+        };
+        match key {
+            "src" => {
+                if !e.original.src.is_empty() {
+                    in_reply = true;
+                }
+                let tuple = if in_reply {
+                    &mut reply
+                } else {
+                    &mut e.original
+                };
+                tuple.src = value.to_string();
+            }
+            "dst" => {
+                let tuple = if in_reply {
+                    &mut reply
+                } else {
+                    &mut e.original
+                };
+                tuple.dst = value.to_string();
+            }
+            "sport" | "dport" => {
+                let tuple = if in_reply {
+                    &mut reply
+                } else {
+                    &mut e.original
+                };
+                let port = value.parse::<u16>().ok();
+                if port.is_none() {
+                    problems.push(w.to_string());
+                }
+                if key == "sport" {
+                    tuple.sport = port;
+                } else {
+                    tuple.dport = port;
+                }
+            }
+            "type" | "code" | "id" => {
+                let tuple = if in_reply {
+                    &mut reply
+                } else {
+                    &mut e.original
+                };
+                tuple.other.push((key.to_string(), value.to_string()));
+            }
+            "mark" => e.mark = value.parse().ok(),
+            "zone" => e.zone = value.parse().ok(),
+            _ => {}
+        }
+    }
+    if in_reply {
+        e.reply = Some(reply);
+    }
+    if e.original.dst.is_empty() {
+        return Err(format!(
+            "a conntrack entry without a destination: {}",
+            quote(t)
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "words of a conntrack entry not understood ({}); the entry is left out",
+            quote(&problems.join(" "))
+        ));
+    }
+    Ok(Some(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_cpu_rows_with_any_keys() {
+        let text = "cpu=0   \tfound=96 invalid=0 ignore=2185350 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 search_restart=403 \ncpu=1 found=1 drop=3 clash_resolve=7 chaintoolong=0\n";
+        let p = parse_stats(text, Origin::START);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let s = p.value;
+        assert_eq!(s.per_cpu.len(), 2);
+        assert_eq!(s.per_cpu[0].get("search_restart"), Some(403));
+        assert_eq!(s.total("drop"), Some(3));
+        assert_eq!(s.total("clash_resolve"), Some(7));
+        assert_eq!(s.total("nonexistent"), None);
+        // A second run in the same section replaces the first one's rows in the totals.
+        let again = parse_stats(&format!("{text}cpu=1 drop=5\n"), Origin::START).value;
+        assert_eq!(again.total("drop"), Some(5));
+        assert_eq!(s.per_cpu[1].cpu, 1);
+        assert_eq!(s.per_cpu[1].line, 2);
+    }
+
+    #[test]
+    fn old_form_and_errors() {
+        let text = "entries   \t\t90\ndrop      \t\t2\nconntrack v1.4.4 (conntrack-tools): Operation failed: sorry\ncommand terminated with exit code 1\n";
+        let s = parse_stats(text, Origin::START).value;
+        assert_eq!(s.entries(), Some((90, 1)));
+        assert_eq!(s.total("drop"), Some(2));
+        assert_eq!(s.errors.len(), 2);
+    }
+
+    #[test]
+    fn count_and_proc_stat_table() {
+        let s = parse_stats("1234\n", Origin::START).value;
+        assert_eq!(s.entries(), Some((1234, 1)));
+        let text = "entries  searched found new invalid ignore delete delete_list insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart\n0000002a  00000000 00000010 00000000 00000000 00000000 00000000 00000000 00000000 00000001 00000002 00000000 00000000  00000000 00000000 00000000 00000000\n0000002a  00000000 00000010 00000000 00000000 00000000 00000000 00000000 00000000 00000000 0000000a 00000000 00000000  00000000 00000000 00000000 00000000\n";
+        let p = parse_stats(text, Origin::START);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.value.per_cpu.len(), 2);
+        assert_eq!(p.value.total("drop"), Some(12));
+        assert_eq!(p.value.entries(), Some((42, 2)));
+        assert_eq!(p.value.per_cpu[1].cpu, 1);
+    }
+
+    #[test]
+    fn exec_context_from_command() {
+        let p = parse_stats_with_command(
+            "entries 3\n",
+            Origin {
+                offset: 50,
+                line: 2,
+            },
+            Some("$ kubectl exec -it p -- conntrack -S"),
+        );
+        assert_eq!(p.value.via_exec.as_ref().unwrap().line, 1);
+        let p = parse_stats(
+            "$ kubectl exec -it p -- conntrack -S\nentries 3\n",
+            Origin::START,
+        );
+        assert_eq!(p.value.via_exec.as_ref().unwrap().line, 1);
+        assert!(p.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn entries_of_every_form() {
+        let text = "\
+tcp      6 431999 ESTABLISHED src=10.244.1.5 dst=10.96.0.1 sport=40000 dport=443 src=192.168.1.10 dst=10.244.1.5 sport=6443 dport=40000 [ASSURED] mark=0 use=1
+udp      17 29 src=10.244.1.5 dst=10.96.0.10 sport=5353 dport=53 [UNREPLIED] src=10.244.2.3 dst=10.244.1.5 sport=53 dport=5353 mark=0 use=1
+ipv4     2 tcp      6 117 TIME_WAIT src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2 src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1 [ASSURED] mark=0 zone=0 use=2
+icmp     1 29 src=10.0.0.1 dst=10.0.0.2 type=8 code=0 id=7 src=10.0.0.2 dst=10.0.0.1 type=0 code=0 id=7 mark=0 use=1
+ [NEW] tcp      6 120 SYN_SENT src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2 [UNREPLIED] src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1
+6 46 TIME_WAIT src=10.64.4.48 dst=10.0.0.10 sport=59817 dport=53 src=10.64.2.4 dst=10.64.4.48 sport=53 dport=59817 [ASSURED] mark=0 use=1
+conntrack v1.4.5 (conntrack-tools): 6 flow entries have been shown.
+";
+        let p = parse_list(text, Origin::START);
+        let l = p.value;
+        assert_eq!(l.entries.len(), 6, "{:?}", p.diagnostics);
+        assert!(l.entries[0].is_dnat());
+        assert!(!l.entries[0].is_snat());
+        assert_eq!(l.entries[1].protocol, "udp");
+        assert!(l.entries[1].has_flag("UNREPLIED"));
+        assert_eq!(l.entries[1].reply.as_ref().unwrap().src, "10.244.2.3");
+        assert_eq!(l.entries[2].family.as_deref(), Some("ipv4"));
+        assert_eq!(l.entries[2].state.as_deref(), Some("TIME_WAIT"));
+        assert_eq!(l.entries[2].zone, Some(0));
+        assert_eq!(l.entries[3].original.other.len(), 3);
+        assert_eq!(l.entries[4].event.as_deref(), Some("NEW"));
+        assert!(l.entries[5].partial);
+        assert_eq!(l.entries[5].protocol, "tcp");
+        assert_eq!(l.entries[5].timeout, Some(46));
+        assert_eq!(l.shown.unwrap().value, 6);
+        assert_eq!(p.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn counting_lines() {
+        let p = parse_list_with_command("5321\n", Origin::START, Some("# conntrack -L | wc -l"));
+        assert_eq!(p.value.counted.unwrap().value, 5321);
+        let p = parse_list("5321 /proc/net/nf_conntrack\n", Origin::START);
+        assert_eq!(p.value.counted.unwrap().value, 5321);
+        let p = parse_list("5321\n", Origin::START);
+        assert!(p.value.counted.is_none());
+        assert_eq!(p.diagnostics.len(), 1);
+    }
+}

@@ -950,6 +950,13 @@ fn option_arity(option: &str) -> Option<usize> {
     })
 }
 
+/// Whether a word after `--option` is its value rather than the next option (`--x`, `-m`, `!`).
+fn is_option_value(word: &str) -> bool {
+    let long_option = word.starts_with("--");
+    let short_option = word.starts_with('-') && word.len() == 2 && word != "-1";
+    !long_option && !short_option && word != "!"
+}
+
 /// Builds a rule from its words (after `-A CHAIN`). Returns the rule and messages about words it
 /// could not place.
 pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
@@ -1094,11 +1101,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                         negate = true;
                         j += 1;
                     }
-                    Some(v)
-                        if !v.starts_with("--")
-                            && !(v.starts_with('-') && v.len() == 2 && v != "-1")
-                            && v != "!" =>
-                    {
+                    Some(v) if is_option_value(v) => {
                         values.push(v.clone());
                         j += 1;
                     }

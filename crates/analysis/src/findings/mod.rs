@@ -40,8 +40,17 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
         jump_loop::check,
         rule_cost::check,
     ];
-    let mut findings: Vec<Finding> = checks.iter().flat_map(|check| check(&cx)).collect();
-    findings.extend(report.findings.iter().cloned());
+    // The proxy mode's own findings come first, so that a generic check repeating one (same code, same
+    // Service) is dropped.
+    let mut findings: Vec<Finding> = report.findings.clone();
+    for finding in checks.iter().flat_map(|check| check(&cx)) {
+        let repeated = findings
+            .iter()
+            .any(|f| f.code == finding.code && f.service == finding.service);
+        if !repeated {
+            findings.push(finding);
+        }
+    }
     sort(&mut findings);
     findings
 }

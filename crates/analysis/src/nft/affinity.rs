@@ -1,0 +1,88 @@
+//! Findings about ClientIP session affinity in nftables mode: `session-affinity` (how it works for this
+//! Service port) and `session-affinity-broken` (the sets are checked but never filled, or the reverse).
+
+use super::model::ServiceModel;
+use crate::report::{Finding, Severity};
+
+pub const CODE: &str = "session-affinity";
+pub const CODE_BROKEN: &str = "session-affinity-broken";
+
+fn duration(seconds: u64) -> String {
+    if seconds >= 3600 && seconds.is_multiple_of(3600) {
+        format!("{seconds} s ({} h)", seconds / 3600)
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
+        format!("{seconds} s ({} min)", seconds / 60)
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
+    if s.affinity_sets.is_empty() && s.affinity_checks.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut lines: Vec<u32> = s.affinity_sets.iter().map(|a| a.line).collect();
+    lines.extend(s.affinity_checks.iter().map(|c| c.line));
+    lines.extend(
+        s.endpoints
+            .iter()
+            .filter_map(|e| e.affinity_update.as_ref().map(|u| u.1)),
+    );
+    lines.sort_unstable();
+    lines.dedup();
+    let seconds = s.affinity_sets.iter().find_map(|a| a.seconds);
+    out.push(Finding {
+        code: CODE.into(),
+        severity: Severity::Info,
+        service: Some(s.id.clone()),
+        lines: lines.clone(),
+        message: format!(
+            "{} uses sessionAffinity: ClientIP. Each endpoint has a set of client addresses ({} set{}); the endpoint chain adds the client with `update @affinity-… {{ ip saddr }}`, and the Service chain first sends a client found in a set back to that endpoint (`ip saddr @affinity-… goto endpoint-…`). An address stays in a set for {} after its last new connection. Only clients not in any set are spread by the numgen odds, so the load can look uneven.",
+            s.id,
+            s.affinity_sets.len(),
+            if s.affinity_sets.len() == 1 { "" } else { "s" },
+            seconds.map(duration).unwrap_or_else(|| "the set's timeout".into()),
+        ),
+    });
+    let mut problems = Vec::new();
+    for check in &s.affinity_checks {
+        if !s.affinity_sets.iter().any(|a| a.name == check.set) {
+            problems.push(format!(
+                "line {} checks the set {} which is not in the dump",
+                check.line, check.set
+            ));
+        }
+        let updated = s.endpoints.iter().any(|e| {
+            e.chain == check.endpoint_chain
+                && e.affinity_update.as_ref().is_some_and(|u| u.0 == check.set)
+        });
+        if !updated {
+            problems.push(format!(
+                "nothing adds clients to {} (no `update @{}` in {})",
+                check.set, check.set, check.endpoint_chain
+            ));
+        }
+    }
+    for e in &s.endpoints {
+        if let Some((set, line)) = &e.affinity_update {
+            if !s.affinity_checks.iter().any(|c| &c.set == set) {
+                problems.push(format!("line {line} records clients in {set}, but no rule of the Service chain looks them up"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        out.push(Finding {
+            code: CODE_BROKEN.into(),
+            severity: Severity::Warning,
+            service: Some(s.id.clone()),
+            lines,
+            message: format!(
+                "Session affinity of {} is incomplete: {}. Clients will not reliably return to the same endpoint.",
+                s.id,
+                problems.join("; ")
+            ),
+        });
+    }
+    out
+}

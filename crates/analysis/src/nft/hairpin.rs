@@ -1,0 +1,82 @@
+//! Findings `hairpin-masquerade-missing` (an endpoint chain does not mark traffic from the endpoint to
+//! itself for masquerade) and `masquerade-missing` (marked traffic is never masqueraded on this node).
+
+use super::model::{KubeTable, ServiceModel};
+use crate::report::{Finding, Severity};
+use svcpath_syntax::nft::{Expr, NatKind};
+
+pub const CODE: &str = "hairpin-masquerade-missing";
+pub const CODE_MASQUERADE: &str = "masquerade-missing";
+
+pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
+    let missing: Vec<_> = s
+        .endpoints
+        .iter()
+        .filter(|e| e.ip.is_some() && e.dnat_line.is_some() && e.hairpin_line.is_none())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = missing
+        .iter()
+        .map(|e| {
+            format!(
+                "{}{}",
+                e.ip.as_deref().unwrap_or("?"),
+                e.port.map(|p| format!(":{p}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    let lines: Vec<u32> = missing.iter().filter_map(|e| e.chain_line).collect();
+    Some(Finding {
+        code: CODE.into(),
+        severity: Severity::Warning,
+        service: Some(s.id.clone()),
+        lines,
+        message: format!(
+            "The endpoint chain{} of {} for {} {} no rule `ip saddr ENDPOINT jump mark-for-masquerade`. When that pod connects to its own Service and is picked as the endpoint (hairpin), the reply would come from the pod to itself without passing back through the node, and the connection hangs. kube-proxy always writes this rule; its absence means the rules were edited or cut.",
+            if missing.len() == 1 { "" } else { "s" },
+            s.id,
+            names.join(", "),
+            if missing.len() == 1 { "has" } else { "have" },
+        ),
+    })
+}
+
+/// Whether the table masquerades what kube-proxy marked: some `masquerade` reached from a postrouting
+/// base chain. Says nothing for a fragment without base chains.
+pub(crate) fn find_table(kt: &KubeTable<'_>, services: &[ServiceModel]) -> Option<Finding> {
+    if kt.table.chains.iter().all(|c| c.base.is_none()) {
+        return None;
+    }
+    let marks = services
+        .iter()
+        .any(|s| s.endpoints.iter().any(|e| e.hairpin_line.is_some()));
+    if !marks {
+        return None;
+    }
+    let postrouting = kt.base_chains("postrouting");
+    let masquerades = postrouting.iter().flat_map(|c| kt.reachable(c)).any(|c| {
+        c.rules.iter().any(|r| r.exprs.iter().any(|e| matches!(e, Expr::Nat(n) if n.kind == NatKind::Masquerade || n.kind == NatKind::Snat)))
+    });
+    if masquerades {
+        return None;
+    }
+    let mut lines: Vec<u32> = postrouting
+        .iter()
+        .flat_map(|c| kt.reachable(c))
+        .map(|c| c.line)
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    Some(Finding {
+        code: CODE_MASQUERADE.into(),
+        severity: Severity::Warning,
+        service: None,
+        lines,
+        message: format!(
+            "kube-proxy marks packets for masquerading (hairpin and external traffic), but no `masquerade` is reached from a postrouting base chain of table {}: the marked packets leave with their original source address, so replies from endpoints on other nodes, and hairpin replies, do not come back through this node.",
+            kt.table.label()
+        ),
+    })
+}

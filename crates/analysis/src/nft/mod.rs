@@ -1,0 +1,71 @@
+//! kube-proxy's nftables mode (GA since Kubernetes 1.33), read from `nft list ruleset`, `nft list table ip
+//! kube-proxy` or the `nft -f` transaction kube-proxy writes; and iptables-mode rules that show up in an nft
+//! listing through the iptables-nft front end.
+//!
+//! - [`analyze`]: the Service ports of kube-proxy's nftables tables, with endpoints and their odds, and
+//!   the findings for them.
+//! - [`is_nftables_node`]: whether the dumps show kube-proxy's nftables mode.
+//! - [`iptables_nft_chains`]: iptables-mode `KUBE-…` chains seen through nft.
+//! - [`nftables_lookups_per_packet`]: the rules and lookups the first packet of a connection costs.
+//!
+//! How kube-proxy lays out its table: packets to a ClusterIP, external IP or load-balancer IP are looked
+//! up in the `service-ips` verdict map (`ip daddr . meta l4proto . th dport`), NodePorts in
+//! `service-nodeports`; each element jumps to the port's `service-…` chain (or `external-…` for
+//! traffic from outside, then `local-…` with `externalTrafficPolicy: Local`). That chain picks an
+//! `endpoint-…` chain with `numgen random mod N vmap { 0 : goto …, … }`, and the endpoint chain DNATs.
+//! Ports without usable endpoints get an element in `no-endpoint-services` / `no-endpoint-nodeports`
+//! (`drop`, or `goto reject-chain`), checked by the filter base chains. `firewall-ips` sends
+//! load-balancer IPs with `loadBalancerSourceRanges` to a `firewall-…` chain. With ClientIP affinity each
+//! endpoint has an `affinity-…` set with a timeout.
+//!
+//! The rules do not tell an external IP from a load-balancer IP: an address is listed as a load-balancer
+//! IP when `firewall-ips` has it (the Service has `loadBalancerSourceRanges`), as an external IP otherwise.
+//! With dual-stack, the `ip` and `ip6` tables each give their own entry for a Service port (same id).
+
+pub mod affinity;
+pub mod cost;
+pub mod etp_local;
+pub mod hairpin;
+pub mod iptables_nft;
+pub mod model;
+pub mod names;
+pub mod no_endpoints;
+
+use svcpath_syntax::nft::Ruleset;
+
+pub use cost::{nftables_lookups_per_packet, NftablesCost, PacketCost};
+pub use iptables_nft::{iptables_nft_chains, IptablesNftListing};
+
+use crate::ModeAnalysis;
+
+/// The Service ports and findings of kube-proxy's nftables mode in these nft sections.
+pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
+    let mut out = ModeAnalysis::default();
+    for kt in model::kube_proxy_tables(rulesets) {
+        let services = model::services(&kt);
+        for s in &services {
+            out.findings.extend(no_endpoints::find(s));
+            out.findings.extend(etp_local::find(s));
+            out.findings.extend(hairpin::find(s));
+            out.findings.extend(affinity::find(s));
+        }
+        out.findings.extend(hairpin::find_table(&kt, &services));
+        out.services
+            .extend(services.iter().map(model::ServiceModel::to_service));
+    }
+    out.services.sort_by(|a, b| {
+        a.id.cmp(&b.id)
+            .then_with(|| a.cluster_ip.cmp(&b.cluster_ip))
+    });
+    out.findings
+        .sort_by(|a, b| (&a.service, &a.code, &a.lines).cmp(&(&b.service, &b.code, &b.lines)));
+    out
+}
+
+/// True when the dumps show kube-proxy's nftables mode: a `kube-proxy` table with chains, or chains with
+/// kube-proxy's nftables names.
+pub fn is_nftables_node(rulesets: &[Ruleset]) -> bool {
+    model::kube_proxy_tables(rulesets)
+        .iter()
+        .any(|kt| !kt.table.chains.is_empty())
+}

@@ -1,0 +1,58 @@
+//! Findings `no-endpoints` (a Service port with no endpoint at all: kube-proxy rejects its traffic) and
+//! `itp-local-no-local-endpoints` (`internalTrafficPolicy: Local` with no endpoint on this node: its
+//! ClusterIP traffic is dropped).
+
+use super::model::{NoEndpointTarget, ServiceModel};
+use crate::report::{Finding, Severity};
+
+pub const CODE: &str = "no-endpoints";
+pub const CODE_ITP_LOCAL: &str = "itp-local-no-local-endpoints";
+
+fn describe(s: &ServiceModel, target: &NoEndpointTarget) -> String {
+    let port = s.port.map(|p| format!(":{p}")).unwrap_or_default();
+    match target {
+        NoEndpointTarget::ClusterIp(ip) => format!("ClusterIP {ip}{port}"),
+        NoEndpointTarget::External(ip) => format!("{ip}{port}"),
+        NoEndpointTarget::NodePort(p) => format!("NodePort {p}"),
+    }
+}
+
+pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let rejected: Vec<_> = s.no_endpoint.iter().filter(|e| e.reject).collect();
+    if !rejected.is_empty() {
+        let targets: Vec<String> = rejected.iter().map(|e| describe(s, &e.target)).collect();
+        out.push(Finding {
+            code: CODE.into(),
+            severity: Severity::Warning,
+            service: Some(s.id.clone()),
+            lines: rejected.iter().map(|e| e.line).collect(),
+            message: format!(
+                "{} has no ready endpoints, so kube-proxy sends new connections to {} to its reject chain: clients get an immediate \"connection refused\" (ICMP port unreachable), not a timeout. Check the Service's selector and whether its pods are Ready (kubectl get endpointslices -l kubernetes.io/service-name={}).",
+                s.id,
+                targets.join(", "),
+                s.key.as_ref().map(|k| k.name.as_str()).unwrap_or("NAME"),
+            ),
+        });
+    }
+    let dropped: Vec<_> = s
+        .no_endpoint
+        .iter()
+        .filter(|e| !e.reject && matches!(e.target, NoEndpointTarget::ClusterIp(_)))
+        .collect();
+    if !dropped.is_empty() {
+        let targets: Vec<String> = dropped.iter().map(|e| describe(s, &e.target)).collect();
+        out.push(Finding {
+            code: CODE_ITP_LOCAL.into(),
+            severity: Severity::Warning,
+            service: Some(s.id.clone()),
+            lines: dropped.iter().map(|e| e.line).collect(),
+            message: format!(
+                "{} has internalTrafficPolicy: Local and no endpoint on this node, so kube-proxy drops connections from this node's pods to {}: they time out. Pods on nodes with an endpoint are not affected.",
+                s.id,
+                targets.join(", ")
+            ),
+        });
+    }
+    out
+}

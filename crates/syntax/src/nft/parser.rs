@@ -1,0 +1,1104 @@
+//! Reads nft statements and blocks (`table … { chain … { … } }`) and `nft -f` commands into a [`Ruleset`].
+
+use std::collections::HashMap;
+
+use crate::diag::{quote, Diagnostic, Parsed, Severity};
+use crate::source::{Origin, Span};
+
+use super::expr::{parse_elements, parse_rule};
+use super::lexer::{tokenize, Tok, Token};
+use super::{
+    duration_seconds, priority_value, BaseChain, Chain, Command, Element, NamedObject, Rule,
+    Ruleset, Set, Table, TableWarning,
+};
+
+const FAMILIES: &[&str] = &["ip", "ip6", "inet", "arp", "bridge", "netdev"];
+
+/// Named objects other than chains and sets that a table may hold in a `{ … }` block.
+const OTHER_OBJECTS: &[&str] = &[
+    "flowtable",
+    "counter",
+    "quota",
+    "limit",
+    "secmark",
+    "synproxy",
+    "tunnel",
+];
+
+const COMMAND_VERBS: &[&str] = &[
+    "add", "create", "insert", "replace", "delete", "destroy", "flush",
+];
+const COMMAND_OBJECTS: &[&str] = &[
+    "table",
+    "chain",
+    "rule",
+    "set",
+    "map",
+    "element",
+    "ruleset",
+    "flowtable",
+    "counter",
+    "quota",
+    "limit",
+    "secmark",
+    "synproxy",
+    "ct",
+];
+
+pub(crate) fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
+    let mut diagnostics = Vec::new();
+    let tokens = tokenize(text, origin, &mut diagnostics);
+    let mut p = Parser {
+        toks: &tokens,
+        i: 0,
+        src: text,
+        base: origin.offset,
+        diagnostics,
+        tables: Vec::new(),
+        table_index: HashMap::new(),
+        ruleset: Ruleset::default(),
+        stack: Vec::new(),
+        last_object: None,
+    };
+    p.run();
+    p.finish()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    Table(usize),
+    Chain(usize, usize),
+    Set(usize, usize),
+    /// A block whose content is not read (`flowtable`, `counter` …).
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Object {
+    Table(usize),
+    Chain(usize, usize),
+    Set(usize, usize),
+}
+
+struct TableB {
+    table: Table,
+    chains: Vec<Option<Chain>>,
+    chain_index: HashMap<String, usize>,
+    sets: Vec<Option<Set>>,
+    set_index: HashMap<String, usize>,
+}
+
+/// One statement: its tokens (line ends and comments removed) and whether it opened a block.
+struct Stmt<'t, 'a> {
+    toks: Vec<&'t Token<'a>>,
+    comments: Vec<&'a str>,
+    opens: bool,
+}
+
+impl<'t, 'a> Stmt<'t, 'a> {
+    fn line(&self) -> u32 {
+        self.toks.first().map(|t| t.line).unwrap_or(0)
+    }
+
+    fn span(&self) -> Span {
+        match (self.toks.first(), self.toks.last()) {
+            (Some(a), Some(b)) => Span::new(a.span.start, b.span.end.max(a.span.start)),
+            _ => Span::default(),
+        }
+    }
+
+    fn word(&self, n: usize) -> Option<&'a str> {
+        self.toks.get(n).and_then(|t| t.word())
+    }
+
+    fn text(&self, n: usize) -> Option<String> {
+        self.toks.get(n).and_then(|t| t.text())
+    }
+
+    fn handle(&self) -> Option<u64> {
+        self.comments.iter().find_map(|c| handle_of(c))
+    }
+}
+
+fn handle_of(comment: &str) -> Option<u64> {
+    comment
+        .strip_prefix("handle ")
+        .and_then(|n| n.trim().parse().ok())
+}
+
+struct Parser<'t, 'a> {
+    toks: &'t [Token<'a>],
+    i: usize,
+    src: &'a str,
+    base: usize,
+    diagnostics: Vec<Diagnostic>,
+    tables: Vec<Option<TableB>>,
+    table_index: HashMap<(String, String), usize>,
+    ruleset: Ruleset,
+    stack: Vec<(Ctx, u32, Span)>,
+    /// The object opened or added last, with its line, for a `# handle N` that follows on that line.
+    last_object: Option<(u32, Object)>,
+}
+
+impl<'t, 'a> Parser<'t, 'a> {
+    fn run(&mut self) {
+        while self.i < self.toks.len() {
+            let t = &self.toks[self.i];
+            match &t.kind {
+                Tok::Newline | Tok::Semi | Tok::Comma => self.i += 1,
+                Tok::Comment(c) => {
+                    self.standalone_comment(c, t.line);
+                    self.i += 1;
+                }
+                Tok::Close => {
+                    if self.stack.pop().is_none() {
+                        self.diag(
+                            t.line,
+                            t.span,
+                            Severity::Warning,
+                            "a `}` that closes nothing was ignored".into(),
+                        );
+                    }
+                    self.i += 1;
+                }
+                _ => {
+                    let before = self.i;
+                    let stmt = self.collect();
+                    if self.i == before {
+                        self.i += 1;
+                    }
+                    self.statement(stmt);
+                }
+            }
+        }
+    }
+
+    fn diag(&mut self, line: u32, span: Span, severity: Severity, message: String) {
+        self.diagnostics.push(Diagnostic {
+            line,
+            span,
+            severity,
+            message,
+        });
+    }
+
+    fn stmt_diag(&mut self, stmt: &Stmt<'_, '_>, severity: Severity, message: String) {
+        self.diag(stmt.line(), stmt.span(), severity, message);
+    }
+
+    fn source(&self, span: Span) -> &'a str {
+        let start = span.start.saturating_sub(self.base);
+        let end = span.end.saturating_sub(self.base);
+        self.src.get(start..end).unwrap_or("")
+    }
+
+    fn standalone_comment(&mut self, comment: &'a str, line: u32) {
+        if let Some(handle) = handle_of(comment) {
+            self.ruleset.handles = true;
+            if let Some((at, object)) = self.last_object {
+                if at == line {
+                    match object {
+                        Object::Table(t) => {
+                            if let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) {
+                                tb.table.handle = Some(handle);
+                            }
+                        }
+                        Object::Chain(t, c) => {
+                            if let Some(ch) = self.chain_mut(t, c) {
+                                ch.handle = Some(handle);
+                            }
+                        }
+                        Object::Set(t, s) => {
+                            if let Some(set) = self.set_mut(t, s) {
+                                set.handle = Some(handle);
+                            }
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        // `# Warning: table ip nat is managed by iptables-nft, do not touch!`
+        if let Some(rest) = comment.strip_prefix("Warning: table ") {
+            if rest.contains("iptables-nft") {
+                let table = rest.split(" is ").next().unwrap_or("").trim().to_string();
+                self.ruleset
+                    .iptables_nft_warnings
+                    .push(TableWarning { table, line });
+            }
+        }
+    }
+
+    /// Collects one statement's tokens. Inside braces a statement continues over line ends when the line
+    /// ends with `,`, `{`, `.`, `:` or `=`, or the next line starts with `}` or `,`.
+    fn collect(&mut self) -> Stmt<'t, 'a> {
+        let mut stmt = Stmt {
+            toks: Vec::new(),
+            comments: Vec::new(),
+            opens: false,
+        };
+        let mut depth = 0usize;
+        while self.i < self.toks.len() {
+            let t: &'t Token<'a> = &self.toks[self.i];
+            match &t.kind {
+                Tok::Newline => {
+                    if depth == 0 {
+                        break;
+                    }
+                    if self.continues(stmt.toks.last().copied()) {
+                        self.i += 1;
+                        continue;
+                    }
+                    self.diag(
+                        t.line,
+                        stmt.span(),
+                        Severity::Warning,
+                        "a `{` is not closed on this line; the statement was read up to the end of the line".into(),
+                    );
+                    break;
+                }
+                Tok::Semi | Tok::Close if depth == 0 => break,
+                Tok::Open if depth == 0 && self.is_block_header(&stmt) => {
+                    self.i += 1;
+                    stmt.opens = true;
+                    break;
+                }
+                Tok::Open => {
+                    depth += 1;
+                    stmt.toks.push(t);
+                }
+                Tok::Close => {
+                    depth -= 1;
+                    stmt.toks.push(t);
+                }
+                Tok::Comment(c) => stmt.comments.push(c),
+                _ => stmt.toks.push(t),
+            }
+            self.i += 1;
+        }
+        stmt
+    }
+
+    fn continues(&self, last: Option<&Token<'_>>) -> bool {
+        let by_last = match last.map(|t| &t.kind) {
+            Some(Tok::Comma | Tok::Open) => true,
+            Some(Tok::Word(w)) => matches!(*w, "." | ":" | "="),
+            _ => false,
+        };
+        if by_last {
+            return true;
+        }
+        let next = self
+            .toks
+            .get(self.i + 1..)
+            .unwrap_or(&[])
+            .iter()
+            .find(|t| !matches!(t.kind, Tok::Newline | Tok::Comment(_)));
+        matches!(next.map(|t| &t.kind), Some(Tok::Close | Tok::Comma))
+    }
+
+    /// Whether the words so far, followed by `{`, open a block.
+    fn is_block_header(&self, stmt: &Stmt<'_, '_>) -> bool {
+        let words: Vec<Option<&str>> = stmt.toks.iter().map(|t| t.word()).collect();
+        let n = words.len();
+        let w = |i: usize| words.get(i).copied().flatten();
+        let in_table = matches!(self.stack.last(), Some((Ctx::Table(_), _, _)));
+        match w(0) {
+            Some("table") => n == 2 || (n == 3 && w(1).is_some_and(|f| FAMILIES.contains(&f))),
+            Some("chain" | "set" | "map") => n == 2,
+            Some("ct") => {
+                in_table && n == 3 && matches!(w(1), Some("helper" | "timeout" | "expectation"))
+            }
+            Some(o) if OTHER_OBJECTS.contains(&o) => in_table && n == 2,
+            Some("add" | "create") => match w(1) {
+                Some("table") => n == 3 || n == 4,
+                Some("chain" | "set" | "map" | "flowtable" | "counter" | "quota" | "limit") => {
+                    n == 4 || n == 5
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn statement(&mut self, stmt: Stmt<'t, 'a>) {
+        if stmt.toks.is_empty() {
+            if stmt.opens {
+                self.stack.push((Ctx::Skip, 0, stmt.span()));
+            }
+            return;
+        }
+        let first = stmt.word(0).unwrap_or("");
+        let second = stmt.word(1).unwrap_or("");
+        if COMMAND_VERBS.contains(&first) && COMMAND_OBJECTS.contains(&second) {
+            self.ruleset.transaction = true;
+            self.command(stmt);
+            return;
+        }
+        if stmt.opens {
+            self.open_block(stmt);
+            return;
+        }
+        match self.stack.last().map(|(c, _, _)| *c) {
+            None => self.top_statement(stmt),
+            Some(Ctx::Table(t)) => self.table_statement(t, stmt),
+            Some(Ctx::Chain(t, c)) => self.chain_statement(t, c, stmt),
+            Some(Ctx::Set(t, s)) => self.set_statement(t, s, stmt),
+            Some(Ctx::Skip) => {}
+        }
+    }
+
+    fn top_statement(&mut self, stmt: Stmt<'_, '_>) {
+        match stmt.word(0) {
+            Some(
+                "list" | "reset" | "monitor" | "describe" | "export" | "import" | "define"
+                | "redefine" | "undefine" | "include",
+            ) => {
+                let text = self.source(stmt.span());
+                self.stmt_diag(
+                    &stmt,
+                    Severity::Info,
+                    format!("nft command not used by the analysis: {}", quote(text)),
+                );
+            }
+            _ => {
+                let text = self.source(stmt.span());
+                self.stmt_diag(
+                    &stmt,
+                    Severity::Error,
+                    format!("not an nft statement, ignored: {}", quote(text)),
+                );
+            }
+        }
+    }
+
+    fn table_statement(&mut self, t: usize, stmt: Stmt<'_, '_>) {
+        match stmt.word(0) {
+            Some("comment") => {
+                let comment = stmt.text(1);
+                if let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) {
+                    tb.table.comment = comment;
+                }
+            }
+            Some("flags") => {
+                let flags: Vec<String> = stmt
+                    .toks
+                    .iter()
+                    .skip(1)
+                    .filter_map(|t| t.word().map(str::to_string))
+                    .collect();
+                if let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) {
+                    tb.table.flags = flags;
+                }
+            }
+            _ => {
+                let text = self.source(stmt.span());
+                self.stmt_diag(
+                    &stmt,
+                    Severity::Warning,
+                    format!("not a table declaration, ignored: {}", quote(text)),
+                );
+            }
+        }
+    }
+
+    fn chain_statement(&mut self, t: usize, c: usize, stmt: Stmt<'_, '_>) {
+        let line = stmt.line();
+        match stmt.word(0) {
+            Some("type") => {
+                let words: Vec<String> = stmt.toks.iter().filter_map(|t| t.text()).collect();
+                let mut base = BaseChain {
+                    line,
+                    ..BaseChain::default()
+                };
+                base.kind = words.get(1).cloned().unwrap_or_default();
+                let mut i = 2;
+                while i < words.len() {
+                    match words[i].as_str() {
+                        "hook" => {
+                            base.hook = words.get(i + 1).cloned().unwrap_or_default();
+                            i += 2;
+                        }
+                        "device" => {
+                            base.device = words.get(i + 1).cloned();
+                            i += 2;
+                        }
+                        "priority" => {
+                            base.priority_text = words.get(i + 1..).unwrap_or(&[]).join(" ");
+                            base.priority = priority_value(&base.priority_text);
+                            i = words.len();
+                        }
+                        _ => i += 1,
+                    }
+                }
+                if base.hook.is_empty() {
+                    self.stmt_diag(
+                        &stmt,
+                        Severity::Warning,
+                        "a chain type without a hook".into(),
+                    );
+                }
+                if let Some(chain) = self.chain_mut(t, c) {
+                    let policy = chain.base.as_ref().and_then(|b| b.policy.clone());
+                    base.policy = base.policy.or(policy);
+                    chain.base = Some(base);
+                }
+            }
+            Some("policy") => {
+                let policy = stmt.word(1).map(str::to_string);
+                if let Some(chain) = self.chain_mut(t, c) {
+                    chain
+                        .base
+                        .get_or_insert_with(|| BaseChain {
+                            line,
+                            ..BaseChain::default()
+                        })
+                        .policy = policy;
+                }
+            }
+            Some("comment") if stmt.toks.len() == 2 => {
+                let comment = stmt.text(1);
+                if let Some(chain) = self.chain_mut(t, c) {
+                    chain.comment = comment;
+                }
+            }
+            Some("devices" | "flags") if stmt.toks.len() >= 2 => {}
+            _ => {
+                let rule = self.rule(&stmt.toks, stmt.handle());
+                if let Some(chain) = self.chain_mut(t, c) {
+                    chain.rules.push(rule);
+                }
+            }
+        }
+    }
+
+    fn set_statement(&mut self, t: usize, s: usize, stmt: Stmt<'_, '_>) {
+        let words: Vec<String> = stmt.toks.iter().filter_map(|t| t.text()).collect();
+        let rest = words.get(1..).unwrap_or(&[]).join(" ");
+        let mut elements = None;
+        match stmt.word(0) {
+            Some("type") => {
+                let (key, data) = match rest.split_once(" : ") {
+                    Some((k, d)) => (k.to_string(), Some(d.trim().to_string())),
+                    None => (rest.clone(), None),
+                };
+                if let Some(set) = self.set_mut(t, s) {
+                    set.key_type = key
+                        .split(" . ")
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                    set.data_type = data;
+                }
+            }
+            Some("typeof") => {
+                if let Some(set) = self.set_mut(t, s) {
+                    set.typeof_text = Some(rest);
+                }
+            }
+            Some("flags") => {
+                if let Some(set) = self.set_mut(t, s) {
+                    set.flags = words.into_iter().skip(1).collect();
+                }
+            }
+            Some("timeout") => {
+                if let Some(set) = self.set_mut(t, s) {
+                    set.timeout_seconds = duration_seconds(&rest);
+                    set.timeout = Some(rest);
+                }
+            }
+            Some("size") => {
+                if let Some(set) = self.set_mut(t, s) {
+                    set.size = rest.parse().ok();
+                }
+            }
+            Some("comment") => {
+                if let Some(set) = self.set_mut(t, s) {
+                    set.comment = Some(rest);
+                }
+            }
+            Some("elements") => elements = Some(self.brace_elements(&stmt)),
+            Some("policy" | "auto-merge" | "gc-interval" | "counter" | "quota" | "devices") => {}
+            _ => {
+                let text = self.source(stmt.span());
+                self.stmt_diag(
+                    &stmt,
+                    Severity::Warning,
+                    format!("not a set declaration, ignored: {}", quote(text)),
+                );
+            }
+        }
+        if let Some(elements) = elements {
+            if let Some(set) = self.set_mut(t, s) {
+                set.elements.extend(elements);
+            }
+        }
+    }
+
+    /// The elements inside the first `{ … }` of a statement.
+    fn brace_elements(&mut self, stmt: &Stmt<'_, '_>) -> Vec<Element> {
+        let Some(open) = stmt.toks.iter().position(|t| t.kind == Tok::Open) else {
+            self.stmt_diag(stmt, Severity::Warning, "elements without `{ … }`".into());
+            return Vec::new();
+        };
+        let mut depth = 0usize;
+        let mut end = stmt.toks.len();
+        for (i, t) in stmt.toks.iter().enumerate().skip(open) {
+            match t.kind {
+                Tok::Open => depth += 1,
+                Tok::Close => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let inner: Vec<Token<'_>> = stmt
+            .toks
+            .get(open + 1..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|t| (*t).clone())
+            .collect();
+        let mut problems = Vec::new();
+        let elements = parse_elements(&inner, &mut problems);
+        for (line, span, message) in problems {
+            self.diag(line, span, Severity::Warning, message);
+        }
+        elements
+    }
+
+    fn rule(&mut self, toks: &[&Token<'_>], handle: Option<u64>) -> Rule {
+        let owned: Vec<Token<'_>> = toks.iter().map(|t| (*t).clone()).collect();
+        let parsed = parse_rule(&owned, self.src, self.base);
+        for (line, span, message) in parsed.problems {
+            self.diag(line, span, Severity::Warning, message);
+        }
+        let span = match (toks.first(), toks.last()) {
+            (Some(a), Some(b)) => Span::new(a.span.start, b.span.end.max(a.span.start)),
+            _ => Span::default(),
+        };
+        if handle.is_some() {
+            self.ruleset.handles = true;
+        }
+        Rule {
+            line: toks.first().map(|t| t.line).unwrap_or(0),
+            span,
+            handle,
+            text: self.source(span).to_string(),
+            exprs: parsed.exprs,
+            comment: parsed.comment,
+        }
+    }
+
+    // ----- blocks -----
+
+    fn open_block(&mut self, stmt: Stmt<'t, 'a>) {
+        let line = stmt.line();
+        let words: Vec<String> = stmt.toks.iter().filter_map(|t| t.text()).collect();
+        match words.first().map(String::as_str) {
+            Some("table") => {
+                self.close_until(line, stmt.span(), |_| false);
+                let (family, name) = match words.as_slice() {
+                    [_, f, n] => (f.clone(), n.clone()),
+                    [_, n] => ("ip".to_string(), n.clone()),
+                    _ => return,
+                };
+                let t = self.table_for(&family, &name, line);
+                self.last_object = Some((line, Object::Table(t)));
+                self.stack.push((Ctx::Table(t), line, stmt.span()));
+            }
+            Some(kind @ ("chain" | "set" | "map")) => {
+                let name = words.get(1).cloned().unwrap_or_default();
+                self.close_until(line, stmt.span(), |c| matches!(c, Ctx::Table(_)));
+                let t = match self.stack.last() {
+                    Some((Ctx::Table(t), _, _)) => *t,
+                    _ => self.table_for("", "", 0),
+                };
+                if kind == "chain" {
+                    let (c, again) = self.chain_for(t, &name, line, stmt.span());
+                    if again
+                        && self
+                            .tables
+                            .get(t)
+                            .and_then(Option::as_ref)
+                            .is_some_and(|tb| tb.table.line.is_none())
+                    {
+                        self.stmt_diag(
+                            &stmt,
+                            Severity::Info,
+                            format!("chain {name} is listed again; its rules are added to the first listing"),
+                        );
+                    }
+                    self.last_object = Some((line, Object::Chain(t, c)));
+                    self.stack.push((Ctx::Chain(t, c), line, stmt.span()));
+                } else {
+                    let s = self.set_for(t, &name, kind == "map", line, stmt.span());
+                    self.last_object = Some((line, Object::Set(t, s)));
+                    self.stack.push((Ctx::Set(t, s), line, stmt.span()));
+                }
+            }
+            Some(other) => {
+                let kind = if other == "ct" {
+                    format!("ct {}", words.get(1).cloned().unwrap_or_default())
+                } else {
+                    other.to_string()
+                };
+                let name = words.last().cloned().unwrap_or_default();
+                if let Some((Ctx::Table(t), _, _)) = self.stack.last() {
+                    let t = *t;
+                    if let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) {
+                        tb.table.objects.push(NamedObject { kind, name, line });
+                    }
+                }
+                self.stack.push((Ctx::Skip, line, stmt.span()));
+            }
+            None => self.stack.push((Ctx::Skip, line, stmt.span())),
+        }
+    }
+
+    /// Closes blocks that were left open (a paste cut inside a chain) until `keep` holds for the innermost.
+    fn close_until(&mut self, line: u32, span: Span, keep: impl Fn(Ctx) -> bool) {
+        while let Some((ctx, opened, _)) = self.stack.last().copied() {
+            if keep(ctx) {
+                return;
+            }
+            self.stack.pop();
+            let what = self.describe(ctx);
+            self.diag(
+                line,
+                span,
+                Severity::Warning,
+                format!("{what} (opened on line {opened}) is not closed with `}}` before line {line}; it was closed there"),
+            );
+        }
+    }
+
+    fn describe(&self, ctx: Ctx) -> String {
+        match ctx {
+            Ctx::Table(t) => match self.tables.get(t).and_then(Option::as_ref) {
+                Some(tb) => format!("table {}", tb.table.label()),
+                None => "a table".into(),
+            },
+            Ctx::Chain(t, c) => match self
+                .tables
+                .get(t)
+                .and_then(Option::as_ref)
+                .and_then(|tb| tb.chains.get(c))
+                .and_then(Option::as_ref)
+            {
+                Some(ch) => format!("chain {}", ch.name),
+                None => "a chain".into(),
+            },
+            Ctx::Set(t, s) => match self
+                .tables
+                .get(t)
+                .and_then(Option::as_ref)
+                .and_then(|tb| tb.sets.get(s))
+                .and_then(Option::as_ref)
+            {
+                Some(set) => format!("{} {}", if set.is_map { "map" } else { "set" }, set.name),
+                None => "a set".into(),
+            },
+            Ctx::Skip => "a block".into(),
+        }
+    }
+
+    // ----- objects -----
+
+    fn table_for(&mut self, family: &str, name: &str, line: u32) -> usize {
+        let key = (family.to_string(), name.to_string());
+        if let Some(&t) = self.table_index.get(&key) {
+            return t;
+        }
+        let table = Table {
+            family: family.to_string(),
+            name: name.to_string(),
+            line: (line > 0).then_some(line),
+            ..Table::default()
+        };
+        self.tables.push(Some(TableB {
+            table,
+            chains: Vec::new(),
+            chain_index: HashMap::new(),
+            sets: Vec::new(),
+            set_index: HashMap::new(),
+        }));
+        let t = self.tables.len() - 1;
+        self.table_index.insert(key, t);
+        t
+    }
+
+    /// The chain's index, and whether it existed before.
+    fn chain_for(&mut self, t: usize, name: &str, line: u32, span: Span) -> (usize, bool) {
+        let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) else {
+            return (0, false);
+        };
+        if let Some(&c) = tb.chain_index.get(name) {
+            return (c, true);
+        }
+        tb.chains.push(Some(Chain {
+            name: name.to_string(),
+            line,
+            span,
+            ..Chain::default()
+        }));
+        let c = tb.chains.len() - 1;
+        tb.chain_index.insert(name.to_string(), c);
+        (c, false)
+    }
+
+    fn set_for(&mut self, t: usize, name: &str, is_map: bool, line: u32, span: Span) -> usize {
+        let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) else {
+            return 0;
+        };
+        if let Some(&s) = tb.set_index.get(name) {
+            return s;
+        }
+        tb.sets.push(Some(Set {
+            name: name.to_string(),
+            is_map,
+            line,
+            span,
+            ..Set::default()
+        }));
+        let s = tb.sets.len() - 1;
+        tb.set_index.insert(name.to_string(), s);
+        s
+    }
+
+    fn chain_mut(&mut self, t: usize, c: usize) -> Option<&mut Chain> {
+        self.tables
+            .get_mut(t)?
+            .as_mut()?
+            .chains
+            .get_mut(c)?
+            .as_mut()
+    }
+
+    fn set_mut(&mut self, t: usize, s: usize) -> Option<&mut Set> {
+        self.tables.get_mut(t)?.as_mut()?.sets.get_mut(s)?.as_mut()
+    }
+
+    fn find_table(&self, family: &str, name: &str) -> Option<usize> {
+        self.table_index
+            .get(&(family.to_string(), name.to_string()))
+            .copied()
+    }
+
+    fn find_chain(&self, t: usize, name: &str) -> Option<usize> {
+        self.tables.get(t)?.as_ref()?.chain_index.get(name).copied()
+    }
+
+    fn find_set(&self, t: usize, name: &str) -> Option<usize> {
+        self.tables.get(t)?.as_ref()?.set_index.get(name).copied()
+    }
+
+    // ----- nft -f commands -----
+
+    fn command(&mut self, stmt: Stmt<'t, 'a>) {
+        let verb = stmt.word(0).unwrap_or("").to_string();
+        let object = stmt.word(1).unwrap_or("").to_string();
+        let line = stmt.line();
+        // Names after `VERB OBJECT`: up to the first brace.
+        let args: Vec<&'t Token<'a>> = stmt.toks.iter().skip(2).copied().collect();
+        let names: Vec<String> = args
+            .iter()
+            .take_while(|t| t.kind != Tok::Open)
+            .filter_map(|t| t.text())
+            .collect();
+        match (verb.as_str(), object.as_str()) {
+            ("add" | "create", "table") => {
+                let Some((family, rest)) = split_family(&names, 1) else {
+                    return self.bad_command(&stmt);
+                };
+                let t = self.table_for(&family, &rest[0], line);
+                self.last_object = Some((line, Object::Table(t)));
+                if stmt.opens {
+                    self.stack.push((Ctx::Table(t), line, stmt.span()));
+                }
+            }
+            ("add" | "create", "chain") => {
+                let Some((family, rest)) = split_family(&names, 2) else {
+                    return self.bad_command(&stmt);
+                };
+                let t = self.table_for(&family, &rest[0], line);
+                let (c, _) = self.chain_for(t, &rest[1], line, stmt.span());
+                self.last_object = Some((line, Object::Chain(t, c)));
+                if stmt.opens {
+                    self.stack.push((Ctx::Chain(t, c), line, stmt.span()));
+                }
+            }
+            ("add" | "create", kind @ ("set" | "map")) => {
+                let Some((family, rest)) = split_family(&names, 2) else {
+                    return self.bad_command(&stmt);
+                };
+                let t = self.table_for(&family, &rest[0], line);
+                let s = self.set_for(t, &rest[1], kind == "map", line, stmt.span());
+                self.last_object = Some((line, Object::Set(t, s)));
+                if stmt.opens {
+                    self.stack.push((Ctx::Set(t, s), line, stmt.span()));
+                }
+            }
+            ("add" | "create", "element") => {
+                let Some((family, rest)) = split_family(&names, 2) else {
+                    return self.bad_command(&stmt);
+                };
+                let t = self.table_for(&family, &rest[0], line);
+                let existed = self.find_set(t, &rest[1]).is_some();
+                let s = self.set_for(t, &rest[1], false, line, stmt.span());
+                if !existed {
+                    self.stmt_diag(
+                        &stmt,
+                        Severity::Info,
+                        format!(
+                            "elements added to {}, which was not declared before",
+                            rest[1]
+                        ),
+                    );
+                }
+                let elements = self.brace_elements(&stmt);
+                if let Some(set) = self.set_mut(t, s) {
+                    if !existed && elements.iter().any(|e| e.value.is_some()) {
+                        set.is_map = true;
+                    }
+                    set.elements.extend(elements);
+                }
+            }
+            ("add" | "insert" | "create" | "replace", "rule") => self.rule_command(&verb, stmt),
+            ("add" | "create", _) => {
+                if stmt.opens {
+                    self.stack.push((Ctx::Skip, line, stmt.span()));
+                }
+            }
+            ("flush" | "delete" | "destroy", _) => {
+                let text = self.source(stmt.span()).to_string();
+                self.ruleset.commands.push(Command {
+                    line,
+                    span: stmt.span(),
+                    verb: verb.clone(),
+                    object: object.clone(),
+                    text,
+                });
+                self.apply_removal(&verb, &object, &names, &stmt);
+            }
+            _ => {
+                let text = self.source(stmt.span());
+                self.stmt_diag(
+                    &stmt,
+                    Severity::Info,
+                    format!("nft command not used by the analysis: {}", quote(text)),
+                );
+            }
+        }
+    }
+
+    fn bad_command(&mut self, stmt: &Stmt<'_, '_>) {
+        let text = self.source(stmt.span());
+        self.stmt_diag(
+            stmt,
+            Severity::Error,
+            format!(
+                "nft command without the names it needs, ignored: {}",
+                quote(text)
+            ),
+        );
+    }
+
+    fn rule_command(&mut self, verb: &str, stmt: Stmt<'t, 'a>) {
+        let line = stmt.line();
+        let w = |i: usize| stmt.toks.get(i).and_then(|t| t.text());
+        let (family, table, chain, mut at) = match (w(2), w(3), w(4)) {
+            (Some(f), Some(t), Some(c)) if FAMILIES.contains(&f.as_str()) => (f, t, c, 5),
+            (Some(t), Some(c), _) => ("ip".to_string(), t, c, 4),
+            _ => return self.bad_command(&stmt),
+        };
+        let mut position = None;
+        if matches!(stmt.word(at), Some("position" | "handle" | "index")) {
+            position = stmt.word(at + 1).and_then(|n| n.parse::<u64>().ok());
+            at += 2;
+        }
+        let t = self.table_for(&family, &table, line);
+        let c = match self.find_chain(t, &chain) {
+            Some(c) => c,
+            None => {
+                self.stmt_diag(
+                    &stmt,
+                    Severity::Info,
+                    format!("rule added to chain {chain}, which was not declared before"),
+                );
+                self.chain_for(t, &chain, line, stmt.span()).0
+            }
+        };
+        let toks: Vec<&Token<'_>> = stmt.toks.get(at..).unwrap_or(&[]).to_vec();
+        if toks.is_empty() {
+            return self.bad_command(&stmt);
+        }
+        let rule = self.rule(&toks, stmt.handle());
+        let Some(ch) = self.chain_mut(t, c) else {
+            return;
+        };
+        let found = position.and_then(|h| ch.rules.iter().position(|r| r.handle == Some(h)));
+        match (verb, found) {
+            ("replace", Some(i)) => ch.rules[i] = rule,
+            ("insert", Some(i)) => ch.rules.insert(i, rule),
+            ("insert", None) => ch.rules.insert(0, rule),
+            ("add" | "create", Some(i)) => ch.rules.insert(i + 1, rule),
+            _ => ch.rules.push(rule),
+        }
+    }
+
+    fn apply_removal(&mut self, verb: &str, object: &str, names: &[String], stmt: &Stmt<'_, '_>) {
+        let flush = verb == "flush";
+        match object {
+            "ruleset" => {
+                self.tables.iter_mut().for_each(|t| *t = None);
+                self.table_index.clear();
+                self.stack.clear();
+            }
+            "table" => {
+                let Some((family, rest)) = split_family(names, 1) else {
+                    return self.bad_command(stmt);
+                };
+                let Some(t) = self.find_table(&family, &rest[0]) else {
+                    return;
+                };
+                if flush {
+                    if let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) {
+                        for ch in tb.chains.iter_mut().flatten() {
+                            ch.rules.clear();
+                        }
+                        for set in tb.sets.iter_mut().flatten() {
+                            set.elements.clear();
+                        }
+                    }
+                } else {
+                    self.tables[t] = None;
+                    self.table_index.remove(&(family, rest[0].clone()));
+                    self.stack.retain(|(c, _, _)| !matches!(c, Ctx::Table(x) | Ctx::Chain(x, _) | Ctx::Set(x, _) if *x == t));
+                }
+            }
+            "chain" => {
+                let Some((family, rest)) = split_family(names, 2) else {
+                    return self.bad_command(stmt);
+                };
+                let Some(t) = self.find_table(&family, &rest[0]) else {
+                    return;
+                };
+                let Some(c) = self.find_chain(t, &rest[1]) else {
+                    return;
+                };
+                if let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) {
+                    if flush {
+                        if let Some(ch) = tb.chains.get_mut(c).and_then(Option::as_mut) {
+                            ch.rules.clear();
+                        }
+                    } else {
+                        tb.chains[c] = None;
+                        tb.chain_index.remove(&rest[1]);
+                    }
+                }
+            }
+            "set" | "map" => {
+                let Some((family, rest)) = split_family(names, 2) else {
+                    return self.bad_command(stmt);
+                };
+                let Some(t) = self.find_table(&family, &rest[0]) else {
+                    return;
+                };
+                let Some(s) = self.find_set(t, &rest[1]) else {
+                    return;
+                };
+                if let Some(tb) = self.tables.get_mut(t).and_then(Option::as_mut) {
+                    if flush {
+                        if let Some(set) = tb.sets.get_mut(s).and_then(Option::as_mut) {
+                            set.elements.clear();
+                        }
+                    } else {
+                        tb.sets[s] = None;
+                        tb.set_index.remove(&rest[1]);
+                    }
+                }
+            }
+            "element" => {
+                let Some((family, rest)) = split_family(names, 2) else {
+                    return self.bad_command(stmt);
+                };
+                let Some(t) = self.find_table(&family, &rest[0]) else {
+                    return;
+                };
+                let Some(s) = self.find_set(t, &rest[1]) else {
+                    return;
+                };
+                let gone: Vec<Vec<String>> = self
+                    .brace_elements(stmt)
+                    .into_iter()
+                    .map(|e| e.key)
+                    .collect();
+                if let Some(set) = self.set_mut(t, s) {
+                    set.elements.retain(|e| !gone.contains(&e.key));
+                }
+            }
+            "rule" => {
+                // `delete rule ip t c handle N`
+                let Some((family, rest)) =
+                    split_family(names.get(..names.len().saturating_sub(2)).unwrap_or(&[]), 2)
+                else {
+                    return self.bad_command(stmt);
+                };
+                let handle = names.last().and_then(|h| h.parse::<u64>().ok());
+                let Some(t) = self.find_table(&family, &rest[0]) else {
+                    return;
+                };
+                let Some(c) = self.find_chain(t, &rest[1]) else {
+                    return;
+                };
+                if let (Some(ch), Some(h)) = (self.chain_mut(t, c), handle) {
+                    ch.rules.retain(|r| r.handle != Some(h));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(mut self) -> Parsed<Ruleset> {
+        while let Some((ctx, opened, span)) = self.stack.pop() {
+            if ctx == Ctx::Skip {
+                continue;
+            }
+            let what = self.describe(ctx);
+            self.diagnostics.push(Diagnostic {
+                line: opened,
+                span,
+                severity: Severity::Info,
+                message: format!(
+                    "{what} opened on line {opened} is not closed: the paste may be cut off"
+                ),
+            });
+        }
+        for tb in self.tables.into_iter().flatten() {
+            let mut table = tb.table;
+            table.chains = tb.chains.into_iter().flatten().collect();
+            table.sets = tb.sets.into_iter().flatten().collect();
+            self.ruleset.tables.push(table);
+        }
+        Parsed {
+            value: self.ruleset,
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+/// Splits `[family] name…` into the family (default `ip`) and exactly `n` names.
+fn split_family(names: &[String], n: usize) -> Option<(String, Vec<String>)> {
+    if names.len() == n + 1 && FAMILIES.contains(&names[0].as_str()) {
+        return Some((names[0].clone(), names[1..].to_vec()));
+    }
+    if names.len() == n {
+        return Some(("ip".to_string(), names.to_vec()));
+    }
+    None
+}
