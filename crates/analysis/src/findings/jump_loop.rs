@@ -17,10 +17,23 @@ use crate::MAX_JUMP_DEPTH;
 const MAX_LOOPS: usize = 5;
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
+    // One finding per code for the whole paste (the report keeps one finding per code and Service):
+    // the loops and depths of every table are joined into it.
+    let mut out: Vec<Finding> = Vec::new();
     for ruleset in &cx.snapshot.iptables {
         for table in &ruleset.tables {
-            out.extend(check_table(table));
+            for f in check_table(table) {
+                match out.iter_mut().find(|o| o.code == f.code) {
+                    Some(o) => {
+                        o.message.push(' ');
+                        o.message.push_str(&f.message);
+                        o.lines.extend(f.lines);
+                        o.lines.sort_unstable();
+                        o.lines.dedup();
+                    }
+                    None => out.push(f),
+                }
+            }
         }
     }
     out
