@@ -22,5 +22,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let rendered2 = render_rule(&rule2);
     let (rule3, _) = build_rule(&tokenize(&rendered2).expect("a rendered rule always tokenizes"));
-    assert_eq!(rule2, rule3, "rendering is not a fixed point: {rendered2:?}");
+    assert_eq!(
+        rule2, rule3,
+        "rendering is not a fixed point: {rendered2:?}"
+    );
 });

@@ -86,3 +86,16 @@ pub fn check_sections(paste: &str, sections: &[Section]) {
         previous_last_line = s.last_line.max(previous_last_line);
     }
 }
+
+/// Runs a section parser on the fuzzer's bytes, alone and after two lines of other text, and checks
+/// every diagnostic's span and line.
+pub fn check_section_parser<T>(
+    data: &[u8],
+    parse: impl Fn(&str, Origin) -> svcpath_syntax::Parsed<T>,
+) {
+    let text = text_of(data);
+    for (paste, origin) in [(text.clone(), Origin::START), embed(&text)] {
+        let parsed = parse(&paste[origin.offset..], origin);
+        check_diagnostics(&paste, origin, &parsed.diagnostics);
+    }
+}

@@ -756,13 +756,11 @@ pub fn value_problems(rule: &Rule) -> Vec<String> {
                     quote(value)
                 )),
             },
-            "every" => {
-                if !value.parse::<u32>().is_ok_and(|n| n >= 1) {
-                    problems.push(format!(
-                        "--every {} is not a whole number from 1 up (iptables refuses it)",
-                        quote(value)
-                    ));
-                }
+            "every" if !value.parse::<u32>().is_ok_and(|n| n >= 1) => {
+                problems.push(format!(
+                    "--every {} is not a whole number from 1 up (iptables refuses it)",
+                    quote(value)
+                ));
             }
             "dport" | "sport" | "destination-port" | "source-port" | "dports" | "sports"
             | "ports" | "to-ports" => {
