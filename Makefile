@@ -58,3 +58,8 @@ conformance:
 
 clean:
 	rm -rf dist tests/browser/artifacts
+
+.PHONY: fuzz bench
+# Runs every fuzz target in turn (cargo +nightly fuzz); FUZZ_ARGS="-t 1200 iptables" picks time and targets.
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_ARGS)
