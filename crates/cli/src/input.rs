@@ -36,6 +36,19 @@ pub fn read(files: &[String]) -> Result<Input, String> {
             }
         }
     }
+    // Valid UTF-8 without NUL bytes, the usual input, becomes the text as it is: no copy, no scan
+    // character by character.
+    if !bytes.contains(&0) {
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                return Ok(Input {
+                    text,
+                    diagnostics: Vec::new(),
+                })
+            }
+            Err(e) => bytes = e.into_bytes(),
+        }
+    }
     Ok(decode(&bytes))
 }
 

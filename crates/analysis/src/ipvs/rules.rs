@@ -3,7 +3,7 @@
 //! load-balancer chains, and what is left over from iptables mode (`KUBE-SVC-*`, `KUBE-SEP-*`, "has no
 //! endpoints" rejects). Also the Service names the rules' comments reveal.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use svcpath_syntax::iptables::{BasicKind, Rule, Ruleset};
 
@@ -56,6 +56,8 @@ pub struct RuleFacts {
     pub names_by_vip: BTreeMap<String, ServiceName>,
     /// Endpoint `ip:port` (or bare `ip`) to Service name, from `KUBE-SEP-*` chains.
     pub names_by_endpoint: BTreeMap<String, Vec<ServiceName>>,
+    /// Chain names already listed in `leftovers`, so that each is listed once.
+    listed_chains: HashSet<String>,
 }
 
 /// Who is masqueraded when reaching a cluster IP.
@@ -122,12 +124,7 @@ impl RuleFacts {
             let line = declared_at
                 .or_else(|| rules.first().map(|r| r.line))
                 .unwrap_or(0);
-            if !self
-                .leftovers
-                .service_chains
-                .iter()
-                .any(|(c, _)| c == chain)
-            {
+            if self.listed_chains.insert(chain.to_string()) {
                 self.leftovers
                     .service_chains
                     .push((chain.to_string(), line));
@@ -136,12 +133,7 @@ impl RuleFacts {
             let line = declared_at
                 .or_else(|| rules.first().map(|r| r.line))
                 .unwrap_or(0);
-            if !self
-                .leftovers
-                .endpoint_chains
-                .iter()
-                .any(|(c, _)| c == chain)
-            {
+            if self.listed_chains.insert(chain.to_string()) {
                 self.leftovers
                     .endpoint_chains
                     .push((chain.to_string(), line));
