@@ -2,7 +2,8 @@
 // kind, redaction of the report and the dump, and the Source view's highlighted evidence lines.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { explained, explainedAfter, foreign, generation, open, screenshot } from "../harness.mjs";
+import { join } from "node:path";
+import { CORPUS, explained, explainedAfter, foreign, generation, open, screenshot } from "../harness.mjs";
 
 test("a Service page draws its paths; the Trace form traces a packet", async () => {
   const s = await open({ hash: "#/sample/kube-proxy-test" });
@@ -93,6 +94,44 @@ test("sections can be corrected, redaction hides addresses, evidence lines are h
     assert.deepEqual(foreign(s.requests, s.origin), []);
     assert.deepEqual(s.requests.slice(firstLoad).filter((u) => !u.startsWith("blob:")), []);
     assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test("several files opened at once are read as one node; a share link carries the redacted dump", async () => {
+  const s = await open();
+  try {
+    await explained(s.page);
+    const firstLoad = s.requests.length;
+    const before = await generation(s.page);
+    await s.page.setInputFiles("#files", [
+      join(CORPUS, "iptables", "k8s-test-TestOverallIPTablesRules.txt"),
+      join(CORPUS, "sysctl", "repo-notes-sysctl-a-grep-i-conntrack-full.txt"),
+    ]);
+    await explainedAfter(s.page, before);
+    const files = await s.page.$$eval(".files li", (l) => l.map((x) => x.textContent));
+    assert.equal(files.length, 2, files.join("\n"));
+    assert.match(files[0], /k8s-test-TestOverallIPTablesRules\.txt — .*lines 1–95/);
+    assert.match(files[1], /repo-notes-sysctl-a-grep-i-conntrack-full\.txt — .*lines 96–/);
+    const kinds = await s.page.$$eval("#sections select.section-kind", (l) => l.map((x) => x.value));
+    assert.ok(kinds.includes("iptables") && kinds.includes("sysctl"), kinds.join(","));
+    await s.page.waitForSelector("a.svc-link:has-text('ns1/svc1:p80')");
+    await screenshot(s.page, "64-two-files", { fullPage: true });
+
+    await s.page.click("#share");
+    const link = await s.page.inputValue("#share-link");
+    assert.match(link, /#\/share\/[A-Za-z0-9_-]+$/);
+    assert.ok(!link.includes("172.30.0.41"), "the link holds no real address");
+    assert.deepEqual(s.requests.slice(firstLoad).filter((u) => !u.startsWith("blob:")), []);
+
+    // Opened elsewhere, the link shows the same (redacted) node.
+    const other = await s.context.newPage();
+    await other.goto(link);
+    await other.waitForSelector("#status.done");
+    assert.equal(await other.textContent("#service-count"), await s.page.textContent("#service-count"));
+    assert.ok(!(await other.textContent("main")).includes("172.30.0.41"));
+    await other.close();
   } finally {
     await s.close();
   }
