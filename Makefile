@@ -54,11 +54,12 @@ browser:
 	cd tests/browser && node --test --test-concurrency=1 test/
 
 conformance:
-	@if [ -f scripts/conformance.sh ]; then \
-		bash scripts/conformance.sh; \
-	else \
-		echo "conformance: scripts/conformance.sh is not in this checkout yet; nothing to run"; \
-	fi
+	bash scripts/conformance.sh
 
 clean:
 	rm -rf dist tests/browser/artifacts
+
+.PHONY: fuzz bench
+# Runs every fuzz target in turn (cargo +nightly fuzz); FUZZ_ARGS="-t 1200 iptables" picks time and targets.
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_ARGS)

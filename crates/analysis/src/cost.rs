@@ -33,6 +33,7 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
         let Some(entry) = nat.chain("KUBE-SERVICES") else {
             continue;
         };
+        let tables = crate::iptables::Tables::of(ruleset);
         let prerouting = nat
             .chain("PREROUTING")
             .and_then(|c| {
@@ -49,8 +50,8 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
             if !target.starts_with("KUBE-SVC-") {
                 continue;
             }
-            let in_service = nat
-                .chain(target)
+            let in_service = tables
+                .nat_chain(target)
                 .map(expected_rules_in_service_chain)
                 .unwrap_or(0.0);
             let endpoint_rules = 2.0;

@@ -38,6 +38,11 @@ pub struct Options {
 /// a diagnostic says so.
 pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
 
+/// Deepest nesting of chain jumps svcpath follows. A walk through the rules (the tracer, the
+/// `jump-depth` finding) stops there and says so; kube-proxy's own rules nest about 6 deep. Loops are
+/// found and reported (`jump-loop`) rather than followed.
+pub const MAX_JUMP_DEPTH: usize = 32;
+
 /// Reads a paste and explains it.
 pub fn analyze(paste: &str, options: &Options) -> Report {
     let snapshot = Snapshot::parse(paste, options);

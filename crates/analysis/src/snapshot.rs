@@ -29,7 +29,22 @@ impl Snapshot {
     pub fn parse(paste: &str, options: &Options) -> Snapshot {
         let mut snapshot = Snapshot::default();
         let paste = cut_to_limit(paste, &mut snapshot.diagnostics);
+        // Terminal colour codes (`grep --color=always`, a `script` capture) are removed before reading;
+        // line numbers stay those of the paste.
+        let stripped = svcpath_syntax::source::strip_ansi(paste);
+        let paste = match &stripped {
+            Some(s) => {
+                snapshot
+                    .diagnostics
+                    .push(ansi_note(&s.text, s.lines, s.first_line));
+                s.text.as_str()
+            }
+            None => paste,
+        };
         snapshot.sections = split_with_overrides(paste, &options.section_overrides);
+        if let Some(d) = nothing_to_read(paste, &snapshot.sections) {
+            snapshot.diagnostics.push(d);
+        }
         for section in &snapshot.sections {
             let text = section.text(paste);
             let origin = section.origin();
@@ -282,6 +297,46 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// The note that terminal escape sequences were removed.
+fn ansi_note(text: &str, lines: u32, first_line: u32) -> Diagnostic {
+    let span = svcpath_syntax::source::lines(text, svcpath_syntax::Origin::START)
+        .nth(first_line.saturating_sub(1) as usize)
+        .map(|l| l.span)
+        .unwrap_or_default();
+    Diagnostic {
+        line: first_line,
+        span,
+        severity: svcpath_syntax::Severity::Info,
+        message: format!(
+            "terminal colour codes (ANSI escape sequences, as `grep --color=always` writes) were removed from {lines} \
+             line(s) before reading; positions refer to the text without them"
+        ),
+    }
+}
+
+/// A diagnostic for a paste that is empty or holds nothing svcpath reads.
+fn nothing_to_read(paste: &str, sections: &[svcpath_syntax::Section]) -> Option<Diagnostic> {
+    let message = if paste.trim().is_empty() {
+        "the input is empty: paste the output of `iptables-save` (or `ipvsadm -Ln`, `nft list ruleset`, \
+         `ipset list`, `sysctl`, `conntrack -S`, `dmesg`) to have it explained"
+    } else if sections.iter().all(|s| s.kind == SectionKind::Other) {
+        "nothing in the input looks like the output of iptables-save, ipvsadm, ipset, nft, sysctl, conntrack \
+         or dmesg: there is nothing to explain (is this the right file?)"
+    } else {
+        return None;
+    };
+    let span = svcpath_syntax::source::lines(paste, svcpath_syntax::Origin::START)
+        .next()
+        .map(|l| l.span)
+        .unwrap_or_default();
+    Some(Diagnostic {
+        line: 1,
+        span,
+        severity: svcpath_syntax::Severity::Error,
+        message: message.to_string(),
+    })
 }
 
 fn cut_to_limit<'a>(paste: &'a str, diagnostics: &mut Vec<Diagnostic>) -> &'a str {

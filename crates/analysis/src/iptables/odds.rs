@@ -107,7 +107,7 @@ fn endpoint_address(
     sep: &str,
     jump: &Rule,
 ) -> (String, Option<u16>, Vec<u32>) {
-    if let Some(chain) = tables.nat.and_then(|t| t.chain(sep)) {
+    if let Some(chain) = tables.nat_chain(sep) {
         for rule in &chain.rules {
             let Some(t) = &rule.target else { continue };
             if t.name != "DNAT" {
