@@ -121,6 +121,8 @@ pub fn view(trace: &Trace, label: &str, on_highlight: &Callback<(Vec<u32>, Strin
                                     <span class="muted">{" rules: "}</span>{ line_links(&o.rules, &title, on_highlight) }
                                 }
                             </p>
+                            { flow(o) }
+                            <details class="step-list"><summary>{ format!("{} steps", o.steps.len()) }</summary>
                             <ol class="steps">
                                 { for o.steps.iter().map(|s| html! {
                                     <li class="step">
@@ -132,6 +134,7 @@ pub fn view(trace: &Trace, label: &str, on_highlight: &Callback<(Vec<u32>, Strin
                                     </li>
                                 }) }
                             </ol>
+                            </details>
                         </li>
                     }
                 }) }
@@ -239,5 +242,86 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                 }
             }
         </section>
+    }
+}
+
+/// One outcome drawn as the hooks it passed, left to right, each with the chains it went through in
+/// that hook, ending in the verdict: the endpoint (green), DROP or REJECT (red), masquerade marked.
+fn flow(o: &Outcome) -> Html {
+    // Consecutive steps in the same hook form one box; routing steps are the arrows between boxes.
+    let mut hooks: Vec<(String, Vec<String>)> = Vec::new();
+    for step in &o.steps {
+        if step.hook == "routing" {
+            continue;
+        }
+        let chain = if step.chain.is_empty() || step.table.is_empty() {
+            None
+        } else {
+            Some(format!("{} {}", step.table, step.chain))
+        };
+        match hooks.last_mut() {
+            Some((hook, chains)) if *hook == step.hook => {
+                if let Some(c) = chain {
+                    if chains.last() != Some(&c) {
+                        chains.push(c);
+                    }
+                }
+            }
+            _ => hooks.push((step.hook.clone(), chain.into_iter().collect())),
+        }
+    }
+    const BOX_W: f64 = 168.0;
+    const GAP: f64 = 22.0;
+    const LINE: f64 = 13.0;
+    const MAX_LINES: usize = 5;
+    let lines = hooks
+        .iter()
+        .map(|(_, c)| c.len().min(MAX_LINES + 1))
+        .max()
+        .unwrap_or(0);
+    let height = 30.0 + lines as f64 * LINE + 8.0;
+    let (class, text) = verdict_label(o);
+    let bad = class == "v-drop";
+    let end_x = hooks.len() as f64 * (BOX_W + GAP);
+    let width = end_x + 200.0;
+    html! {
+        <svg class="flow" viewBox={format!("0 0 {width:.0} {height:.0}")} width={format!("{width:.0}")}
+            role="img" aria-label={format!("hooks passed, ending in {text}")}>
+            { for hooks.iter().enumerate().map(|(i, (hook, chains))| {
+                let x = i as f64 * (BOX_W + GAP);
+                let masq = o.masquerade && hook == "POSTROUTING";
+                html! {
+                    <g>
+                        <rect x={format!("{:.0}", x + 1.0)} y="1" width={format!("{BOX_W:.0}")} height={format!("{:.0}", height - 2.0)} rx="5"
+                            class={classes!("node", masq.then_some("masq"))} />
+                        <text x={format!("{:.0}", x + 8.0)} y="16" class="label strong small-caps">
+                            { if masq { format!("{hook} · MASQ") } else { hook.clone() } }</text>
+                        { for chains.iter().take(MAX_LINES).enumerate().map(|(k, c)| html! {
+                            <text x={format!("{:.0}", x + 8.0)} y={format!("{:.0}", 32.0 + k as f64 * LINE)} class="label tiny">
+                                { shorten(c, 26) }<title>{ c.clone() }</title></text>
+                        }) }
+                        if chains.len() > MAX_LINES {
+                            <text x={format!("{:.0}", x + 8.0)} y={format!("{:.0}", 32.0 + MAX_LINES as f64 * LINE)} class="label tiny">
+                                { format!("+{} more", chains.len() - MAX_LINES) }</text>
+                        }
+                        <line x1={format!("{:.0}", x + BOX_W + 1.0)} y1={format!("{:.0}", height / 2.0)}
+                            x2={format!("{:.0}", x + BOX_W + GAP - 2.0)} y2={format!("{:.0}", height / 2.0)} class="edge arrow" />
+                    </g>
+                }
+            }) }
+            <rect x={format!("{:.0}", end_x + 1.0)} y={format!("{:.0}", height / 2.0 - 13.0)} width="190" height="26" rx="5"
+                class={classes!("node", if bad { "drop" } else { "ok-end" })} />
+            <text x={format!("{:.0}", end_x + 9.0)} y={format!("{:.0}", height / 2.0 + 4.0)} class="label">{ shorten(&text, 24) }</text>
+        </svg>
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
     }
 }
