@@ -48,49 +48,43 @@ impl Snapshot {
         for section in &snapshot.sections {
             let text = section.text(paste);
             let origin = section.origin();
+            let command = section.command.as_deref();
+            let diagnostics = &mut snapshot.diagnostics;
             match section.kind {
                 SectionKind::Iptables => {
-                    let parsed = iptables::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.iptables.push(parsed.value);
+                    let value = keep(diagnostics, iptables::parse(text, origin));
+                    snapshot.iptables.push(value);
                 }
                 SectionKind::Ipvsadm => {
-                    let parsed = ipvs::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.ipvs.push(parsed.value);
+                    let value = keep(diagnostics, ipvs::parse(text, origin));
+                    snapshot.ipvs.push(value);
                 }
                 SectionKind::Ipset => {
-                    let parsed = ipset::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.ipsets.push(parsed.value);
+                    let value = keep(diagnostics, ipset::parse(text, origin));
+                    snapshot.ipsets.push(value);
                 }
                 SectionKind::Sysctl => {
-                    let command = section.command.as_deref();
-                    let parsed = sysctl::parse_with_command(text, origin, command);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.sysctls.push(parsed.value);
+                    let value = keep(
+                        diagnostics,
+                        sysctl::parse_with_command(text, origin, command),
+                    );
+                    snapshot.sysctls.push(value);
                 }
                 SectionKind::ConntrackStats => {
-                    let command = section.command.as_deref();
                     let parsed = conntrack::parse_stats_with_command(text, origin, command);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.conntrack_stats.push(parsed.value);
+                    snapshot.conntrack_stats.push(keep(diagnostics, parsed));
                 }
                 SectionKind::ConntrackList => {
-                    let command = section.command.as_deref();
                     let parsed = conntrack::parse_list_with_command(text, origin, command);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.conntrack_lists.push(parsed.value);
+                    snapshot.conntrack_lists.push(keep(diagnostics, parsed));
                 }
                 SectionKind::KernelLog => {
-                    let parsed = kernlog::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.kernel_logs.push(parsed.value);
+                    let value = keep(diagnostics, kernlog::parse(text, origin));
+                    snapshot.kernel_logs.push(value);
                 }
                 SectionKind::Nft => {
-                    let parsed = nft::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.nft.push(parsed.value);
+                    let value = keep(diagnostics, nft::parse(text, origin));
+                    snapshot.nft.push(value);
                 }
                 SectionKind::Other => {}
             }
@@ -290,6 +284,12 @@ impl Snapshot {
             ..Report::default()
         }
     }
+}
+
+/// Keeps a parser's diagnostics and hands back its value.
+fn keep<T>(diagnostics: &mut Vec<Diagnostic>, parsed: svcpath_syntax::Parsed<T>) -> T {
+    diagnostics.extend(parsed.diagnostics);
+    parsed.value
 }
 
 fn serde_plain<T: serde::Serialize>(value: &T) -> String {

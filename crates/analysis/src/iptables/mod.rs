@@ -491,6 +491,13 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         }
     }
 
+    if g.no_local_endpoints && local_list.is_none() {
+        // kube-proxy says so in a "has no local endpoints" rule: none of the endpoints runs here.
+        for e in &mut endpoints {
+            e.local = Some(false);
+        }
+    }
+
     let policy = if svl_chain.is_some() || xlb_chain.is_some() || g.no_local_endpoints {
         Some(TrafficPolicy::Local)
     } else if let Some(ext) = ext_chain {
