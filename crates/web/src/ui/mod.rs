@@ -38,6 +38,8 @@ const TEXTAREA_LIMIT: usize = 2 * 1024 * 1024;
 /// A worker busy longer than this is terminated and replaced when new input arrives; shorter work is
 /// left to finish and its answer dropped.
 const CANCEL_AFTER_MS: f64 = 800.0;
+/// Longest share link offered: browsers and chat tools cut longer URLs.
+const MAX_SHARE_LINK: usize = 256 * 1024;
 
 /// A dropped or chosen file, where its text sits in the combined input.
 #[derive(Debug, Clone, PartialEq)]
@@ -341,6 +343,11 @@ impl Component for App {
                 true
             }
             Msg::LoadSample(name) => {
+                if name.is_empty() {
+                    return false;
+                }
+                // The route first, so the hashchange that follows does not load the sample again.
+                self.route = Route::Sample(name.clone());
                 self.set_hash(&Route::Sample(name.clone()));
                 self.load_sample(ctx, &name);
                 true
@@ -431,7 +438,19 @@ impl Component for App {
                     self.compute_redacted();
                 }
                 if let Some((_, shown)) = &self.redacted {
-                    let fragment = Route::Shared(share::encode(&shown.text)).href();
+                    let data = share::encode(&shown.text);
+                    if data.len() > MAX_SHARE_LINK {
+                        self.share_link = None;
+                        self.notify(
+                            ctx,
+                            &format!(
+                                "This dump is too large for a link ({} compressed): download the redacted dump instead.",
+                                model::bytes(data.len())
+                            ),
+                        );
+                        return true;
+                    }
+                    let fragment = Route::Shared(data).href();
                     let base = web_sys::window()
                         .and_then(|w| w.location().href().ok())
                         .map(|h| h.split('#').next().unwrap_or("").to_string())
