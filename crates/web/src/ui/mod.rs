@@ -524,7 +524,8 @@ impl Component for App {
         let is_service = matches!(self.route, Route::Service(_));
         let is_trace = matches!(self.route, Route::Trace);
         html! {
-            <div class={classes!("page", self.dragging.then_some("dragging"))}
+            <div class={classes!("page", self.dragging.then_some("dragging"),
+                    (is_source || is_service || is_trace).then_some("compact"))}
                 ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Msg::Dragging(true) })}
                 ondragleave={link.callback(|_| Msg::Dragging(false))}
                 ondrop={link.callback(|e: DragEvent| {
@@ -1024,7 +1025,7 @@ impl App {
                 .to_string()
         } else {
             format!(
-                "{} loaded from files: too large for this box; see Source.",
+                "{} of input: too large to show in this box (the Source view shows it). Paste here to replace it.",
                 model::bytes(self.input.len())
             )
         };
