@@ -129,9 +129,7 @@ pub struct Redacted {
 
 /// Redacts a report and the dump it was made from with one consistent mapping.
 pub fn redact(report: &Report, dump: &str) -> Redacted {
-    let mut redactor = Redactor::default();
-    redactor.learn_report(report);
-    redactor.learn_text(dump);
+    let mut redactor = Redactor::for_input(report, dump);
     let dump = redactor.text(dump);
     let report = redactor.report(report);
     Redacted {
@@ -143,7 +141,7 @@ pub fn redact(report: &Report, dump: &str) -> Redacted {
 }
 
 /// A consistent mapping from real values to placeholders.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Redactor {
     /// Real IPv4 address → placeholder.
     v4: HashMap<Ipv4Addr, Ipv4Addr>,
@@ -163,6 +161,27 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// A redactor that knows the report's and the dump's names. Redacting the dump first, then the
+    /// report, then anything derived from them (traces) gives one consistent mapping.
+    pub fn for_input(report: &Report, dump: &str) -> Redactor {
+        let mut redactor = Redactor::default();
+        redactor.learn_report(report);
+        redactor.learn_text(dump);
+        redactor
+    }
+
+    /// Redacts any serialisable value (a trace, say) with the same mapping: every string in it is
+    /// treated as text, except the report's own vocabulary fields. `None` if the value does not
+    /// survive the round trip through JSON.
+    pub fn serde<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &mut self,
+        value: &T,
+    ) -> Option<T> {
+        let mut json = serde_json::to_value(value).ok()?;
+        self.value(&mut json, None);
+        serde_json::from_value(json).ok()
+    }
+
     /// Learns the namespaces and names of the report's Services.
     pub fn learn_report(&mut self, report: &Report) {
         for service in &report.services {
@@ -466,6 +485,10 @@ impl Redactor {
             "scheduler",
             "ip_family",
             "iptables_backend",
+            // Trace fields.
+            "from",
+            "hook",
+            "table",
         ];
         if key.is_some_and(|k| FIXED.contains(&k)) {
             return;
@@ -673,6 +696,25 @@ mod tests {
         );
         assert_eq!(r.addresses, 2);
         assert_eq!(r.names, 2);
+    }
+
+    #[test]
+    fn any_serialisable_value_shares_the_mapping() {
+        let dump = "-A KUBE-SEP-X -m comment --comment shop/cart:http -j DNAT --to-destination 10.244.1.5:8080\n";
+        let mut r = Redactor::for_input(&Report::default(), dump);
+        let dump_out = r.text(dump);
+        assert!(dump_out.contains("10.1.1.1:8080"));
+        let step = crate::trace::Step {
+            hook: "PREROUTING".into(),
+            table: "nat".into(),
+            chain: "KUBE-SEP-X".into(),
+            line: Some(1),
+            note: "DNAT to 10.244.1.5:8080 for shop/cart:http".into(),
+        };
+        let out = r.serde(&step).unwrap();
+        assert_eq!(out.note, "DNAT to 10.1.1.1:8080 for ns-1/svc-1:http");
+        assert_eq!(out.hook, "PREROUTING");
+        assert_eq!(out.table, "nat");
     }
 
     #[test]

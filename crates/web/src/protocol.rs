@@ -4,6 +4,7 @@
 //! string (never copied into JSON). The worker answers with one JSON [`Reply`] string per message.
 
 use serde::{Deserialize, Serialize};
+use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::{Options, Report};
 use svcpath_syntax::SectionKind;
 
@@ -17,6 +18,19 @@ pub enum Request {
         /// Section kinds chosen by the user: first line and kind name (`SectionKind::name`).
         section_overrides: Vec<(u32, String)>,
         node_ips: Vec<String>,
+    },
+    /// Trace one packet through the rules of analysis `generation`.
+    Trace {
+        generation: u64,
+        seq: u64,
+        packet: Packet,
+    },
+    /// The traces that matter for Service number `index` of analysis `generation` (see
+    /// `svcpath_analysis::trace::service_paths`).
+    ServicePaths {
+        generation: u64,
+        seq: u64,
+        index: usize,
     },
 }
 
@@ -36,14 +50,26 @@ pub enum Reply {
         /// Time the analysis took inside the worker.
         millis: f64,
     },
-    /// The request could not be read (a page/worker version mismatch).
+    /// A packet's trace.
+    Traced { seq: u64, trace: Box<Trace> },
+    /// A Service's traces, each with its label (`ClusterIP 10.96.0.10:53 from a pod`, …).
+    Paths {
+        seq: u64,
+        index: usize,
+        paths: Vec<(String, Trace)>,
+    },
+    /// A trace request could not be answered.
+    TraceFailed { seq: u64, message: String },
+    /// The request could not be answered.
     Failed { generation: u64, message: String },
 }
 
 impl Request {
     pub fn generation(&self) -> u64 {
         match self {
-            Request::Analyze { generation, .. } => *generation,
+            Request::Analyze { generation, .. }
+            | Request::Trace { generation, .. }
+            | Request::ServicePaths { generation, .. } => *generation,
         }
     }
 }
@@ -51,7 +77,10 @@ impl Request {
 impl Reply {
     pub fn generation(&self) -> u64 {
         match self {
-            Reply::Ready => 0,
+            Reply::Ready
+            | Reply::Traced { .. }
+            | Reply::Paths { .. }
+            | Reply::TraceFailed { .. } => 0,
             Reply::Started { generation, .. }
             | Reply::Analysed { generation, .. }
             | Reply::Failed { generation, .. } => *generation,
@@ -95,6 +124,26 @@ mod tests {
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
         assert_eq!(reply.generation(), 3);
+    }
+
+    #[test]
+    fn trace_requests_round_trip() {
+        let request = Request::Trace {
+            generation: 2,
+            seq: 7,
+            packet: Packet {
+                src: None,
+                dst: "10.96.0.10".into(),
+                dst_port: 53,
+                protocol: svcpath_analysis::report::Protocol::Udp,
+                from: svcpath_analysis::trace::From::Pod,
+                returning_client: false,
+            },
+        };
+        let json = serde_json::to_string(&request).unwrap();
+        assert!(json.contains(r#""from":"pod""#), "{json}");
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        assert_eq!(request.generation(), 2);
     }
 
     #[test]

@@ -1,11 +1,26 @@
 //! The analysis worker: runs inside a dedicated Web Worker, reads [`Request`]s and posts [`Reply`]s,
 //! so a long analysis never blocks the page.
 
+use std::cell::RefCell;
+
+use svcpath_analysis::{Options, Report, Snapshot};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{options, Reply, Request};
+
+/// The last analysis, kept to answer trace requests about it.
+struct Analysis {
+    generation: u64,
+    options: Options,
+    snapshot: Snapshot,
+    report: Report,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<Analysis>> = const { RefCell::new(None) };
+}
 
 /// Installs the message handler. Called once when the worker's wasm starts.
 pub fn start() {
@@ -54,14 +69,65 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 let _ = scope.post_message(&JsValue::from_str(&json));
             }
             let t0 = js_sys::Date::now();
-            let report = svcpath_analysis::analyze(&paste, &options);
-            vec![Reply::Analysed {
+            // Free the previous analysis before building the next.
+            LAST.with(|last| last.borrow_mut().take());
+            let snapshot = Snapshot::parse(&paste, &options);
+            let report = snapshot.report(&options);
+            let reply = Reply::Analysed {
                 generation,
-                report: Box::new(report),
+                report: Box::new(report.clone()),
                 millis: js_sys::Date::now() - t0,
-            }]
+            };
+            LAST.with(|last| {
+                *last.borrow_mut() = Some(Analysis {
+                    generation,
+                    options,
+                    snapshot,
+                    report,
+                })
+            });
+            vec![reply]
         }
+        Request::Trace {
+            generation,
+            seq,
+            packet,
+        } => vec![with_analysis(generation, seq, |a| Reply::Traced {
+            seq,
+            trace: Box::new(svcpath_analysis::trace::trace(
+                &a.snapshot,
+                &a.options,
+                &packet,
+            )),
+        })],
+        Request::ServicePaths {
+            generation,
+            seq,
+            index,
+        } => vec![with_analysis(generation, seq, |a| {
+            match a.report.services.get(index) {
+                Some(service) => Reply::Paths {
+                    seq,
+                    index,
+                    paths: svcpath_analysis::trace::service_paths(&a.snapshot, &a.options, service),
+                },
+                None => Reply::TraceFailed {
+                    seq,
+                    message: "no such Service".into(),
+                },
+            }
+        })],
     }
+}
+
+fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(&Analysis) -> Reply) -> Reply {
+    LAST.with(|last| match last.borrow().as_ref() {
+        Some(a) if a.generation == generation => f(a),
+        _ => Reply::TraceFailed {
+            seq,
+            message: "that analysis is gone: explain the input again".into(),
+        },
+    })
 }
 
 fn failed(generation: u64, message: &str) -> Reply {

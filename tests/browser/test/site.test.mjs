@@ -14,17 +14,18 @@ test("opens with the sample dump explained, then explains a pasted dump", async 
     assert.match(await s.page.textContent("#mode"), /iptables/);
     const count = Number(await s.page.textContent("#service-count"));
     assert.ok(count > 0, `the sample shows Services (${count})`);
-    assert.ok(await s.page.isVisible("text=kube-system/kube-dns:dns-tcp"));
+    assert.ok(await s.page.isVisible("a.svc-link:has-text('kube-system/kube-dns:dns-tcp')"));
     await screenshot(s.page, "01-overview-sample", { fullPage: true });
 
     const dump = await readFile(join(CORPUS, "iptables", "k8s-test-TestOverallIPTablesRules.txt"), "utf8");
     const before = await generation(s.page);
     await paste(s.page, dump);
     await explainedAfter(s.page, before);
-    await s.page.waitForSelector("text=ns1/svc1:p80");
-    for (const name of ["ns2/svc2:p80", "ns3/svc3:p80", "ns5/svc5:p80"]) {
-      assert.ok(await s.page.isVisible(`text=${name}`), `${name} is listed`);
+    await s.page.waitForSelector("a.svc-link:has-text('ns1/svc1:p80')");
+    for (const name of ["ns2/svc2:p80", "ns3/svc3:p80", "ns5/svc5:p80", "ns6/svc6:p80"]) {
+      assert.ok(await s.page.isVisible(`a.svc-link:has-text('${name}')`), `${name} is listed`);
     }
+    assert.ok(await s.page.isVisible("#findings .sev-critical"), "the critical finding is in sight");
     await screenshot(s.page, "02-overview-pasted", { fullPage: true });
 
     await s.page.click("a.svc-link:has-text(\"ns2/svc2:p80\")");

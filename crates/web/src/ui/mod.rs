@@ -8,17 +8,19 @@ mod overview;
 mod service;
 mod services;
 mod source;
+mod trace;
 mod widgets;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
 use gloo_file::callbacks::FileReader;
 use gloo_timers::callback::{Interval, Timeout};
-use svcpath_analysis::redact::{redact, Redacted};
+use svcpath_analysis::redact::{redact, Redacted, Redactor};
+use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::Report;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
 use host::{WorkerHandle, WorkerParts};
@@ -36,6 +38,8 @@ const TEXTAREA_LIMIT: usize = 2 * 1024 * 1024;
 /// A worker busy longer than this is terminated and replaced when new input arrives; shorter work is
 /// left to finish and its answer dropped.
 const CANCEL_AFTER_MS: f64 = 800.0;
+/// Longest share link offered: browsers and chat tools cut longer URLs.
+const MAX_SHARE_LINK: usize = 256 * 1024;
 
 /// A dropped or chosen file, where its text sits in the combined input.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +105,25 @@ pub enum Status {
     Failed(String),
 }
 
+/// A Service's traces, each with its label.
+pub type Paths = Rc<Vec<(String, Trace)>>;
+
+/// A Service's traces, requested from the worker when its page opens.
+pub struct PathsState {
+    pub seq: u64,
+    pub generation: u64,
+    pub index: usize,
+    pub result: Option<Result<Paths, String>>,
+}
+
+/// The Trace form's request and answer.
+#[derive(Default)]
+pub struct TraceState {
+    pub seq: u64,
+    pub loading: bool,
+    pub result: Option<Result<Rc<Trace>, String>>,
+}
+
 pub enum Msg {
     Input(String, bool),
     Explain,
@@ -126,6 +149,10 @@ pub enum Msg {
     Share,
     Notice(Option<String>),
     Dragging(bool),
+    PathChoice(usize),
+    TraceForm(trace::TraceForm),
+    RunTrace,
+    TraceService(usize),
 }
 
 pub struct App {
@@ -156,6 +183,13 @@ pub struct App {
     notice: Option<String>,
     share_link: Option<String>,
     dragging: bool,
+    trace_seq: u64,
+    paths: Option<PathsState>,
+    path_choice: usize,
+    trace_form: trace::TraceForm,
+    trace: TraceState,
+    /// The mapping behind the redacted report, kept to redact traces the same way.
+    redactor: Option<RefCell<Redactor>>,
     _hash_listener: EventListener,
     _tick: Option<Interval>,
     _notice_timer: Option<Timeout>,
@@ -213,6 +247,12 @@ impl Component for App {
             notice: None,
             share_link: None,
             dragging: false,
+            trace_seq: 0,
+            paths: None,
+            path_choice: 0,
+            trace_form: trace::TraceForm::default(),
+            trace: TraceState::default(),
+            redactor: None,
             _hash_listener: hash_listener,
             _tick: None,
             _notice_timer: None,
@@ -303,6 +343,11 @@ impl Component for App {
                 true
             }
             Msg::LoadSample(name) => {
+                if name.is_empty() {
+                    return false;
+                }
+                // The route first, so the hashchange that follows does not load the sample again.
+                self.route = Route::Sample(name.clone());
                 self.set_hash(&Route::Sample(name.clone()));
                 self.load_sample(ctx, &name);
                 true
@@ -346,10 +391,18 @@ impl Component for App {
                 true
             }
             Msg::ToggleRedact => {
+                let index = self.service_index();
                 self.redact = !self.redact;
                 self.share_link = None;
                 if self.redact {
                     self.compute_redacted();
+                }
+                // Stay on the same Service: its id changes with redaction.
+                if let Some(id) =
+                    index.and_then(|i| self.current()?.report.services.get(i).map(|s| s.id.clone()))
+                {
+                    self.route = Route::Service(id.clone());
+                    self.set_hash(&Route::Service(id));
                 }
                 true
             }
@@ -385,7 +438,19 @@ impl Component for App {
                     self.compute_redacted();
                 }
                 if let Some((_, shown)) = &self.redacted {
-                    let fragment = Route::Shared(share::encode(&shown.text)).href();
+                    let data = share::encode(&shown.text);
+                    if data.len() > MAX_SHARE_LINK {
+                        self.share_link = None;
+                        self.notify(
+                            ctx,
+                            &format!(
+                                "This dump is too large for a link ({} compressed): download the redacted dump instead.",
+                                model::bytes(data.len())
+                            ),
+                        );
+                        return true;
+                    }
+                    let fragment = Route::Shared(data).href();
                     let base = web_sys::window()
                         .and_then(|w| w.location().href().ok())
                         .map(|h| h.split('#').next().unwrap_or("").to_string())
@@ -399,6 +464,37 @@ impl Component for App {
             }
             Msg::Notice(notice) => {
                 self.notice = notice;
+                true
+            }
+            Msg::PathChoice(i) => {
+                self.path_choice = i;
+                true
+            }
+            Msg::TraceForm(form) => {
+                self.trace_form = form;
+                true
+            }
+            Msg::RunTrace => {
+                self.run_trace(ctx);
+                true
+            }
+            Msg::TraceService(index) => {
+                let service = self
+                    .shown
+                    .as_ref()
+                    .and_then(|s| s.report.services.get(index).cloned());
+                if let Some(service) = service {
+                    self.trace_form = trace::TraceForm {
+                        dst: service.cluster_ip.clone().unwrap_or_default(),
+                        port: service.port.map(|p| p.to_string()).unwrap_or_default(),
+                        protocol: service
+                            .protocol
+                            .unwrap_or(svcpath_analysis::report::Protocol::Tcp),
+                        ..self.trace_form.clone()
+                    };
+                    self.set_hash(&Route::Trace);
+                    self.run_trace(ctx);
+                }
                 true
             }
             Msg::Dragging(on) => {
@@ -415,6 +511,7 @@ impl Component for App {
             (_, None) => self.view_empty(),
             (Route::Service(id), Some(shown)) => service::view(self, ctx, shown, id),
             (Route::Source(_), Some(shown)) => source::view(self, ctx, shown),
+            (Route::Trace, Some(_)) => trace::form(self, ctx),
             (_, Some(shown)) => overview::view(self, ctx, shown),
         };
         let tab = |route: Route, label: &str, active: bool| {
@@ -425,8 +522,10 @@ impl Component for App {
         };
         let is_source = matches!(self.route, Route::Source(_));
         let is_service = matches!(self.route, Route::Service(_));
+        let is_trace = matches!(self.route, Route::Trace);
         html! {
-            <div class={classes!("page", self.dragging.then_some("dragging"))}
+            <div class={classes!("page", self.dragging.then_some("dragging"),
+                    (is_source || is_service || is_trace).then_some("compact"))}
                 ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Msg::Dragging(true) })}
                 ondragleave={link.callback(|_| Msg::Dragging(false))}
                 ondrop={link.callback(|e: DragEvent| {
@@ -440,7 +539,8 @@ impl Component for App {
                         <span class="tagline">{"what kube-proxy programmed on this node, explained"}</span>
                     </div>
                     <nav class="tabs" aria-label="Views">
-                        { tab(Route::Overview, "Overview", !is_source && !is_service) }
+                        { tab(Route::Overview, "Overview", !is_source && !is_service && !is_trace) }
+                        { tab(Route::Trace, "Trace", is_trace) }
                         { tab(Route::Source(None), "Source", is_source) }
                     </nav>
                 </header>
@@ -484,6 +584,11 @@ impl App {
     fn compute_redacted(&mut self) {
         if let Some(shown) = &self.shown {
             let redacted = redact(&shown.report, &shown.text);
+            // The same mapping again (the dump, then the report), kept for traces.
+            let mut redactor = Redactor::for_input(&shown.report, &shown.text);
+            let _ = redactor.text(&shown.text);
+            let _ = redactor.report(&shown.report);
+            self.redactor = Some(RefCell::new(redactor));
             let view = Shown::new(
                 Rc::from(redacted.dump.as_str()),
                 Rc::new(redacted.report.clone()),
@@ -531,6 +636,7 @@ impl App {
             Route::Service(_) | Route::Overview | Route::Trace => {}
         }
         self.route = route;
+        self.request_paths(ctx);
         if let Some(window) = web_sys::window() {
             if !matches!(self.route, Route::Source(_)) {
                 window.scroll_to_with_x_and_y(0.0, 0.0);
@@ -616,7 +722,7 @@ impl App {
         }
     }
 
-    fn on_reply(&mut self, _ctx: &Context<Self>, json: &str) -> bool {
+    fn on_reply(&mut self, ctx: &Context<Self>, json: &str) -> bool {
         let reply: Reply = match serde_json::from_str(json) {
             Ok(reply) => reply,
             Err(e) => {
@@ -633,19 +739,50 @@ impl App {
             }
             return false;
         }
-        if reply.generation() != self.generation {
-            if let Reply::Analysed { .. } = reply {
+        match reply {
+            Reply::Ready => false,
+            Reply::Traced { seq, trace } => {
+                if seq != self.trace.seq {
+                    return false;
+                }
+                self.trace.loading = false;
+                self.trace.result = Some(Ok(Rc::from(trace)));
+                true
+            }
+            Reply::Paths { seq, paths, .. } => match &mut self.paths {
+                Some(state) if state.seq == seq => {
+                    state.result = Some(Ok(Rc::new(paths)));
+                    self.path_choice = 0;
+                    true
+                }
+                _ => false,
+            },
+            Reply::TraceFailed { seq, message } => {
+                if seq == self.trace.seq {
+                    self.trace.loading = false;
+                    self.trace.result = Some(Err(message.clone()));
+                }
+                if let Some(state) = &mut self.paths {
+                    if state.seq == seq {
+                        state.result = Some(Err(message));
+                    }
+                }
+                true
+            }
+            Reply::Started { generation, .. } => {
+                let _ = generation;
+                false
+            }
+            Reply::Analysed {
+                generation,
+                report,
+                millis,
+            } => {
                 if let Some(handle) = &mut self.worker {
                     handle.busy_since = None;
                 }
-            }
-            return false;
-        }
-        match reply {
-            Reply::Ready | Reply::Started { .. } => false,
-            Reply::Analysed { report, millis, .. } => {
-                if let Some(handle) = &mut self.worker {
-                    handle.busy_since = None;
+                if generation != self.generation {
+                    return false;
                 }
                 self._tick = None;
                 self.status = Status::Done {
@@ -654,26 +791,136 @@ impl App {
                 };
                 self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
                 self.redacted = None;
+                self.redactor = None;
+                self.paths = None;
+                self.trace = TraceState::default();
                 if self.redact {
                     self.compute_redacted();
                 }
                 self.table_scroll.0 = 0.0;
                 if let Route::Service(id) = &self.route {
                     let known = self
-                        .shown
-                        .as_ref()
+                        .current()
                         .is_some_and(|s| s.report.services.iter().any(|x| &x.id == id));
                     if !known {
                         self.route = Route::Overview;
                     }
                 }
+                self.request_paths(ctx);
                 true
             }
-            Reply::Failed { message, .. } => {
+            Reply::Failed {
+                generation,
+                message,
+            } => {
+                if generation != self.generation {
+                    return false;
+                }
                 self._tick = None;
                 self.status = Status::Failed(message);
                 true
             }
+        }
+    }
+
+    /// Index of the Service whose page is open, in the report on screen.
+    fn service_index(&self) -> Option<usize> {
+        let Route::Service(id) = &self.route else {
+            return None;
+        };
+        self.current()?
+            .report
+            .services
+            .iter()
+            .position(|s| &s.id == id)
+    }
+
+    /// Asks the worker for the open Service's traces, unless they are there already.
+    fn request_paths(&mut self, ctx: &Context<Self>) {
+        let Some(index) = self.service_index() else {
+            return;
+        };
+        if self
+            .paths
+            .as_ref()
+            .is_some_and(|p| p.index == index && p.generation == self.generation)
+        {
+            return;
+        }
+        self.trace_seq += 1;
+        let seq = self.trace_seq;
+        self.paths = Some(PathsState {
+            seq,
+            generation: self.generation,
+            index,
+            result: None,
+        });
+        self.path_choice = 0;
+        let request = Request::ServicePaths {
+            generation: self.generation,
+            seq,
+            index,
+        };
+        let header = serde_json::to_string(&request).unwrap_or_default();
+        self.send_quiet(ctx, js_sys::Array::of1(&JsValue::from_str(&header)).into());
+    }
+
+    fn run_trace(&mut self, ctx: &Context<Self>) {
+        let form = self.trace_form.clone();
+        let port = form.port.trim().parse::<u16>();
+        let result = match (form.dst.trim().is_empty(), port) {
+            (true, _) => Err("give a destination address".to_string()),
+            (_, Err(_)) => Err("give a destination port (1–65535)".to_string()),
+            (false, Ok(port)) => Ok(Packet {
+                src: Some(form.src.trim().to_string()).filter(|s| !s.is_empty()),
+                dst: form.dst.trim().to_string(),
+                dst_port: port,
+                protocol: form.protocol,
+                from: form.from,
+                returning_client: form.returning,
+            }),
+        };
+        self.trace_seq += 1;
+        self.trace.seq = self.trace_seq;
+        match result {
+            Err(message) => {
+                self.trace.loading = false;
+                self.trace.result = Some(Err(message));
+            }
+            Ok(packet) => {
+                self.trace.loading = true;
+                self.trace.result = None;
+                let request = Request::Trace {
+                    generation: self.generation,
+                    seq: self.trace.seq,
+                    packet,
+                };
+                let header = serde_json::to_string(&request).unwrap_or_default();
+                self.send_quiet(ctx, js_sys::Array::of1(&JsValue::from_str(&header)).into());
+            }
+        }
+    }
+
+    /// Sends a trace request; unlike an analysis it does not mark the worker busy.
+    fn send_quiet(&mut self, ctx: &Context<Self>, message: JsValue) {
+        let busy = self.worker.as_ref().and_then(|w| w.busy_since);
+        self.send(ctx, message);
+        if let Some(handle) = &mut self.worker {
+            handle.busy_since = busy;
+        }
+    }
+
+    /// A trace (or any value) as shown: redacted with the report's mapping when redaction is on.
+    pub fn redacted_value<T: Clone + serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        value: &T,
+    ) -> T {
+        match (&self.redactor, self.redact) {
+            (Some(redactor), true) => redactor
+                .borrow_mut()
+                .serde(value)
+                .unwrap_or_else(|| value.clone()),
+            _ => value.clone(),
         }
     }
 
@@ -778,7 +1025,7 @@ impl App {
                 .to_string()
         } else {
             format!(
-                "{} loaded from files: too large for this box; see Source.",
+                "{} of input: too large to show in this box (the Source view shows it). Paste here to replace it.",
                 model::bytes(self.input.len())
             )
         };

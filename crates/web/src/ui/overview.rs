@@ -1,7 +1,9 @@
 //! The node overview: mode, counts, node facts, the conntrack panel, findings, the Services table,
 //! the sections the splitter recognised (with a way to correct them) and the parsers' diagnostics.
 
-use svcpath_analysis::report::{ConntrackReport, ConntrackVerdict, Mode, Report};
+use svcpath_analysis::report::{
+    ConntrackReport, ConntrackVerdict, Finding, Mode, Report, Severity,
+};
 use svcpath_syntax::SectionKind;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -10,6 +12,14 @@ use super::widgets::{line_links, severity_badge};
 use super::{services, App, Msg, Shown};
 use crate::model;
 use crate::route::Route;
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
 
 fn mode_name(mode: Mode) -> &'static str {
     match mode {
@@ -95,9 +105,9 @@ fn summary(report: &Report) -> Html {
                 <div class="card">
                     <span class="card-label">{"Findings"}</span>
                     <span class="card-value">{ report.findings.len() }</span>
-                    <span class="card-note">{ format!("{} critical, {} warnings",
-                        report.findings.iter().filter(|f| f.severity == svcpath_analysis::report::Severity::Critical).count(),
-                        report.findings.iter().filter(|f| f.severity == svcpath_analysis::report::Severity::Warning).count()) }</span>
+                    <span class="card-note">{ format!("{} critical, {}",
+                        report.findings.iter().filter(|f| f.severity == Severity::Critical).count(),
+                        plural(report.findings.iter().filter(|f| f.severity == Severity::Warning).count(), "warning")) }</span>
                 </div>
             </div>
             if !rule_line.is_empty() { <p>{ rule_line.join("; ") }{"."}</p> }
@@ -151,8 +161,6 @@ fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, Strin
                         aria-label={format!("table {:.0}% full", fill * 100.0)}>
                         <rect x="0" y="0" width="100" height="8" class="bar-bg" />
                         <rect x="0" y="0" width={format!("{:.2}", fill * 100.0)} height="8" class={classes!("gauge-fill", class)} />
-                        <line x1="75" y1="0" x2="75" y2="8" class="gauge-mark" />
-                        <line x1="90" y1="0" x2="90" y2="8" class="gauge-mark" />
                     </svg>
                     <span>{ format!("{} of {} entries ({:.1}%)", number(c.count), number(c.max), fill * 100.0) }</span>
                 </div>
@@ -211,8 +219,32 @@ fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, Strin
     }
 }
 
+fn finding_item(f: &Finding, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+    html! {
+        <li class="finding">
+            { severity_badge(f.severity) }
+            <div class="finding-body">
+                <p class="finding-message">{ &f.message }</p>
+                <p class="finding-meta">
+                    <code class="muted">{ &f.code }</code>
+                    if let Some(id) = &f.service {
+                        {" · "}<a href={Route::Service(id.clone()).href()}>{ id }</a>
+                    }
+                    if !f.lines.is_empty() {
+                        {" · evidence "}{ line_links(&f.lines, &f.message, on_highlight) }
+                    }
+                </p>
+            </div>
+        </li>
+    }
+}
+
 fn findings(report: &Report, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
     let sorted = model::sorted_findings(report);
+    let (serious, info): (Vec<&Finding>, Vec<&Finding>) =
+        sorted.iter().partition(|f| f.severity != Severity::Info);
+    // A few notes are shown; many are folded so the serious ones stay in sight.
+    let fold = info.len() > 3;
     html! {
         <section id="findings" class="panel" aria-labelledby="findings-title">
             <h2 id="findings-title">{ format!("Findings ({})", sorted.len()) }</h2>
@@ -220,24 +252,15 @@ fn findings(report: &Report, on_highlight: &Callback<(Vec<u32>, String)>) -> Htm
                 <p class="muted">{"Nothing to report about these rules."}</p>
             } else {
                 <ul class="findings">
-                    { for sorted.iter().map(|f| html! {
-                        <li class="finding">
-                            { severity_badge(f.severity) }
-                            <div class="finding-body">
-                                <p class="finding-message">{ &f.message }</p>
-                                <p class="finding-meta">
-                                    <code class="muted">{ &f.code }</code>
-                                    if let Some(id) = &f.service {
-                                        {" · "}<a href={Route::Service(id.clone()).href()}>{ id }</a>
-                                    }
-                                    if !f.lines.is_empty() {
-                                        {" · evidence "}{ line_links(&f.lines, &f.message, on_highlight) }
-                                    }
-                                </p>
-                            </div>
-                        </li>
-                    }) }
+                    { for serious.iter().map(|f| finding_item(f, on_highlight)) }
+                    if !fold { { for info.iter().map(|f| finding_item(f, on_highlight)) } }
                 </ul>
+                if fold {
+                    <details class="more-findings">
+                        <summary>{ format!("{} informational findings", info.len()) }</summary>
+                        <ul class="findings">{ for info.iter().map(|f| finding_item(f, on_highlight)) }</ul>
+                    </details>
+                }
             }
         </section>
     }

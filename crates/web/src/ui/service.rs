@@ -5,13 +5,14 @@ use svcpath_analysis::report::{Mode, Service, TrafficPolicy};
 use yew::prelude::*;
 
 use super::widgets::{line_links, probability_bar, severity_badge};
-use super::{App, Msg, Shown};
+use super::{trace, App, Msg, Shown};
 use crate::model;
 use crate::route::Route;
 
-pub fn view(_app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
+pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
     let report = &shown.report;
-    let Some(service) = report.services.iter().find(|s| s.id == id) else {
+    let Some((index, service)) = report.services.iter().enumerate().find(|(_, s)| s.id == id)
+    else {
         return html! {
             <section class="panel">
                 <h2>{"Service not found"}</h2>
@@ -53,6 +54,7 @@ pub fn view(_app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
             </dl>
             { path_diagram(service, report.mode) }
         </section>
+        { paths(app, ctx, index, &on_highlight) }
         <section class="panel" aria-labelledby="endpoints-title">
             <h2 id="endpoints-title">{ format!("Endpoints ({})", service.endpoints.len()) }</h2>
             if service.endpoints.is_empty() {
@@ -60,7 +62,7 @@ pub fn view(_app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
                     "No endpoints: kube-proxy rejects connections to this Service."
                 } else { "The dump shows no endpoints for this Service." } }</p>
             } else {
-                <table class="endpoints">
+                <div class="endpoints-wrap"><table class="endpoints">
                     <thead><tr><th>{"endpoint"}</th><th>{"share of new connections"}</th><th></th><th>{"on this node"}</th><th>{"lines"}</th></tr></thead>
                     <tbody>
                     { for service.endpoints.iter().enumerate().map(|(i, e)| html! {
@@ -73,7 +75,7 @@ pub fn view(_app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
                         </tr>
                     }) }
                     </tbody>
-                </table>
+                </table></div>
             }
         </section>
         <section class="panel" aria-labelledby="service-findings-title">
@@ -113,9 +115,9 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
         entries.push(format!("Load balancer {ip}"));
     }
     let dispatch = match mode {
-        Mode::Iptables => "iptables: KUBE-SERVICES → KUBE-SVC, random DNAT",
+        Mode::Iptables => "iptables: KUBE-SVC → DNAT",
         Mode::Ipvs => "IPVS virtual service",
-        Mode::Nftables => "nftables: service-ips map → service chain",
+        Mode::Nftables => "nft: service-ips map",
         Mode::Unknown => "kube-proxy",
     };
     let row = 34.0;
@@ -132,14 +134,14 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
                 aria-label="Path from the entry points to the endpoints">
                 { for entries.iter().enumerate().map(|(i, e)| html! {
                     <g>
-                        <rect x="4" y={format!("{:.1}", entry_y(i) - 12.0)} width="250" height="24" rx="5" class="node entry" />
+                        <rect x="4" y={format!("{:.1}", entry_y(i) - 12.0)} width="290" height="24" rx="5" class="node entry" />
                         <text x="14" y={format!("{:.1}", entry_y(i) + 4.0)} class="label">{ e.clone() }</text>
-                        <line x1="254" y1={format!("{:.1}", entry_y(i))} x2="330" y2={format!("{mid_y:.1}")} class="edge" />
+                        <line x1="294" y1={format!("{:.1}", entry_y(i))} x2="340" y2={format!("{mid_y:.1}")} class="edge" />
                     </g>
                 }) }
-                <rect x="330" y={format!("{:.1}", mid_y - 22.0)} width="230" height="44" rx="6" class="node dispatch" />
-                <text x="342" y={format!("{:.1}", mid_y - 4.0)} class="label strong">{"kube-proxy"}</text>
-                <text x="342" y={format!("{:.1}", mid_y + 13.0)} class="label small">{ dispatch }</text>
+                <rect x="340" y={format!("{:.1}", mid_y - 22.0)} width="220" height="44" rx="6" class="node dispatch" />
+                <text x="352" y={format!("{:.1}", mid_y - 4.0)} class="label strong">{"kube-proxy"}</text>
+                <text x="352" y={format!("{:.1}", mid_y + 13.0)} class="label small">{ dispatch }</text>
                 if service.endpoints.is_empty() {
                     <line x1="560" y1={format!("{mid_y:.1}")} x2="620" y2={format!("{mid_y:.1}")} class="edge drop" />
                     <rect x="620" y={format!("{:.1}", mid_y - 12.0)} width="270" height="24" rx="5" class="node drop" />
@@ -163,5 +165,52 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
             </svg>
             <figcaption class="muted">{"Strokes and bars are sized by each endpoint's share of new connections."}</figcaption>
         </figure>
+    }
+}
+
+/// The traces that matter for this Service, one chosen at a time: from a pod, from the node, from an
+/// endpoint itself, a returning client under affinity, NodePort and load-balancer traffic from outside.
+fn paths(
+    app: &App,
+    ctx: &Context<App>,
+    index: usize,
+    on_highlight: &Callback<(Vec<u32>, String)>,
+) -> Html {
+    let link = ctx.link();
+    let body = match app.paths.as_ref().filter(|p| p.index == index) {
+        None => html! { <p class="muted">{"Not traced yet."}</p> },
+        Some(state) => match &state.result {
+            None => html! { <p class="status busy"><progress />{" Tracing…"}</p> },
+            Some(Err(message)) => html! { <p class="status failed">{ message.clone() }</p> },
+            Some(Ok(paths)) if paths.is_empty() => {
+                html! { <p class="muted">{"Nothing to trace: the Service has no address and port."}</p> }
+            }
+            Some(Ok(paths)) => {
+                let choice = app.path_choice.min(paths.len() - 1);
+                let (label, chosen) = &paths[choice];
+                let label = app.redacted_value(label);
+                html! {
+                    <>
+                        <div class="path-choice" role="tablist" aria-label="Client origin">
+                            { for paths.iter().enumerate().map(|(i, (label, _))| html! {
+                                <button role="tab" aria-selected={(i == choice).to_string()}
+                                    class={classes!("choice", (i == choice).then_some("active"))}
+                                    onclick={link.callback(move |_| Msg::PathChoice(i))}>{ app.redacted_value(label) }</button>
+                            }) }
+                        </div>
+                        { trace::view(&app.redacted_value(chosen), &label, on_highlight) }
+                    </>
+                }
+            }
+        },
+    };
+    html! {
+        <section id="paths" class="panel" aria-labelledby="paths-title">
+            <h2 id="paths-title">{"Paths through the rules"}</h2>
+            <p class="muted">{"Where the first packet of a new connection ends up, by where the client is. Each step links to its rule."}</p>
+            { body }
+            <p><button id="trace-this" onclick={link.callback(move |_| Msg::TraceService(index))} disabled={app.redact}>
+                {"Trace another packet to this Service…"}</button></p>
+        </section>
     }
 }
