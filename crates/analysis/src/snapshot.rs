@@ -151,6 +151,10 @@ impl Snapshot {
         report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
         report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
+        if let Some(finding) = report.conntrack.as_ref().and_then(conntrack_finding) {
+            report.findings.push(finding);
+            crate::findings::sort(&mut report.findings);
+        }
         report
     }
 
@@ -284,6 +288,29 @@ impl Snapshot {
             ..Report::default()
         }
     }
+}
+
+/// The conntrack verdict among the findings when it calls for action (`conntrack-critical`,
+/// `conntrack-warning`), so that it is sorted with the rest.
+fn conntrack_finding(c: &crate::report::ConntrackReport) -> Option<crate::report::Finding> {
+    use crate::report::{ConntrackVerdict, Severity};
+    let (code, severity) = match c.verdict {
+        ConntrackVerdict::Critical => ("conntrack-critical", Severity::Critical),
+        ConntrackVerdict::Warning => ("conntrack-warning", Severity::Warning),
+        ConntrackVerdict::Ok | ConntrackVerdict::Unknown => return None,
+    };
+    let mut message = c.summary.clone();
+    if let Some(first) = c.recommendations.first() {
+        message.push_str(" What to do: ");
+        message.push_str(first);
+    }
+    Some(crate::findings::finding(
+        code,
+        severity,
+        None,
+        c.table_full_lines.clone(),
+        message,
+    ))
 }
 
 /// Keeps a parser's diagnostics and hands back its value.

@@ -238,3 +238,26 @@ fn rule_count_reports_per_packet_cost() {
     assert!(report.rules.mean_rules_per_packet.unwrap() > 3.0);
     assert!(codes("").is_empty());
 }
+
+#[test]
+fn conntrack_verdict_is_a_finding_when_it_calls_for_action() {
+    let full = format!("{HEALTHY}[1454500.910215] nf_conntrack: table full, dropping packet\n");
+    let report = analyze(&full, &Options::default());
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "conntrack-critical")
+        .unwrap();
+    assert_eq!(f.lines, vec![29], "the kernel log line after the 28 lines of the dump");
+    assert_eq!(
+        report.findings[0].code, "conntrack-critical",
+        "critical findings come first"
+    );
+    let fine = format!(
+        "{HEALTHY}net.netfilter.nf_conntrack_count = 10\nnet.netfilter.nf_conntrack_max = 131072\n"
+    );
+    assert!(!has(&fine, "conntrack-critical") && !has(&fine, "conntrack-warning"));
+    let filling = format!("{HEALTHY}net.netfilter.nf_conntrack_count = 120000\nnet.netfilter.nf_conntrack_max = 131072\n");
+    assert!(has(&filling, "conntrack-warning"));
+    assert!(!has(HEALTHY, "conntrack-critical"));
+}
