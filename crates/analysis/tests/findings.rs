@@ -248,7 +248,11 @@ fn conntrack_verdict_is_a_finding_when_it_calls_for_action() {
         .iter()
         .find(|f| f.code == "conntrack-critical")
         .unwrap();
-    assert_eq!(f.lines, vec![29], "the kernel log line after the 28 lines of the dump");
+    assert_eq!(
+        f.lines,
+        vec![29],
+        "the kernel log line after the 28 lines of the dump"
+    );
     assert_eq!(
         report.findings[0].code, "conntrack-critical",
         "critical findings come first"
@@ -260,4 +264,20 @@ fn conntrack_verdict_is_a_finding_when_it_calls_for_action() {
     let filling = format!("{HEALTHY}net.netfilter.nf_conntrack_count = 120000\nnet.netfilter.nf_conntrack_max = 131072\n");
     assert!(has(&filling, "conntrack-warning"));
     assert!(!has(HEALTHY, "conntrack-critical"));
+}
+
+#[test]
+fn empty_kube_chain() {
+    let dump = healthy_with(
+        "-A KUBE-SEP-A2 -s 10.244.2.6/32 -m comment --comment \"default/web:http\" -j KUBE-MARK-MASQ\n-A KUBE-SEP-A2 -p tcp -m comment --comment \"default/web:http\" -m tcp -j DNAT --to-destination 10.244.2.6:8080\n",
+        "",
+    );
+    let report = analyze(&dump, &Options::default());
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "empty-kube-chain")
+        .unwrap();
+    assert_eq!(f.lines, vec![12], "the declaration of KUBE-SEP-A2");
+    assert!(!has(HEALTHY, "empty-kube-chain"));
 }
