@@ -23,6 +23,29 @@ pub const SAMPLES: &[Sample] = &[
             "kube-proxy's own test rules: NodePort, LoadBalancer, eTP=Local, affinity, no endpoints",
         text: include_str!("../../../web/samples/kube-proxy-test-overall-iptables.txt"),
     },
+    Sample {
+        name: "ipvs",
+        title:
+            "IPVS mode: ipvsadm -Ln, ipset list and the iptables rules IPVS keeps (kubeadm node)",
+        text: include_str!("../../../web/samples/azure-kubeadm-ipvs-node.txt"),
+    },
+    Sample {
+        name: "nftables",
+        title: "nftables mode: nft list table ip kube-proxy (k3s node, a 9-endpoint Service)",
+        text: include_str!("../../../web/samples/k3s-nftables-mode.txt"),
+    },
+    Sample {
+        name: "etp-local-black-hole",
+        title:
+            "externalTrafficPolicy: Local with no endpoint on this node: NodePort traffic dropped",
+        text: include_str!("../../../web/samples/kind-etp-local-black-hole.txt"),
+    },
+    Sample {
+        name: "conntrack-table-full",
+        title:
+            "Incident: conntrack table full (sysctl, conntrack -S and kernel log beside the rules)",
+        text: include_str!("../../../web/samples/conntrack-table-full.txt"),
+    },
 ];
 
 /// The sample explained when the page opens without a paste.
@@ -47,5 +70,42 @@ mod tests {
         for s in SAMPLES {
             assert!(s.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
         }
+    }
+
+    #[test]
+    fn every_sample_explains_without_errors() {
+        use svcpath_analysis::report::{ConntrackVerdict, Mode};
+        for s in SAMPLES {
+            let report = svcpath_analysis::analyze(s.text, &svcpath_analysis::Options::default());
+            let errors: Vec<_> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == "error")
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", s.name);
+            assert!(!report.services.is_empty(), "{} shows Services", s.name);
+            let expected_mode = match s.name {
+                "ipvs" => Mode::Ipvs,
+                "nftables" => Mode::Nftables,
+                _ => Mode::Iptables,
+            };
+            assert_eq!(report.mode, expected_mode, "{}", s.name);
+        }
+        let black_hole = svcpath_analysis::analyze(
+            find("etp-local-black-hole").unwrap().text,
+            &Default::default(),
+        );
+        assert!(black_hole
+            .findings
+            .iter()
+            .any(|f| f.code == "etp-local-no-local-endpoints"));
+        let incident = svcpath_analysis::analyze(
+            find("conntrack-table-full").unwrap().text,
+            &Default::default(),
+        );
+        assert_eq!(
+            incident.conntrack.unwrap().verdict,
+            ConntrackVerdict::Critical
+        );
     }
 }
