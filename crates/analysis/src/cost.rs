@@ -1,8 +1,6 @@
 //! Per-packet cost: how many rules a new Service connection passes on this node, and what nftables
 //! mode would need for the same packet.
 
-use std::collections::HashMap;
-
 use svcpath_syntax::iptables::Chain;
 
 use crate::report::Service;
@@ -35,6 +33,7 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
         let Some(entry) = nat.chain("KUBE-SERVICES") else {
             continue;
         };
+        let tables = crate::iptables::Tables::of(ruleset);
         let prerouting = nat
             .chain("PREROUTING")
             .and_then(|c| {
@@ -44,12 +43,6 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
             })
             .map(|i| i + 1)
             .unwrap_or(1);
-        let chains: HashMap<&str, &Chain> = nat
-            .chains
-            .iter()
-            .rev()
-            .map(|c| (c.name.as_str(), c))
-            .collect();
         for (index, rule) in entry.rules.iter().enumerate() {
             let Some(target) = rule.target_name() else {
                 continue;
@@ -57,9 +50,9 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
             if !target.starts_with("KUBE-SVC-") {
                 continue;
             }
-            let in_service = chains
-                .get(target)
-                .map(|c| expected_rules_in_service_chain(c))
+            let in_service = tables
+                .nat_chain(target)
+                .map(expected_rules_in_service_chain)
                 .unwrap_or(0.0);
             let endpoint_rules = 2.0;
             let cost = prerouting as f64 + (index + 1) as f64 + in_service + endpoint_rules;

@@ -9,6 +9,7 @@ pub mod iptables;
 pub mod ipvs;
 pub mod net;
 pub mod nft;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod snapshot;
@@ -36,6 +37,11 @@ pub struct Options {
 /// Largest paste svcpath analyses, in bytes. Larger input is cut at a line boundary below this size and
 /// a diagnostic says so.
 pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Deepest nesting of chain jumps svcpath follows. A walk through the rules (the tracer, the
+/// `jump-depth` finding) stops there and says so; kube-proxy's own rules nest about 6 deep. Loops are
+/// found and reported (`jump-loop`) rather than followed.
+pub const MAX_JUMP_DEPTH: usize = 32;
 
 /// Reads a paste and explains it.
 pub fn analyze(paste: &str, options: &Options) -> Report {

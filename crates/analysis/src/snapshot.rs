@@ -29,53 +29,62 @@ impl Snapshot {
     pub fn parse(paste: &str, options: &Options) -> Snapshot {
         let mut snapshot = Snapshot::default();
         let paste = cut_to_limit(paste, &mut snapshot.diagnostics);
+        // Terminal colour codes (`grep --color=always`, a `script` capture) are removed before reading;
+        // line numbers stay those of the paste.
+        let stripped = svcpath_syntax::source::strip_ansi(paste);
+        let paste = match &stripped {
+            Some(s) => {
+                snapshot
+                    .diagnostics
+                    .push(ansi_note(&s.text, s.lines, s.first_line));
+                s.text.as_str()
+            }
+            None => paste,
+        };
         snapshot.sections = split_with_overrides(paste, &options.section_overrides);
+        if let Some(d) = nothing_to_read(paste, &snapshot.sections) {
+            snapshot.diagnostics.push(d);
+        }
         for section in &snapshot.sections {
             let text = section.text(paste);
             let origin = section.origin();
+            let command = section.command.as_deref();
+            let diagnostics = &mut snapshot.diagnostics;
             match section.kind {
                 SectionKind::Iptables => {
-                    let parsed = iptables::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.iptables.push(parsed.value);
+                    let value = keep(diagnostics, iptables::parse(text, origin));
+                    snapshot.iptables.push(value);
                 }
                 SectionKind::Ipvsadm => {
-                    let parsed = ipvs::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.ipvs.push(parsed.value);
+                    let value = keep(diagnostics, ipvs::parse(text, origin));
+                    snapshot.ipvs.push(value);
                 }
                 SectionKind::Ipset => {
-                    let parsed = ipset::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.ipsets.push(parsed.value);
+                    let value = keep(diagnostics, ipset::parse(text, origin));
+                    snapshot.ipsets.push(value);
                 }
                 SectionKind::Sysctl => {
-                    let command = section.command.as_deref();
-                    let parsed = sysctl::parse_with_command(text, origin, command);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.sysctls.push(parsed.value);
+                    let value = keep(
+                        diagnostics,
+                        sysctl::parse_with_command(text, origin, command),
+                    );
+                    snapshot.sysctls.push(value);
                 }
                 SectionKind::ConntrackStats => {
-                    let command = section.command.as_deref();
                     let parsed = conntrack::parse_stats_with_command(text, origin, command);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.conntrack_stats.push(parsed.value);
+                    snapshot.conntrack_stats.push(keep(diagnostics, parsed));
                 }
                 SectionKind::ConntrackList => {
-                    let command = section.command.as_deref();
                     let parsed = conntrack::parse_list_with_command(text, origin, command);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.conntrack_lists.push(parsed.value);
+                    snapshot.conntrack_lists.push(keep(diagnostics, parsed));
                 }
                 SectionKind::KernelLog => {
-                    let parsed = kernlog::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.kernel_logs.push(parsed.value);
+                    let value = keep(diagnostics, kernlog::parse(text, origin));
+                    snapshot.kernel_logs.push(value);
                 }
                 SectionKind::Nft => {
-                    let parsed = nft::parse(text, origin);
-                    snapshot.diagnostics.extend(parsed.diagnostics);
-                    snapshot.nft.push(parsed.value);
+                    let value = keep(diagnostics, nft::parse(text, origin));
+                    snapshot.nft.push(value);
                 }
                 SectionKind::Other => {}
             }
@@ -142,6 +151,10 @@ impl Snapshot {
         report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
         report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
+        if let Some(finding) = report.conntrack.as_ref().and_then(conntrack_finding) {
+            report.findings.push(finding);
+            crate::findings::sort(&mut report.findings);
+        }
         report
     }
 
@@ -277,11 +290,80 @@ impl Snapshot {
     }
 }
 
+/// The conntrack verdict among the findings when it calls for action (`conntrack-critical`,
+/// `conntrack-warning`), so that it is sorted with the rest.
+fn conntrack_finding(c: &crate::report::ConntrackReport) -> Option<crate::report::Finding> {
+    use crate::report::{ConntrackVerdict, Severity};
+    let (code, severity) = match c.verdict {
+        ConntrackVerdict::Critical => ("conntrack-critical", Severity::Critical),
+        ConntrackVerdict::Warning => ("conntrack-warning", Severity::Warning),
+        ConntrackVerdict::Ok | ConntrackVerdict::Unknown => return None,
+    };
+    let mut message = c.summary.clone();
+    if let Some(first) = c.recommendations.first() {
+        message.push_str(" What to do: ");
+        message.push_str(first);
+    }
+    Some(crate::findings::finding(
+        code,
+        severity,
+        None,
+        c.table_full_lines.clone(),
+        message,
+    ))
+}
+
+/// Keeps a parser's diagnostics and hands back its value.
+fn keep<T>(diagnostics: &mut Vec<Diagnostic>, parsed: svcpath_syntax::Parsed<T>) -> T {
+    diagnostics.extend(parsed.diagnostics);
+    parsed.value
+}
+
 fn serde_plain<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// The note that terminal escape sequences were removed.
+fn ansi_note(text: &str, lines: u32, first_line: u32) -> Diagnostic {
+    let span = svcpath_syntax::source::lines(text, svcpath_syntax::Origin::START)
+        .nth(first_line.saturating_sub(1) as usize)
+        .map(|l| l.span)
+        .unwrap_or_default();
+    Diagnostic {
+        line: first_line,
+        span,
+        severity: svcpath_syntax::Severity::Info,
+        message: format!(
+            "terminal colour codes (ANSI escape sequences, as `grep --color=always` writes) were removed from {lines} \
+             line(s) before reading; positions refer to the text without them"
+        ),
+    }
+}
+
+/// A diagnostic for a paste that is empty or holds nothing svcpath reads.
+fn nothing_to_read(paste: &str, sections: &[svcpath_syntax::Section]) -> Option<Diagnostic> {
+    let message = if paste.trim().is_empty() {
+        "the input is empty: paste the output of `iptables-save` (or `ipvsadm -Ln`, `nft list ruleset`, \
+         `ipset list`, `sysctl`, `conntrack -S`, `dmesg`) to have it explained"
+    } else if sections.iter().all(|s| s.kind == SectionKind::Other) {
+        "nothing in the input looks like the output of iptables-save, ipvsadm, ipset, nft, sysctl, conntrack \
+         or dmesg: there is nothing to explain (is this the right file?)"
+    } else {
+        return None;
+    };
+    let span = svcpath_syntax::source::lines(paste, svcpath_syntax::Origin::START)
+        .next()
+        .map(|l| l.span)
+        .unwrap_or_default();
+    Some(Diagnostic {
+        line: 1,
+        span,
+        severity: svcpath_syntax::Severity::Error,
+        message: message.to_string(),
+    })
 }
 
 fn cut_to_limit<'a>(paste: &'a str, diagnostics: &mut Vec<Diagnostic>) -> &'a str {

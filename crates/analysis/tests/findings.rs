@@ -238,3 +238,46 @@ fn rule_count_reports_per_packet_cost() {
     assert!(report.rules.mean_rules_per_packet.unwrap() > 3.0);
     assert!(codes("").is_empty());
 }
+
+#[test]
+fn conntrack_verdict_is_a_finding_when_it_calls_for_action() {
+    let full = format!("{HEALTHY}[1454500.910215] nf_conntrack: table full, dropping packet\n");
+    let report = analyze(&full, &Options::default());
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "conntrack-critical")
+        .unwrap();
+    assert_eq!(
+        f.lines,
+        vec![29],
+        "the kernel log line after the 28 lines of the dump"
+    );
+    assert_eq!(
+        report.findings[0].code, "conntrack-critical",
+        "critical findings come first"
+    );
+    let fine = format!(
+        "{HEALTHY}net.netfilter.nf_conntrack_count = 10\nnet.netfilter.nf_conntrack_max = 131072\n"
+    );
+    assert!(!has(&fine, "conntrack-critical") && !has(&fine, "conntrack-warning"));
+    let filling = format!("{HEALTHY}net.netfilter.nf_conntrack_count = 120000\nnet.netfilter.nf_conntrack_max = 131072\n");
+    assert!(has(&filling, "conntrack-warning"));
+    assert!(!has(HEALTHY, "conntrack-critical"));
+}
+
+#[test]
+fn empty_kube_chain() {
+    let dump = healthy_with(
+        "-A KUBE-SEP-A2 -s 10.244.2.6/32 -m comment --comment \"default/web:http\" -j KUBE-MARK-MASQ\n-A KUBE-SEP-A2 -p tcp -m comment --comment \"default/web:http\" -m tcp -j DNAT --to-destination 10.244.2.6:8080\n",
+        "",
+    );
+    let report = analyze(&dump, &Options::default());
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "empty-kube-chain")
+        .unwrap();
+    assert_eq!(f.lines, vec![12], "the declaration of KUBE-SEP-A2");
+    assert!(!has(HEALTHY, "empty-kube-chain"));
+}

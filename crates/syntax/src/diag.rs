@@ -57,6 +57,54 @@ pub struct Parsed<T> {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Most diagnostics one parser keeps for one section; past it they are counted, and one closing
+/// diagnostic says how many were left out. Bounds memory on a paste of garbage.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
+/// A list of diagnostics that keeps at most [`MAX_DIAGNOSTICS`] and counts the rest.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    list: Vec<Diagnostic>,
+    left_out: usize,
+    first_left_out: Option<(u32, Span)>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        if self.list.len() < MAX_DIAGNOSTICS {
+            self.list.push(diagnostic);
+        } else {
+            self.left_out += 1;
+            self.first_left_out
+                .get_or_insert((diagnostic.line, diagnostic.span));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len() + self.left_out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The kept diagnostics, plus one that says how many were left out.
+    pub fn finish(mut self) -> Vec<Diagnostic> {
+        if let Some((line, span)) = self.first_left_out {
+            self.list.push(Diagnostic {
+                line,
+                span,
+                severity: Severity::Error,
+                message: format!(
+                    "{} more problems from line {line} on are not listed (svcpath lists the first {MAX_DIAGNOSTICS} of a section)",
+                    self.left_out
+                ),
+            });
+        }
+        self.list
+    }
+}
+
 /// Longest excerpt of user text quoted in a diagnostic message, in characters.
 pub const MAX_QUOTE_CHARS: usize = 80;
 
@@ -81,6 +129,22 @@ pub fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diagnostics_past_the_limit_are_counted() {
+        let text = "x";
+        let line = crate::source::lines(text, crate::Origin::START)
+            .next()
+            .unwrap();
+        let mut d = Diagnostics::default();
+        for _ in 0..MAX_DIAGNOSTICS + 5 {
+            d.push(Diagnostic::error(&line, "bad"));
+        }
+        assert_eq!(d.len(), MAX_DIAGNOSTICS + 5);
+        let list = d.finish();
+        assert_eq!(list.len(), MAX_DIAGNOSTICS + 1);
+        assert!(list[MAX_DIAGNOSTICS].message.starts_with("5 more problems"));
+    }
 
     #[test]
     fn quote_cuts_long_text_and_escapes_controls() {

@@ -6,8 +6,6 @@
 //! modules is given to the most recent module that knows it (so `--dport` goes to `tcp` even with
 //! `-m comment` in between); options after `-j`/`-g` belong to the target.
 
-use std::collections::HashMap;
-
 use nom::{
     branch::alt,
     bytes::complete::{escaped_transform, is_not, take_while1},
@@ -18,8 +16,24 @@ use nom::{
 };
 use serde::Serialize;
 
-use crate::diag::{quote, Diagnostic, Parsed};
-use crate::source::{lines, Line, Origin, Span};
+use std::collections::{HashMap, HashSet};
+
+use crate::diag::{quote, Diagnostic, Diagnostics, Parsed};
+use crate::source::{lines, too_long, Line, Origin, Span};
+
+/// Most rules one section keeps (kube-proxy on the largest clusters writes a few hundred thousand); past
+/// it rules are counted, not kept, and a diagnostic says so. Bounds memory on a huge paste.
+pub const MAX_RULES: usize = 2_000_000;
+
+/// Most chains one section keeps (each Service port has a few, each endpoint one).
+pub const MAX_CHAINS: usize = 500_000;
+
+/// How many rules `-I` lines may shift in total before later `-I` lines are appended in paste order
+/// (replaying many insertions at the front of a long chain would take quadratic time).
+pub const MAX_INSERT_WORK: usize = 20_000_000;
+
+/// Most problems listed for one rule line; the rest are counted in one message.
+pub const MAX_PROBLEMS_PER_LINE: usize = 10;
 
 /// A whole dump: its tables in order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -265,40 +279,61 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
 #[derive(Default)]
 struct RulesetParser {
     ruleset: Ruleset,
-    diagnostics: Vec<Diagnostic>,
+    diagnostics: Diagnostics,
+    /// (table index, chain name) → chain index, so that finding a chain does not scan the table.
+    chain_lookup: HashMap<(usize, String), usize>,
+    /// Chains created by `-N` (declared like `:NAME`).
+    created: HashSet<(usize, String)>,
+    /// Rules and chains past [`MAX_RULES`] / [`MAX_CHAINS`], and the first line of them.
+    rules_left_out: usize,
+    chains_left_out: usize,
+    first_left_out: Option<(u32, Span)>,
+    /// The first line with an IPv4 and an IPv6 address, and whether the mix was reported.
+    rules_kept: usize,
+    /// Rules moved by `-I` so far; past [`MAX_INSERT_WORK`] further `-I` lines are appended instead.
+    insert_work: usize,
+    insert_budget_reported: bool,
+    first_v4: Option<u32>,
+    first_v6: Option<u32>,
+    mixed_reported: bool,
     /// Index of the table `*name` opened, until `COMMIT`.
     open: Option<usize>,
+    /// Span of the `*table` line of the open table.
+    open_span: Span,
+    /// Lines whose table was guessed from a chain name, and the first one's span.
     inferred_tables: Vec<u32>,
+    inferred_span: Span,
+    /// Lines like `...`, and the first one's span.
     elided: Vec<u32>,
-    /// For each table (by index), where each of its chains is in `chains`: every line looks its chain up.
-    chain_slots: Vec<HashMap<String, usize>>,
+    elided_span: Span,
 }
 
 impl RulesetParser {
-    /// The index of chain `name` in table `table`, which is added when new.
-    fn chain_index(&mut self, table: usize, name: &str) -> usize {
-        let tables = self.ruleset.tables.len();
-        if self.chain_slots.len() < tables {
-            self.chain_slots.resize_with(tables, HashMap::new);
+    /// The index of chain `name` in table `table`, created when missing; `None` past [`MAX_CHAINS`].
+    fn chain_at(&mut self, table: usize, name: &str, line: &Line<'_>) -> Option<usize> {
+        if let Some(&i) = self.chain_lookup.get(&(table, name.to_string())) {
+            return Some(i);
         }
-        let (Some(slots), Some(chains)) = (
-            self.chain_slots.get_mut(table),
-            self.ruleset.tables.get_mut(table).map(|t| &mut t.chains),
-        ) else {
-            return 0;
-        };
-        if let Some(&i) = slots.get(name) {
-            return i;
+        if self.chain_lookup.len() >= MAX_CHAINS {
+            self.chains_left_out += 1;
+            self.first_left_out.get_or_insert((line.number, line.span));
+            return None;
         }
+        let chains = &mut self.ruleset.tables.get_mut(table)?.chains;
         chains.push(Chain {
             name: name.to_string(),
             ..Chain::default()
         });
-        slots.insert(name.to_string(), chains.len() - 1);
-        chains.len() - 1
+        let index = chains.len() - 1;
+        self.chain_lookup.insert((table, name.to_string()), index);
+        Some(index)
     }
 
     fn line(&mut self, line: Line<'_>) {
+        if let Some(message) = too_long(&line) {
+            self.diagnostics.push(Diagnostic::error(&line, message));
+            return;
+        }
         let raw = line.text;
         let text = raw.trim();
         if text.is_empty() {
@@ -336,9 +371,10 @@ impl RulesetParser {
             });
             let index = self.ruleset.tables.len() - 1;
             for builtin in builtin_chains(name) {
-                self.chain_index(index, builtin);
+                self.chain_at(index, builtin, &line);
             }
             self.open = Some(index);
+            self.open_span = line.span;
             return;
         }
         if text == "COMMIT" {
@@ -356,6 +392,9 @@ impl RulesetParser {
             return;
         }
         if is_elision(text) {
+            if self.elided.is_empty() {
+                self.elided_span = line.span;
+            }
             self.elided.push(line.number);
             return;
         }
@@ -367,21 +406,26 @@ impl RulesetParser {
             }
         };
         let rest = rest.trim_start();
-        if rest.starts_with("-A ")
-            || rest.starts_with("-I ")
-            || rest.starts_with("--append ")
-            || rest.starts_with("--insert ")
-        {
+        // The command word and what follows it, whatever whitespace (tabs too) separates them.
+        let (command, argument) = rest
+            .split_once(char::is_whitespace)
+            .map(|(c, a)| (c, a.trim()))
+            .unwrap_or((rest, ""));
+        if matches!(command, "-A" | "-I" | "--append" | "--insert") && !argument.is_empty() {
             self.rule(&line, counters, rest);
-        } else if let Some(name) = rest.strip_prefix("-N ") {
-            let table = self.table_for(&line, name.trim(), None);
-            self.chain_index(table, name.trim());
-        } else if let Some(name) = rest.strip_prefix("-X ") {
+        } else if command == "-N" && !argument.is_empty() {
+            let table = self.table_for(&line, argument, None);
+            if self.chain_at(table, argument, &line).is_some() {
+                self.created.insert((table, argument.to_string()));
+            }
+        } else if command == "-X" && !argument.is_empty() {
             self.ruleset
                 .deleted_chains
-                .push((name.trim().to_string(), line.number));
+                .push((argument.to_string(), line.number));
         } else if rest.starts_with("-F") || rest.starts_with("-Z") {
             // Flush/zero lines of a restore input change nothing that svcpath reads.
+        } else if let Some(message) = kubectl_message(text) {
+            self.diagnostics.push(message(&line));
         } else {
             self.diagnostics.push(Diagnostic::error(
                 &line,
@@ -409,7 +453,9 @@ impl RulesetParser {
             ));
         }
         let table = self.table_for(line, name, None);
-        let chain_index = self.chain_index(table, name);
+        let Some(chain_index) = self.chain_at(table, name, line) else {
+            return;
+        };
         let chain = &mut self.ruleset.tables[table].chains[chain_index];
         if let Some(prev) = chain.declared_at {
             self.diagnostics.push(Diagnostic::info(
@@ -431,7 +477,11 @@ impl RulesetParser {
         let guess = table_of_chain(chain)
             .or_else(|| target.and_then(table_of_target))
             .unwrap_or("nat");
-        if !self.inferred_tables.contains(&line.number) {
+        // Lines come in order: comparing with the last one keeps this linear in the paste.
+        if self.inferred_tables.last() != Some(&line.number) {
+            if self.inferred_tables.is_empty() {
+                self.inferred_span = line.span;
+            }
             self.inferred_tables.push(line.number);
         }
         if let Some(i) = self
@@ -477,30 +527,131 @@ impl RulesetParser {
                 }
             }
         }
-        let (mut rule, problems) = build_rule(&rest);
+        let (mut rule, mut problems) = build_rule(&rest);
         rule.line = line.number;
         rule.span = line.span;
         rule.counters = counters;
-        for problem in problems {
+        problems.extend(value_problems(&rule));
+        let count = problems.len();
+        for problem in problems.into_iter().take(MAX_PROBLEMS_PER_LINE) {
             self.diagnostics.push(Diagnostic::warning(line, problem));
         }
-        if rule.basics.iter().any(|b| {
-            matches!(b.kind, BasicKind::Source | BasicKind::Destination) && b.value.contains(':')
-        }) {
-            self.ruleset.ipv6 = true;
+        if count > MAX_PROBLEMS_PER_LINE {
+            self.diagnostics.push(Diagnostic::warning(
+                line,
+                format!(
+                    "{} more problems on this line are not listed",
+                    count - MAX_PROBLEMS_PER_LINE
+                ),
+            ));
+        }
+        self.note_families(line, &rule);
+        if self.rules_kept >= MAX_RULES {
+            self.rules_left_out += 1;
+            self.first_left_out.get_or_insert((line.number, line.span));
+            return;
         }
         let table = self.table_for(line, &chain, rule.target_name());
-        let chain_index = self.chain_index(table, &chain);
+        let Some(chain_index) = self.chain_at(table, &chain, line) else {
+            return;
+        };
+        self.rules_kept += 1;
         let rules = &mut self.ruleset.tables[table].chains[chain_index].rules;
-        match position {
-            Some(n) if n >= 1 && n <= rules.len() => rules.insert(n - 1, rule),
-            Some(_) if op == "-I" || op == "--insert" => rules.insert(0, rule),
-            _ if op == "-I" || op == "--insert" => rules.insert(0, rule),
-            _ => rules.push(rule),
+        let insert = op == "-I" || op == "--insert";
+        let at = match position {
+            Some(n) if n >= 1 && n <= rules.len() => n - 1,
+            _ => 0,
+        };
+        let work = rules.len() - at;
+        if insert && self.insert_work.saturating_add(work) <= MAX_INSERT_WORK {
+            self.insert_work += work;
+            rules.insert(at, rule);
+        } else {
+            rules.push(rule);
+            if insert && !self.insert_budget_reported {
+                self.insert_budget_reported = true;
+                self.diagnostics.push(Diagnostic::warning(
+                    line,
+                    "too many `-I` insertions to replay: from this line on they are kept in paste order",
+                ));
+            }
+        }
+    }
+
+    /// Remembers which address families the rule names; warns once when both appear in one dump.
+    fn note_families(&mut self, line: &Line<'_>, rule: &Rule) {
+        for b in &rule.basics {
+            if !matches!(b.kind, BasicKind::Source | BasicKind::Destination) {
+                continue;
+            }
+            if b.value.contains(':') {
+                self.ruleset.ipv6 = true;
+                self.first_v6.get_or_insert(line.number);
+            } else if b.value.contains('.') {
+                self.first_v4.get_or_insert(line.number);
+            }
+        }
+        if let (Some(v4), Some(v6), false) = (self.first_v4, self.first_v6, self.mixed_reported) {
+            self.mixed_reported = true;
+            self.diagnostics.push(Diagnostic::warning(
+                line,
+                format!(
+                    "IPv4 (line {v4}) and IPv6 (line {v6}) addresses in one dump: iptables-save and \
+                     ip6tables-save print separate dumps, so two were pasted together without the \
+                     `*table` or `# Generated by` lines between them; this dump's Services may mix both"
+                ),
+            ));
         }
     }
 
     fn finish(mut self) -> Parsed<Ruleset> {
+        for (index, table) in self.ruleset.tables.iter().enumerate() {
+            let declares = table.chains.iter().any(|c| c.declared_at.is_some());
+            if table.line.is_none() || !declares {
+                // A grep fragment or a filtered dump: declarations are not in the paste at all.
+                continue;
+            }
+            let builtin = builtin_chains(&table.name);
+            let undeclared: Vec<&Chain> = table
+                .chains
+                .iter()
+                .filter(|c| {
+                    c.declared_at.is_none()
+                        && !c.rules.is_empty()
+                        && !builtin.contains(&c.name.as_str())
+                        && !self.created.contains(&(index, c.name.clone()))
+                })
+                .collect();
+            let Some(first) = undeclared.first().and_then(|c| c.rules.first()) else {
+                continue;
+            };
+            let names: Vec<&str> = undeclared.iter().take(5).map(|c| c.name.as_str()).collect();
+            self.diagnostics.push(Diagnostic {
+                line: first.line,
+                span: first.span,
+                severity: crate::Severity::Warning,
+                message: format!(
+                    "{} chain(s) of the {} table have rules but no `:CHAIN` declaration ({}{}): \
+                     iptables-restore would refuse this table, so the dump was cut or edited; their rules are still read",
+                    undeclared.len(),
+                    table.name,
+                    names.join(", "),
+                    if undeclared.len() > 5 { ", …" } else { "" }
+                ),
+            });
+        }
+        if let Some((line, span)) = self.first_left_out {
+            self.diagnostics.push(Diagnostic {
+                line,
+                span,
+                severity: crate::Severity::Error,
+                message: format!(
+                    "this dump is larger than svcpath reads: {} rule(s) and {} chain(s) from line {line} on were left out \
+                     (at most {MAX_RULES} rules and {MAX_CHAINS} chains per dump)",
+                    self.rules_left_out, self.chains_left_out
+                ),
+            });
+        }
         if let (Some(&first), n) = (self.inferred_tables.first(), self.inferred_tables.len()) {
             let tables: Vec<&str> = self
                 .ruleset
@@ -511,7 +662,7 @@ impl RulesetParser {
                 .collect();
             self.diagnostics.push(Diagnostic {
                 line: first,
-                span: Span::default(),
+                span: self.inferred_span,
                 severity: crate::Severity::Info,
                 message: format!(
                     "{n} line(s) have no `*table` header (a grep fragment?): their table ({}) was inferred from the chain names",
@@ -522,7 +673,7 @@ impl RulesetParser {
         if let Some(&first) = self.elided.first() {
             self.diagnostics.push(Diagnostic {
                 line: first,
-                span: Span::default(),
+                span: self.elided_span,
                 severity: crate::Severity::Info,
                 message: format!(
                     "{} line(s) like `...` mark text left out of the paste; rules there are unknown",
@@ -535,7 +686,7 @@ impl RulesetParser {
             if let Some(l) = table.line {
                 self.diagnostics.push(Diagnostic {
                     line: l,
-                    span: Span::default(),
+                    span: self.open_span,
                     severity: crate::Severity::Info,
                     message: format!(
                         "table {} has no COMMIT: the dump may be cut off",
@@ -546,9 +697,110 @@ impl RulesetParser {
         }
         Parsed {
             value: self.ruleset,
-            diagnostics: self.diagnostics,
+            diagnostics: self.diagnostics.finish(),
         }
     }
+}
+
+/// Lines that `kubectl exec` or a shell prints into the middle of a dump, and what they mean.
+fn kubectl_message(text: &str) -> Option<fn(&Line<'_>) -> Diagnostic> {
+    if text.starts_with("Defaulted container ") || text.starts_with("Unable to use a TTY") {
+        Some(|line| {
+            Diagnostic::info(
+                line,
+                format!(
+                    "kubectl's note, not part of the dump, ignored: {}",
+                    quote(line.text.trim())
+                ),
+            )
+        })
+    } else if text.starts_with("error: ")
+        || text.starts_with("Error from server")
+        || text.starts_with("command terminated with exit code")
+        || text.starts_with("OCI runtime exec failed")
+    {
+        Some(|line| {
+            Diagnostic::error(
+                line,
+                format!(
+                    "kubectl reported an error in the middle of the dump: {}; the rules after it may be missing or from another run",
+                    quote(line.text.trim())
+                ),
+            )
+        })
+    } else {
+        None
+    }
+}
+
+/// Numbers in a rule that iptables would refuse: probabilities outside 0..1, ports above 65535.
+pub fn value_problems(rule: &Rule) -> Vec<String> {
+    let mut problems = Vec::new();
+    let options = rule
+        .modules
+        .iter()
+        .flat_map(|m| m.options.iter())
+        .chain(rule.target.iter().flat_map(|t| t.options.iter()));
+    for o in options {
+        let Some(value) = o.value() else { continue };
+        match o.name.as_str() {
+            "probability" => match value.parse::<f64>() {
+                Ok(p) if (0.0..=1.0).contains(&p) => {}
+                Ok(p) if p.is_finite() => problems.push(format!(
+                    "--probability {} is not between 0 and 1 (iptables refuses it); read as {}",
+                    quote(value),
+                    if p > 1.0 { 1 } else { 0 }
+                )),
+                _ => problems.push(format!(
+                    "--probability {} is not a number (iptables refuses it); read as 1",
+                    quote(value)
+                )),
+            },
+            "every" if !value.parse::<u32>().is_ok_and(|n| n >= 1) => {
+                problems.push(format!(
+                    "--every {} is not a whole number from 1 up (iptables refuses it)",
+                    quote(value)
+                ));
+            }
+            "dport" | "sport" | "destination-port" | "source-port" | "dports" | "sports"
+            | "ports" | "to-ports" => {
+                let bad = value
+                    .split([',', ':', '-'])
+                    .find(|p| p.chars().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_err());
+                if let Some(bad) = bad {
+                    problems.push(format!(
+                        "--{} {}: {} is not a port number (0 to 65535); the rule's port is unknown",
+                        o.name,
+                        quote(value),
+                        quote(bad)
+                    ));
+                }
+            }
+            "to-destination" | "to-source" => {
+                let port = match value.rsplit_once(']') {
+                    Some((_, after)) => after.strip_prefix(':'),
+                    None if value.matches(':').count() == 1 => {
+                        value.split_once(':').map(|(_, p)| p)
+                    }
+                    None => None,
+                };
+                let bad = port.and_then(|p| {
+                    p.split('-')
+                        .find(|p| p.is_empty() || p.parse::<u16>().is_err())
+                });
+                if let Some(bad) = bad {
+                    problems.push(format!(
+                        "--{} {}: {} is not a port number (0 to 65535); the endpoint's port is unknown",
+                        o.name,
+                        quote(value),
+                        quote(bad)
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
 }
 
 fn table_of_target(target: &str) -> Option<&'static str> {
@@ -711,6 +963,10 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
     let mut i = 0;
     let mut negate = false;
     let mut in_target = false;
+    // The last module of each name and the first protocol, so that placing an option does not scan
+    // the rule (which would make a long line quadratic).
+    let mut last_module: HashMap<String, usize> = HashMap::new();
+    let mut protocol: Option<String> = None;
     while i < words.len() {
         let w = words[i].as_str();
         if w == "!" {
@@ -746,6 +1002,9 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             }
             match words.get(j) {
                 Some(v) if !v.starts_with('-') || kind != BasicKind::Protocol => {
+                    if kind == BasicKind::Protocol && protocol.is_none() {
+                        protocol = Some(v.to_ascii_lowercase());
+                    }
                     rule.basics.push(BasicMatch {
                         kind,
                         negated: negate,
@@ -770,6 +1029,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                             explicit: true,
                             options: Vec::new(),
                         });
+                        last_module.insert(name.clone(), rule.modules.len() - 1);
                         in_target = false;
                     }
                     None => problems.push("-m without a module name".to_string()),
@@ -864,22 +1124,20 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                 continue;
             }
             let owners = modules_of_option(&name);
-            let index = rule
-                .modules
+            let index = owners
                 .iter()
-                .rposition(|m| owners.contains(&m.name.as_str()))
+                .filter_map(|o| last_module.get(*o).copied())
+                .max()
                 .or_else(|| {
                     // `-p tcp --dport 80` without `-m tcp`: the protocol's implicit module.
-                    let proto = rule
-                        .basic(BasicKind::Protocol)
-                        .map(|p| p.value.to_ascii_lowercase());
-                    match proto {
+                    match &protocol {
                         Some(p) if owners.contains(&p.as_str()) => {
                             rule.modules.push(Module {
-                                name: p,
+                                name: p.clone(),
                                 explicit: false,
                                 options: Vec::new(),
                             });
+                            last_module.insert(p.clone(), rule.modules.len() - 1);
                             Some(rule.modules.len() - 1)
                         }
                         _ => None,
@@ -898,11 +1156,13 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                     problems.push(format!(
                         "--{name} belongs to no -m module on this line; kept as its own module"
                     ));
+                    let name = owners.first().copied().unwrap_or("unknown").to_string();
                     rule.modules.push(Module {
-                        name: owners.first().copied().unwrap_or("unknown").to_string(),
+                        name: name.clone(),
                         explicit: false,
                         options: vec![option],
                     });
+                    last_module.insert(name, rule.modules.len() - 1);
                 }
             }
             continue;
@@ -974,7 +1234,8 @@ fn render_options(options: &[OptionValue], out: &mut Vec<String>) {
         if o.negated {
             out.push("!".to_string());
         }
-        out.push(format!("--{}", o.name));
+        // A name read from a quoted word may hold spaces or quotes: quote it back the same way.
+        out.push(render_word(&format!("--{}", o.name)));
         for v in &o.values {
             out.push(render_word(v));
         }
@@ -1120,6 +1381,17 @@ mod tests {
         let parsed = parse("*nat\n-A X -m comment --comment \"cut off\n", Origin::START);
         assert_eq!(parsed.diagnostics[0].line, 2);
         assert!(parsed.diagnostics[0].message.contains("not closed"));
+    }
+
+    #[test]
+    fn an_option_name_with_spaces_renders_quoted() {
+        // Found by fuzz target iptables_roundtrip: a quoted word that starts with `--` is an option whose
+        // name holds a space and a quote; it was written back bare and the result did not tokenize.
+        let words = tokenize(r#"-m comment "--src-type- LOCAL \"x" -j DROP"#).unwrap();
+        let (rule, _) = build_rule(&words);
+        let rendered = render_rule(&rule);
+        let again = build_rule(&tokenize(&rendered).unwrap()).0;
+        assert_eq!(rule, again, "{rendered}");
     }
 
     #[test]

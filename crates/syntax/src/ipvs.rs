@@ -770,6 +770,15 @@ impl ListingParser {
                 ),
             ));
         }
+        if let Some(weight) = rs.weight.filter(|w| *w < 0) {
+            self.diagnostics.push(Diagnostic::warning(
+                line,
+                format!(
+                    "weight {weight} is negative (IPVS weights run from 0 to 2147483647): the line was edited \
+                     or garbled; this real server is counted as weight 0, with no share of new connections"
+                ),
+            ));
+        }
         match self.block.services.last_mut() {
             Some(vs) => vs.real_servers.push(rs),
             None => self.diagnostics.push(Diagnostic::error(

@@ -110,30 +110,116 @@ pub fn count_lines(text: &str) -> u32 {
     lines(text, Origin::START).count() as u32
 }
 
-/// Removes terminal colour and cursor sequences (`ESC [ … letter`) that a terminal capture may contain.
-/// Returns `None` when there was nothing to remove.
-pub fn strip_ansi(text: &str) -> Option<String> {
+/// Longest line a parser reads, in bytes. No tool svcpath reads prints longer lines (an iptables comment
+/// is at most 256 bytes); a longer line is skipped with a diagnostic, which keeps the work per line small.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// The message for a line longer than [`MAX_LINE_BYTES`], or `None` for a line of normal length.
+pub fn too_long(line: &Line<'_>) -> Option<String> {
+    (line.text.len() > MAX_LINE_BYTES).then(|| {
+        format!(
+            "this line is {} long; svcpath skips lines longer than {} (no dump prints such lines)",
+            human_bytes(line.text.len()),
+            human_bytes(MAX_LINE_BYTES)
+        )
+    })
+}
+
+/// `1.5 MB`, `300 KB`, `12 bytes`.
+pub fn human_bytes(n: usize) -> String {
+    const MB: usize = 1024 * 1024;
+    if n >= MB {
+        format!("{:.1} MB", n as f64 / MB as f64)
+    } else if n >= 1024 {
+        format!("{} KB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Text with terminal escape sequences removed, and what was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stripped {
+    pub text: String,
+    /// How many lines had escape sequences, and the first of them (1-based).
+    pub lines: u32,
+    pub first_line: u32,
+}
+
+/// Removes terminal colour and cursor sequences that a terminal capture may contain: CSI sequences
+/// (`ESC [ parameters final`, as `grep --color=always` writes), OSC sequences (`ESC ] … BEL` or `ESC \`,
+/// window titles) and other two-character escapes. A sequence never swallows a line break, so line
+/// numbers stay those of the paste. Returns `None` when there was nothing to remove.
+pub fn strip_ansi(text: &str) -> Option<Stripped> {
     if !text.contains('\u{1b}') {
         return None;
     }
     let mut out = String::with_capacity(text.len());
+    let mut line = 1u32;
+    let mut last_marked = 0u32;
+    let mut lines = 0u32;
+    let mut first_line = 0u32;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            if chars.peek() == Some(&'[') {
+        if c != '\u{1b}' {
+            if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
+                line = line.saturating_add(1);
+            }
+            out.push(c);
+            continue;
+        }
+        if last_marked != line {
+            last_marked = line;
+            lines = lines.saturating_add(1);
+            if first_line == 0 {
+                first_line = line;
+            }
+        }
+        match chars.peek() {
+            Some('[') => {
                 chars.next();
-                // Parameters and intermediates, then one final byte in '@'..='~'.
-                for d in chars.by_ref() {
-                    if ('@'..='~').contains(&d) {
+                // Parameter and intermediate bytes, then one final byte in '@'..='~'.
+                while let Some(&d) = chars.peek() {
+                    if (' '..='?').contains(&d) {
+                        chars.next();
+                    } else {
+                        if ('@'..='~').contains(&d) {
+                            chars.next();
+                        }
                         break;
                     }
                 }
             }
-            continue;
+            Some(']') => {
+                chars.next();
+                // Up to BEL or ESC \\, never past the end of the line.
+                while let Some(&d) = chars.peek() {
+                    if d == '\n' || d == '\r' {
+                        break;
+                    }
+                    chars.next();
+                    if d == '\u{7}' {
+                        break;
+                    }
+                    if d == '\u{1b}' {
+                        if chars.peek() == Some(&'\\') {
+                            chars.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            Some(&d) if (' '..='~').contains(&d) => {
+                chars.next();
+            }
+            _ => {}
         }
-        out.push(c);
     }
-    Some(out)
+    Some(Stripped {
+        text: out,
+        lines,
+        first_line,
+    })
 }
 
 #[cfg(test)]
@@ -178,7 +264,16 @@ mod tests {
 
     #[test]
     fn ansi_is_removed() {
-        assert_eq!(strip_ansi("\u{1b}[1;31m-A X\u{1b}[0m").unwrap(), "-A X");
+        let s = strip_ansi("\u{1b}[1;31m-A X\u{1b}[0m").unwrap();
+        assert_eq!(s.text, "-A X");
+        assert_eq!((s.lines, s.first_line), (1, 1));
         assert!(strip_ansi("plain").is_none());
+    }
+
+    #[test]
+    fn an_unfinished_escape_keeps_the_line_break() {
+        let s = strip_ansi("a\u{1b}[31\nb\n\u{1b}]0;title\nc\u{1b}[K").unwrap();
+        assert_eq!(s.text, "a\nb\ntitle\nc".replace("title", ""));
+        assert_eq!((s.lines, s.first_line), (3, 1));
     }
 }

@@ -102,6 +102,41 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     ),
                 ));
             }
+            // A Service or endpoint chain that rules jump to but that has no rule of its own: the jump
+            // returns at once, so the packet goes on unchanged (not DNATed) and the Service times out.
+            // Local-endpoint chains are left empty on purpose when there is no local endpoint.
+            let empty: Vec<(&str, u32)> = table
+                .chains
+                .iter()
+                .filter(|c| {
+                    c.rules.is_empty()
+                        && (c.name.starts_with("KUBE-SVC-")
+                            || c.name.starts_with("KUBE-SEP-")
+                            || c.name.starts_with("KUBE-EXT-")
+                            || c.name.starts_with("KUBE-FW-"))
+                        && referenced.contains(c.name.as_str())
+                })
+                .filter_map(|c| Some((c.name.as_str(), c.declared_at?)))
+                .collect();
+            if !empty.is_empty() && ruleset.generator.is_some() {
+                let names: Vec<&str> = empty.iter().map(|(n, _)| *n).take(5).collect();
+                out.push(finding(
+                    "empty-kube-chain",
+                    Severity::Warning,
+                    None,
+                    empty.iter().map(|(_, l)| *l).collect(),
+                    format!(
+                        "{} kube-proxy chain(s) in the {} table are jumped to but hold no rule ({}{}): a packet \
+                         sent there comes straight back and goes on without DNAT, so connections to the Service \
+                         hang. kube-proxy never leaves these empty; a sync was interrupted or the rules were \
+                         edited. Restarting kube-proxy rewrites them.",
+                        empty.len(),
+                        table.name,
+                        names.join(", "),
+                        if empty.len() > 5 { ", …" } else { "" }
+                    ),
+                ));
+            }
             let unused: Vec<&svcpath_syntax::iptables::Chain> = table
                 .chains
                 .iter()

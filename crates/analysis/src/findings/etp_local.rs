@@ -10,20 +10,21 @@ use crate::report::{Finding, Severity, TrafficPolicy};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let drop_lines = no_local_endpoint_rules(cx);
+    // Drop rules by the Service port id their comment names, parsed once.
+    let mut drops_by_id: std::collections::HashMap<String, Vec<u32>> =
+        std::collections::HashMap::new();
+    for (comment, line) in no_local_endpoint_rules(cx) {
+        if let Some(name) = crate::iptables::names::parse_service_comment(&comment) {
+            drops_by_id.entry(name.id()).or_default().push(line);
+        }
+    }
     for service in &cx.report.services {
         let exposed = service.node_port.is_some()
             || !service.load_balancer_ips.is_empty()
             || !service.external_ips.is_empty();
         match service.external_traffic_policy {
             Some(TrafficPolicy::Local) => {
-                let mut lines: Vec<u32> = drop_lines
-                    .iter()
-                    .filter(|(comment, _)| {
-                        crate::iptables::names::parse_service_comment(comment).is_some_and(|n| n.id() == service.id)
-                    })
-                    .map(|(_, l)| *l)
-                    .collect();
+                let mut lines: Vec<u32> = drops_by_id.get(&service.id).cloned().unwrap_or_default();
                 let no_local = !lines.is_empty()
                     || (service.endpoints.iter().all(|e| e.local == Some(false)) && !service.endpoints.is_empty());
                 if no_local {

@@ -8,6 +8,7 @@ mod dangling_jump;
 mod etp_local;
 mod garbled_dnat;
 mod hairpin;
+mod jump_loop;
 mod legacy_tables;
 mod no_endpoints;
 mod rule_ahead;
@@ -36,6 +37,7 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
         skewed_odds::check,
         rule_ahead::check,
         dangling_jump::check,
+        jump_loop::check,
         rule_cost::check,
     ];
     // The proxy mode's own findings come first, so that a generic check repeating one (same code, same

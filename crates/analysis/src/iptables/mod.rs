@@ -84,30 +84,37 @@ struct Gathered {
     has_svc_chain: bool,
 }
 
-/// One nat table plus the filter table of the same dump, for lookups.
+/// One nat table plus the filter table of the same dump, with indexes for lookups by chain name and
+/// by line (so that reading a dump with many Services stays linear in its size).
 pub struct Tables<'a> {
     pub nat: Option<&'a Table>,
     pub filter: Option<&'a Table>,
-    /// The nat chains by name (the first of a name, as `Table::chain` finds it): the model looks up
-    /// chains for every Service and endpoint.
     nat_chains: HashMap<&'a str, &'a Chain>,
+    nat_rules_by_line: HashMap<u32, &'a Rule>,
 }
 
 impl<'a> Tables<'a> {
     pub fn of(ruleset: &'a Ruleset) -> Self {
         let nat = ruleset.table("nat");
         let mut nat_chains = HashMap::new();
+        let mut nat_rules_by_line = HashMap::new();
         for chain in nat.iter().flat_map(|t| t.chains.iter()) {
+            // The first chain of a name wins, as `Table::chain` finds it.
             nat_chains.entry(chain.name.as_str()).or_insert(chain);
+            for rule in &chain.rules {
+                nat_rules_by_line.entry(rule.line).or_insert(rule);
+            }
         }
         Tables {
             nat,
             filter: ruleset.table("filter"),
             nat_chains,
+            nat_rules_by_line,
         }
     }
 
-    fn nat_chain(&self, name: &str) -> Option<&'a Chain> {
+    /// The nat chain of this name.
+    pub fn nat_chain(&self, name: &str) -> Option<&'a Chain> {
         self.nat_chains.get(name).copied()
     }
 }
@@ -282,6 +289,16 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
         // Old kube-proxy wrote external-IP and masquerade rules in KUBE-SERVICES pointing at KUBE-MARK-MASQ.
     }
 
+    // The first hash (in order) that carries each Service name, for the filter rules below.
+    let mut hash_of_name: HashMap<ServiceName, String> = HashMap::new();
+    for (hash, g) in &by_hash {
+        if let Some(name) = &g.name {
+            hash_of_name
+                .entry(name.clone())
+                .or_insert_with(|| hash.clone());
+        }
+    }
+
     // "has no endpoints" rejects in the filter table.
     if let Some(filter) = tables.filter {
         for chain_name in ["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"] {
@@ -294,10 +311,7 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
                     let Some(name) = parse_service_comment(comment) else {
                         continue;
                     };
-                    let g = match by_hash
-                        .values_mut()
-                        .find(|g| g.name.as_ref() == Some(&name))
-                    {
+                    let g = match hash_of_name.get(&name).and_then(|h| by_hash.get_mut(h)) {
                         Some(g) => g,
                         None => without_chains.entry(name.id()).or_insert_with(|| Gathered {
                             name: Some(name.clone()),
@@ -335,9 +349,7 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
                 let Some(name) = parse_service_comment(comment) else {
                     continue;
                 };
-                let existing = by_hash
-                    .values_mut()
-                    .find(|g| g.name.as_ref() == Some(&name));
+                let existing = hash_of_name.get(&name).and_then(|h| by_hash.get_mut(h));
                 let g = match existing {
                     Some(g) => g,
                     None => without_chains.entry(name.id()).or_insert_with(|| Gathered {
@@ -479,6 +491,13 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         }
     }
 
+    if g.no_local_endpoints && local_list.is_none() {
+        // kube-proxy says so in a "has no local endpoints" rule: none of the endpoints runs here.
+        for e in &mut endpoints {
+            e.local = Some(false);
+        }
+    }
+
     let policy = if svl_chain.is_some() || xlb_chain.is_some() || g.no_local_endpoints {
         Some(TrafficPolicy::Local)
     } else if let Some(ext) = ext_chain {
@@ -570,12 +589,7 @@ fn bracket_v6(ip: &str) -> String {
 }
 
 fn find_rule_by_line<'a>(tables: &Tables<'a>, line: u32) -> Option<&'a Rule> {
-    tables
-        .nat?
-        .chains
-        .iter()
-        .flat_map(|c| c.rules.iter())
-        .find(|r| r.line == line)
+    tables.nat_rules_by_line.get(&line).copied()
 }
 
 /// `-m recent --rcheck --seconds N` in a Service chain: ClientIP session affinity with timeout N.

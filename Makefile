@@ -1,0 +1,65 @@
+# svcpath: `make serve` builds the web page and serves it on http://127.0.0.1:8080 with a sample node
+# explained; `make test` runs every test. Both install what is missing first (scripts/setup.sh).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(CURDIR)/tests/browser/node_modules/.bin:$(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+export TRUNK_SKIP_VERSION_CHECK := true
+export TRUNK_NO_COLOR := true
+
+# Where the site is hosted; `./` makes dist/ work at the root and under any sub-path.
+PUBLIC_URL ?= ./
+
+.PHONY: help setup setup-site serve build test fmt clippy unit site browser conformance clean
+
+help:
+	@echo "make serve   build the page and serve it on http://127.0.0.1:8080 (installs what is missing)"
+	@echo "make build   release build of the page into dist/"
+	@echo "make test    format, clippy (host, wasm32), unit and golden tests, release build, browser tests,"
+	@echo "             kernel conformance (needs root)"
+
+setup:
+	bash scripts/setup.sh test
+
+setup-site:
+	bash scripts/setup.sh site
+
+serve: setup-site
+	trunk serve --offline --address 127.0.0.1 --port 8080
+
+build: setup-site
+	trunk build --release --offline --public-url "$(PUBLIC_URL)"
+
+test: setup
+	$(MAKE) --no-print-directory fmt clippy unit site browser conformance
+
+fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p svcpath-web --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --workspace
+
+site:
+	@start=$$(date +%s); \
+	trunk build --release --offline --public-url "$(PUBLIC_URL)"; \
+	echo "site: built in $$(( $$(date +%s) - start )) s"; \
+	bash scripts/site-size.sh dist
+
+browser:
+	cd tests/browser && node --test --test-concurrency=1 test/
+
+conformance:
+	bash scripts/conformance.sh
+
+clean:
+	rm -rf dist tests/browser/artifacts
+
+.PHONY: fuzz bench
+# Runs every fuzz target in turn (cargo +nightly fuzz); FUZZ_ARGS="-t 1200 iptables" picks time and targets.
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_ARGS)

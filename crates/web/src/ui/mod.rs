@@ -1,0 +1,1159 @@
+//! The page: input (paste, file drop, samples), the analysis worker's lifecycle, routing, and the views.
+//!
+//! Everything from the input is rendered as text through Yew, which escapes it; nothing from the input
+//! becomes markup, a style or a URL other than an encoded fragment of this page.
+
+mod host;
+mod overview;
+mod service;
+mod services;
+mod source;
+mod trace;
+mod widgets;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use gloo_file::callbacks::FileReader;
+use gloo_timers::callback::{Interval, Timeout};
+use svcpath_analysis::redact::{redact, Redacted, Redactor};
+use svcpath_analysis::trace::{Packet, Trace};
+use svcpath_analysis::Report;
+use wasm_bindgen::prelude::*;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+
+use host::{WorkerHandle, WorkerParts};
+use yew::prelude::*;
+
+use crate::model::{self, Filter, SortKey};
+use crate::protocol::{Reply, Request};
+use crate::route::Route;
+use crate::samples::{self, SAMPLES};
+use crate::share;
+
+/// Inputs larger than this are not put into the text box (the browser would struggle); the Source view
+/// shows them instead.
+const TEXTAREA_LIMIT: usize = 2 * 1024 * 1024;
+/// A worker busy longer than this is terminated and replaced when new input arrives; shorter work is
+/// left to finish and its answer dropped.
+const CANCEL_AFTER_MS: f64 = 800.0;
+/// Longest share link offered: browsers and chat tools cut longer URLs.
+const MAX_SHARE_LINK: usize = 256 * 1024;
+
+/// A dropped or chosen file, where its text sits in the combined input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileNote {
+    pub name: String,
+    pub bytes: usize,
+    pub first_line: u32,
+    pub last_line: u32,
+}
+
+/// A report with the text it explains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub text: Rc<str>,
+    pub line_starts: Rc<Vec<usize>>,
+    pub report: Rc<Report>,
+}
+
+impl Shown {
+    fn new(text: Rc<str>, report: Rc<Report>) -> Shown {
+        let line_starts = Rc::new(line_starts(&text));
+        Shown {
+            text,
+            line_starts,
+            report,
+        }
+    }
+
+    /// The text of 1-based line `n`, without its newline.
+    pub fn line(&self, n: u32) -> &str {
+        let i = (n as usize).saturating_sub(1);
+        let (Some(&start), end) = (self.line_starts.get(i), self.line_starts.get(i + 1)) else {
+            return "";
+        };
+        let end = end.copied().unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn line_count(&self) -> u32 {
+        let n = self.line_starts.len();
+        // A final newline does not start another line.
+        let n = if self.text.ends_with('\n') { n - 1 } else { n };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
+/// Where the analysis stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Idle,
+    Reading { done: usize, total: usize },
+    Analysing { bytes: usize, since: f64 },
+    Done { millis: f64, bytes: usize },
+    Failed(String),
+}
+
+/// A Service's traces, each with its label.
+pub type Paths = Rc<Vec<(String, Trace)>>;
+
+/// A Service's traces, requested from the worker when its page opens.
+pub struct PathsState {
+    pub seq: u64,
+    pub generation: u64,
+    pub index: usize,
+    pub result: Option<Result<Paths, String>>,
+}
+
+/// The Trace form's request and answer.
+#[derive(Default)]
+pub struct TraceState {
+    pub seq: u64,
+    pub loading: bool,
+    pub result: Option<Result<Rc<Trace>, String>>,
+}
+
+pub enum Msg {
+    Input(String, bool),
+    Explain,
+    Clear,
+    Files(Vec<web_sys::File>),
+    FileRead(u64, usize, Result<String, String>),
+    WorkerReply(String),
+    WorkerError(String),
+    WorkerParts(Result<Rc<WorkerParts>, String>),
+    Tick,
+    Route(Route),
+    LoadSample(String),
+    Override(u32, String),
+    Filter(Filter),
+    Sort(SortKey),
+    TableScroll(f64, f64),
+    SourceScroll(f64, f64),
+    Highlight(Vec<u32>, String),
+    ToggleRedact,
+    DownloadJson,
+    DownloadDump,
+    CopyMarkdown,
+    Share,
+    Notice(Option<String>),
+    Dragging(bool),
+    PathChoice(usize),
+    TraceForm(trace::TraceForm),
+    RunTrace,
+    TraceService(usize),
+}
+
+pub struct App {
+    input: Rc<str>,
+    files: Vec<FileNote>,
+    pending: Vec<Option<(String, String)>>,
+    readers: Vec<FileReader>,
+    read_batch: u64,
+    shown: Option<Shown>,
+    redacted: Option<(Rc<Redacted>, Shown)>,
+    redact: bool,
+    status: Status,
+    generation: u64,
+    worker: Option<WorkerHandle>,
+    parts: Option<Result<Rc<WorkerParts>, String>>,
+    /// A request made before the worker's parts were loaded.
+    queued: Option<JsValue>,
+    route: Route,
+    overrides: Vec<(u32, String)>,
+    filter: Filter,
+    sort: SortKey,
+    descending: bool,
+    table_scroll: (f64, f64),
+    source_scroll: (f64, f64),
+    source_ref: NodeRef,
+    scroll_to_line: Option<u32>,
+    highlight: (Rc<Vec<u32>>, String),
+    notice: Option<String>,
+    share_link: Option<String>,
+    dragging: bool,
+    trace_seq: u64,
+    paths: Option<PathsState>,
+    path_choice: usize,
+    trace_form: trace::TraceForm,
+    trace: TraceState,
+    /// The mapping behind the redacted report, kept to redact traces the same way.
+    redactor: Option<RefCell<Redactor>>,
+    _hash_listener: EventListener,
+    _tick: Option<Interval>,
+    _notice_timer: Option<Timeout>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn location_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let window = web_sys::window().expect("a page has a window");
+        let link = ctx.link().clone();
+        let hash_listener = EventListener::new(&window, "hashchange", move |_| {
+            link.send_message(Msg::Route(Route::parse(&location_hash())));
+        });
+        let route = Route::parse(&location_hash());
+        let on_parts = ctx.link().callback(Msg::WorkerParts);
+        wasm_bindgen_futures::spawn_local(async move {
+            on_parts.emit(host::load().await.map(Rc::new));
+        });
+        let mut app = App {
+            input: Rc::from(""),
+            files: Vec::new(),
+            pending: Vec::new(),
+            readers: Vec::new(),
+            read_batch: 0,
+            shown: None,
+            redacted: None,
+            redact: false,
+            status: Status::Idle,
+            generation: 0,
+            worker: None,
+            parts: None,
+            queued: None,
+            route: Route::Overview,
+            overrides: Vec::new(),
+            filter: Filter::default(),
+            sort: SortKey::default(),
+            descending: false,
+            table_scroll: (0.0, 480.0),
+            source_scroll: (0.0, 600.0),
+            source_ref: NodeRef::default(),
+            scroll_to_line: None,
+            highlight: (Rc::new(Vec::new()), String::new()),
+            notice: None,
+            share_link: None,
+            dragging: false,
+            trace_seq: 0,
+            paths: None,
+            path_choice: 0,
+            trace_form: trace::TraceForm::default(),
+            trace: TraceState::default(),
+            redactor: None,
+            _hash_listener: hash_listener,
+            _tick: None,
+            _notice_timer: None,
+        };
+        app.go(ctx, route);
+        if app.input.is_empty() {
+            app.load_sample(ctx, samples::DEFAULT_SAMPLE);
+        }
+        app
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Self::Message) -> bool {
+        match msg {
+            Msg::Input(text, pasted) => {
+                self.input = Rc::from(text);
+                self.files.clear();
+                if pasted {
+                    self.overrides.clear();
+                    self.explain(ctx);
+                }
+                true
+            }
+            Msg::Explain => {
+                self.explain(ctx);
+                true
+            }
+            Msg::Clear => {
+                self.input = Rc::from("");
+                self.files.clear();
+                self.overrides.clear();
+                self.generation += 1;
+                self.shown = None;
+                self.redacted = None;
+                self.status = Status::Idle;
+                self._tick = None;
+                true
+            }
+            Msg::Files(files) => {
+                self.read_files(ctx, files);
+                true
+            }
+            Msg::FileRead(batch, index, result) => {
+                if batch != self.read_batch {
+                    return false;
+                }
+                match result {
+                    Ok(text) => {
+                        if let Some(slot) = self.pending.get_mut(index) {
+                            let name = slot.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+                            *slot = Some((name, text));
+                        }
+                    }
+                    Err(e) => {
+                        self.status = Status::Failed(format!("could not read a file: {e}"));
+                        self.readers.clear();
+                        return true;
+                    }
+                }
+                self.status = Status::Reading {
+                    done: self.readers_done(),
+                    total: self.pending.len(),
+                };
+                if self.readers_done() == self.pending.len() {
+                    self.combine_files(ctx);
+                }
+                true
+            }
+            Msg::WorkerReply(json) => self.on_reply(ctx, &json),
+            Msg::WorkerParts(parts) => {
+                if let Err(e) = &parts {
+                    self.status = Status::Failed(format!("the analysis worker did not load: {e}"));
+                }
+                self.parts = Some(parts);
+                if let Some(message) = self.queued.take() {
+                    self.send(ctx, message);
+                }
+                true
+            }
+            Msg::WorkerError(message) => {
+                self.worker = None;
+                self._tick = None;
+                self.status = Status::Failed(format!("the analysis stopped: {message}"));
+                true
+            }
+            Msg::Tick => matches!(self.status, Status::Analysing { .. }),
+            Msg::Route(route) => {
+                self.go(ctx, route);
+                true
+            }
+            Msg::LoadSample(name) => {
+                if name.is_empty() {
+                    return false;
+                }
+                // The route first, so the hashchange that follows does not load the sample again.
+                self.route = Route::Sample(name.clone());
+                self.set_hash(&Route::Sample(name.clone()));
+                self.load_sample(ctx, &name);
+                true
+            }
+            Msg::Override(line, kind) => {
+                self.overrides.retain(|(l, _)| *l != line);
+                self.overrides.push((line, kind));
+                self.explain(ctx);
+                true
+            }
+            Msg::Filter(filter) => {
+                self.filter = filter;
+                self.table_scroll.0 = 0.0;
+                true
+            }
+            Msg::Sort(key) => {
+                if self.sort == key {
+                    self.descending = !self.descending;
+                } else {
+                    self.sort = key;
+                    self.descending = matches!(key, SortKey::Endpoints | SortKey::Findings);
+                }
+                true
+            }
+            Msg::TableScroll(top, height) => {
+                let changed = (top - self.table_scroll.0).abs() >= services::ROW_HEIGHT / 2.0
+                    || height != self.table_scroll.1;
+                self.table_scroll = (top, height);
+                changed
+            }
+            Msg::SourceScroll(top, height) => {
+                let changed = (top - self.source_scroll.0).abs() >= source::LINE_HEIGHT / 2.0
+                    || height != self.source_scroll.1;
+                self.source_scroll = (top, height);
+                changed
+            }
+            Msg::Highlight(lines, label) => {
+                let first = lines.iter().copied().min();
+                self.highlight = (Rc::new(lines), label);
+                self.set_hash(&Route::Source(first));
+                true
+            }
+            Msg::ToggleRedact => {
+                let index = self.service_index();
+                self.redact = !self.redact;
+                self.share_link = None;
+                if self.redact {
+                    self.compute_redacted();
+                }
+                // Stay on the same Service: its id changes with redaction.
+                if let Some(id) =
+                    index.and_then(|i| self.current()?.report.services.get(i).map(|s| s.id.clone()))
+                {
+                    self.route = Route::Service(id.clone());
+                    self.set_hash(&Route::Service(id));
+                }
+                true
+            }
+            Msg::DownloadJson => {
+                if let Some(shown) = self.current() {
+                    let json = serde_json::to_string_pretty(&*shown.report).unwrap_or_default();
+                    let name = if self.redact {
+                        "svcpath-report-redacted.json"
+                    } else {
+                        "svcpath-report.json"
+                    };
+                    widgets::download(name, "application/json", &json);
+                }
+                false
+            }
+            Msg::DownloadDump => {
+                if let Some(shown) = self.current() {
+                    widgets::download("svcpath-dump-redacted.txt", "text/plain", &shown.text);
+                }
+                false
+            }
+            Msg::CopyMarkdown => {
+                if let Some(shown) = self.current() {
+                    let markdown = svcpath_analysis::render::markdown(&shown.report);
+                    widgets::copy_text(&markdown);
+                    self.notify(ctx, "Markdown report copied to the clipboard.");
+                }
+                true
+            }
+            Msg::Share => {
+                if !self.redact {
+                    self.redact = true;
+                    self.compute_redacted();
+                }
+                if let Some((_, shown)) = &self.redacted {
+                    let data = share::encode(&shown.text);
+                    if data.len() > MAX_SHARE_LINK {
+                        self.share_link = None;
+                        self.notify(
+                            ctx,
+                            &format!(
+                                "This dump is too large for a link ({} compressed): download the redacted dump instead.",
+                                model::bytes(data.len())
+                            ),
+                        );
+                        return true;
+                    }
+                    let fragment = Route::Shared(data).href();
+                    let base = web_sys::window()
+                        .and_then(|w| w.location().href().ok())
+                        .map(|h| h.split('#').next().unwrap_or("").to_string())
+                        .unwrap_or_default();
+                    let link = format!("{base}{fragment}");
+                    widgets::copy_text(&link);
+                    self.share_link = Some(link);
+                    self.notify(ctx, "Share link (redacted dump) copied to the clipboard.");
+                }
+                true
+            }
+            Msg::Notice(notice) => {
+                self.notice = notice;
+                true
+            }
+            Msg::PathChoice(i) => {
+                self.path_choice = i;
+                true
+            }
+            Msg::TraceForm(form) => {
+                self.trace_form = form;
+                true
+            }
+            Msg::RunTrace => {
+                self.run_trace(ctx);
+                true
+            }
+            Msg::TraceService(index) => {
+                let service = self
+                    .shown
+                    .as_ref()
+                    .and_then(|s| s.report.services.get(index).cloned());
+                if let Some(service) = service {
+                    self.trace_form = trace::TraceForm {
+                        dst: service.cluster_ip.clone().unwrap_or_default(),
+                        port: service.port.map(|p| p.to_string()).unwrap_or_default(),
+                        protocol: service
+                            .protocol
+                            .unwrap_or(svcpath_analysis::report::Protocol::Tcp),
+                        ..self.trace_form.clone()
+                    };
+                    self.set_hash(&Route::Trace);
+                    self.run_trace(ctx);
+                }
+                true
+            }
+            Msg::Dragging(on) => {
+                let changed = self.dragging != on;
+                self.dragging = on;
+                changed
+            }
+        }
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let body = match (&self.route, self.current()) {
+            (_, None) => self.view_empty(),
+            (Route::Service(id), Some(shown)) => service::view(self, ctx, shown, id),
+            (Route::Source(_), Some(shown)) => source::view(self, ctx, shown),
+            (Route::Trace, Some(_)) => trace::form(self, ctx),
+            (_, Some(shown)) => overview::view(self, ctx, shown),
+        };
+        let tab = |route: Route, label: &str, active: bool| {
+            html! {
+                <a href={route.href()} class={classes!("tab", active.then_some("active"))}
+                   aria-current={active.then_some("page")}>{ label.to_string() }</a>
+            }
+        };
+        let is_source = matches!(self.route, Route::Source(_));
+        let is_service = matches!(self.route, Route::Service(_));
+        let is_trace = matches!(self.route, Route::Trace);
+        html! {
+            <div class={classes!("page", self.dragging.then_some("dragging"),
+                    (is_source || is_service || is_trace).then_some("compact"))}
+                ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Msg::Dragging(true) })}
+                ondragleave={link.callback(|_| Msg::Dragging(false))}
+                ondrop={link.callback(|e: DragEvent| {
+                    e.prevent_default();
+                    Msg::Files(dropped_files(&e))
+                })}>
+                <header class="top">
+                    <div class="brand">
+                        <span class="logo" aria-hidden="true">{"⇢"}</span>
+                        <h1>{"svcpath"}</h1>
+                        <span class="tagline">{"what kube-proxy programmed on this node, explained"}</span>
+                    </div>
+                    <nav class="tabs" aria-label="Views">
+                        { tab(Route::Overview, "Overview", !is_source && !is_service && !is_trace) }
+                        { tab(Route::Trace, "Trace", is_trace) }
+                        { tab(Route::Source(None), "Source", is_source) }
+                    </nav>
+                </header>
+                { self.view_input(ctx) }
+                { self.view_actions(ctx) }
+                <main id="main">{ body }</main>
+                <footer class="privacy">
+                    <p id="privacy-line">
+                        {"Your dump never leaves this tab: it is analysed by WebAssembly in your browser. \
+                          Nothing is uploaded, and nothing is stored — no cookies, no local storage."}
+                    </p>
+                </footer>
+            </div>
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        if let (Some(line), Some(element)) = (
+            self.scroll_to_line,
+            self.source_ref.cast::<web_sys::Element>(),
+        ) {
+            let top = (f64::from(line.saturating_sub(6))) * source::LINE_HEIGHT;
+            element.set_scroll_top(top as i32);
+            self.source_scroll.0 = top;
+            self.scroll_to_line = None;
+        }
+    }
+}
+
+impl App {
+    /// The report and text on screen: the redacted ones when redaction is on.
+    pub fn current(&self) -> Option<&Shown> {
+        if self.redact {
+            if let Some((_, shown)) = &self.redacted {
+                return Some(shown);
+            }
+        }
+        self.shown.as_ref()
+    }
+
+    fn compute_redacted(&mut self) {
+        if let Some(shown) = &self.shown {
+            let redacted = redact(&shown.report, &shown.text);
+            // The same mapping again (the dump, then the report), kept for traces.
+            let mut redactor = Redactor::for_input(&shown.report, &shown.text);
+            let _ = redactor.text(&shown.text);
+            let _ = redactor.report(&shown.report);
+            self.redactor = Some(RefCell::new(redactor));
+            let view = Shown::new(
+                Rc::from(redacted.dump.as_str()),
+                Rc::new(redacted.report.clone()),
+            );
+            self.redacted = Some((Rc::new(redacted), view));
+        }
+    }
+
+    fn notify(&mut self, ctx: &Context<Self>, text: &str) {
+        self.notice = Some(text.to_string());
+        let link = ctx.link().clone();
+        self._notice_timer = Some(Timeout::new(4000, move || {
+            link.send_message(Msg::Notice(None))
+        }));
+    }
+
+    fn set_hash(&self, route: &Route) {
+        set_location_hash(route);
+    }
+
+    fn go(&mut self, ctx: &Context<Self>, route: Route) {
+        match &route {
+            Route::Sample(name) => {
+                if samples::find(name).is_some() && self.route != route {
+                    self.load_sample(ctx, &name.clone());
+                }
+            }
+            Route::Shared(data) => {
+                if self.route != route {
+                    match share::decode(data) {
+                        Some(text) => {
+                            self.input = Rc::from(text);
+                            self.files.clear();
+                            self.overrides.clear();
+                            self.explain(ctx);
+                        }
+                        None => {
+                            self.status =
+                                Status::Failed("the share link is damaged or too large".into())
+                        }
+                    }
+                }
+            }
+            Route::Source(line) => self.scroll_to_line = *line,
+            Route::Service(_) | Route::Overview | Route::Trace => {}
+        }
+        self.route = route;
+        self.request_paths(ctx);
+        if let Some(window) = web_sys::window() {
+            if !matches!(self.route, Route::Source(_)) {
+                window.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        }
+    }
+
+    fn load_sample(&mut self, ctx: &Context<Self>, name: &str) {
+        if let Some(sample) = samples::find(name) {
+            self.input = Rc::from(sample.text);
+            self.files = vec![FileNote {
+                name: format!("sample: {}", sample.title),
+                bytes: sample.text.len(),
+                first_line: 1,
+                last_line: u32::try_from(sample.text.lines().count()).unwrap_or(u32::MAX),
+            }];
+            self.overrides.clear();
+            self.explain(ctx);
+        }
+    }
+
+    /// Sends a request to the worker, starting one when none runs; waits for the worker's parts when
+    /// they are still loading.
+    fn send(&mut self, ctx: &Context<Self>, message: JsValue) {
+        let parts = match &self.parts {
+            None => {
+                self.queued = Some(message);
+                return;
+            }
+            Some(Err(e)) => {
+                self.status = Status::Failed(format!("the analysis worker did not load: {e}"));
+                return;
+            }
+            Some(Ok(parts)) => parts.clone(),
+        };
+        if self.worker.is_none() {
+            self.worker = WorkerHandle::spawn(
+                &parts,
+                ctx.link().callback(Msg::WorkerReply),
+                ctx.link().callback(Msg::WorkerError),
+            );
+        }
+        let Some(handle) = self.worker.as_mut() else {
+            self.status = Status::Failed("this browser could not start the analysis worker".into());
+            return;
+        };
+        match handle.post(message) {
+            Ok(()) => handle.busy_since = Some(now()),
+            Err(e) => self.status = Status::Failed(e),
+        }
+    }
+
+    fn explain(&mut self, ctx: &Context<Self>) {
+        self.generation += 1;
+        self.share_link = None;
+        // A worker deep in old work is replaced; one that is nearly done finishes and its answer is
+        // dropped by generation.
+        if let Some(handle) = &self.worker {
+            if handle
+                .busy_since
+                .is_some_and(|since| now() - since > CANCEL_AFTER_MS)
+            {
+                self.worker = None;
+            }
+        }
+        let request = Request::Analyze {
+            generation: self.generation,
+            section_overrides: self.overrides.clone(),
+            node_ips: Vec::new(),
+        };
+        let header = serde_json::to_string(&request).unwrap_or_default();
+        let bytes = self.input.len();
+        let message =
+            js_sys::Array::of2(&JsValue::from_str(&header), &JsValue::from_str(&self.input));
+        self.status = Status::Analysing {
+            bytes,
+            since: now(),
+        };
+        self.send(ctx, message.into());
+        if matches!(self.status, Status::Analysing { .. }) {
+            let link = ctx.link().clone();
+            self._tick = Some(Interval::new(250, move || link.send_message(Msg::Tick)));
+        }
+    }
+
+    fn on_reply(&mut self, ctx: &Context<Self>, json: &str) -> bool {
+        let reply: Reply = match serde_json::from_str(json) {
+            Ok(reply) => reply,
+            Err(e) => {
+                self.status = Status::Failed(format!("unreadable answer from the worker: {e}"));
+                return true;
+            }
+        };
+        if reply == Reply::Ready {
+            if let Some(handle) = &mut self.worker {
+                if let Err(e) = handle.set_ready() {
+                    self.status = Status::Failed(e);
+                    return true;
+                }
+            }
+            return false;
+        }
+        match reply {
+            Reply::Ready => false,
+            Reply::Traced { seq, trace } => {
+                if seq != self.trace.seq {
+                    return false;
+                }
+                self.trace.loading = false;
+                self.trace.result = Some(Ok(Rc::from(trace)));
+                true
+            }
+            Reply::Paths { seq, paths, .. } => match &mut self.paths {
+                Some(state) if state.seq == seq => {
+                    state.result = Some(Ok(Rc::new(paths)));
+                    self.path_choice = 0;
+                    true
+                }
+                _ => false,
+            },
+            Reply::TraceFailed { seq, message } => {
+                if seq == self.trace.seq {
+                    self.trace.loading = false;
+                    self.trace.result = Some(Err(message.clone()));
+                }
+                if let Some(state) = &mut self.paths {
+                    if state.seq == seq {
+                        state.result = Some(Err(message));
+                    }
+                }
+                true
+            }
+            Reply::Started { generation, .. } => {
+                let _ = generation;
+                false
+            }
+            Reply::Analysed {
+                generation,
+                report,
+                millis,
+            } => {
+                if let Some(handle) = &mut self.worker {
+                    handle.busy_since = None;
+                }
+                if generation != self.generation {
+                    return false;
+                }
+                self._tick = None;
+                self.status = Status::Done {
+                    millis,
+                    bytes: self.input.len(),
+                };
+                self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
+                self.redacted = None;
+                self.redactor = None;
+                self.paths = None;
+                self.trace = TraceState::default();
+                if self.redact {
+                    self.compute_redacted();
+                }
+                self.table_scroll.0 = 0.0;
+                if let Route::Service(id) = &self.route {
+                    let known = self
+                        .current()
+                        .is_some_and(|s| s.report.services.iter().any(|x| &x.id == id));
+                    if !known {
+                        self.route = Route::Overview;
+                    }
+                }
+                self.request_paths(ctx);
+                true
+            }
+            Reply::Failed {
+                generation,
+                message,
+            } => {
+                if generation != self.generation {
+                    return false;
+                }
+                self._tick = None;
+                self.status = Status::Failed(message);
+                true
+            }
+        }
+    }
+
+    /// Index of the Service whose page is open, in the report on screen.
+    fn service_index(&self) -> Option<usize> {
+        let Route::Service(id) = &self.route else {
+            return None;
+        };
+        self.current()?
+            .report
+            .services
+            .iter()
+            .position(|s| &s.id == id)
+    }
+
+    /// Asks the worker for the open Service's traces, unless they are there already.
+    fn request_paths(&mut self, ctx: &Context<Self>) {
+        let Some(index) = self.service_index() else {
+            return;
+        };
+        if self
+            .paths
+            .as_ref()
+            .is_some_and(|p| p.index == index && p.generation == self.generation)
+        {
+            return;
+        }
+        self.trace_seq += 1;
+        let seq = self.trace_seq;
+        self.paths = Some(PathsState {
+            seq,
+            generation: self.generation,
+            index,
+            result: None,
+        });
+        self.path_choice = 0;
+        let request = Request::ServicePaths {
+            generation: self.generation,
+            seq,
+            index,
+        };
+        let header = serde_json::to_string(&request).unwrap_or_default();
+        self.send_quiet(ctx, js_sys::Array::of1(&JsValue::from_str(&header)).into());
+    }
+
+    fn run_trace(&mut self, ctx: &Context<Self>) {
+        let form = self.trace_form.clone();
+        let port = form.port.trim().parse::<u16>();
+        let result = match (form.dst.trim().is_empty(), port) {
+            (true, _) => Err("give a destination address".to_string()),
+            (_, Err(_)) => Err("give a destination port (1–65535)".to_string()),
+            (false, Ok(port)) => Ok(Packet {
+                src: Some(form.src.trim().to_string()).filter(|s| !s.is_empty()),
+                dst: form.dst.trim().to_string(),
+                dst_port: port,
+                protocol: form.protocol,
+                from: form.from,
+                returning_client: form.returning,
+            }),
+        };
+        self.trace_seq += 1;
+        self.trace.seq = self.trace_seq;
+        match result {
+            Err(message) => {
+                self.trace.loading = false;
+                self.trace.result = Some(Err(message));
+            }
+            Ok(packet) => {
+                self.trace.loading = true;
+                self.trace.result = None;
+                let request = Request::Trace {
+                    generation: self.generation,
+                    seq: self.trace.seq,
+                    packet,
+                };
+                let header = serde_json::to_string(&request).unwrap_or_default();
+                self.send_quiet(ctx, js_sys::Array::of1(&JsValue::from_str(&header)).into());
+            }
+        }
+    }
+
+    /// Sends a trace request; unlike an analysis it does not mark the worker busy.
+    fn send_quiet(&mut self, ctx: &Context<Self>, message: JsValue) {
+        let busy = self.worker.as_ref().and_then(|w| w.busy_since);
+        self.send(ctx, message);
+        if let Some(handle) = &mut self.worker {
+            handle.busy_since = busy;
+        }
+    }
+
+    /// A trace (or any value) as shown: redacted with the report's mapping when redaction is on.
+    pub fn redacted_value<T: Clone + serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        value: &T,
+    ) -> T {
+        match (&self.redactor, self.redact) {
+            (Some(redactor), true) => redactor
+                .borrow_mut()
+                .serde(value)
+                .unwrap_or_else(|| value.clone()),
+            _ => value.clone(),
+        }
+    }
+
+    fn readers_done(&self) -> usize {
+        self.pending
+            .iter()
+            .filter(|p| p.as_ref().is_some_and(|(_, t)| !t.is_empty()))
+            .count()
+    }
+
+    fn read_files(&mut self, ctx: &Context<Self>, files: Vec<web_sys::File>) {
+        self.dragging = false;
+        if files.is_empty() {
+            return;
+        }
+        self.read_batch += 1;
+        let batch = self.read_batch;
+        self.readers.clear();
+        self.pending = files
+            .iter()
+            .map(|f| Some((f.name(), String::new())))
+            .collect();
+        self.status = Status::Reading {
+            done: 0,
+            total: files.len(),
+        };
+        for (index, file) in files.into_iter().enumerate() {
+            let file = gloo_file::File::from(file);
+            let link = ctx.link().clone();
+            let reader = gloo_file::callbacks::read_as_text(&file, move |result| {
+                // An empty file reads as "", which would look unfinished: mark it with a newline.
+                let result = result
+                    .map(|t| if t.is_empty() { "\n".to_string() } else { t })
+                    .map_err(|e| e.to_string());
+                link.send_message(Msg::FileRead(batch, index, result));
+            });
+            self.readers.push(reader);
+        }
+    }
+
+    fn combine_files(&mut self, ctx: &Context<Self>) {
+        let mut text = String::new();
+        let mut notes = Vec::new();
+        let mut line = 1u32;
+        for (name, content) in self.pending.drain(..).flatten() {
+            let lines = u32::try_from(content.lines().count()).unwrap_or(u32::MAX);
+            notes.push(FileNote {
+                name,
+                bytes: content.len(),
+                first_line: line,
+                last_line: line.saturating_add(lines.saturating_sub(1)),
+            });
+            line = line.saturating_add(lines);
+            text.push_str(&content);
+            if !content.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        self.readers.clear();
+        self.input = Rc::from(text);
+        self.files = notes;
+        self.overrides.clear();
+        self.explain(ctx);
+    }
+
+    fn view_empty(&self) -> Html {
+        html! {
+            <section class="panel empty">
+                <p>{"Paste what you captured on the node above, or drop files anywhere on this page."}</p>
+            </section>
+        }
+    }
+
+    fn view_input(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let in_box = self.input.len() <= TEXTAREA_LIMIT;
+        let oninput = link.callback(|e: InputEvent| {
+            let pasted = e.input_type() == "insertFromPaste" || e.input_type() == "insertFromDrop";
+            let area: HtmlTextAreaElement = e.target_unchecked_into();
+            Msg::Input(area.value(), pasted)
+        });
+        let onchange_files = link.callback(|e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let files = file_list(input.files());
+            input.set_value("");
+            Msg::Files(files)
+        });
+        let on_sample = link.callback(|e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let name = select.value();
+            select.set_value("");
+            Msg::LoadSample(name)
+        });
+        let box_value = if in_box {
+            AttrValue::from(self.input.clone())
+        } else {
+            AttrValue::Static("")
+        };
+        let placeholder = if in_box {
+            "Paste iptables-save, ipvsadm -Ln, ipset list, nft list ruleset, sysctl, conntrack -S, dmesg … \
+             one after the other, as captured."
+                .to_string()
+        } else {
+            format!(
+                "{} of input: too large to show in this box (the Source view shows it). Paste here to replace it.",
+                model::bytes(self.input.len())
+            )
+        };
+        html! {
+            <section class="input panel" aria-label="Input">
+                <div class="input-row">
+                    <label class="visually-hidden" for="paste">{"Node dump"}</label>
+                    <textarea id="paste" spellcheck="false" autocomplete="off" {placeholder}
+                        value={box_value} {oninput} />
+                    <div class="input-side">
+                        <button id="explain" class="primary" onclick={link.callback(|_| Msg::Explain)}>
+                            {"Explain"}</button>
+                        <label class="button file-button">
+                            {"Open files…"}
+                            <input id="files" type="file" multiple=true onchange={onchange_files} />
+                        </label>
+                        <select id="samples" onchange={on_sample} aria-label="Load a sample">
+                            <option value="" selected=true>{"Load a sample…"}</option>
+                            { for SAMPLES.iter().map(|s| html! {
+                                <option value={s.name}>{ s.title }</option>
+                            }) }
+                        </select>
+                        <button class="quiet" onclick={link.callback(|_| Msg::Clear)}>{"Clear"}</button>
+                        <p class="hint">{"or drop files anywhere on the page"}</p>
+                    </div>
+                </div>
+                { self.view_files() }
+                { self.view_status() }
+            </section>
+        }
+    }
+
+    fn view_files(&self) -> Html {
+        if self.files.is_empty() {
+            return html! {};
+        }
+        html! {
+            <ul class="files" aria-label="Input files">
+                { for self.files.iter().map(|f| html! {
+                    <li>
+                        <span class="file-name">{ &f.name }</span>
+                        <span class="muted">{ format!(" — {}, lines {}–{}", model::bytes(f.bytes), f.first_line, f.last_line) }</span>
+                    </li>
+                }) }
+            </ul>
+        }
+    }
+
+    fn view_status(&self) -> Html {
+        let (class, content) = match &self.status {
+            Status::Idle => ("idle", html! { {"Nothing explained yet."} }),
+            Status::Reading { done, total } => (
+                "busy",
+                html! { <>
+                    <progress max={total.to_string()} value={done.to_string()} />
+                    { format!(" Reading files: {done} of {total}…") }
+                </> },
+            ),
+            Status::Analysing { bytes, since } => (
+                "busy",
+                html! { <>
+                    <progress />
+                    { format!(" Analysing {} … {:.1} s", model::bytes(*bytes), (now() - since) / 1000.0) }
+                    <span class="muted">{" (in a background worker: the page stays usable; a new paste cancels this one)"}</span>
+                </> },
+            ),
+            Status::Done { millis, bytes } => (
+                "done",
+                html! { { format!("Explained {} in {:.0} ms.", model::bytes(*bytes), millis) } },
+            ),
+            Status::Failed(message) => ("failed", html! { { message.clone() } }),
+        };
+        html! {
+            <p id="status" class={classes!("status", class)} role="status" aria-live="polite"
+                data-generation={self.generation.to_string()}>{ content }</p>
+        }
+    }
+
+    fn view_actions(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let ready = self.shown.is_some();
+        html! {
+            <section class="actions" aria-label="Export">
+                <label class="toggle">
+                    <input id="redact" type="checkbox" checked={self.redact}
+                        onchange={link.callback(|_| Msg::ToggleRedact)} disabled={!ready} />
+                    {" Redact addresses and names"}
+                </label>
+                <button id="copy-markdown" onclick={link.callback(|_| Msg::CopyMarkdown)} disabled={!ready}>
+                    {"Copy Markdown report"}</button>
+                <button id="download-json" onclick={link.callback(|_| Msg::DownloadJson)} disabled={!ready}>
+                    {"Download JSON"}</button>
+                if self.redact {
+                    <button id="download-dump" onclick={link.callback(|_| Msg::DownloadDump)} disabled={!ready}>
+                        {"Download redacted dump"}</button>
+                }
+                <button id="share" onclick={link.callback(|_| Msg::Share)} disabled={!ready}
+                    title="A link holding the redacted dump, compressed, in its fragment (never sent to a server)">
+                    {"Share link (redacted)"}</button>
+                if let Some(notice) = &self.notice {
+                    <span class="notice" role="status">{ notice.clone() }</span>
+                }
+                if let Some(link) = &self.share_link {
+                    <input id="share-link" class="share-link" readonly=true value={link.clone()}
+                        aria-label="Share link" />
+                }
+                if let (true, Some((redacted, _))) = (self.redact, &self.redacted) {
+                    <span class="muted">{ format!("{} addresses and {} names replaced.", redacted.addresses, redacted.names) }</span>
+                }
+            </section>
+        }
+    }
+}
+
+/// Sets `location.hash`, which adds a history entry and fires `hashchange`.
+pub fn set_location_hash(route: &Route) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_hash(&route.href());
+    }
+}
+
+fn file_list(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+fn dropped_files(event: &DragEvent) -> Vec<web_sys::File> {
+    file_list(event.data_transfer().and_then(|d| d.files()))
+}

@@ -1,0 +1,332 @@
+//! The node overview: mode, counts, node facts, the conntrack panel, findings, the Services table,
+//! the sections the splitter recognised (with a way to correct them) and the parsers' diagnostics.
+
+use svcpath_analysis::report::{
+    ConntrackReport, ConntrackVerdict, Finding, Mode, Report, Severity,
+};
+use svcpath_syntax::SectionKind;
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use super::widgets::{line_links, severity_badge};
+use super::{services, App, Msg, Shown};
+use crate::model;
+use crate::route::Route;
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Iptables => "iptables",
+        Mode::Ipvs => "IPVS",
+        Mode::Nftables => "nftables",
+        Mode::Unknown => "unknown",
+    }
+}
+
+pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
+    let report = &shown.report;
+    let on_highlight = ctx
+        .link()
+        .callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
+    html! {
+        <>
+            { summary(report) }
+            if let Some(conntrack) = &report.conntrack {
+                { conntrack_panel(conntrack, &on_highlight) }
+            }
+            { findings(report, &on_highlight) }
+            { services::view(app, ctx, report) }
+            { sections(app, ctx, report) }
+            { diagnostics(report, &on_highlight) }
+        </>
+    }
+}
+
+fn summary(report: &Report) -> Html {
+    let endpoints: usize = report.services.iter().map(|s| s.endpoints.len()).sum();
+    let rules = &report.rules;
+    let mut rule_line = Vec::new();
+    if rules.iptables_rules > 0 {
+        rule_line.push(format!(
+            "{} iptables rules in {} chains ({} kube-proxy, {} nat)",
+            rules.iptables_rules, rules.iptables_chains, rules.kube_rules, rules.nat_rules
+        ));
+    }
+    if rules.ipvs_virtual_services > 0 {
+        rule_line.push(format!(
+            "{} IPVS virtual services, {} real servers",
+            rules.ipvs_virtual_services, rules.ipvs_real_servers
+        ));
+    }
+    if rules.nft_rules > 0 {
+        rule_line.push(format!("{} nft rules", rules.nft_rules));
+    }
+    let per_packet = rules.mean_rules_per_packet.map(|m| {
+        let max = rules
+            .max_rules_per_packet
+            .map(|x| format!(", {x} at most"))
+            .unwrap_or_default();
+        let nft = rules
+            .nftables_rules_per_packet
+            .map(|n| format!("; about {n:.1} in nftables mode"))
+            .unwrap_or_default();
+        format!("A new Service connection passes {m:.1} rules on average{max}{nft}.")
+    });
+    let node = &report.node;
+    html! {
+        <section class="panel summary" aria-labelledby="summary-title">
+            <h2 id="summary-title">{"Node overview"}</h2>
+            <div class="cards">
+                <div class="card">
+                    <span class="card-label">{"Proxy mode"}</span>
+                    <span id="mode" class="card-value">{ mode_name(report.mode) }</span>
+                    if !report.leftover_modes.is_empty() {
+                        <span class="card-note warn">{ format!("leftover rules of: {}",
+                            report.leftover_modes.iter().map(|m| mode_name(*m)).collect::<Vec<_>>().join(", ")) }</span>
+                    }
+                </div>
+                <div class="card">
+                    <span class="card-label">{"Services"}</span>
+                    <span id="service-count" class="card-value">{ report.services.len() }</span>
+                    <span class="card-note">{ format!("{} with no endpoints",
+                        report.services.iter().filter(|s| s.no_endpoints).count()) }</span>
+                </div>
+                <div class="card">
+                    <span class="card-label">{"Endpoints"}</span>
+                    <span class="card-value">{ endpoints }</span>
+                </div>
+                <div class="card">
+                    <span class="card-label">{"Findings"}</span>
+                    <span class="card-value">{ report.findings.len() }</span>
+                    <span class="card-note">{ format!("{} critical, {}",
+                        report.findings.iter().filter(|f| f.severity == Severity::Critical).count(),
+                        plural(report.findings.iter().filter(|f| f.severity == Severity::Warning).count(), "warning")) }</span>
+                </div>
+            </div>
+            if !rule_line.is_empty() { <p>{ rule_line.join("; ") }{"."}</p> }
+            if let Some(line) = per_packet { <p class="muted">{ line }</p> }
+            <dl class="facts">
+                if !node.node_ips.is_empty() {
+                    <dt>{"Node addresses"}</dt>
+                    <dd>{ for node.node_ips.iter().map(|f| html! { <span class="fact" title={f.source.clone()}>{ &f.value }</span> }) }</dd>
+                }
+                if !node.pod_cidrs.is_empty() {
+                    <dt>{"Pod ranges"}</dt>
+                    <dd>{ for node.pod_cidrs.iter().map(|f| html! { <span class="fact" title={f.source.clone()}>{ &f.value }</span> }) }</dd>
+                }
+                if let Some(family) = &node.ip_family { <dt>{"IP family"}</dt><dd>{ family }</dd> }
+                if let Some(backend) = &node.iptables_backend { <dt>{"iptables backend"}</dt><dd>{ backend }</dd> }
+            </dl>
+        </section>
+    }
+}
+
+fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+    let (class, word) = match c.verdict {
+        ConntrackVerdict::Ok => ("ok", "OK"),
+        ConntrackVerdict::Warning => ("warning", "Warning"),
+        ConntrackVerdict::Critical => ("critical", "Critical"),
+        ConntrackVerdict::Unknown => ("unknown", "Unknown"),
+    };
+    let fill = c
+        .fill_ratio
+        .filter(|f| f.is_finite())
+        .map(|f| f.clamp(0.0, 1.0));
+    let number = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
+    let keys: Vec<String> = {
+        let mut keys: Vec<String> = Vec::new();
+        for cpu in &c.per_cpu {
+            for (k, _) in &cpu.counters {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+        keys
+    };
+    html! {
+        <section id="conntrack" class={classes!("panel", "conntrack", class)} aria-labelledby="conntrack-title">
+            <h2 id="conntrack-title">{"Conntrack "}<span class={classes!("verdict", class)}>{ word }</span></h2>
+            <p class="verdict-sentence">{ &c.summary }</p>
+            if let Some(fill) = fill {
+                <div class="gauge">
+                    <svg viewBox="0 0 100 8" preserveAspectRatio="none" width="100%" height="16" role="img"
+                        aria-label={format!("table {:.0}% full", fill * 100.0)}>
+                        <rect x="0" y="0" width="100" height="8" class="bar-bg" />
+                        <rect x="0" y="0" width={format!("{:.2}", fill * 100.0)} height="8" class={classes!("gauge-fill", class)} />
+                    </svg>
+                    <span>{ format!("{} of {} entries ({:.1}%)", number(c.count), number(c.max), fill * 100.0) }</span>
+                </div>
+            }
+            <dl class="facts">
+                <dt>{"buckets"}</dt><dd>{ number(c.buckets) }</dd>
+                <dt>{"CPUs"}</dt><dd>{ c.cpus.map(|n| n.to_string()).unwrap_or_else(|| "—".into()) }</dd>
+                <dt>{"drops"}</dt><dd>{ number(c.drops) }</dd>
+                <dt>{"insert_failed"}</dt><dd>{ number(c.insert_failed) }</dd>
+                <dt>{"early_drop"}</dt><dd>{ number(c.early_drop) }</dd>
+            </dl>
+            if !c.reasons.is_empty() {
+                <h3>{"Why"}</h3>
+                <ul>{ for c.reasons.iter().map(|r| html! { <li>{ r }</li> }) }</ul>
+            }
+            if !c.recommendations.is_empty() {
+                <h3>{"What to do"}</h3>
+                <ul>{ for c.recommendations.iter().map(|r| html! { <li>{ r }</li> }) }</ul>
+            }
+            if !c.per_cpu.is_empty() {
+                <h3>{"Per CPU"}</h3>
+                <div class="scroll-x">
+                    <table class="per-cpu">
+                        <thead><tr><th>{"cpu"}</th>{ for keys.iter().map(|k| html! { <th>{ k }</th> }) }</tr></thead>
+                        <tbody>{ for c.per_cpu.iter().map(|cpu| html! {
+                            <tr><td>{ cpu.cpu }</td>{ for keys.iter().map(|k| {
+                                let v = cpu.counters.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
+                                html! { <td class={classes!(v.is_some_and(|v| v > 0 && ["drop", "insert_failed", "early_drop", "error"].contains(&k.as_str())).then_some("bad"))}>
+                                    { v.map(|v| v.to_string()).unwrap_or_default() }</td> }
+                            }) }</tr>
+                        }) }</tbody>
+                    </table>
+                </div>
+            }
+            if !c.timeouts.is_empty() {
+                <h3>{"Timeouts"}</h3>
+                <table class="timeouts">
+                    <thead><tr><th>{"setting"}</th><th>{"value"}</th><th>{"kube-proxy default"}</th><th>{"kernel default"}</th></tr></thead>
+                    <tbody>{ for c.timeouts.iter().map(|t| html! {
+                        <tr><td>{ &t.key }</td><td>{ number(t.seconds) }</td><td>{ number(t.kube_proxy_default) }</td><td>{ number(t.kernel_default) }</td></tr>
+                    }) }</tbody>
+                </table>
+            }
+            if !c.breakdown.is_empty() {
+                <h3>{"What fills the table"}</h3>
+                <ul>{ for c.breakdown.iter().map(|b| html! { <li>{ format!("{}: {}", b.key, b.entries) }</li> }) }</ul>
+            }
+            if !c.table_full_lines.is_empty() {
+                <p>{"\"table full\" in the kernel log: "}{ line_links(&c.table_full_lines, "conntrack table full", on_highlight) }</p>
+            }
+            if !c.missing.is_empty() {
+                <h3>{"To settle what is unknown, also capture"}</h3>
+                <ul>{ for c.missing.iter().map(|m| html! { <li><code>{ m }</code></li> }) }</ul>
+            }
+        </section>
+    }
+}
+
+fn finding_item(f: &Finding, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+    html! {
+        <li class="finding">
+            { severity_badge(f.severity) }
+            <div class="finding-body">
+                <p class="finding-message">{ &f.message }</p>
+                <p class="finding-meta">
+                    <code class="muted">{ &f.code }</code>
+                    if let Some(id) = &f.service {
+                        {" · "}<a href={Route::Service(id.clone()).href()}>{ id }</a>
+                    }
+                    if !f.lines.is_empty() {
+                        {" · evidence "}{ line_links(&f.lines, &f.message, on_highlight) }
+                    }
+                </p>
+            </div>
+        </li>
+    }
+}
+
+fn findings(report: &Report, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+    let sorted = model::sorted_findings(report);
+    let (serious, info): (Vec<&Finding>, Vec<&Finding>) =
+        sorted.iter().partition(|f| f.severity != Severity::Info);
+    // A few notes are shown; many are folded so the serious ones stay in sight.
+    let fold = info.len() > 3;
+    html! {
+        <section id="findings" class="panel" aria-labelledby="findings-title">
+            <h2 id="findings-title">{ format!("Findings ({})", sorted.len()) }</h2>
+            if sorted.is_empty() {
+                <p class="muted">{"Nothing to report about these rules."}</p>
+            } else {
+                <ul class="findings">
+                    { for serious.iter().map(|f| finding_item(f, on_highlight)) }
+                    if !fold { { for info.iter().map(|f| finding_item(f, on_highlight)) } }
+                </ul>
+                if fold {
+                    <details class="more-findings">
+                        <summary>{ format!("{} informational findings", info.len()) }</summary>
+                        <ul class="findings">{ for info.iter().map(|f| finding_item(f, on_highlight)) }</ul>
+                    </details>
+                }
+            }
+        </section>
+    }
+}
+
+fn sections(app: &App, ctx: &Context<App>, report: &Report) -> Html {
+    let _ = app;
+    let link = ctx.link();
+    html! {
+        <section id="sections" class="panel" aria-labelledby="sections-title">
+            <h2 id="sections-title">{ format!("Sections ({})", report.sections.len()) }</h2>
+            <p class="muted">{"What svcpath recognised in the paste. If a guess is wrong, choose the right kind: the paste is read again."}</p>
+            <table class="sections">
+                <thead><tr><th>{"lines"}</th><th>{"kind"}</th><th>{"found by"}</th><th>{"command"}</th></tr></thead>
+                <tbody>
+                    { for report.sections.iter().map(|s| {
+                        let first = s.first_line;
+                        let onchange = link.callback(move |e: Event| {
+                            let select: HtmlSelectElement = e.target_unchecked_into();
+                            Msg::Override(first, select.value())
+                        });
+                        html! {
+                            <tr>
+                                <td><a href={Route::Source(Some(s.first_line)).href()}>{ format!("{}–{}", s.first_line, s.last_line) }</a></td>
+                                <td>
+                                    <select class="section-kind" {onchange} aria-label={format!("kind of the section at line {}", s.first_line)}>
+                                        { for SectionKind::ALL.iter().map(|k| html! {
+                                            <option value={k.name()} selected={k.name() == s.kind}>{ k.name() }</option>
+                                        }) }
+                                    </select>
+                                </td>
+                                <td>{ &s.detection }</td>
+                                <td>if let Some(command) = &s.command { <code>{ command }</code> }</td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+fn diagnostics(report: &Report, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+    if report.diagnostics.is_empty() {
+        return html! {
+            <section id="diagnostics" class="panel"><h2>{"Diagnostics"}</h2>
+                <p class="muted">{"Every line was understood."}</p></section>
+        };
+    }
+    const SHOWN: usize = 200;
+    html! {
+        <section id="diagnostics" class="panel" aria-labelledby="diagnostics-title">
+            <h2 id="diagnostics-title">{ format!("Diagnostics ({})", report.diagnostics.len()) }</h2>
+            <p class="muted">{"Lines svcpath did not (fully) understand. Everything else was still read."}</p>
+            <ul class="diagnostics">
+                { for report.diagnostics.iter().take(SHOWN).map(|d| html! {
+                    <li>
+                        { line_links(&[d.line], &d.message, on_highlight) }
+                        <span class={classes!("badge", format!("diag-{}", d.severity))}>{ &d.severity }</span>
+                        <span class="diag-message">{ &d.message }</span>
+                    </li>
+                }) }
+            </ul>
+            if report.diagnostics.len() > SHOWN {
+                <p class="muted">{ format!("… and {} more.", report.diagnostics.len() - SHOWN) }</p>
+            }
+        </section>
+    }
+}

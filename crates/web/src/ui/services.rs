@@ -1,0 +1,140 @@
+//! The Services table: search, filters, sort, and only the rows in view rendered, so 10,000 Services
+//! scroll as smoothly as ten.
+
+use svcpath_analysis::report::{Report, TrafficPolicy};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::widgets::{probability_strip, severity_badge};
+use super::{App, Msg};
+use crate::model::{self, Filter, SortKey};
+use crate::route::Route;
+
+/// Height of one row in pixels; the stylesheet gives rows exactly this height.
+pub const ROW_HEIGHT: f64 = 44.0;
+const OVERSCAN: usize = 8;
+
+pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
+    let link = ctx.link();
+    let filter = app.filter.clone();
+    let rows = model::select(report, &filter, app.sort, app.descending);
+    let findings = model::findings_by_service(report);
+    let (scroll_top, height) = app.table_scroll;
+    let (first, count) = model::visible_rows(rows.len(), scroll_top, height, ROW_HEIGHT, OVERSCAN);
+    let before = first as f64 * ROW_HEIGHT;
+    let after = rows.len().saturating_sub(first + count) as f64 * ROW_HEIGHT;
+
+    let set = |f: fn(&mut Filter, bool)| {
+        let filter = filter.clone();
+        link.callback(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let mut next = filter.clone();
+            f(&mut next, input.checked());
+            Msg::Filter(next)
+        })
+    };
+    let on_query = {
+        let filter = filter.clone();
+        link.callback(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            Msg::Filter(Filter {
+                query: input.value(),
+                ..filter.clone()
+            })
+        })
+    };
+    let on_namespace = {
+        let filter = filter.clone();
+        link.callback(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let value = select.value();
+            Msg::Filter(Filter {
+                namespace: (!value.is_empty()).then_some(value),
+                ..filter.clone()
+            })
+        })
+    };
+    let on_scroll = link.callback(|e: Event| {
+        let element: Element = e.target_unchecked_into();
+        Msg::TableScroll(
+            f64::from(element.scroll_top()),
+            f64::from(element.client_height()),
+        )
+    });
+    let header = |key: SortKey, label: &str, class: &str| {
+        let active = app.sort == key;
+        let arrow = match (active, app.descending) {
+            (true, false) => " ▲",
+            (true, true) => " ▼",
+            _ => "",
+        };
+        html! {
+            <div role="columnheader" class={classes!("cell", class.to_string())}
+                aria-sort={if active { if app.descending { "descending" } else { "ascending" } } else { "none" }}>
+                <button class="sort" onclick={link.callback(move |_| Msg::Sort(key))}>{ format!("{label}{arrow}") }</button>
+            </div>
+        }
+    };
+    let namespaces = model::namespaces(report);
+    html! {
+        <section id="services" class="panel" aria-labelledby="services-title">
+            <h2 id="services-title">{ format!("Services ({} of {})", rows.len(), report.services.len()) }</h2>
+            <div class="filters">
+                <input id="service-search" type="search" placeholder="Search name, address, port, endpoint…"
+                    value={filter.query.clone()} oninput={on_query} aria-label="Search Services" />
+                <select id="namespace-filter" onchange={on_namespace} aria-label="Namespace">
+                    <option value="" selected={filter.namespace.is_none()}>{"all namespaces"}</option>
+                    { for namespaces.iter().map(|ns| html! {
+                        <option value={ns.clone()} selected={filter.namespace.as_deref() == Some(ns.as_str())}>{ ns }</option>
+                    }) }
+                </select>
+                <label><input type="checkbox" checked={filter.has_findings} onchange={set(|f, v| f.has_findings = v)} />{" has findings"}</label>
+                <label><input type="checkbox" checked={filter.node_port} onchange={set(|f, v| f.node_port = v)} />{" NodePort"}</label>
+                <label><input type="checkbox" checked={filter.etp_local} onchange={set(|f, v| f.etp_local = v)} />{" eTP Local"}</label>
+                <label><input type="checkbox" checked={filter.affinity} onchange={set(|f, v| f.affinity = v)} />{" affinity"}</label>
+                <label><input type="checkbox" checked={filter.no_endpoints} onchange={set(|f, v| f.no_endpoints = v)} />{" no endpoints"}</label>
+            </div>
+            if report.services.is_empty() {
+                <p class="muted">{"No Services in this input: svcpath found no kube-proxy Service rules it could read."}</p>
+            } else {
+                <div role="table" class="svc-table" aria-rowcount={(rows.len() + 1).to_string()}>
+                    <div role="row" class="svc-row svc-head">
+                        { header(SortKey::Name, "Service", "c-name") }
+                        { header(SortKey::ClusterIp, "ClusterIP:port", "c-ip") }
+                        { header(SortKey::NodePort, "NodePort", "c-np") }
+                        { header(SortKey::Endpoints, "Endpoints", "c-ep") }
+                        { header(SortKey::Findings, "Findings", "c-f") }
+                    </div>
+                    <div class="svc-body" onscroll={on_scroll} tabindex="0" aria-label="Services">
+                        <svg class="spacer" width="1" height={format!("{before:.0}")} aria-hidden="true" />
+                        { for rows.iter().skip(first).take(count).enumerate().filter_map(|(k, &i)| {
+                            let s = report.services.get(i)?;
+                            let f = findings.get(s.id.as_str()).copied().unwrap_or_default();
+                            let mut tags: Vec<&str> = Vec::new();
+                            if s.external_traffic_policy == Some(TrafficPolicy::Local) { tags.push("eTP Local"); }
+                            if s.session_affinity_seconds.is_some() { tags.push("affinity"); }
+                            if !s.load_balancer_ips.is_empty() { tags.push("LB"); }
+                            if !s.external_ips.is_empty() { tags.push("externalIP"); }
+                            Some(html! {
+                                <div role="row" class={classes!("svc-row", ((first + k) % 2 == 1).then_some("odd"))}
+                                    aria-rowindex={(first + k + 2).to_string()} key={s.id.clone()}>
+                                    <div role="cell" class="cell c-name">
+                                        <a href={Route::Service(s.id.clone()).href()} class="svc-link">{ model::service_title(s) }</a>
+                                        { for tags.iter().map(|t| html! { <span class="tag">{ *t }</span> }) }
+                                    </div>
+                                    <div role="cell" class="cell c-ip"><code>{ model::service_address(s) }</code></div>
+                                    <div role="cell" class="cell c-np">{ s.node_port.map(|p| p.to_string()).unwrap_or_default() }</div>
+                                    <div role="cell" class="cell c-ep">{ probability_strip(&s.endpoints, s.no_endpoints) }</div>
+                                    <div role="cell" class="cell c-f">
+                                        if let Some(worst) = f.worst { { severity_badge(worst) }{ format!(" {}", f.count) } }
+                                    </div>
+                                </div>
+                            })
+                        }) }
+                        <svg class="spacer" width="1" height={format!("{after:.0}")} aria-hidden="true" />
+                    </div>
+                </div>
+            }
+        </section>
+    }
+}

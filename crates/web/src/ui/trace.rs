@@ -1,0 +1,327 @@
+//! Traces drawn: a packet's outcomes (endpoint, drop, reject, accept) with their odds, masquerade marked,
+//! and the hooks and chains each one passed, every rule linked to its line; and the Trace form.
+
+use svcpath_analysis::report::Protocol;
+use svcpath_analysis::trace::{From, Outcome, Trace};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::widgets::line_links;
+use super::{App, Msg};
+use crate::model;
+
+/// What the Trace form holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceForm {
+    pub from: From,
+    pub src: String,
+    pub dst: String,
+    pub port: String,
+    pub protocol: Protocol,
+    pub returning: bool,
+}
+
+impl Default for TraceForm {
+    fn default() -> TraceForm {
+        TraceForm {
+            from: From::Pod,
+            src: String::new(),
+            dst: String::new(),
+            port: String::new(),
+            protocol: Protocol::Tcp,
+            returning: false,
+        }
+    }
+}
+
+pub fn from_label(from: From) -> &'static str {
+    match from {
+        From::Pod => "a pod on this node",
+        From::Node => "the node itself",
+        From::External => "outside the node",
+    }
+}
+
+fn verdict_label(o: &Outcome) -> (&'static str, String) {
+    match o.verdict.as_str() {
+        "dnat" => (
+            "v-dnat",
+            format!("→ {}", o.endpoint.as_deref().unwrap_or("endpoint")),
+        ),
+        "drop" => ("v-drop", "DROP".to_string()),
+        "reject" => ("v-drop", "REJECT".to_string()),
+        "accept" => ("v-accept", "ACCEPT (no DNAT)".to_string()),
+        other => ("v-accept", other.to_uppercase()),
+    }
+}
+
+/// The outcomes of one trace: an SVG overview (origin, then one bar per outcome sized by its odds, drops
+/// in red, masquerade marked), then each outcome's steps.
+pub fn view(trace: &Trace, label: &str, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+    let packet = &trace.packet;
+    let origin = format!(
+        "{} {} → {}:{}/{}",
+        match packet.from {
+            From::Pod => "pod",
+            From::Node => "node",
+            From::External => "outside",
+        },
+        packet.src.as_deref().unwrap_or("?"),
+        packet.dst,
+        packet.dst_port,
+        packet.protocol.name()
+    );
+    let rows = trace.outcomes.len().max(1);
+    let row = 30.0;
+    let height = rows as f64 * row + 16.0;
+    let mid = height / 2.0;
+    html! {
+        <div class="trace">
+            <figure class="path">
+                <svg viewBox={format!("0 0 900 {height:.0}")} width="100%" role="img"
+                    aria-label={format!("Outcomes of {label}")}>
+                    <rect x="4" y={format!("{:.1}", mid - 14.0)} width="330" height="28" rx="5" class="node entry" />
+                    <text x="14" y={format!("{:.1}", mid + 4.0)} class="label">{ origin }</text>
+                    if trace.outcomes.is_empty() {
+                        <text x="360" y={format!("{:.1}", mid + 4.0)} class="label">{"no outcome"}</text>
+                    }
+                    { for trace.outcomes.iter().enumerate().map(|(i, o)| {
+                        let y = 8.0 + (i as f64 + 0.5) * row;
+                        let p = if o.probability.is_finite() { o.probability.clamp(0.0, 1.0) } else { 0.0 };
+                        let (class, text) = verdict_label(o);
+                        let bad = class == "v-drop";
+                        html! {
+                            <g>
+                                <line x1="334" y1={format!("{mid:.1}")} x2="400" y2={format!("{y:.1}")}
+                                    class={classes!("edge", bad.then_some("drop"))} stroke-width={format!("{:.1}", 1.0 + p * 6.0)} />
+                                <rect x="400" y={format!("{:.1}", y - 10.0)} width={format!("{:.1}", 2.0 + p * 120.0)} height="20" rx="3"
+                                    class={classes!(if bad { "bar-drop" } else { "seg" }, (!bad).then(|| format!("seg{}", i % 6)))} />
+                                <text x="530" y={format!("{:.1}", y + 4.0)} class="label">
+                                    { format!("{} {}{}{}", model::percent(o.probability), text,
+                                        if o.masquerade { "  MASQ" } else { "" },
+                                        if o.uncertain { "  (uncertain)" } else { "" }) }
+                                </text>
+                            </g>
+                        }
+                    }) }
+                </svg>
+            </figure>
+            <ol class="outcomes">
+                { for trace.outcomes.iter().map(|o| {
+                    let (class, text) = verdict_label(o);
+                    let title = format!("{label}: {} {text}", model::percent(o.probability));
+                    html! {
+                        <li class="outcome">
+                            <p class="outcome-head">
+                                <span class="num">{ model::percent(o.probability) }</span>
+                                <span class={classes!("verdict-tag", class)}>{ text }</span>
+                                if o.masquerade { <span class="tag masq" title="the source address is rewritten to the node's">{"masquerade"}</span> }
+                                if o.uncertain { <span class="tag" title="something on the way was assumed: see the steps">{"uncertain"}</span> }
+                                if !o.rules.is_empty() {
+                                    <span class="muted">{" rules: "}</span>{ line_links(&o.rules, &title, on_highlight) }
+                                }
+                            </p>
+                            { flow(o) }
+                            <details class="step-list"><summary>{ format!("{} steps", o.steps.len()) }</summary>
+                            <ol class="steps">
+                                { for o.steps.iter().map(|s| html! {
+                                    <li class="step">
+                                        <span class="hook">{ &s.hook }</span>
+                                        if !s.table.is_empty() { <span class="table">{ &s.table }</span> }
+                                        if !s.chain.is_empty() { <code class="chain">{ &s.chain }</code> }
+                                        if let Some(line) = s.line { { line_links(&[line], &title, on_highlight) } }
+                                        <span class="note">{ &s.note }</span>
+                                    </li>
+                                }) }
+                            </ol>
+                            </details>
+                        </li>
+                    }
+                }) }
+            </ol>
+            if trace.outcomes.is_empty() {
+                <p class="warn-text">{"The tracer could not follow this packet; its notes say why:"}</p>
+            }
+            if !trace.notes.is_empty() {
+                <details class="notes" open={trace.outcomes.is_empty()}>
+                    <summary>{ format!("What the tracer assumed ({})", trace.notes.len()) }</summary>
+                    <ul>{ for trace.notes.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
+                </details>
+            }
+        </div>
+    }
+}
+
+/// The Trace form (`#/trace`) and its result.
+pub fn form(app: &App, ctx: &Context<App>) -> Html {
+    let link = ctx.link();
+    let f = app.trace_form.clone();
+    let text = |set: fn(&mut TraceForm, String)| {
+        let f = f.clone();
+        link.callback(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let mut next = f.clone();
+            set(&mut next, input.value());
+            Msg::TraceForm(next)
+        })
+    };
+    let on_from = {
+        let f = f.clone();
+        link.callback(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let from = match select.value().as_str() {
+                "node" => From::Node,
+                "external" => From::External,
+                _ => From::Pod,
+            };
+            Msg::TraceForm(TraceForm { from, ..f.clone() })
+        })
+    };
+    let on_protocol = {
+        let f = f.clone();
+        link.callback(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let protocol = Protocol::parse(&select.value()).unwrap_or(Protocol::Tcp);
+            Msg::TraceForm(TraceForm {
+                protocol,
+                ..f.clone()
+            })
+        })
+    };
+    let on_returning = {
+        let f = f.clone();
+        link.callback(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            Msg::TraceForm(TraceForm {
+                returning: input.checked(),
+                ..f.clone()
+            })
+        })
+    };
+    let on_submit = link.callback(|e: SubmitEvent| {
+        e.prevent_default();
+        Msg::RunTrace
+    });
+    let on_highlight =
+        link.callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
+    html! {
+        <section id="trace" class="panel" aria-labelledby="trace-title">
+            <h2 id="trace-title">{"Trace a packet"}</h2>
+            <p class="muted">{"Follows the first packet of a new connection through every table and chain of the rules, in kernel order."}</p>
+            if app.redact {
+                <p class="warn-text">{"Turn redaction off to trace: the rules are traced with their real addresses."}</p>
+            }
+            <form class="trace-form" onsubmit={on_submit}>
+                <label>{"from "}
+                    <select id="trace-from" onchange={on_from}>
+                        { for [From::Pod, From::Node, From::External].into_iter().map(|o| html! {
+                            <option value={match o { From::Pod => "pod", From::Node => "node", From::External => "external" }}
+                                selected={o == f.from}>{ from_label(o) }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{"source "}<input id="trace-src" placeholder="chosen for you" value={f.src.clone()} oninput={text(|f, v| f.src = v)} /></label>
+                <label>{"destination "}<input id="trace-dst" placeholder="10.96.0.10" required=true value={f.dst.clone()} oninput={text(|f, v| f.dst = v)} /></label>
+                <label>{"port "}<input id="trace-port" class="port" inputmode="numeric" placeholder="53" required=true value={f.port.clone()} oninput={text(|f, v| f.port = v)} /></label>
+                <label>{"protocol "}
+                    <select id="trace-protocol" onchange={on_protocol}>
+                        { for [Protocol::Tcp, Protocol::Udp, Protocol::Sctp].into_iter().map(|p| html! {
+                            <option value={p.name()} selected={p == f.protocol}>{ p.name() }</option>
+                        }) }
+                    </select>
+                </label>
+                <label class="toggle"><input id="trace-returning" type="checkbox" checked={f.returning} onchange={on_returning} />{" returning client (affinity)"}</label>
+                <button id="trace-run" class="primary" type="submit" disabled={app.redact}>{"Trace"}</button>
+            </form>
+            {
+                match &app.trace.result {
+                    None if app.trace.loading => html! { <p class="status busy"><progress />{" Tracing…"}</p> },
+                    None => html! {},
+                    Some(Err(message)) => html! { <p class="status failed">{ message.clone() }</p> },
+                    Some(Ok(trace)) => view(&app.redacted_value(trace), "trace", &on_highlight),
+                }
+            }
+        </section>
+    }
+}
+
+/// One outcome drawn as the hooks it passed, left to right, each with the chains it went through in
+/// that hook, ending in the verdict: the endpoint (green), DROP or REJECT (red), masquerade marked.
+fn flow(o: &Outcome) -> Html {
+    // Consecutive steps in the same hook form one box; routing steps are the arrows between boxes.
+    let mut hooks: Vec<(String, Vec<String>)> = Vec::new();
+    for step in &o.steps {
+        if step.hook == "routing" {
+            continue;
+        }
+        let chain = if step.chain.is_empty() || step.table.is_empty() {
+            None
+        } else {
+            Some(format!("{} {}", step.table, step.chain))
+        };
+        match hooks.last_mut() {
+            Some((hook, chains)) if *hook == step.hook => {
+                if let Some(c) = chain {
+                    if chains.last() != Some(&c) {
+                        chains.push(c);
+                    }
+                }
+            }
+            _ => hooks.push((step.hook.clone(), chain.into_iter().collect())),
+        }
+    }
+    const BOX_W: f64 = 168.0;
+    const GAP: f64 = 22.0;
+    const LINE: f64 = 13.0;
+    const MAX_LINES: usize = 5;
+    let lines = hooks
+        .iter()
+        .map(|(_, c)| c.len().min(MAX_LINES + 1))
+        .max()
+        .unwrap_or(0);
+    let height = 30.0 + lines as f64 * LINE + 8.0;
+    let (class, text) = verdict_label(o);
+    let bad = class == "v-drop";
+    let end_x = hooks.len() as f64 * (BOX_W + GAP);
+    let width = end_x + 200.0;
+    html! {
+        <svg class="flow" viewBox={format!("0 0 {width:.0} {height:.0}")} width={format!("{width:.0}")}
+            role="img" aria-label={format!("hooks passed, ending in {text}")}>
+            { for hooks.iter().enumerate().map(|(i, (hook, chains))| {
+                let x = i as f64 * (BOX_W + GAP);
+                let masq = o.masquerade && hook == "POSTROUTING";
+                html! {
+                    <g>
+                        <rect x={format!("{:.0}", x + 1.0)} y="1" width={format!("{BOX_W:.0}")} height={format!("{:.0}", height - 2.0)} rx="5"
+                            class={classes!("node", masq.then_some("masq"))} />
+                        <text x={format!("{:.0}", x + 8.0)} y="16" class="label strong small-caps">
+                            { if masq { format!("{hook} · MASQ") } else { hook.clone() } }</text>
+                        { for chains.iter().take(MAX_LINES).enumerate().map(|(k, c)| html! {
+                            <text x={format!("{:.0}", x + 8.0)} y={format!("{:.0}", 32.0 + k as f64 * LINE)} class="label tiny">
+                                { shorten(c, 26) }<title>{ c.clone() }</title></text>
+                        }) }
+                        if chains.len() > MAX_LINES {
+                            <text x={format!("{:.0}", x + 8.0)} y={format!("{:.0}", 32.0 + MAX_LINES as f64 * LINE)} class="label tiny">
+                                { format!("+{} more", chains.len() - MAX_LINES) }</text>
+                        }
+                        <line x1={format!("{:.0}", x + BOX_W + 1.0)} y1={format!("{:.0}", height / 2.0)}
+                            x2={format!("{:.0}", x + BOX_W + GAP - 2.0)} y2={format!("{:.0}", height / 2.0)} class="edge arrow" />
+                    </g>
+                }
+            }) }
+            <rect x={format!("{:.0}", end_x + 1.0)} y={format!("{:.0}", height / 2.0 - 13.0)} width="190" height="26" rx="5"
+                class={classes!("node", if bad { "drop" } else { "ok-end" })} />
+            <text x={format!("{:.0}", end_x + 9.0)} y={format!("{:.0}", height / 2.0 + 4.0)} class="label">{ shorten(&text, 24) }</text>
+        </svg>
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}

@@ -1,0 +1,138 @@
+//! The analysis worker: runs inside a dedicated Web Worker, reads [`Request`]s and posts [`Reply`]s,
+//! so a long analysis never blocks the page.
+
+use std::cell::RefCell;
+
+use svcpath_analysis::{Options, Report, Snapshot};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{options, Reply, Request};
+
+/// The last analysis, kept to answer trace requests about it.
+struct Analysis {
+    generation: u64,
+    options: Options,
+    snapshot: Snapshot,
+    report: Report,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<Analysis>> = const { RefCell::new(None) };
+}
+
+/// Installs the message handler. Called once when the worker's wasm starts.
+pub fn start() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let reply_scope = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        for reply in handle(&event.data()) {
+            // Serialising a report cannot fail (no maps with non-string keys, NaN becomes null).
+            let json = serde_json::to_string(&reply).unwrap_or_default();
+            // A post can only fail once the page is gone; nothing is left to tell then.
+            let _ = reply_scope.post_message(&JsValue::from_str(&json));
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let ready = serde_json::to_string(&Reply::Ready).unwrap_or_default();
+    let _ = scope.post_message(&JsValue::from_str(&ready));
+}
+
+fn handle(data: &JsValue) -> Vec<Reply> {
+    let array: js_sys::Array = match data.clone().dyn_into() {
+        Ok(array) => array,
+        Err(_) => return vec![failed(0, "the message is not an array")],
+    };
+    let Some(header) = array.get(0).as_string() else {
+        return vec![failed(0, "the message has no header")];
+    };
+    let request: Request = match serde_json::from_str(&header) {
+        Ok(request) => request,
+        Err(e) => return vec![failed(0, &format!("unreadable request: {e}"))],
+    };
+    match request {
+        Request::Analyze {
+            generation,
+            section_overrides,
+            node_ips,
+        } => {
+            let paste = array.get(1).as_string().unwrap_or_default();
+            let options = options(&section_overrides, &node_ips);
+            let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+            let started = Reply::Started {
+                generation,
+                bytes: paste.len(),
+            };
+            if let Ok(json) = serde_json::to_string(&started) {
+                let _ = scope.post_message(&JsValue::from_str(&json));
+            }
+            let t0 = js_sys::Date::now();
+            // Free the previous analysis before building the next.
+            LAST.with(|last| last.borrow_mut().take());
+            let snapshot = Snapshot::parse(&paste, &options);
+            let report = snapshot.report(&options);
+            let reply = Reply::Analysed {
+                generation,
+                report: Box::new(report.clone()),
+                millis: js_sys::Date::now() - t0,
+            };
+            LAST.with(|last| {
+                *last.borrow_mut() = Some(Analysis {
+                    generation,
+                    options,
+                    snapshot,
+                    report,
+                })
+            });
+            vec![reply]
+        }
+        Request::Trace {
+            generation,
+            seq,
+            packet,
+        } => vec![with_analysis(generation, seq, |a| Reply::Traced {
+            seq,
+            trace: Box::new(svcpath_analysis::trace::trace(
+                &a.snapshot,
+                &a.options,
+                &packet,
+            )),
+        })],
+        Request::ServicePaths {
+            generation,
+            seq,
+            index,
+        } => vec![with_analysis(generation, seq, |a| {
+            match a.report.services.get(index) {
+                Some(service) => Reply::Paths {
+                    seq,
+                    index,
+                    paths: svcpath_analysis::trace::service_paths(&a.snapshot, &a.options, service),
+                },
+                None => Reply::TraceFailed {
+                    seq,
+                    message: "no such Service".into(),
+                },
+            }
+        })],
+    }
+}
+
+fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(&Analysis) -> Reply) -> Reply {
+    LAST.with(|last| match last.borrow().as_ref() {
+        Some(a) if a.generation == generation => f(a),
+        _ => Reply::TraceFailed {
+            seq,
+            message: "that analysis is gone: explain the input again".into(),
+        },
+    })
+}
+
+fn failed(generation: u64, message: &str) -> Reply {
+    Reply::Failed {
+        generation,
+        message: message.to_string(),
+    }
+}

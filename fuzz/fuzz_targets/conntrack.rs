@@ -1,0 +1,10 @@
+//! Fuzz target: the conntrack -S/-C and -L parsers never panics, and every diagnostic's span lies inside its section.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use svcpath_fuzz::check_section_parser;
+
+fuzz_target!(|data: &[u8]| {
+    check_section_parser(data, svcpath_syntax::conntrack::parse_stats);
+    check_section_parser(data, svcpath_syntax::conntrack::parse_list);
+});

@@ -1,0 +1,9 @@
+//! Fuzz target: the sysctl parser never panics, and every diagnostic's span lies inside its section.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use svcpath_fuzz::check_section_parser;
+
+fuzz_target!(|data: &[u8]| {
+    check_section_parser(data, svcpath_syntax::sysctl::parse);
+});

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora from the project's shared input corpus (../shared/corpus beside the repository):
+# every target gets the files of the kinds it reads, the pipeline and the splitter get all of them.
+# The copies under fuzz/corpus/ are not committed (see fuzz/.gitignore).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+shared="${SVCPATH_CORPUS:-$here/../../shared/corpus}"
+if [ ! -d "$shared" ]; then
+    echo "seed.sh: no corpus at $shared (set SVCPATH_CORPUS)" >&2
+    exit 1
+fi
+
+# target name -> corpus sub-folders it is seeded from ("*" for all)
+seed() {
+    local target="$1"
+    shift
+    local dest="$here/corpus/$target"
+    mkdir -p "$dest"
+    for kind in "$@"; do
+        if [ "$kind" = "*" ]; then
+            find "$shared" -type f -name '*.txt' -exec cp -f {} "$dest/" \;
+        elif [ -d "$shared/$kind" ]; then
+            find "$shared/$kind" -type f -name '*.txt' -exec cp -f {} "$dest/" \;
+        fi
+    done
+    echo "seed.sh: $target: $(find "$dest" -type f | wc -l) inputs"
+}
+
+seed iptables iptables
+seed iptables_roundtrip iptables
+seed split '*'
+seed pipeline '*'
+seed ipvs ipvs
+seed ipset ipset
+seed nft nft
+seed sysctl sysctl
+seed conntrack conntrack
+seed kernlog conntrack sysctl
