@@ -63,3 +63,6 @@ clean:
 # Runs every fuzz target in turn (cargo +nightly fuzz); FUZZ_ARGS="-t 1200 iptables" picks time and targets.
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_ARGS)
+# Generates 1k/10k/50k-Service dumps in each proxy mode and times svcpath on them (docs/benchmarks.md).
+bench:
+	bash scripts/bench.sh
