@@ -343,7 +343,7 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
                     }
                     continue;
                 }
-                if !comment.ends_with("has no endpoints") || chain_name != "KUBE-SERVICES" {
+                if !comment.ends_with("has no endpoints") {
                     continue;
                 }
                 let Some(name) = parse_service_comment(comment) else {
