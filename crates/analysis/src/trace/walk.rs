@@ -922,15 +922,16 @@ impl<'a> Engine<'a> {
             }
             "CONNMARK" => {
                 let (mark, ctmark) = (b.mark, b.ctmark);
+                // --nfmask/--ctmask (or --mask for both) select the bits --save-mark and --restore-mark copy.
+                let nf = opt("nfmask")
+                    .or(opt("mask"))
+                    .and_then(parse_u32)
+                    .unwrap_or(u32::MAX);
+                let ct = opt("ctmask")
+                    .or(opt("mask"))
+                    .and_then(parse_u32)
+                    .unwrap_or(u32::MAX);
                 if has("save-mark") {
-                    let nf = opt("nfmask")
-                        .or(opt("mask"))
-                        .and_then(parse_u32)
-                        .unwrap_or(u32::MAX);
-                    let ct = opt("ctmask")
-                        .or(opt("mask"))
-                        .and_then(parse_u32)
-                        .unwrap_or(u32::MAX);
                     b.ctmark = (ctmark & !ct) ^ (mark & nf);
                     step(
                         b,
@@ -940,14 +941,6 @@ impl<'a> Engine<'a> {
                         ),
                     );
                 } else if has("restore-mark") {
-                    let nf = opt("nfmask")
-                        .or(opt("mask"))
-                        .and_then(parse_u32)
-                        .unwrap_or(u32::MAX);
-                    let ct = opt("ctmask")
-                        .or(opt("mask"))
-                        .and_then(parse_u32)
-                        .unwrap_or(u32::MAX);
                     b.mark = (mark & !nf) ^ (ctmark & ct);
                     step(
                         b,
