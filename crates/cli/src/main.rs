@@ -41,13 +41,14 @@ fn main() -> ExitCode {
                 }
             };
             let mut report = svcpath_analysis::analyze(&paste.text, &options);
+            // The report stands on its own: the paste (as large as the input) is not needed for output.
+            drop(paste.text);
             report.diagnostics.splice(0..0, paste.diagnostics);
-            let out = match format {
-                Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-                Format::Markdown => svcpath_analysis::render::markdown(&report),
-                Format::Text => svcpath_analysis::render::text(&report),
-            };
-            write_out(&out)
+            match format {
+                Format::Json => write_json(&report),
+                Format::Markdown => write_out(&svcpath_analysis::render::markdown(&report)),
+                Format::Text => write_out(&svcpath_analysis::render::text(&report)),
+            }
         }
         Command::Trace {
             files,
@@ -124,6 +125,23 @@ fn trace_text(trace: &svcpath_analysis::trace::Trace) -> String {
         }
     }
     out
+}
+
+/// Writes `value` as pretty JSON straight to stdout: a large node's report is not held twice in memory.
+fn write_json<T: serde::Serialize>(value: &T) -> ExitCode {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut stdout, value)
+        .map_err(std::io::Error::from)
+        .and_then(|_| stdout.write_all(b"\n"))
+        .and_then(|_| stdout.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("svcpath: cannot write output: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn write_out(text: &str) -> ExitCode {

@@ -15,11 +15,16 @@ use nom::{
     IResult, Parser,
 };
 use serde::Serialize;
+use smallvec::SmallVec;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use crate::diag::{quote, Diagnostic, Diagnostics, Parsed};
 use crate::source::{lines, too_long, Line, Origin, Span};
+use crate::word::{Interner, Word};
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Most rules one section keeps (kube-proxy on the largest clusters writes a few hundred thousand); past
 /// it rules are counted, not kept, and a diagnostic says so. Bounds memory on a huge paste.
@@ -130,7 +135,7 @@ impl Rule {
     pub fn comment(&self) -> Option<&str> {
         self.option("comment")
             .and_then(|o| o.values.first())
-            .map(String::as_str)
+            .map(Word::as_str)
     }
 
     pub fn target_name(&self) -> Option<&str> {
@@ -153,12 +158,12 @@ pub enum BasicKind {
 pub struct BasicMatch {
     pub kind: BasicKind,
     pub negated: bool,
-    pub value: String,
+    pub value: Word,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Module {
-    pub name: String,
+    pub name: Word,
     /// False for the implicit protocol module of `-p tcp --dport 80`.
     pub explicit: bool,
     pub options: Vec<OptionValue>,
@@ -167,14 +172,15 @@ pub struct Module {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OptionValue {
     /// Without the leading `--`.
-    pub name: String,
+    pub name: Word,
     pub negated: bool,
-    pub values: Vec<String>,
+    /// Most options have one value: kept inline, without an allocation of its own.
+    pub values: SmallVec<[Word; 1]>,
 }
 
 impl OptionValue {
     pub fn value(&self) -> Option<&str> {
-        self.values.first().map(String::as_str)
+        self.values.first().map(Word::as_str)
     }
 }
 
@@ -190,7 +196,7 @@ pub enum TargetKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Target {
     pub kind: TargetKind,
-    pub name: String,
+    pub name: Word,
     pub options: Vec<OptionValue>,
 }
 
@@ -280,8 +286,12 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
 struct RulesetParser {
     ruleset: Ruleset,
     diagnostics: Diagnostics,
-    /// (table index, chain name) → chain index, so that finding a chain does not scan the table.
-    chain_lookup: HashMap<(usize, String), usize>,
+    /// Per table index, chain name → chain index, so that finding a chain does not scan the table.
+    chain_lookup: Vec<FastMap<String, usize>>,
+    /// Chains kept in all tables together (bounded by [`MAX_CHAINS`]).
+    chain_count: usize,
+    /// One shared [`Word`] per distinct word of the rules.
+    words: Interner,
     /// Chains created by `-N` (declared like `:NAME`).
     created: HashSet<(usize, String)>,
     /// Rules and chains past [`MAX_RULES`] / [`MAX_CHAINS`], and the first line of them.
@@ -311,10 +321,10 @@ struct RulesetParser {
 impl RulesetParser {
     /// The index of chain `name` in table `table`, created when missing; `None` past [`MAX_CHAINS`].
     fn chain_at(&mut self, table: usize, name: &str, line: &Line<'_>) -> Option<usize> {
-        if let Some(&i) = self.chain_lookup.get(&(table, name.to_string())) {
+        if let Some(&i) = self.chain_lookup.get(table).and_then(|t| t.get(name)) {
             return Some(i);
         }
-        if self.chain_lookup.len() >= MAX_CHAINS {
+        if self.chain_count >= MAX_CHAINS {
             self.chains_left_out += 1;
             self.first_left_out.get_or_insert((line.number, line.span));
             return None;
@@ -325,7 +335,11 @@ impl RulesetParser {
             ..Chain::default()
         });
         let index = chains.len() - 1;
-        self.chain_lookup.insert((table, name.to_string()), index);
+        if self.chain_lookup.len() <= table {
+            self.chain_lookup.resize_with(table + 1, FastMap::default);
+        }
+        self.chain_lookup[table].insert(name.to_string(), index);
+        self.chain_count += 1;
         Some(index)
     }
 
@@ -517,7 +531,7 @@ impl RulesetParser {
             ));
             return;
         };
-        let mut rest: Vec<String> = iter.collect();
+        let mut rest: Vec<Cow<'_, str>> = iter.collect();
         let mut position = None;
         if op == "-I" || op == "--insert" {
             if let Some(first) = rest.first() {
@@ -527,7 +541,7 @@ impl RulesetParser {
                 }
             }
         }
-        let (mut rule, mut problems) = build_rule(&rest);
+        let (mut rule, mut problems) = build_rule_with(&rest, &mut self.words);
         rule.line = line.number;
         rule.span = line.span;
         rule.counters = counters;
@@ -605,6 +619,14 @@ impl RulesetParser {
     }
 
     fn finish(mut self) -> Parsed<Ruleset> {
+        for chain in self
+            .ruleset
+            .tables
+            .iter_mut()
+            .flat_map(|t| t.chains.iter_mut())
+        {
+            chain.rules.shrink_to_fit();
+        }
         for (index, table) in self.ruleset.tables.iter().enumerate() {
             let declares = table.chains.iter().any(|c| c.declared_at.is_some());
             if table.line.is_none() || !declares {
@@ -848,7 +870,7 @@ pub fn parse_counters(text: &str) -> Result<Counters, String> {
 }
 
 /// Splits a rule into words: bare words and `"quoted strings"` with backslash escapes.
-pub fn tokenize(text: &str) -> Result<Vec<String>, String> {
+pub fn tokenize(text: &str) -> Result<Vec<Cow<'_, str>>, String> {
     let mut words = Vec::new();
     let mut rest = text.trim_start();
     while !rest.is_empty() {
@@ -872,11 +894,11 @@ pub fn tokenize(text: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-fn word(input: &str) -> IResult<&str, String> {
+fn word(input: &str) -> IResult<&str, Cow<'_, str>> {
     if input.starts_with('"') {
-        return quoted(input);
+        return map(quoted, Cow::Owned).parse(input);
     }
-    map(take_while1(|c: char| !c.is_whitespace()), str::to_string).parse(input)
+    map(take_while1(|c: char| !c.is_whitespace()), Cow::Borrowed).parse(input)
 }
 
 fn quoted(input: &str) -> IResult<&str, String> {
@@ -957,7 +979,45 @@ fn is_option_value(word: &str) -> bool {
 
 /// Builds a rule from its words (after `-A CHAIN`). Returns the rule and messages about words it
 /// could not place.
-pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
+pub fn build_rule<S: AsRef<str>>(words: &[S]) -> (Rule, Vec<String>) {
+    build_rule_with(words, &mut Interner::default())
+}
+
+/// The indices of a rule's modules by name, so that placing an option does not scan the rule (a long
+/// line of modules would be quadratic): a short list scanned from the end, a map past a few entries.
+enum ModuleIndex {
+    Few(SmallVec<[(Word, usize); 8]>),
+    Many(FastMap<Word, usize>),
+}
+
+impl ModuleIndex {
+    const FEW: usize = 8;
+
+    fn get(&self, name: &str) -> Option<usize> {
+        match self {
+            ModuleIndex::Few(list) => list.iter().rev().find(|(n, _)| n == name).map(|(_, i)| *i),
+            ModuleIndex::Many(map) => map.get(name).copied(),
+        }
+    }
+
+    fn insert(&mut self, name: Word, index: usize) {
+        match self {
+            ModuleIndex::Few(list) if list.len() < Self::FEW => list.push((name, index)),
+            ModuleIndex::Few(list) => {
+                let mut map: FastMap<Word, usize> = list.drain(..).collect();
+                map.insert(name, index);
+                *self = ModuleIndex::Many(map);
+            }
+            ModuleIndex::Many(map) => {
+                map.insert(name, index);
+            }
+        }
+    }
+}
+
+/// [`build_rule`] sharing the words of one whole parse.
+fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule, Vec<String>) {
+    let words: SmallVec<[&str; 32]> = words.iter().map(AsRef::as_ref).collect();
     let mut rule = Rule::default();
     let mut problems = Vec::new();
     let mut i = 0;
@@ -965,10 +1025,10 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
     let mut in_target = false;
     // The last module of each name and the first protocol, so that placing an option does not scan
     // the rule (which would make a long line quadratic).
-    let mut last_module: HashMap<String, usize> = HashMap::new();
-    let mut protocol: Option<String> = None;
+    let mut last_module = ModuleIndex::Few(SmallVec::new());
+    let mut protocol: Option<Word> = None;
     while i < words.len() {
-        let w = words[i].as_str();
+        let w = words[i];
         if w == "!" {
             negate = true;
             i += 1;
@@ -988,7 +1048,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                 rule.basics.push(BasicMatch {
                     kind,
                     negated: negate,
-                    value: String::new(),
+                    value: Word::default(),
                 });
                 negate = false;
                 i += 1;
@@ -996,19 +1056,23 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             }
             let mut j = i + 1;
             // Old iptables wrote `-s ! 10.0.0.0/8`.
-            if words.get(j).map(String::as_str) == Some("!") {
+            if words.get(j).copied() == Some("!") {
                 negate = true;
                 j += 1;
             }
             match words.get(j) {
                 Some(v) if !v.starts_with('-') || kind != BasicKind::Protocol => {
                     if kind == BasicKind::Protocol && protocol.is_none() {
-                        protocol = Some(v.to_ascii_lowercase());
+                        protocol = Some(if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                            interner.intern(&v.to_ascii_lowercase())
+                        } else {
+                            interner.intern(v)
+                        });
                     }
                     rule.basics.push(BasicMatch {
                         kind,
                         negated: negate,
-                        value: v.clone(),
+                        value: interner.intern(v),
                     });
                     i = j + 1;
                 }
@@ -1024,12 +1088,13 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             "-m" | "--match" => {
                 match words.get(i + 1) {
                     Some(name) => {
+                        let name = interner.intern(name);
                         rule.modules.push(Module {
                             name: name.clone(),
                             explicit: true,
                             options: Vec::new(),
                         });
-                        last_module.insert(name.clone(), rule.modules.len() - 1);
+                        last_module.insert(name, rule.modules.len() - 1);
                         in_target = false;
                     }
                     None => problems.push("-m without a module name".to_string()),
@@ -1056,7 +1121,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                             } else {
                                 TargetKind::Jump
                             },
-                            name: name.clone(),
+                            name: interner.intern(name),
                             options: Vec::new(),
                         });
                         in_target = true;
@@ -1081,9 +1146,9 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             _ => {}
         }
         if let Some(name) = w.strip_prefix("--") {
-            let name = name.to_string();
+            let name = interner.intern(name);
             let mut j = i + 1;
-            let mut values = Vec::new();
+            let mut values = SmallVec::new();
             let arity = option_arity(&name);
             loop {
                 if arity.is_some_and(|a| values.len() >= a) {
@@ -1091,7 +1156,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                 }
                 match words.get(j) {
                     Some(v)
-                        if v == "!"
+                        if *v == "!"
                             && values.is_empty()
                             && words.get(j + 1).is_some_and(|n| !n.starts_with("--")) =>
                     {
@@ -1100,7 +1165,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                         j += 1;
                     }
                     Some(v) if is_option_value(v) => {
-                        values.push(v.clone());
+                        values.push(interner.intern(v));
                         j += 1;
                     }
                     _ => break,
@@ -1126,7 +1191,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
             let owners = modules_of_option(&name);
             let index = owners
                 .iter()
-                .filter_map(|o| last_module.get(*o).copied())
+                .filter_map(|o| last_module.get(o))
                 .max()
                 .or_else(|| {
                     // `-p tcp --dport 80` without `-m tcp`: the protocol's implicit module.
@@ -1156,7 +1221,7 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
                     problems.push(format!(
                         "--{name} belongs to no -m module on this line; kept as its own module"
                     ));
-                    let name = owners.first().copied().unwrap_or("unknown").to_string();
+                    let name = interner.intern(owners.first().copied().unwrap_or("unknown"));
                     rule.modules.push(Module {
                         name: name.clone(),
                         explicit: false,
@@ -1170,10 +1235,10 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
         // A stray word: the value of nothing.
         let mut extra = vec![w.to_string()];
         while let Some(next) = words.get(i + extra.len()) {
-            if next.starts_with('-') || next == "!" {
+            if next.starts_with('-') || *next == "!" {
                 break;
             }
-            extra.push(next.clone());
+            extra.push(next.to_string());
         }
         problems.push(format!(
             "ignored words that belong to no option: {}",
@@ -1181,6 +1246,15 @@ pub fn build_rule(words: &[String]) -> (Rule, Vec<String>) {
         ));
         i += extra.len();
         negate = false;
+    }
+    // A dump holds hundreds of thousands of rules for as long as it is explained: no spare capacity.
+    rule.basics.shrink_to_fit();
+    for module in &mut rule.modules {
+        module.options.shrink_to_fit();
+    }
+    rule.modules.shrink_to_fit();
+    if let Some(target) = rule.target.as_mut() {
+        target.options.shrink_to_fit();
     }
     (rule, problems)
 }
@@ -1278,7 +1352,7 @@ mod tests {
             "10.96.0.10/32"
         );
         assert_eq!(r.comment(), Some("kube-system/kube-dns:dns cluster IP"));
-        assert_eq!(r.module("udp").unwrap().options[0].values, vec!["53"]);
+        assert_eq!(r.module("udp").unwrap().options[0].values[..], ["53"]);
         assert_eq!(r.target_name(), Some("KUBE-SVC-TCOU7JCQXEZGVUNU"));
     }
 
@@ -1298,7 +1372,7 @@ mod tests {
         let r = one_rule(r#"-A X -p tcp -m comment --comment c --dport 80 -j ACCEPT"#);
         let tcp = r.module("tcp").unwrap();
         assert!(!tcp.explicit);
-        assert_eq!(tcp.options[0].values, vec!["80"]);
+        assert_eq!(tcp.options[0].values[..], ["80"]);
     }
 
     #[test]

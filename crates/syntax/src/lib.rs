@@ -15,6 +15,7 @@ pub mod nft;
 pub mod source;
 pub mod split;
 pub mod sysctl;
+pub mod word;
 
 pub use diag::{Diagnostic, Parsed, Severity};
 pub use source::{Line, Origin, Span};

@@ -102,7 +102,7 @@ impl<'a> Iterator for Lines<'a> {
 }
 
 fn memchr_line_end(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
+    memchr::memchr2(b'\n', b'\r', bytes)
 }
 
 /// Counts the lines of `text` the way [`lines`] numbers them.

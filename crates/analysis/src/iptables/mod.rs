@@ -225,8 +225,11 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
                     if family == Family::Fw {
                         if let Some(src) = rule.basic(BasicKind::Source) {
                             let jumps_on = rule.target_name().and_then(chain_family).is_some();
-                            if !src.negated && jumps_on && !g.source_ranges.contains(&src.value) {
-                                g.source_ranges.push(src.value.clone());
+                            if !src.negated
+                                && jumps_on
+                                && !g.source_ranges.iter().any(|r| *r == src.value)
+                            {
+                                g.source_ranges.push(src.value.to_string());
                             }
                         }
                     }
@@ -639,7 +642,7 @@ pub fn pod_cidrs(ruleset: &Ruleset) -> Vec<Fact> {
                     }
                 }
                 None => facts.push(Fact {
-                    value: src.value.clone(),
+                    value: src.value.to_string(),
                     source: if masq {
                         format!(
                             "`! -s {} … -j KUBE-MARK-MASQ` in {} (line {})",

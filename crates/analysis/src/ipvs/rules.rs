@@ -207,7 +207,9 @@ impl RuleFacts {
                 if set.as_deref() == Some("KUBE-CLUSTER-IP") && target == "KUBE-MARK-MASQ" {
                     let source = rule.basic(BasicKind::Source);
                     let kind = match source {
-                        Some(s) if s.negated => ClusterIpMasquerade::OffCluster(s.value.clone()),
+                        Some(s) if s.negated => {
+                            ClusterIpMasquerade::OffCluster(s.value.to_string())
+                        }
                         Some(_) => ClusterIpMasquerade::Other,
                         None if flags == "src,dst" => ClusterIpMasquerade::NodeOriginated,
                         None => ClusterIpMasquerade::All,

@@ -401,7 +401,7 @@ fn module_match(
 /// `-m set --match-set NAME FLAGS`: the packet's addresses and ports, picked by the flags (`src`,
 /// `dst`) one per dimension of the set's type, looked up among the set's members in the paste.
 fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
-    let name = o.values.first().map(String::as_str).unwrap_or("");
+    let name = o.values.first().map(|v| v.as_str()).unwrap_or("");
     let Some(set) = ctx.ipsets.iter().find(|s| s.name == name) else {
         return M::Assume(
             true,
@@ -771,12 +771,12 @@ mod tests {
                 OptionValue {
                     name: "mode".into(),
                     negated: false,
-                    values: vec!["random".into()],
+                    values: std::iter::once("random".into()).collect(),
                 },
                 OptionValue {
                     name: "probability".into(),
                     negated: false,
-                    values: vec!["0.33333333349".into()],
+                    values: std::iter::once("0.33333333349".into()).collect(),
                 },
             ],
         };

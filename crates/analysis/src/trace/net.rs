@@ -415,9 +415,9 @@ impl Interfaces {
                 for rule in &chain.rules {
                     for b in &rule.basics {
                         if matches!(b.kind, BasicKind::InInterface | BasicKind::OutInterface)
-                            && !referenced.contains(&b.value)
+                            && !referenced.iter().any(|r| *r == b.value)
                         {
-                            referenced.push(b.value.clone());
+                            referenced.push(b.value.to_string());
                         }
                     }
                 }
