@@ -8,7 +8,7 @@
 
 use nom::{
     branch::alt,
-    bytes::complete::{escaped_transform, is_not, take_while1},
+    bytes::complete::{escaped_transform, is_not},
     character::complete::{char, none_of},
     combinator::{map, value},
     sequence::delimited,
@@ -872,33 +872,69 @@ pub fn parse_counters(text: &str) -> Result<Counters, String> {
 /// Splits a rule into words: bare words and `"quoted strings"` with backslash escapes.
 pub fn tokenize(text: &str) -> Result<Vec<Cow<'_, str>>, String> {
     let mut words = Vec::new();
-    let mut rest = text.trim_start();
-    while !rest.is_empty() {
-        match word(rest) {
-            Ok((next, w)) => {
-                words.push(w);
-                rest = next.trim_start();
-            }
-            Err(_) => {
-                if rest.starts_with('"') {
-                    // An unterminated quote: a line cut off in the middle of a comment.
+    let mut at = skip_whitespace(text, 0);
+    while at < text.len() {
+        let rest = &text[at..];
+        if rest.starts_with('"') {
+            match quoted(rest) {
+                Ok((next, word)) => {
+                    words.push(Cow::Owned(word));
+                    at = text.len() - next.len();
+                }
+                // An unterminated quote: a line cut off in the middle of a comment.
+                Err(_) => {
                     return Err(format!(
                         "a quoted string is not closed (line cut off?): {}",
                         quote(rest)
-                    ));
+                    ))
                 }
-                return Err(format!("cannot read {}", quote(rest)));
             }
+        } else {
+            let end = word_end(text, at);
+            words.push(Cow::Borrowed(&text[at..end]));
+            at = end;
         }
+        at = skip_whitespace(text, at);
     }
     Ok(words)
 }
 
-fn word(input: &str) -> IResult<&str, Cow<'_, str>> {
-    if input.starts_with('"') {
-        return map(quoted, Cow::Owned).parse(input);
+/// The whitespace `iptables-save` and a terminal can put between words (Unicode's, as
+/// [`char::is_whitespace`]); ASCII is decided from the byte alone.
+fn whitespace_at(text: &str, at: usize) -> Option<usize> {
+    match text.as_bytes()[at] {
+        b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => Some(1),
+        b if b < 0x80 => None,
+        _ => text[at..]
+            .chars()
+            .next()
+            .filter(|c| c.is_whitespace())
+            .map(char::len_utf8),
     }
-    map(take_while1(|c: char| !c.is_whitespace()), Cow::Borrowed).parse(input)
+}
+
+fn skip_whitespace(text: &str, mut at: usize) -> usize {
+    while at < text.len() {
+        match whitespace_at(text, at) {
+            Some(n) => at += n,
+            None => break,
+        }
+    }
+    at
+}
+
+/// Where the unquoted word starting at `at` ends.
+fn word_end(text: &str, mut at: usize) -> usize {
+    while at < text.len() && whitespace_at(text, at).is_none() {
+        // Step over a whole character, so that `at` stays on a character boundary.
+        let b = text.as_bytes()[at];
+        at += if b < 0x80 {
+            1
+        } else {
+            text[at..].chars().next().map_or(1, char::len_utf8)
+        };
+    }
+    at
 }
 
 fn quoted(input: &str) -> IResult<&str, String> {
@@ -1016,9 +1052,27 @@ impl ModuleIndex {
 }
 
 /// [`build_rule`] sharing the words of one whole parse.
+/// A [`Module`] while its rule is read: options gathered inline, moved to the heap once, at their final
+/// size.
+struct ModuleBeingBuilt {
+    name: Word,
+    explicit: bool,
+    options: SmallVec<[OptionValue; 2]>,
+}
+
+/// The items of `list` in a vector without spare capacity.
+fn exact<A: smallvec::Array>(list: SmallVec<A>) -> Vec<A::Item> {
+    let mut items = list.into_vec();
+    items.shrink_to_fit();
+    items
+}
+
 fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule, Vec<String>) {
     let words: SmallVec<[&str; 32]> = words.iter().map(AsRef::as_ref).collect();
     let mut rule = Rule::default();
+    let mut basics: SmallVec<[BasicMatch; 4]> = SmallVec::new();
+    let mut modules: SmallVec<[ModuleBeingBuilt; 4]> = SmallVec::new();
+    let mut target_options: SmallVec<[OptionValue; 2]> = SmallVec::new();
     let mut problems = Vec::new();
     let mut i = 0;
     let mut negate = false;
@@ -1045,7 +1099,7 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
         };
         if let Some(kind) = basic {
             if kind == BasicKind::Fragment {
-                rule.basics.push(BasicMatch {
+                basics.push(BasicMatch {
                     kind,
                     negated: negate,
                     value: Word::default(),
@@ -1069,7 +1123,7 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
                             interner.intern(v)
                         });
                     }
-                    rule.basics.push(BasicMatch {
+                    basics.push(BasicMatch {
                         kind,
                         negated: negate,
                         value: interner.intern(v),
@@ -1089,12 +1143,12 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
                 match words.get(i + 1) {
                     Some(name) => {
                         let name = interner.intern(name);
-                        rule.modules.push(Module {
+                        modules.push(ModuleBeingBuilt {
                             name: name.clone(),
                             explicit: true,
-                            options: Vec::new(),
+                            options: SmallVec::new(),
                         });
-                        last_module.insert(name, rule.modules.len() - 1);
+                        last_module.insert(name, modules.len() - 1);
                         in_target = false;
                     }
                     None => problems.push("-m without a module name".to_string()),
@@ -1124,6 +1178,7 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
                             name: interner.intern(name),
                             options: Vec::new(),
                         });
+                        target_options.clear();
                         in_target = true;
                     }
                     None => problems.push(format!("{w} without a target")),
@@ -1183,8 +1238,8 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
             negate = false;
             i = j;
             if in_target {
-                if let Some(t) = rule.target.as_mut() {
-                    t.options.push(option);
+                if rule.target.is_some() {
+                    target_options.push(option);
                 }
                 continue;
             }
@@ -1197,37 +1252,37 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
                     // `-p tcp --dport 80` without `-m tcp`: the protocol's implicit module.
                     match &protocol {
                         Some(p) if owners.contains(&p.as_str()) => {
-                            rule.modules.push(Module {
+                            modules.push(ModuleBeingBuilt {
                                 name: p.clone(),
                                 explicit: false,
-                                options: Vec::new(),
+                                options: SmallVec::new(),
                             });
-                            last_module.insert(p.clone(), rule.modules.len() - 1);
-                            Some(rule.modules.len() - 1)
+                            last_module.insert(p.clone(), modules.len() - 1);
+                            Some(modules.len() - 1)
                         }
                         _ => None,
                     }
                 })
                 .or_else(|| {
                     if owners.is_empty() {
-                        rule.modules.len().checked_sub(1)
+                        modules.len().checked_sub(1)
                     } else {
                         None
                     }
                 });
             match index {
-                Some(m) => rule.modules[m].options.push(option),
+                Some(m) => modules[m].options.push(option),
                 None => {
                     problems.push(format!(
                         "--{name} belongs to no -m module on this line; kept as its own module"
                     ));
                     let name = interner.intern(owners.first().copied().unwrap_or("unknown"));
-                    rule.modules.push(Module {
+                    modules.push(ModuleBeingBuilt {
                         name: name.clone(),
                         explicit: false,
-                        options: vec![option],
+                        options: smallvec::smallvec![option],
                     });
-                    last_module.insert(name, rule.modules.len() - 1);
+                    last_module.insert(name, modules.len() - 1);
                 }
             }
             continue;
@@ -1247,14 +1302,19 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
         i += extra.len();
         negate = false;
     }
-    // A dump holds hundreds of thousands of rules for as long as it is explained: no spare capacity.
-    rule.basics.shrink_to_fit();
-    for module in &mut rule.modules {
-        module.options.shrink_to_fit();
-    }
-    rule.modules.shrink_to_fit();
+    // A dump holds hundreds of thousands of rules for as long as it is explained: the rule's lists
+    // are allocated once, at their final size.
+    rule.basics = exact(basics);
+    rule.modules = modules
+        .into_iter()
+        .map(|m| Module {
+            name: m.name,
+            explicit: m.explicit,
+            options: exact(m.options),
+        })
+        .collect();
     if let Some(target) = rule.target.as_mut() {
-        target.options.shrink_to_fit();
+        target.options = exact(target_options);
     }
     (rule, problems)
 }

@@ -34,7 +34,7 @@ pub fn is_ipvs_node(ipvs: &[Listing], ipsets: &[Vec<IpSet>], iptables: &[Ruleset
     if ipvs.iter().any(|l| !l.services.is_empty()) {
         return true;
     }
-    if !rules::RuleFacts::build(iptables).ipvs_evidence.is_empty() {
+    if rules::has_ipvs_evidence(iptables) {
         return true;
     }
     ipsets

@@ -96,6 +96,30 @@ impl Leftovers {
     }
 }
 
+/// A rule only kube-proxy's IPVS mode writes: a match on its ClusterIP or loop-back set, or a jump to
+/// its NodePort chain.
+fn is_ipvs_evidence(set_base_name: Option<&str>, target: &str) -> bool {
+    matches!(set_base_name, Some(s) if s.starts_with("KUBE-CLUSTER-IP") || s == "KUBE-LOOP-BACK")
+        || target == "KUBE-NODE-PORT"
+}
+
+/// Whether [`RuleFacts::build`] would find IPVS evidence, without building the facts: stops at the
+/// first piece of evidence and allocates nothing on the way (mode detection runs on every dump).
+pub fn has_ipvs_evidence(rulesets: &[Ruleset]) -> bool {
+    rulesets.iter().flat_map(|r| &r.tables).any(|table| {
+        table.chains.iter().any(|chain| {
+            (chain.name == "KUBE-NODE-PORT" && chain.declared_at.is_some())
+                || chain.rules.iter().any(|rule| {
+                    let set = rule
+                        .option("match-set")
+                        .and_then(|o| o.values.first())
+                        .map(|s| base_name(s));
+                    is_ipvs_evidence(set.as_deref(), rule.target_name().unwrap_or(""))
+                })
+        })
+    })
+}
+
 impl RuleFacts {
     pub fn build(rulesets: &[Ruleset]) -> RuleFacts {
         let mut facts = RuleFacts::default();
@@ -158,11 +182,9 @@ impl RuleFacts {
         let flags = rule
             .option("match-set")
             .and_then(|o| o.values.get(1))
-            .cloned()
+            .map(|f| f.as_str())
             .unwrap_or_default();
-        if matches!(set.as_deref(), Some(s) if s.starts_with("KUBE-CLUSTER-IP") || s == "KUBE-LOOP-BACK")
-            || target == "KUBE-NODE-PORT"
-        {
+        if is_ipvs_evidence(set.as_deref(), target) {
             self.ipvs_evidence.push(rule.line);
         }
         if is_leftover_service_chain(target)
