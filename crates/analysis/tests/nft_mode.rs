@@ -412,6 +412,76 @@ fn iptables_nft_listing_of_the_iptables_test() {
     insta::assert_json_snapshot!("iptables_nft_services", services);
 }
 
+/// The odds of each endpoint, for a compact comparison.
+fn odds_of(services: &[Service]) -> Vec<(String, Vec<EndpointOdds>)> {
+    services
+        .iter()
+        .map(|s| {
+            (
+                s.id.clone(),
+                s.endpoints
+                    .iter()
+                    .map(|e| (e.ip.clone(), e.port, e.probability))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn iptables_nft_chain_listed_twice_is_one_chain() {
+    // Found by fuzzing: the same chains pasted twice gave an endpoint odds of 1 from each copy (sum 2).
+    // As one chain, the first unconditional jump takes every connection.
+    let listing = corpus("calico-8025-k3s-nft-list-ruleset-iptables-nft-KUBE-chains-TRUNCATED.txt");
+    let twice = format!("{listing}\n{listing}");
+    let found = nft::iptables_nft_chains(&parse(&twice)).unwrap();
+    let once = nft::iptables_nft_chains(&parse(&listing)).unwrap();
+    assert_eq!(
+        odds_of(&found.analysis.services),
+        odds_of(&once.analysis.services)
+    );
+    for s in &found.analysis.services {
+        let sum: f64 = s.endpoints.iter().map(|e| e.probability).sum();
+        assert!((sum - 1.0).abs() < 1e-9, "{}: {sum}", s.id);
+    }
+}
+
+#[test]
+fn iptables_nft_ipv4_and_ipv6_tables_are_read_apart() {
+    // kube-proxy names chains after the Service port, so a dual-stack node has the same KUBE-SVC-…
+    // name in `ip nat` and `ip6 nat`, each with its own endpoints.
+    let text = r#"table ip nat {
+	chain KUBE-SERVICES {
+		meta l4proto tcp ip daddr 10.96.0.1 tcp dport 443 counter packets 0 bytes 0 jump KUBE-SVC-NPX46M4PTMTKRN6Y
+	}
+	chain KUBE-SVC-NPX46M4PTMTKRN6Y {
+		counter packets 0 bytes 0 jump KUBE-SEP-AAAAAAAAAAAAAAAA
+	}
+	chain KUBE-SEP-AAAAAAAAAAAAAAAA {
+		meta l4proto tcp counter packets 0 bytes 0 dnat to 192.168.0.10:6443
+	}
+}
+table ip6 nat {
+	chain KUBE-SERVICES {
+		meta l4proto tcp ip6 daddr fd00::1 tcp dport 443 counter packets 0 bytes 0 jump KUBE-SVC-NPX46M4PTMTKRN6Y
+	}
+	chain KUBE-SVC-NPX46M4PTMTKRN6Y {
+		counter packets 0 bytes 0 jump KUBE-SEP-BBBBBBBBBBBBBBBB
+	}
+	chain KUBE-SEP-BBBBBBBBBBBBBBBB {
+		meta l4proto tcp counter packets 0 bytes 0 dnat to [fd00::10]:6443
+	}
+}
+"#;
+    let found = nft::iptables_nft_chains(&parse(text)).unwrap();
+    let odds = odds_of(&found.analysis.services);
+    assert_eq!(odds.len(), 2, "{odds:?}");
+    for (id, endpoints) in &odds {
+        assert_eq!(endpoints.len(), 1, "{id}: {endpoints:?}");
+        assert_eq!(endpoints[0].2, 1.0, "{id}: {endpoints:?}");
+    }
+}
+
 #[test]
 fn iptables_nft_fragments_from_the_corpus() {
     let calico = nft::iptables_nft_chains(&parse(&corpus(

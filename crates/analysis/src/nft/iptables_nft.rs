@@ -49,11 +49,23 @@ pub fn iptables_nft_chains(rulesets: &[Ruleset]) -> Option<IptablesNftListing> {
         .flat_map(|t| t.chains.iter())
         .filter(|c| c.name.starts_with("KUBE-"))
         .collect();
-    let mut t = Translator::default();
-    for table in &tables {
-        t.table(table);
+    // IPv4 and IPv6 rules carry the same chain names (kube-proxy names chains after the Service
+    // port), so each family's tables are read on their own.
+    let mut families: Vec<&str> = tables.iter().map(|t| t.family.as_str()).collect();
+    families.sort_unstable();
+    families.dedup();
+    let mut services = Vec::new();
+    let mut assumed = false;
+    for family in families {
+        let mut t = Translator::default();
+        for table in tables.iter().filter(|t| t.family == family) {
+            t.table(table);
+        }
+        let (found, assumed_here) = t.finish();
+        services.extend(found);
+        assumed |= assumed_here;
     }
-    let (services, assumed) = t.finish();
+    services.sort_by(|a, b| a.id.cmp(&b.id));
 
     let warnings: Vec<u32> = rulesets
         .iter()
@@ -328,51 +340,67 @@ impl<'a> Translator<'a> {
             } else {
                 &svc_chains
             };
+            // A chain listed more than once (a paste holding the listing twice) is one chain whose
+            // rules follow each other, as `nft -f` would append them: the odds run on across the copies.
+            let mut targets: Vec<(String, Option<f64>)> = Vec::new();
+            let mut unknown = false;
             for chain in odds_from {
                 svc.lines.push(chain.line);
                 svc.lines.extend(chain.rules.iter().map(|r| r.line));
-                let (targets, affinity, unknown) = sep_targets(chain);
+                let (chain_targets, affinity, chain_unknown) = sep_targets(chain);
                 svc.affinity |= affinity;
-                let odds = if unknown {
-                    assumed = true;
-                    let n = targets.len().max(1) as f64;
-                    targets.iter().map(|_| 1.0 / n).collect::<Vec<f64>>()
-                } else {
-                    let mut remaining = 1.0;
-                    targets
-                        .iter()
-                        .map(|(_, p)| {
-                            let p = p.unwrap_or(1.0);
-                            let chance = remaining * p;
-                            remaining *= 1.0 - p;
-                            chance
-                        })
-                        .collect()
+                unknown |= chain_unknown;
+                targets.extend(chain_targets);
+            }
+            let odds: Vec<f64> = if unknown {
+                assumed = true;
+                let n = targets.len().max(1) as f64;
+                targets.iter().map(|_| 1.0 / n).collect()
+            } else {
+                let mut remaining = 1.0;
+                targets
+                    .iter()
+                    .map(|(_, p)| {
+                        let p = p.unwrap_or(1.0);
+                        let chance = remaining * p;
+                        remaining *= 1.0 - p;
+                        chance
+                    })
+                    .collect()
+            };
+            for ((sep, _), chance) in targets.iter().zip(odds) {
+                let mut ep = Endpoint {
+                    probability: chance,
+                    ..Endpoint::default()
                 };
-                for ((sep, _), chance) in targets.iter().zip(odds) {
-                    let mut ep = Endpoint {
-                        probability: chance,
-                        ..Endpoint::default()
-                    };
-                    for sep_chain in get(sep) {
-                        ep.lines.push(sep_chain.line);
-                        for rule in &sep_chain.rules {
-                            ep.lines.push(rule.line);
-                            for e in &rule.exprs {
-                                if let Expr::Nat(n) = e {
-                                    if n.kind == NatKind::Dnat {
-                                        ep.ip = n.address.clone().unwrap_or_default();
-                                        ep.port = n.port;
-                                    }
+                for sep_chain in get(sep) {
+                    ep.lines.push(sep_chain.line);
+                    for rule in &sep_chain.rules {
+                        ep.lines.push(rule.line);
+                        for e in &rule.exprs {
+                            if let Expr::Nat(n) = e {
+                                if n.kind == NatKind::Dnat {
+                                    ep.ip = n.address.clone().unwrap_or_default();
+                                    ep.port = n.port;
                                 }
                             }
                         }
                     }
-                    if svc.etp == Some(TrafficPolicy::Local) || !svl_chains.is_empty() {
-                        ep.local = Some(local_seps.contains(sep));
+                }
+                if svc.etp == Some(TrafficPolicy::Local) || !svl_chains.is_empty() {
+                    ep.local = Some(local_seps.contains(sep));
+                }
+                svc.lines.extend(ep.lines.iter().copied());
+                // Two jumps to one endpoint chain are one endpoint with both shares.
+                match endpoints
+                    .iter_mut()
+                    .find(|e| !e.ip.is_empty() && e.ip == ep.ip && e.port == ep.port)
+                {
+                    Some(same) => {
+                        same.probability += ep.probability;
+                        same.lines.extend(ep.lines);
                     }
-                    svc.lines.extend(ep.lines.iter().copied());
-                    endpoints.push(ep);
+                    None => endpoints.push(ep),
                 }
             }
             svc.lines.sort_unstable();
