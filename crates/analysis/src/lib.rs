@@ -4,6 +4,7 @@
 
 pub mod conntrack;
 pub mod cost;
+pub mod explain_option;
 pub mod findings;
 pub mod iptables;
 pub mod ipvs;
