@@ -594,7 +594,7 @@ fn module_meaning(
             }
             (
                 format!("only packets where {}", bits.join(", ")),
-                Some("nodeport"),
+                Some("addrtype"),
             )
         }
         "conntrack" | "state" => {
@@ -1302,7 +1302,7 @@ fn selector_meaning(key: &str, value: &str, neg: bool) -> String {
 
 fn selector_term(key: &str) -> Option<&'static str> {
     if key.starts_with("fib ") {
-        Some("nodeport")
+        Some("addrtype")
     } else if key.starts_with("ct ") {
         Some("conntrack")
     } else if key == "meta mark" {
