@@ -56,7 +56,7 @@ test("gallery: every sample opens with its tour, and every tour link lands on it
           await s.page.waitForSelector(`#L${n}.target`, { timeout: 10_000 });
           // A linked rule is explained beside the text (kernel log or sysctl lines have no options).
           if (await s.page.locator(`#L${n}.explainable`).count()) {
-            await s.page.waitForSelector(`#explain-title:has-text("Line ${n}:")`, { timeout: 10_000 });
+            await s.page.waitForSelector(`#rule-notes-title:has-text("Line ${n}:")`, { timeout: 10_000 });
           }
           assert.ok(await s.page.isVisible(`#L${n}`), where);
         } else if (link.href.startsWith("#/finding/")) {
@@ -128,30 +128,30 @@ test("source view: hovering and focusing a rule explains its options", async () 
     }, n);
     await s.page.waitForSelector(`#L${n}`);
     await s.page.hover(`#L${n} .code`);
-    await s.page.waitForSelector(`#explain-title:has-text("Line ${n}: iptables rule in chain KUBE-SVC-")`);
-    const stat = s.page.locator("#explain .explain-part", { hasText: "--probability" });
+    await s.page.waitForSelector(`#rule-notes-title:has-text("Line ${n}: iptables rule in chain KUBE-SVC-")`);
+    const stat = s.page.locator("#rule-notes .explain-part", { hasText: "--probability" });
     assert.match(await stat.textContent(), /matches a random 33\.3 % of the new connections/);
     assert.match(await stat.textContent(), /this endpoint gets 33\.3 % of all new connections/);
     // Hovering the option itself picks its row.
     await s.page.hover(`#L${n} .opt:has-text("--probability")`);
-    await s.page.waitForSelector("#explain .explain-part.active:has-text('--probability')");
+    await s.page.waitForSelector("#rule-notes .explain-part.active:has-text('--probability')");
     await screenshot(s.page, "71-source-explain");
 
     // Keyboard: focusing the next rule explains it, with the cascade of the rule before it.
     await s.page.focus(`#L${n + 1}`);
-    await s.page.waitForSelector(`#explain-title:has-text("Line ${n + 1}:")`);
-    const next = await s.page.locator("#explain .explain-part", { hasText: "--probability" }).textContent();
+    await s.page.waitForSelector(`#rule-notes-title:has-text("Line ${n + 1}:")`);
+    const next = await s.page.locator("#rule-notes .explain-part", { hasText: "--probability" }).textContent();
     assert.match(next, /random 50\.0 %/);
     assert.match(next, /only the 66\.7 % left over by the 1 rule before it get here, so this endpoint gets 33\.3 %/);
     // The glossary link of an option.
-    await s.page.click("#explain .explain-part:has-text('--probability') a.term-link");
+    await s.page.click("#rule-notes .explain-part:has-text('--probability') a.term-link");
     await s.page.waitForSelector("#g-statistic.target");
 
     // The mark rule.
     const m = lines.findIndex((l) => l.startsWith("-A KUBE-MARK-MASQ -j MARK")) + 1;
     await go(s.page, `#/source/L${m}`);
-    await s.page.waitForSelector(`#explain-title:has-text("Line ${m}:")`);
-    assert.match(await s.page.textContent("#explain"), /sets bit 0x4000 of the packet mark: kube-proxy's "masquerade this packet" flag, acted on in KUBE-POSTROUTING/);
+    await s.page.waitForSelector(`#rule-notes-title:has-text("Line ${m}:")`);
+    assert.match(await s.page.textContent("#rule-notes"), /sets bit 0x4000 of the packet mark: kube-proxy's "masquerade this packet" flag, acted on in KUBE-POSTROUTING/);
     assert.deepEqual(foreign(s.requests, s.origin), []);
     assert.deepEqual(s.errors, []);
   } finally {
@@ -166,16 +166,16 @@ test("nft and ipvsadm lines are explained too", async () => {
     const text = await readFile(join(ROOT, "web", "samples", "k3s-nftables-mode.txt"), "utf8");
     const n = text.split("\n").findIndex((l) => l.includes("numgen random mod 9")) + 1;
     await go(s.page, `#/source/L${n}`);
-    await s.page.waitForSelector(`#explain-title:has-text("Line ${n}: nftables rule")`);
-    assert.match(await s.page.textContent("#explain"), /each of the 9 endpoints gets 11\.1 %/);
+    await s.page.waitForSelector(`#rule-notes-title:has-text("Line ${n}: nftables rule")`);
+    assert.match(await s.page.textContent("#rule-notes"), /each of the 9 endpoints gets 11\.1 %/);
     const before = await generation(s.page);
     await go(s.page, "#/sample/ipvs");
     await explainedAfter(s.page, before);
     const ipvs = await readFile(join(ROOT, "web", "samples", "azure-kubeadm-ipvs-node.txt"), "utf8");
     const m = ipvs.split("\n").findIndex((l) => l.includes("-> 192.168.0.17:53")) + 1;
     await go(s.page, `#/source/L${m}`);
-    await s.page.waitForSelector(`#explain-title:has-text("Line ${m}: IPVS real server")`);
-    assert.match(await s.page.textContent("#explain"), /Masq: the destination is rewritten/);
+    await s.page.waitForSelector(`#rule-notes-title:has-text("Line ${m}: IPVS real server")`);
+    assert.match(await s.page.textContent("#rule-notes"), /Masq: the destination is rewritten/);
     assert.deepEqual(s.errors, []);
   } finally {
     await s.close();
@@ -192,7 +192,7 @@ const SHOTS = [
     await page.click("#trace-run");
     await page.waitForSelector("#trace .outcome");
   } },
-  { name: "source", hash: "#/source/L159", ready: "#explain-title" },
+  { name: "source", hash: "#/source/L159", ready: "#rule-notes-title" },
   { name: "gallery", hash: "#/gallery", ready: "#gallery .gallery-card" },
   { name: "glossary", hash: "#/glossary/hairpin", ready: "#g-hairpin.target" },
 ];
@@ -211,7 +211,8 @@ for (const [scheme, viewport, label] of [
         await go(s.page, shot.hash);
         await s.page.waitForSelector(shot.ready);
         if (shot.act) await shot.act(s.page);
-        await screenshot(s.page, `80-${label}-${shot.name}`, { fullPage: shot.name !== "source" });
+        // Phone shots show the first screen of each view; desktop ones the whole page.
+        await screenshot(s.page, `80-${label}-${shot.name}`, { fullPage: viewport.width > 800 && shot.name !== "source" });
       }
       assert.deepEqual(s.errors, []);
     } finally {

@@ -143,14 +143,14 @@ fn code_with_parts(ctx: &Context<App>, line: &str, e: &Explanation, active: Opti
 fn explain_panel(explained: Option<&(u32, Explanation)>, active: Option<usize>) -> Html {
     let Some((n, e)) = explained else {
         return html! {
-            <aside id="explain" class="explain" aria-live="polite">
+            <aside id="rule-notes" class="explain" aria-live="polite">
                 <p class="muted">{"Hover a rule (or focus it with Tab) to see what each of its options means."}</p>
             </aside>
         };
     };
     html! {
-        <aside id="explain" class="explain" aria-live="polite" aria-labelledby="explain-title">
-            <h3 id="explain-title">{ format!("Line {n}: {}", e.title) }</h3>
+        <aside id="rule-notes" class="explain" aria-live="polite" aria-labelledby="rule-notes-title">
+            <h3 id="rule-notes-title">{ format!("Line {n}: {}", e.title) }</h3>
             <ul class="explain-parts">
                 { for e.parts.iter().enumerate().map(|(i, p)| html! {
                     <li class={classes!("explain-part", (active == Some(i)).then_some("active"))}>
