@@ -121,7 +121,7 @@ test("source view: hovering and focusing a rule explains its options", async () 
   const s = await open({ hash: "#/sample/flannel" });
   try {
     await explained(s.page);
-    await go(s.page, "#/source/L1");
+    await go(s.page, "#/source");
     await s.page.waitForSelector("#source .src-line");
     await s.page.evaluate((line) => {
       document.querySelector("#source .source").scrollTop = (line - 10) * 20;

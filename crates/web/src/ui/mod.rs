@@ -157,8 +157,9 @@ pub enum Msg {
     RunTrace,
     TraceService(usize),
     CloseTour,
-    /// The Source view line whose options are explained (hovered or focused).
-    ExplainLine(u32),
+    /// The Source view line whose options are explained, and whether the pointer (not the keyboard)
+    /// chose it.
+    ExplainLine(u32, bool),
     /// The option of that line under the pointer.
     ExplainPart(Option<usize>),
 }
@@ -208,6 +209,9 @@ pub struct App {
     pending_anchor: Option<String>,
     explain_line: Option<u32>,
     explain_part: Option<usize>,
+    /// Until then the pointer does not replace the line a link opened: the text scrolls under a still
+    /// pointer right after the link is followed.
+    explain_hold_until: f64,
     _hash_listener: EventListener,
     _tick: Option<Interval>,
     _notice_timer: Option<Timeout>,
@@ -277,6 +281,7 @@ impl Component for App {
             pending_anchor: None,
             explain_line: None,
             explain_part: None,
+            explain_hold_until: 0.0,
             _hash_listener: hash_listener,
             _tick: None,
             _notice_timer: None,
@@ -529,7 +534,10 @@ impl Component for App {
                 self.tour_hidden = true;
                 true
             }
-            Msg::ExplainLine(line) => {
+            Msg::ExplainLine(line, pointer) => {
+                if pointer && now() < self.explain_hold_until {
+                    return false;
+                }
                 let changed = self.explain_line != Some(line);
                 self.explain_line = Some(line);
                 if changed {
@@ -716,6 +724,7 @@ impl App {
                 if let Some(line) = line {
                     self.explain_line = Some(*line);
                     self.explain_part = None;
+                    self.explain_hold_until = now() + 800.0;
                 }
             }
             Route::Glossary(key) => {

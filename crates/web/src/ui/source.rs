@@ -86,8 +86,8 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
                     let can_explain = kind_of(n).is_some();
                     let current = explained.as_ref().filter(|(line, _)| *line == n).map(|(_, e)| e);
                     let link = ctx.link();
-                    let onmouseenter = can_explain.then(|| link.callback(move |_: MouseEvent| Msg::ExplainLine(n)));
-                    let onfocus = can_explain.then(|| link.callback(move |_: FocusEvent| Msg::ExplainLine(n)));
+                    let onmouseenter = can_explain.then(|| link.callback(move |_: MouseEvent| Msg::ExplainLine(n, true)));
+                    let onfocus = can_explain.then(|| link.callback(move |_: FocusEvent| Msg::ExplainLine(n, false)));
                     html! {
                         <div key={n} id={format!("L{n}")} class={classes!(
                             "src-line",
