@@ -230,7 +230,7 @@ pub const GUIDES: &[Guide] = &[
                 DNS pod that asks its own Service and is sent back to itself gets no answer.",
         steps: &[
             Step {
-                text: "The warning names the two endpoint chains without the -s POD_IP -j KUBE-MARK-MASQ rule.",
+                text: "The warning names the two endpoint chains without the `-s POD_IP -j KUBE-MARK-MASQ` rule.",
                 links: &[
                     ("the finding", Target::Finding("hairpin-not-masqueraded")),
                     ("hairpin", Target::Glossary("hairpin")),

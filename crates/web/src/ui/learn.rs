@@ -26,7 +26,7 @@ pub fn gallery(app: &App) -> Html {
                             if let Some(guide) = guide {
                                 <p>{ guide.intro }</p>
                                 <ol class="gallery-steps">
-                                    { for guide.steps.iter().map(|s| html! { <li>{ s.text }</li> }) }
+                                    { for guide.steps.iter().map(|s| html! { <li>{ rich(s.text) }</li> }) }
                                 </ol>
                             }
                             <p class="gallery-open">
@@ -56,7 +56,7 @@ pub fn tour(ctx: &Context<App>, guide: &Guide, text: &str) -> Html {
             <ol class="tour-steps">
                 { for guide.steps.iter().map(|step| html! {
                     <li>
-                        <span>{ step.text }</span>
+                        <span>{ rich(step.text) }</span>
                         <span class="tour-links">
                             { for step.links.iter().filter_map(|(label, target)| {
                                 let href = guides::href(*target, text)?;
@@ -105,7 +105,7 @@ pub fn glossary(target: Option<&str>) -> Html {
                             { e.term }
                         </dt>
                         <dd>
-                            { for e.text.iter().map(|p| html! { <p>{ *p }</p> }) }
+                            { for e.text.iter().map(|p| html! { <p>{ rich(p) }</p> }) }
                             if !e.see.is_empty() {
                                 <p class="see">{"See also: "}
                                     { for e.see.iter().filter_map(|k| glossary::find(k)).map(|s| html! {
@@ -119,6 +119,21 @@ pub fn glossary(target: Option<&str>) -> Html {
             </dl>
         </section>
     }
+}
+
+/// The page's own prose (glossary, tours) with `backquoted` words set as code. Never used for text from
+/// the dump.
+fn rich(text: &str) -> Html {
+    text.split('`')
+        .enumerate()
+        .map(|(i, piece)| {
+            if i % 2 == 1 {
+                html! { <code>{ piece.to_string() }</code> }
+            } else {
+                html! { piece.to_string() }
+            }
+        })
+        .collect::<Html>()
 }
 
 /// A small "what is this?" link to a glossary entry.
