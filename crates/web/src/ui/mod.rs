@@ -563,7 +563,8 @@ impl Component for App {
         let guide = self
             .sample
             .and_then(crate::guides::for_sample)
-            .filter(|_| !self.tour_hidden);
+            // The tour names the sample's real addresses and Services: not shown while redacting.
+            .filter(|_| !self.tour_hidden && !self.redact);
         let body = match (&self.route, self.current()) {
             (Route::Gallery, _) => learn::gallery(self),
             (Route::Glossary(key), _) => learn::glossary(key.as_deref()),
@@ -631,7 +632,7 @@ impl Component for App {
         }
     }
 
-    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+    fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
         // Scroll to a glossary entry or a finding once it is drawn (a finding only after the analysis).
         if let Some(id) = &self.pending_anchor {
             let element = web_sys::window()
@@ -648,7 +649,12 @@ impl Component for App {
         ) {
             let top = (f64::from(line.saturating_sub(6))) * source::LINE_HEIGHT;
             element.set_scroll_top(top as i32);
-            self.source_scroll.0 = top;
+            // Draw the rows now in view: the scroll event that follows may carry the same offset as a
+            // stale one and be taken for no change.
+            ctx.link().send_message(Msg::SourceScroll(
+                f64::from(element.scroll_top()),
+                f64::from(element.client_height()),
+            ));
             self.scroll_to_line = None;
         }
     }
