@@ -85,6 +85,23 @@ test("gallery: every sample opens with its tour, and every tour link lands on it
   }
 });
 
+test("hairpin sample: the endpoint reaching itself is not masqueraded, unlike on the intact node", async () => {
+  for (const [sample, masqueraded] of [["hairpin", false], ["flannel", true]]) {
+    const s = await open({ hash: `#/sample/${sample}` });
+    try {
+      await explained(s.page);
+      await go(s.page, "#/service/kube-system/kube-dns:dns");
+      await s.page.click("#paths .choice:has-text('itself (hairpin)')");
+      const self = s.page.locator("#paths .outcome", { hasText: "→ 10.244.0.4:53" }).first();
+      await self.waitFor();
+      assert.equal(await self.locator(".tag.masq").count(), masqueraded ? 1 : 0, `${sample}: ${await self.textContent()}`);
+      assert.deepEqual(s.errors, []);
+    } finally {
+      await s.close();
+    }
+  }
+});
+
 test("glossary: entries have anchors; findings link to them", async () => {
   const s = await open({ hash: "#/sample/kube-proxy-test" });
   try {

@@ -121,9 +121,9 @@ pub fn glossary(target: Option<&str>) -> Html {
     }
 }
 
-/// The page's own prose (glossary, tours) with `backquoted` words set as code. Never used for text from
-/// the dump.
-fn rich(text: &str) -> Html {
+/// Prose with `backquoted` words set as code (glossary, tours, finding messages). Everything stays text:
+/// a backquote in quoted dump text only changes which words look like code.
+pub fn rich(text: &str) -> Html {
     text.split('`')
         .enumerate()
         .map(|(i, piece)| {

@@ -230,7 +230,7 @@ fn finding_item(
         <li class={classes!("finding", target.then_some("target"))} {id} data-code={f.code.clone()}>
             { severity_badge(f.severity) }
             <div class="finding-body">
-                <p class="finding-message">{ &f.message }</p>
+                <p class="finding-message">{ super::learn::rich(&f.message) }</p>
                 <p class="finding-meta">
                     <code class="muted">{ &f.code }</code>
                     if let Some(key) = crate::glossary::for_finding(&f.code) {

@@ -87,7 +87,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
                     { for findings.iter().map(|f| html! {
                         <li class="finding">{ severity_badge(f.severity) }
                             <div class="finding-body">
-                                <p class="finding-message">{ &f.message }</p>
+                                <p class="finding-message">{ super::learn::rich(&f.message) }</p>
                                 <p class="finding-meta"><code class="muted">{ &f.code }</code>
                                     if let Some(key) = crate::glossary::for_finding(&f.code) {
                                         {" · "}{ super::learn::term_link(key, &format!("what is {}?", crate::glossary::find(key).map_or(key, |e| e.term))) }
