@@ -822,14 +822,24 @@ fn target_meaning(target: &str, args: &[Word], goto: bool) -> (String, Option<&'
         "MARK" => {
             if let Some((v, _)) = arg(args, "--set-xmark") {
                 let (value, mask) = v.split_once('/').unwrap_or((v, "0xffffffff"));
-                let what = if value == mask {
-                    format!("sets bit {value} of the packet mark")
-                } else if value.trim_start_matches("0x").trim_start_matches('0').is_empty() {
-                    format!("clears bit(s) {mask} of the packet mark")
+                // --set-xmark value/mask: mark = (mark AND NOT mask) XOR value.
+                let zero = |x: &str| x.trim_start_matches("0x").trim_start_matches('0').is_empty();
+                let (what, bits) = if value == mask && !zero(value) {
+                    (format!("sets bit {value} of the packet mark"), value)
+                } else if zero(value) {
+                    (format!("clears bit(s) {mask} of the packet mark"), mask)
+                } else if zero(mask) {
+                    (
+                        format!(
+                            "flips bit {value} of the packet mark (value/mask with mask 0 is an XOR); \
+                             the bit was set, so this clears it before the packet leaves"
+                        ),
+                        value,
+                    )
                 } else {
-                    format!("sets the packet mark bits {mask} to {value}")
+                    (format!("sets the packet mark bits {mask} to {value}"), mask)
                 };
-                (format!("{what}{}", mark_note(mask)), Some("kube-mark-masq"))
+                (format!("{what}{}", mark_note(bits)), Some("kube-mark-masq"))
             } else if let Some((v, _)) = arg(args, "--or-mark") {
                 (format!("sets bit {v} of the packet mark{}", mark_note(v)), Some("kube-mark-masq"))
             } else if let Some((v, _)) = arg(args, "--xor-mark") {
@@ -1510,10 +1520,17 @@ mod tests {
         let m = meaning_of(&e, "--set-xmark");
         assert!(m.starts_with("sets bit 0x4000 of the packet mark: kube-proxy's \"masquerade this packet\" flag, acted on in KUBE-POSTROUTING"), "{m}");
         let e = ipt("-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0");
+        let m = meaning_of(&e, "--set-xmark");
         assert!(
-            meaning_of(&e, "--set-xmark").contains("sets the packet mark bits 0x0 to 0x4000")
-                || meaning_of(&e, "--set-xmark").contains("0x4000")
+            m.starts_with("flips bit 0x4000 of the packet mark")
+                && m.contains("clears it")
+                && m.contains("masquerade this packet"),
+            "{m}"
         );
+        let e = ipt("-A X -j MARK --set-xmark 0x0/0x4000");
+        assert!(meaning_of(&e, "--set-xmark").starts_with("clears bit(s) 0x4000"));
+        let e = ipt("-A X -j MARK --set-xmark 0x1/0xff");
+        assert!(meaning_of(&e, "--set-xmark").starts_with("sets the packet mark bits 0xff to 0x1"));
         let e = ipt("-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully");
         assert!(
             meaning_of(&e, "MASQUERADE").contains("--random-fully picks the source port at random")
