@@ -228,6 +228,8 @@ for (const [scheme, viewport, label] of [
         await go(s.page, shot.hash);
         await s.page.waitForSelector(shot.ready);
         if (shot.act) await shot.act(s.page);
+        // On a phone the rule notes sit under the text: show them.
+        if (shot.name === "source" && viewport.width < 800) await s.page.locator("#rule-notes").scrollIntoViewIfNeeded();
         // Phone shots show the first screen of each view; desktop ones the whole page.
         await screenshot(s.page, `80-${label}-${shot.name}`, { fullPage: viewport.width > 800 && shot.name !== "source" });
       }
