@@ -496,7 +496,9 @@ fn module_meaning(
             (
                 format!(
                     "a note, no effect on matching: \"{text}\"{}",
-                    if text.contains('/') {
+                    if text.contains(" -> ") {
+                        " — kube-proxy names the Service (namespace/name:port) and the endpoint this rule leads to"
+                    } else if text.contains('/') {
                         " — kube-proxy writes the Service as namespace/name:port"
                     } else {
                         ""
@@ -1479,6 +1481,7 @@ mod tests {
             r#"-A KUBE-SVC-X -m comment --comment "ns/web:http -> 10.0.0.3:80" -j KUBE-SEP-C"#,
         ];
         let first = ipt(lines[0]);
+        assert!(meaning_of(&first, "--comment").contains("and the endpoint this rule leads to"));
         let m = meaning_of(&first, "--probability");
         assert!(m.contains("random 33.3 % of the new connections"), "{m}");
         assert!(m.contains("first such rule"), "{m}");
