@@ -4,7 +4,9 @@
 
 pub mod conntrack;
 pub mod cost;
+pub mod explain_option;
 pub mod findings;
+pub mod input;
 pub mod iptables;
 pub mod ipvs;
 pub mod net;

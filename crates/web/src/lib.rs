@@ -4,6 +4,8 @@
 //! bundled samples) build and test on any target; the user interface and the worker glue only on wasm32.
 #![forbid(unsafe_code)]
 
+pub mod glossary;
+pub mod guides;
 pub mod model;
 pub mod protocol;
 pub mod route;

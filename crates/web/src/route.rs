@@ -16,6 +16,12 @@ pub enum Route {
     Sample(String),
     /// A shared, compressed dump (see [`crate::share`]).
     Shared(String),
+    /// The samples with their guided tours.
+    Gallery,
+    /// The glossary, at an entry when given.
+    Glossary(Option<String>),
+    /// The overview, scrolled to the first finding with this code.
+    Finding(String),
 }
 
 impl Route {
@@ -42,6 +48,18 @@ impl Route {
         if let Some(data) = path.strip_prefix("share/") {
             return Route::Shared(data.to_string());
         }
+        if path == "gallery" {
+            return Route::Gallery;
+        }
+        if path == "glossary" {
+            return Route::Glossary(None);
+        }
+        if let Some(key) = path.strip_prefix("glossary/") {
+            return Route::Glossary(Some(percent_decode(key)).filter(|k| !k.is_empty()));
+        }
+        if let Some(code) = path.strip_prefix("finding/") {
+            return Route::Finding(percent_decode(code));
+        }
         Route::Overview
     }
 
@@ -55,6 +73,10 @@ impl Route {
             Route::Trace => "#/trace".to_string(),
             Route::Sample(name) => format!("#/sample/{}", percent_encode(name)),
             Route::Shared(data) => format!("#/share/{}", percent_encode(data)),
+            Route::Gallery => "#/gallery".to_string(),
+            Route::Glossary(None) => "#/glossary".to_string(),
+            Route::Glossary(Some(key)) => format!("#/glossary/{}", percent_encode(key)),
+            Route::Finding(code) => format!("#/finding/{}", percent_encode(code)),
         }
     }
 }
@@ -120,6 +142,25 @@ mod tests {
             Route::Sample("flannel".into())
         );
         assert_eq!(Route::parse("#/share/abc-_"), Route::Shared("abc-_".into()));
+        assert_eq!(Route::parse("#/gallery"), Route::Gallery);
+        assert_eq!(Route::parse("#/glossary"), Route::Glossary(None));
+        assert_eq!(Route::parse("#/glossary/"), Route::Glossary(None));
+        assert_eq!(
+            Route::parse("#/glossary/hairpin"),
+            Route::Glossary(Some("hairpin".into()))
+        );
+        assert_eq!(
+            Route::parse("#/finding/no-endpoints"),
+            Route::Finding("no-endpoints".into())
+        );
+        for route in [
+            Route::Gallery,
+            Route::Glossary(None),
+            Route::Glossary(Some("kube-mark-masq".into())),
+            Route::Finding("etp-local-no-local-endpoints".into()),
+        ] {
+            assert_eq!(Route::parse(&route.href()), route);
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ const SAMPLES = [
   { name: "nftables", mode: /nftables/i, service: "riset/hellopod-np-svc" },
   { name: "etp-local-black-hole", mode: /iptables/i, service: "default/test-svc" },
   { name: "conntrack-table-full", mode: /iptables/i, service: "default/service1:fileserver" },
+  { name: "hairpin", mode: /iptables/i, service: "kube-system/kube-dns:dns" },
+  { name: "iptables-large", mode: /iptables/i, service: "billing-0/api-105:postgres" },
 ];
 
 for (const sample of SAMPLES) {
@@ -21,8 +23,16 @@ for (const sample of SAMPLES) {
       assert.match(await s.page.textContent("#mode"), sample.mode);
       await s.page.waitForSelector(`a.svc-link:has-text("${sample.service}")`);
       assert.match(await s.page.textContent("#diagnostics"), /Every line was understood|not understood|line/);
+      assert.equal(await s.page.locator("#diagnostics .diag-error").count(), 0, "no error diagnostics");
+      if (sample.name === "hairpin") {
+        await s.page.waitForSelector("#finding-hairpin-not-masqueraded");
+      }
       if (sample.name === "conntrack-table-full") {
         assert.match(await s.page.textContent("#conntrack-title"), /critical/i);
+      }
+      // A large sample lists its Services in a scrolled table: search for the one to open.
+      if (sample.name === "iptables-large") {
+        assert.equal(await s.page.textContent("#service-count"), "303");
       }
       await s.page.click(`a.svc-link:has-text("${sample.service}")`);
       await s.page.waitForSelector("#service-title");

@@ -46,6 +46,16 @@ test("hostile markup in a dump is shown as text and never runs", async () => {
     await s.page.waitForSelector("#source .src-line");
     await screenshot(s.page, "22-xss-source");
 
+    // The rule notes quote the hostile comments and chain names: as text too.
+    for (const n of [7, 9, 10, 11]) {
+      await s.page.hover(`#L${n} .code`);
+      await s.page.waitForSelector(`#rule-notes-title:has-text("Line ${n}:")`);
+    }
+    assert.ok((await s.page.textContent("#rule-notes")).includes("<img/src=x/onerror=window.__xss='rule'>"), "notes quote as text");
+    await s.page.hover("#L10 .code");
+    await s.page.waitForSelector('#rule-notes-title:has-text("Line 10:")');
+    assert.ok((await s.page.textContent("#rule-notes")).includes("</style><style>*{display:none!important}</style>"));
+
     const text = await s.page.textContent("#source");
     assert.ok(text.includes("<script>window.__xss='svc'</script>"), "script tag shown as text");
     assert.ok(text.includes(":<img/src=x/onerror=window.__xss='chain'> - [0:0]"), "img tag shown as text");

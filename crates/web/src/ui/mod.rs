@@ -4,6 +4,7 @@
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
 mod host;
+mod learn;
 mod overview;
 mod service;
 mod services;
@@ -17,7 +18,9 @@ use std::rc::Rc;
 use gloo_events::EventListener;
 use gloo_file::callbacks::FileReader;
 use gloo_timers::callback::{Interval, Timeout};
+use svcpath_analysis::input::{decode, Decoded};
 use svcpath_analysis::redact::{redact, Redacted, Redactor};
+use svcpath_analysis::report::DiagnosticEntry;
 use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::Report;
 use wasm_bindgen::prelude::*;
@@ -129,7 +132,7 @@ pub enum Msg {
     Explain,
     Clear,
     Files(Vec<web_sys::File>),
-    FileRead(u64, usize, Result<String, String>),
+    FileRead(u64, usize, Result<Decoded, String>),
     WorkerReply(String),
     WorkerError(String),
     WorkerParts(Result<Rc<WorkerParts>, String>),
@@ -153,12 +156,21 @@ pub enum Msg {
     TraceForm(trace::TraceForm),
     RunTrace,
     TraceService(usize),
+    CloseTour,
+    /// The Source view line whose options are explained, and whether the pointer (not the keyboard)
+    /// chose it.
+    ExplainLine(u32, bool),
+    /// The option of that line under the pointer.
+    ExplainPart(Option<usize>),
 }
 
 pub struct App {
     input: Rc<str>,
     files: Vec<FileNote>,
-    pending: Vec<Option<(String, String)>>,
+    /// Files being read: name, text, and what was wrong with their bytes.
+    pending: Vec<Option<(String, String, Vec<DiagnosticEntry>)>>,
+    /// Invalid UTF-8 and NUL bytes replaced in the input, by line; joined to the report's diagnostics.
+    input_diagnostics: Vec<DiagnosticEntry>,
     readers: Vec<FileReader>,
     read_batch: u64,
     shown: Option<Shown>,
@@ -190,6 +202,16 @@ pub struct App {
     trace: TraceState,
     /// The mapping behind the redacted report, kept to redact traces the same way.
     redactor: Option<RefCell<Redactor>>,
+    /// The bundled sample in the input, if the input is one (its guided tour is shown).
+    sample: Option<&'static str>,
+    tour_hidden: bool,
+    /// An element id to scroll to once it is on the page (a glossary entry, a finding).
+    pending_anchor: Option<String>,
+    explain_line: Option<u32>,
+    explain_part: Option<usize>,
+    /// Until then the pointer does not replace the line a link opened: the text scrolls under a still
+    /// pointer right after the link is followed.
+    explain_hold_until: f64,
     _hash_listener: EventListener,
     _tick: Option<Interval>,
     _notice_timer: Option<Timeout>,
@@ -224,6 +246,7 @@ impl Component for App {
             input: Rc::from(""),
             files: Vec::new(),
             pending: Vec::new(),
+            input_diagnostics: Vec::new(),
             readers: Vec::new(),
             read_batch: 0,
             shown: None,
@@ -253,6 +276,12 @@ impl Component for App {
             trace_form: trace::TraceForm::default(),
             trace: TraceState::default(),
             redactor: None,
+            sample: None,
+            tour_hidden: false,
+            pending_anchor: None,
+            explain_line: None,
+            explain_part: None,
+            explain_hold_until: 0.0,
             _hash_listener: hash_listener,
             _tick: None,
             _notice_timer: None,
@@ -269,6 +298,8 @@ impl Component for App {
             Msg::Input(text, pasted) => {
                 self.input = Rc::from(text);
                 self.files.clear();
+                self.sample = None;
+                self.input_diagnostics.clear();
                 if pasted {
                     self.overrides.clear();
                     self.explain(ctx);
@@ -282,6 +313,8 @@ impl Component for App {
             Msg::Clear => {
                 self.input = Rc::from("");
                 self.files.clear();
+                self.sample = None;
+                self.input_diagnostics.clear();
                 self.overrides.clear();
                 self.generation += 1;
                 self.shown = None;
@@ -299,10 +332,10 @@ impl Component for App {
                     return false;
                 }
                 match result {
-                    Ok(text) => {
+                    Ok(decoded) => {
                         if let Some(slot) = self.pending.get_mut(index) {
                             let name = slot.as_ref().map(|s| s.0.clone()).unwrap_or_default();
-                            *slot = Some((name, text));
+                            *slot = Some((name, decoded.text, decoded.diagnostics));
                         }
                     }
                     Err(e) => {
@@ -497,6 +530,26 @@ impl Component for App {
                 }
                 true
             }
+            Msg::CloseTour => {
+                self.tour_hidden = true;
+                true
+            }
+            Msg::ExplainLine(line, pointer) => {
+                if pointer && now() < self.explain_hold_until {
+                    return false;
+                }
+                let changed = self.explain_line != Some(line);
+                self.explain_line = Some(line);
+                if changed {
+                    self.explain_part = None;
+                }
+                changed
+            }
+            Msg::ExplainPart(part) => {
+                let changed = self.explain_part != part;
+                self.explain_part = part;
+                changed
+            }
             Msg::Dragging(on) => {
                 let changed = self.dragging != on;
                 self.dragging = on;
@@ -507,12 +560,29 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
+        let guide = self
+            .sample
+            .and_then(crate::guides::for_sample)
+            // The tour names the sample's real addresses and Services: not shown while redacting.
+            .filter(|_| !self.tour_hidden && !self.redact);
         let body = match (&self.route, self.current()) {
+            (Route::Gallery, _) => learn::gallery(self),
+            (Route::Glossary(key), _) => learn::glossary(key.as_deref()),
             (_, None) => self.view_empty(),
             (Route::Service(id), Some(shown)) => service::view(self, ctx, shown, id),
             (Route::Source(_), Some(shown)) => source::view(self, ctx, shown),
             (Route::Trace, Some(_)) => trace::form(self, ctx),
-            (_, Some(shown)) => overview::view(self, ctx, shown),
+            (_, Some(shown)) => html! { <>
+                if let Some(guide) = guide { { learn::tour(ctx, guide, &shown.text) } }
+                { overview::view(self, ctx, shown) }
+            </> },
+        };
+        // On the other views of a sample, a way back to its tour.
+        let crumb = match (&self.route, guide) {
+            (Route::Service(_) | Route::Source(_) | Route::Trace, Some(guide)) => {
+                learn::tour_crumb(guide)
+            }
+            _ => html! {},
         };
         let tab = |route: Route, label: &str, active: bool| {
             html! {
@@ -523,9 +593,12 @@ impl Component for App {
         let is_source = matches!(self.route, Route::Source(_));
         let is_service = matches!(self.route, Route::Service(_));
         let is_trace = matches!(self.route, Route::Trace);
+        let is_gallery = matches!(self.route, Route::Gallery);
+        let is_glossary = matches!(self.route, Route::Glossary(_));
+        let is_overview = !is_source && !is_service && !is_trace && !is_gallery && !is_glossary;
         html! {
             <div class={classes!("page", self.dragging.then_some("dragging"),
-                    (is_source || is_service || is_trace).then_some("compact"))}
+                    (is_source || is_service || is_trace || is_gallery || is_glossary).then_some("compact"))}
                 ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Msg::Dragging(true) })}
                 ondragleave={link.callback(|_| Msg::Dragging(false))}
                 ondrop={link.callback(|e: DragEvent| {
@@ -539,14 +612,16 @@ impl Component for App {
                         <span class="tagline">{"what kube-proxy programmed on this node, explained"}</span>
                     </div>
                     <nav class="tabs" aria-label="Views">
-                        { tab(Route::Overview, "Overview", !is_source && !is_service && !is_trace) }
+                        { tab(Route::Overview, "Overview", is_overview) }
                         { tab(Route::Trace, "Trace", is_trace) }
                         { tab(Route::Source(None), "Source", is_source) }
+                        { tab(Route::Gallery, "Learn", is_gallery) }
+                        { tab(Route::Glossary(None), "Glossary", is_glossary) }
                     </nav>
                 </header>
                 { self.view_input(ctx) }
                 { self.view_actions(ctx) }
-                <main id="main">{ body }</main>
+                <main id="main">{ crumb }{ body }</main>
                 <footer class="privacy">
                     <p id="privacy-line">
                         {"Your dump never leaves this tab: it is analysed by WebAssembly in your browser. \
@@ -557,14 +632,29 @@ impl Component for App {
         }
     }
 
-    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+    fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
+        // Scroll to a glossary entry or a finding once it is drawn (a finding only after the analysis).
+        if let Some(id) = &self.pending_anchor {
+            let element = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(id));
+            if let Some(element) = element {
+                element.scroll_into_view();
+                self.pending_anchor = None;
+            }
+        }
         if let (Some(line), Some(element)) = (
             self.scroll_to_line,
             self.source_ref.cast::<web_sys::Element>(),
         ) {
             let top = (f64::from(line.saturating_sub(6))) * source::LINE_HEIGHT;
             element.set_scroll_top(top as i32);
-            self.source_scroll.0 = top;
+            // Draw the rows now in view: the scroll event that follows may carry the same offset as a
+            // stale one and be taken for no change.
+            ctx.link().send_message(Msg::SourceScroll(
+                f64::from(element.scroll_top()),
+                f64::from(element.client_height()),
+            ));
             self.scroll_to_line = None;
         }
     }
@@ -612,7 +702,8 @@ impl App {
     fn go(&mut self, ctx: &Context<Self>, route: Route) {
         match &route {
             Route::Sample(name) => {
-                if samples::find(name).is_some() && self.route != route {
+                self.tour_hidden = false;
+                if samples::find(name).is_some() && self.sample != Some(name.as_str()) {
                     self.load_sample(ctx, &name.clone());
                 }
             }
@@ -622,6 +713,8 @@ impl App {
                         Some(text) => {
                             self.input = Rc::from(text);
                             self.files.clear();
+                            self.sample = None;
+                            self.input_diagnostics.clear();
                             self.overrides.clear();
                             self.explain(ctx);
                         }
@@ -632,13 +725,26 @@ impl App {
                     }
                 }
             }
-            Route::Source(line) => self.scroll_to_line = *line,
-            Route::Service(_) | Route::Overview | Route::Trace => {}
+            Route::Source(line) => {
+                self.scroll_to_line = *line;
+                if let Some(line) = line {
+                    self.explain_line = Some(*line);
+                    self.explain_part = None;
+                    self.explain_hold_until = now() + 800.0;
+                }
+            }
+            Route::Glossary(key) => {
+                self.pending_anchor = key.as_ref().map(|k| format!("g-{k}"));
+            }
+            Route::Finding(code) => {
+                self.pending_anchor = Some(format!("finding-{code}"));
+            }
+            Route::Service(_) | Route::Overview | Route::Trace | Route::Gallery => {}
         }
         self.route = route;
         self.request_paths(ctx);
         if let Some(window) = web_sys::window() {
-            if !matches!(self.route, Route::Source(_)) {
+            if self.pending_anchor.is_none() && !matches!(self.route, Route::Source(_)) {
                 window.scroll_to_with_x_and_y(0.0, 0.0);
             }
         }
@@ -646,13 +752,17 @@ impl App {
 
     fn load_sample(&mut self, ctx: &Context<Self>, name: &str) {
         if let Some(sample) = samples::find(name) {
-            self.input = Rc::from(sample.text);
+            let text = sample.text();
             self.files = vec![FileNote {
                 name: format!("sample: {}", sample.title),
-                bytes: sample.text.len(),
+                bytes: text.len(),
                 first_line: 1,
-                last_line: u32::try_from(sample.text.lines().count()).unwrap_or(u32::MAX),
+                last_line: u32::try_from(text.lines().count()).unwrap_or(u32::MAX),
             }];
+            self.input = Rc::from(text.as_ref());
+            self.input_diagnostics.clear();
+            self.sample = Some(sample.name);
+            self.tour_hidden = false;
             self.overrides.clear();
             self.explain(ctx);
         }
@@ -690,6 +800,13 @@ impl App {
     }
 
     fn explain(&mut self, ctx: &Context<Self>) {
+        // NUL characters (a pasted binary) are replaced and reported by line, as for files.
+        if self.input.contains('\0') {
+            let decoded = decode(self.input.as_bytes());
+            self.input = Rc::from(decoded.text);
+            self.input_diagnostics.extend(decoded.diagnostics);
+            self.input_diagnostics.sort_by_key(|d| d.line);
+        }
         self.generation += 1;
         self.share_link = None;
         // A worker deep in old work is replaced; one that is nearly done finishes and its answer is
@@ -789,6 +906,12 @@ impl App {
                     millis,
                     bytes: self.input.len(),
                 };
+                let mut report = report;
+                if !self.input_diagnostics.is_empty() {
+                    report
+                        .diagnostics
+                        .splice(0..0, self.input_diagnostics.iter().cloned());
+                }
                 self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
                 self.redacted = None;
                 self.redactor = None;
@@ -927,7 +1050,7 @@ impl App {
     fn readers_done(&self) -> usize {
         self.pending
             .iter()
-            .filter(|p| p.as_ref().is_some_and(|(_, t)| !t.is_empty()))
+            .filter(|p| p.as_ref().is_some_and(|(_, t, _)| !t.is_empty()))
             .count()
     }
 
@@ -941,7 +1064,7 @@ impl App {
         self.readers.clear();
         self.pending = files
             .iter()
-            .map(|f| Some((f.name(), String::new())))
+            .map(|f| Some((f.name(), String::new(), Vec::new())))
             .collect();
         self.status = Status::Reading {
             done: 0,
@@ -950,10 +1073,17 @@ impl App {
         for (index, file) in files.into_iter().enumerate() {
             let file = gloo_file::File::from(file);
             let link = ctx.link().clone();
-            let reader = gloo_file::callbacks::read_as_text(&file, move |result| {
+            // Read as bytes, so invalid UTF-8 and NUL bytes are reported by line as the CLI does.
+            let reader = gloo_file::callbacks::read_as_bytes(&file, move |result| {
                 // An empty file reads as "", which would look unfinished: mark it with a newline.
                 let result = result
-                    .map(|t| if t.is_empty() { "\n".to_string() } else { t })
+                    .map(|bytes| {
+                        let mut decoded = decode(&bytes);
+                        if decoded.text.is_empty() {
+                            decoded.text.push('\n');
+                        }
+                        decoded
+                    })
                     .map_err(|e| e.to_string());
                 link.send_message(Msg::FileRead(batch, index, result));
             });
@@ -965,7 +1095,15 @@ impl App {
         let mut text = String::new();
         let mut notes = Vec::new();
         let mut line = 1u32;
-        for (name, content) in self.pending.drain(..).flatten() {
+        let mut diagnostics = Vec::new();
+        for (name, content, diags) in self.pending.drain(..).flatten() {
+            // The file's lines and bytes start further down in the combined input.
+            diagnostics.extend(diags.into_iter().map(|mut d| {
+                d.line = d.line.saturating_add(line - 1);
+                d.start += text.len();
+                d.end += text.len();
+                d
+            }));
             let lines = u32::try_from(content.lines().count()).unwrap_or(u32::MAX);
             notes.push(FileNote {
                 name,
@@ -982,6 +1120,8 @@ impl App {
         self.readers.clear();
         self.input = Rc::from(text);
         self.files = notes;
+        self.sample = None;
+        self.input_diagnostics = diagnostics;
         self.overrides.clear();
         self.explain(ctx);
     }

@@ -41,7 +41,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
             if let Some(conntrack) = &report.conntrack {
                 { conntrack_panel(conntrack, &on_highlight) }
             }
-            { findings(report, &on_highlight) }
+            { findings(report, &on_highlight, match &app.route { Route::Finding(code) => Some(code.as_str()), _ => None }) }
             { services::view(app, ctx, report) }
             { sections(app, ctx, report) }
             { diagnostics(report, &on_highlight) }
@@ -219,14 +219,23 @@ fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, Strin
     }
 }
 
-fn finding_item(f: &Finding, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+fn finding_item(
+    f: &Finding,
+    on_highlight: &Callback<(Vec<u32>, String)>,
+    first: bool,
+    target: bool,
+) -> Html {
+    let id = first.then(|| format!("finding-{}", f.code));
     html! {
-        <li class="finding">
+        <li class={classes!("finding", target.then_some("target"))} {id} data-code={f.code.clone()}>
             { severity_badge(f.severity) }
             <div class="finding-body">
-                <p class="finding-message">{ &f.message }</p>
+                <p class="finding-message">{ super::learn::rich(&f.message) }</p>
                 <p class="finding-meta">
                     <code class="muted">{ &f.code }</code>
+                    if let Some(key) = crate::glossary::for_finding(&f.code) {
+                        {" · "}{ super::learn::term_link(key, &format!("what is {}?", crate::glossary::find(key).map_or(key, |e| e.term))) }
+                    }
                     if let Some(id) = &f.service {
                         {" · "}<a href={Route::Service(id.clone()).href()}>{ id }</a>
                     }
@@ -239,27 +248,45 @@ fn finding_item(f: &Finding, on_highlight: &Callback<(Vec<u32>, String)>) -> Htm
     }
 }
 
-fn findings(report: &Report, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+fn findings(
+    report: &Report,
+    on_highlight: &Callback<(Vec<u32>, String)>,
+    target: Option<&str>,
+) -> Html {
     let sorted = model::sorted_findings(report);
     let (serious, info): (Vec<&Finding>, Vec<&Finding>) =
         sorted.iter().partition(|f| f.severity != Severity::Info);
-    // A few notes are shown; many are folded so the serious ones stay in sight.
+    // A few notes are shown; many are folded so the serious ones stay in sight (unfolded when a link
+    // points at one of them).
     let fold = info.len() > 3;
+    let open = target.is_some_and(|code| info.iter().any(|f| f.code == code));
+    // The first finding of each code gets the anchor `finding-CODE`.
+    let mut seen = std::collections::HashSet::new();
+    let mut item = |f: &Finding| {
+        let first = seen.insert(f.code.clone());
+        finding_item(
+            f,
+            on_highlight,
+            first,
+            target == Some(f.code.as_str()) && first,
+        )
+    };
+    let serious_items: Vec<Html> = serious.iter().map(|f| item(f)).collect();
+    let info_items: Vec<Html> = info.iter().map(|f| item(f)).collect();
     html! {
         <section id="findings" class="panel" aria-labelledby="findings-title">
             <h2 id="findings-title">{ format!("Findings ({})", sorted.len()) }</h2>
             if sorted.is_empty() {
                 <p class="muted">{"Nothing to report about these rules."}</p>
             } else {
-                <ul class="findings">
-                    { for serious.iter().map(|f| finding_item(f, on_highlight)) }
-                    if !fold { { for info.iter().map(|f| finding_item(f, on_highlight)) } }
-                </ul>
                 if fold {
-                    <details class="more-findings">
+                    <ul class="findings">{ for serious_items }</ul>
+                    <details class="more-findings" {open}>
                         <summary>{ format!("{} informational findings", info.len()) }</summary>
-                        <ul class="findings">{ for info.iter().map(|f| finding_item(f, on_highlight)) }</ul>
+                        <ul class="findings">{ for info_items }</ul>
                     </details>
+                } else {
+                    <ul class="findings">{ for serious_items }{ for info_items }</ul>
                 }
             }
         </section>

@@ -35,21 +35,21 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
             <p class="crumbs"><a href={Route::Overview.href()}>{"← Overview"}</a></p>
             <h2 id="service-title">{ title.clone() }</h2>
             <dl class="facts">
-                <dt>{"ClusterIP"}</dt><dd><code>{ model::service_address(service) }</code></dd>
-                if let Some(np) = service.node_port { <dt>{"NodePort"}</dt><dd><code>{ np }</code></dd> }
+                <dt>{"ClusterIP"}{ term("clusterip") }</dt><dd><code>{ model::service_address(service) }</code></dd>
+                if let Some(np) = service.node_port { <dt>{"NodePort"}{ term("nodeport") }</dt><dd><code>{ np }</code></dd> }
                 if !service.external_ips.is_empty() { <dt>{"External IPs"}</dt><dd><code>{ service.external_ips.join(", ") }</code></dd> }
                 if !service.load_balancer_ips.is_empty() { <dt>{"Load-balancer IPs"}</dt><dd><code>{ service.load_balancer_ips.join(", ") }</code></dd> }
                 if !service.load_balancer_source_ranges.is_empty() { <dt>{"Allowed sources"}</dt><dd><code>{ service.load_balancer_source_ranges.join(", ") }</code></dd> }
                 if let Some(p) = service.external_traffic_policy {
-                    <dt>{"externalTrafficPolicy"}</dt>
+                    <dt>{"externalTrafficPolicy"}{ term("external-traffic-policy") }</dt>
                     <dd>{ match p { TrafficPolicy::Local => "Local: outside traffic goes only to endpoints on this node, client address kept",
                                     TrafficPolicy::Cluster => "Cluster: outside traffic may go to any endpoint, masqueraded" } }</dd>
                 }
                 if let Some(seconds) = service.session_affinity_seconds {
-                    <dt>{"Session affinity"}</dt>
+                    <dt>{"Session affinity"}{ term("session-affinity") }</dt>
                     <dd>{ format!("ClientIP for {seconds} s: a returning client goes to the endpoint it had; the odds below are for a first packet") }</dd>
                 }
-                if let Some(scheduler) = &service.scheduler { <dt>{"IPVS scheduler"}</dt><dd><code>{ scheduler }</code></dd> }
+                if let Some(scheduler) = &service.scheduler { <dt>{"IPVS scheduler"}{ term("ipvs") }</dt><dd><code>{ scheduler }</code></dd> }
                 <dt>{"Defined on"}</dt><dd>{ line_links(&service.lines, &title, &on_highlight) }</dd>
             </dl>
             { path_diagram(service, report.mode) }
@@ -63,7 +63,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
                 } else { "The dump shows no endpoints for this Service." } }</p>
             } else {
                 <div class="endpoints-wrap"><table class="endpoints">
-                    <thead><tr><th>{"endpoint"}</th><th>{"share of new connections"}</th><th></th><th>{"on this node"}</th><th>{"lines"}</th></tr></thead>
+                    <thead><tr><th>{"endpoint"}</th><th>{"share of new connections"}{ term("statistic") }</th><th></th><th>{"on this node"}</th><th>{"lines"}</th></tr></thead>
                     <tbody>
                     { for service.endpoints.iter().enumerate().map(|(i, e)| html! {
                         <tr>
@@ -87,8 +87,11 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
                     { for findings.iter().map(|f| html! {
                         <li class="finding">{ severity_badge(f.severity) }
                             <div class="finding-body">
-                                <p class="finding-message">{ &f.message }</p>
+                                <p class="finding-message">{ super::learn::rich(&f.message) }</p>
                                 <p class="finding-meta"><code class="muted">{ &f.code }</code>
+                                    if let Some(key) = crate::glossary::for_finding(&f.code) {
+                                        {" · "}{ super::learn::term_link(key, &format!("what is {}?", crate::glossary::find(key).map_or(key, |e| e.term))) }
+                                    }
                                     if !f.lines.is_empty() { {" · evidence "}{ line_links(&f.lines, &f.message, &on_highlight) } }
                                 </p>
                             </div>
@@ -99,6 +102,11 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
         </section>
         </>
     }
+}
+
+/// A small link to the glossary entry behind a fact.
+fn term(key: &str) -> Html {
+    html! { <>{" "}{ super::learn::term_link(key, "?") }</> }
 }
 
 /// Entry points on the left, kube-proxy's dispatch in the middle, endpoints on the right with bars and

@@ -1,12 +1,14 @@
 //! The Source view: the pasted text with line numbers, the lines a finding or Service names
-//! highlighted, and only the lines in view rendered, so large pastes stay fast.
+//! highlighted, and only the lines in view rendered, so large pastes stay fast. Hovering or focusing a
+//! rule explains each of its options beside the text (`svcpath_analysis::explain_option`).
 
 use std::collections::HashSet;
 
+use svcpath_analysis::explain_option::{explain, Explanation, LineKind};
 use web_sys::Element;
 use yew::prelude::*;
 
-use super::{App, Msg, Shown};
+use super::{learn, App, Msg, Shown};
 use crate::model;
 use crate::route::Route;
 
@@ -40,6 +42,24 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
             .find(|s| s.first_line == line)
             .map(|s| s.kind.clone())
     };
+    // Sections whose lines can be explained, and the explanation of the hovered or focused line.
+    let explainable: Vec<(u32, u32, LineKind)> = shown
+        .report
+        .sections
+        .iter()
+        .filter_map(|s| Some((s.first_line, s.last_line, LineKind::from_section(&s.kind)?)))
+        .collect();
+    let kind_of = |n: u32| {
+        explainable
+            .iter()
+            .find(|(a, b, _)| (*a..=*b).contains(&n))
+            .map(|x| x.2)
+    };
+    let explained: Option<(u32, Explanation)> = app.explain_line.and_then(|n| {
+        let kind = kind_of(n)?;
+        let above = (1..n).rev().map(|k| shown.line(k));
+        Some((n, explain(kind, shown.line(n), above)?))
+    });
     let mut marks: Vec<u32> = app.highlight.0.iter().copied().collect();
     marks.sort_unstable();
     marks.dedup();
@@ -56,27 +76,93 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
                     }) }
                 </p>
             }
+            <div class="source-wrap">
             <div class="source" ref={app.source_ref.clone()} onscroll={on_scroll} tabindex="0"
                 aria-label="Pasted text">
                 <svg class="spacer" width="1" height={format!("{before:.0}")} aria-hidden="true" />
                 { for (first..first + count).map(|i| {
                     let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
                     let kind = section_at(n);
+                    let can_explain = kind_of(n).is_some();
+                    let current = explained.as_ref().filter(|(line, _)| *line == n).map(|(_, e)| e);
+                    let link = ctx.link();
+                    let onmouseenter = can_explain.then(|| link.callback(move |_: MouseEvent| Msg::ExplainLine(n, true)));
+                    let onfocus = can_explain.then(|| link.callback(move |_: FocusEvent| Msg::ExplainLine(n, false)));
                     html! {
                         <div key={n} id={format!("L{n}")} class={classes!(
                             "src-line",
                             highlighted.contains(&n).then_some("hl"),
                             (target == Some(n)).then_some("target"),
                             kind.is_some().then_some("section-start"),
-                        )}>
-                            <a class="ln" href={Route::Source(Some(n)).href()}>{ n }</a>
-                            <span class="code">{ shown.line(n) }</span>
+                            can_explain.then_some("explainable"),
+                            current.is_some().then_some("explained"),
+                        )} {onmouseenter} {onfocus} tabindex={can_explain.then_some("0")}>
+                            <a class="ln" href={Route::Source(Some(n)).href()} tabindex="-1">{ n }</a>
+                            <span class="code">{ match current {
+                                Some(e) => code_with_parts(ctx, shown.line(n), e, app.explain_part),
+                                None => html! { shown.line(n) },
+                            } }</span>
                             if let Some(kind) = kind { <span class="section-tag">{ kind }</span> }
                         </div>
                     }
                 }) }
                 <svg class="spacer" width="1" height={format!("{after:.0}")} aria-hidden="true" />
             </div>
+            { explain_panel(explained.as_ref(), app.explain_part) }
+            </div>
         </section>
+    }
+}
+
+/// The line's text cut at its explained options, each option a span that picks its row in the panel.
+fn code_with_parts(ctx: &Context<App>, line: &str, e: &Explanation, active: Option<usize>) -> Html {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (i, p) in e.parts.iter().enumerate() {
+        if p.start < at || p.end > line.len() {
+            continue;
+        }
+        if let Some(gap) = line.get(at..p.start) {
+            out.push(html! { gap.to_string() });
+        }
+        let text = line.get(p.start..p.end).unwrap_or("").to_string();
+        let enter = ctx
+            .link()
+            .callback(move |_: MouseEvent| Msg::ExplainPart(Some(i)));
+        out.push(html! {
+            <span class={classes!("opt", (active == Some(i)).then_some("active"))} data-part={i.to_string()}
+                onmouseenter={enter}>{ text }</span>
+        });
+        at = p.end;
+    }
+    out.push(html! { line.get(at..).unwrap_or("").to_string() });
+    out.into_iter().collect::<Html>()
+}
+
+/// What each option of the explained line means.
+fn explain_panel(explained: Option<&(u32, Explanation)>, active: Option<usize>) -> Html {
+    let Some((n, e)) = explained else {
+        return html! {
+            <aside id="rule-notes" class="explain" aria-live="polite">
+                <p class="muted">{"Hover a rule (or focus it with Tab) to see what each of its options means."}</p>
+            </aside>
+        };
+    };
+    html! {
+        <aside id="rule-notes" class="explain" aria-live="polite" aria-labelledby="rule-notes-title">
+            <h3 id="rule-notes-title">{ format!("Line {n}: {}", e.title) }</h3>
+            <ul class="explain-parts">
+                { for e.parts.iter().enumerate().map(|(i, p)| html! {
+                    <li class={classes!("explain-part", (active == Some(i)).then_some("active"))}>
+                        <code class="explain-opt">{ p.text.clone() }</code>
+                        <span class="explain-meaning">{ p.meaning.clone() }
+                            if let Some(term) = p.term {
+                                {" "}{ learn::term_link(term, "(glossary)") }
+                            }
+                        </span>
+                    </li>
+                }) }
+            </ul>
+        </aside>
     }
 }
