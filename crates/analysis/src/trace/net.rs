@@ -423,6 +423,11 @@ impl Interfaces {
                 }
             }
         }
+        Interfaces::from_names(referenced)
+    }
+
+    /// The names taken for the pod link and the uplink among these (in order of first use).
+    pub fn from_names(referenced: Vec<String>) -> Interfaces {
         let concrete = |n: &str| match n.strip_suffix('+') {
             Some(prefix) => format!("{prefix}0"),
             None => n.to_string(),
