@@ -103,7 +103,9 @@ pub struct LinkNames {
 }
 
 pub fn link_names(snapshot: &Snapshot) -> LinkNames {
-    Tracer::with(snapshot.iptables.iter().collect(), NodeContext::default()).link_names()
+    Tracer::with(snapshot.iptables.iter().collect(), NodeContext::default())
+        .with_nft(snapshot.nft.iter().collect())
+        .link_names()
 }
 
 /// Source used for `from: external` packets when none is given.
