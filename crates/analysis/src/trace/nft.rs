@@ -226,9 +226,23 @@ impl<'a> Hooks<'a> {
         if !any {
             return None;
         }
-        // Stable: at equal priority the iptables tables (usually registered first) come first.
-        for list in &mut lists {
-            list.sort_by_key(|h| h.priority);
+        // NAT chains (nft's and iptables' nat table) do not sit on the hook at their own priority:
+        // the kernel registers one NAT hook at -100 (prerouting, output) or 100 (input, postrouting)
+        // and runs the nat chains from there, ordered by their own priorities. Stable: at equal
+        // priority the iptables tables (usually registered first) come first.
+        for (i, list) in lists.iter_mut().enumerate() {
+            let nat_point = if matches!(HOOKS.get(i), Some(Hook::Input | Hook::Postrouting)) {
+                100
+            } else {
+                -100
+            };
+            list.sort_by_key(|h| {
+                if h.nat {
+                    (nat_point, h.priority)
+                } else {
+                    (h.priority, i32::MIN)
+                }
+            });
         }
         let iptables_names = ipt.tables.iter().map(|t| t.name).collect();
         let mut hooks = Hooks {
