@@ -756,3 +756,6 @@ fn hairpin_endpoint(service: &report::Service, node: &NodeContext) -> Option<(St
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod nft_tests;

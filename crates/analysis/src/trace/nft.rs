@@ -255,7 +255,17 @@ impl<'a> Hooks<'a> {
             let order: Vec<String> = hooks
                 .list(hook)
                 .iter()
-                .map(|&h| format!("{} ({})", hooks.describe(h), h.priority))
+                .map(|&h| {
+                    if h.nat {
+                        format!(
+                            "{} (nat {}, run from the NAT hook)",
+                            hooks.describe(h),
+                            h.priority
+                        )
+                    } else {
+                        format!("{} ({})", hooks.describe(h), h.priority)
+                    }
+                })
                 .collect();
             if !order.is_empty() {
                 hooks.notes.push(format!(
@@ -1158,27 +1168,38 @@ impl Engine<'_> {
                 }
             }
         };
-        for (k, e) in rule.exprs.iter().enumerate().skip(start) {
+        // Assumptions wait until the rule is decided: a later match that certainly fails makes them moot.
+        let mut pending: Vec<String> = Vec::new();
+        let flush = |b: &mut Branch, pending: &mut Vec<String>| {
+            for note in pending.drain(..) {
+                b.uncertain = true;
+                b.step(hook.name(), &label, &chain.name, line, note);
+            }
+        };
+        for e in rule.exprs.iter().skip(start) {
+            if !matches!(
+                e,
+                Expr::Match(_) | Expr::Counter(_) | Expr::Unknown { .. } | Expr::Xt { .. }
+            ) {
+                flush(b, &mut pending);
+            }
             match e {
                 Expr::Counter(_) => {}
                 Expr::Match(m) => match self.nft_match(b, ti, hooks, m) {
                     M::Yes => {}
                     M::No => return Act::Next,
                     M::Assume(answer, why) => {
-                        b.uncertain = true;
-                        step(
-                            b,
-                            format!(
-                                "assumed: {why}: `{}` taken as {}",
-                                m.left.text(),
-                                if answer {
-                                    "matching"
-                                } else {
-                                    "not matching (rule not taken)"
-                                }
-                            ),
-                        );
+                        pending.push(format!(
+                            "assumed: {why}: `{}` taken as {}",
+                            m.left.text(),
+                            if answer {
+                                "matching"
+                            } else {
+                                "not matching (rule not taken)"
+                            }
+                        ));
                         if !answer {
+                            flush(b, &mut pending);
                             return Act::Next;
                         }
                     }
@@ -1186,6 +1207,7 @@ impl Engine<'_> {
                         if p <= 0.0 {
                             return Act::Next;
                         }
+                        flush(b, &mut pending);
                         if p < 1.0 {
                             if self.can_fork() {
                                 let mut other = b.clone();
@@ -1389,20 +1411,17 @@ impl Engine<'_> {
                     }
                 }
                 Expr::Xt { what, name } => {
-                    b.uncertain = true;
-                    step(b, format!("assumed: `xt {what} {name}` (an iptables extension inside nft) is not evaluated; taken as matching / continuing"));
+                    pending.push(format!("assumed: `xt {what} {name}` (an iptables extension inside nft) is not evaluated; taken as matching / continuing"));
                 }
                 Expr::Unknown { text, .. } => {
-                    b.uncertain = true;
                     let short: String = text.chars().take(80).collect();
-                    step(
-                        b,
-                        format!("assumed: `{short}` is not understood; taken as matching"),
-                    );
+                    pending.push(format!(
+                        "assumed: `{short}` is not understood; taken as matching"
+                    ));
                 }
             }
-            let _ = k;
         }
+        flush(b, &mut pending);
         Act::Next
     }
 
