@@ -505,3 +505,88 @@ mod properties {
         }
     }
 }
+
+/// The nft findings and the traces of the same Services tell the same story: each finding's effect
+/// shows in the Service's paths, and Services without the finding do not show it.
+#[test]
+fn findings_agree_with_the_traces() {
+    let Some(dump) = overall() else { return };
+    let options = Options {
+        node_ips: vec!["192.168.0.2".to_string()],
+        ..Options::default()
+    };
+    let snapshot = Snapshot::parse(&dump, &options);
+    let report = snapshot.report(&options);
+    let tracer = Tracer::new(&snapshot, &options);
+    let has = |code: &str, id: &str| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.code == code && f.service.as_deref() == Some(id))
+    };
+    let mut checked = 0;
+    for svc in &report.services {
+        let paths = tracer.service_paths(svc);
+        let from_outside: Vec<&Trace> = paths
+            .iter()
+            .filter(|(l, _)| l.ends_with("from outside"))
+            .map(|(_, t)| t)
+            .collect();
+        // eTP Local without a local endpoint: outside traffic to the NodePort is dropped.
+        let outside_dropped = from_outside
+            .iter()
+            .any(|t| t.outcomes.iter().all(|o| o.verdict == "drop"));
+        assert_eq!(
+            outside_dropped,
+            has("etp-local-no-local-endpoints", &svc.id),
+            "{}",
+            svc.id
+        );
+        // eTP Cluster: outside traffic that reaches an endpoint is masqueraded.
+        if has("etp-cluster-client-ip-lost", &svc.id) {
+            assert!(from_outside.iter().all(|t| t
+                .outcomes
+                .iter()
+                .all(|o| o.verdict != "dnat" || o.masquerade)));
+            checked += 1;
+        }
+        // No endpoints: the ClusterIP rejects.
+        let pod = &paths[0].1;
+        assert_eq!(
+            pod.outcomes.iter().all(|o| o.verdict == "reject"),
+            has("no-endpoints", &svc.id),
+            "{}",
+            svc.id
+        );
+        // Session affinity: there is a returning-client path, and it is decided by the client set.
+        let returning = paths
+            .iter()
+            .find(|(l, _)| l.contains("connected before"))
+            .map(|(_, t)| t);
+        assert_eq!(
+            returning.is_some(),
+            has("session-affinity", &svc.id),
+            "{}",
+            svc.id
+        );
+        if let Some(t) = returning {
+            assert!(t.outcomes.iter().all(|o| o.steps[0]
+                .note
+                .contains("added it to the client list(s) affinity-")));
+        }
+        // Hairpin: no finding, and the endpoint reaching itself is masqueraded.
+        if let Some((_, t)) = paths.iter().find(|(l, _)| l.contains("(hairpin)")) {
+            assert!(!has("hairpin-masquerade-missing", &svc.id));
+            let src = t.packet.src.clone().unwrap();
+            assert!(t
+                .outcomes
+                .iter()
+                .filter(|o| o
+                    .endpoint
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with(&format!("{src}:"))))
+                .all(|o| o.masquerade));
+        }
+    }
+    assert_eq!(checked, 3);
+}
