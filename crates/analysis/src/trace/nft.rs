@@ -870,24 +870,39 @@ impl Engine<'_> {
             }
         };
         if let Some(ng) = l.key.numgen {
-            let modulus = ng.modulus.clamp(1, 65_536);
+            // numgen gives offset .. offset + modulus - 1, each equally often; each element's share
+            // is how many of those its key (a number or a range) covers, in one pass over the map.
+            let modulus = u64::from(ng.modulus.max(1));
+            let (lo, hi) = (u64::from(ng.offset), u64::from(ng.offset) + modulus - 1);
             let mut shares: Vec<(f64, Option<(NftVerdict, u32, String)>)> = Vec::new();
-            for i in 0..u64::from(modulus) {
-                let n = i + u64::from(ng.offset);
-                let v = PV::Num(n, NumKind::Plain);
-                let hit = elements
-                    .iter()
-                    .find(|e| matches!(self.key_matches(&e.key, std::slice::from_ref(&v)), M::Yes));
-                let what =
-                    hit.and_then(|e| verdict_of(e).map(|vd| (vd, e.line, e.key.join(" . "))));
-                let share = 1.0 / f64::from(modulus);
-                match shares.iter_mut().find(|(_, w)| {
-                    w.as_ref().map(|(v, line, _)| (v, line))
-                        == what.as_ref().map(|(v, line, _)| (v, line))
-                }) {
-                    Some(s) => s.0 += share,
-                    None => shares.push((share, what)),
+            let mut covered = 0u64;
+            for e in elements {
+                let key = e.key.join(" . ");
+                let (a, b) = match key.split_once('-') {
+                    Some((a, b)) => (parse_num(a, NumKind::Plain), parse_num(b, NumKind::Plain)),
+                    None => (
+                        parse_num(&key, NumKind::Plain),
+                        parse_num(&key, NumKind::Plain),
+                    ),
+                };
+                let (Some(a), Some(b)) = (a, b) else {
+                    assumed.push(format!("the map key {key} cannot be read; it is left out"));
+                    continue;
+                };
+                let (a, b) = (a.max(lo), b.min(hi));
+                if a > b {
+                    continue;
                 }
+                let count = (b - a + 1).min(modulus.saturating_sub(covered));
+                if count == 0 {
+                    continue;
+                }
+                covered += count;
+                let what = verdict_of(e).map(|vd| (vd, e.line, key));
+                shares.push((count as f64 / modulus as f64, what));
+            }
+            if covered < modulus {
+                shares.push(((modulus - covered) as f64 / modulus as f64, None));
             }
             if !ng.random {
                 assumed.push(
