@@ -290,11 +290,8 @@ impl<'a> Tracer<'a> {
             }
             let mut endpoints = net.dnat_addresses();
             if let Some(h) = &hooks {
-                for ip in h.dnat_addresses() {
-                    if !endpoints.contains(&ip) {
-                        endpoints.push(ip);
-                    }
-                }
+                let known: std::collections::HashSet<IpAddr> = endpoints.iter().copied().collect();
+                endpoints.extend(h.dnat_addresses().into_iter().filter(|ip| !known.contains(ip)));
             }
             View {
                 net,

@@ -305,6 +305,7 @@ impl<'a> Hooks<'a> {
     /// Every address a `dnat to` statement sends to.
     pub fn dnat_addresses(&self) -> Vec<IpAddr> {
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for t in &self.tables {
             for chain in &t.table.chains {
                 for rule in &chain.rules {
@@ -314,7 +315,7 @@ impl<'a> Hooks<'a> {
                                 continue;
                             }
                             if let Some(ip) = nat_target(n).and_then(|t| t.ip) {
-                                if !out.contains(&ip) {
+                                if seen.insert(ip) {
                                     out.push(ip);
                                 }
                             }
