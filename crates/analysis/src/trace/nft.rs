@@ -744,6 +744,9 @@ impl Engine<'_> {
             );
             return M::Odds(p, why);
         }
+        if m.left.parts.len() == 1 && m.left.text() == "meta random" {
+            return meta_random(m);
+        }
         let values = match self.selector_values(b, &m.left) {
             Ok(v) => v,
             Err(why) => return M::Assume(true, why),
@@ -1553,6 +1556,47 @@ impl Engine<'_> {
             }
         }
     }
+}
+
+/// `meta random & 2147483647 < 1073741824`, as iptables-nft writes `-m statistic --mode random
+/// --probability 0.5`: the share of 31-bit random numbers that satisfy the comparison.
+fn meta_random(m: &Match) -> M {
+    let mask = match m.left.bitwise.as_deref() {
+        None => u64::from(u32::MAX),
+        Some(ops) => match bitwise(u64::from(u32::MAX), ops) {
+            Some(v) => v,
+            None => return M::Assume(true, format!("`meta random {ops}` cannot be read")),
+        },
+    };
+    // The masked values are 0 ..= mask when the mask is all low bits (what iptables-nft writes).
+    if mask == 0 || (mask & (mask + 1)) != 0 {
+        return M::Assume(true, "`meta random` with an unusual mask".to_string());
+    }
+    let range = (mask + 1) as f64;
+    let Value::Single(v) = &m.right else {
+        return M::Assume(true, "`meta random` compared with a set".to_string());
+    };
+    let Some(n) = parse_num(v, NumKind::Plain) else {
+        return M::Assume(true, format!("the value {v} cannot be read"));
+    };
+    let n = n.min(mask + 1) as f64;
+    let below = |k: f64| (k / range).clamp(0.0, 1.0);
+    let p = match m.op {
+        Op::Lt => below(n),
+        Op::Le => below(n + 1.0),
+        Op::Gt => 1.0 - below(n + 1.0),
+        Op::Ge => 1.0 - below(n),
+        Op::Eq => below(1.0).min(1.0),
+        Op::Ne => 1.0 - below(1.0),
+    };
+    M::Odds(
+        p,
+        format!(
+            "meta random {} {v}",
+            m.left.bitwise.as_deref().unwrap_or("")
+        )
+        .replace("  ", " "),
+    )
 }
 
 fn map_name(l: &Lookup) -> String {

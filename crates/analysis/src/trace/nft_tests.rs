@@ -317,6 +317,36 @@ fn uneven_maps_offsets_marks_and_user_tables() {
 }
 
 #[test]
+fn iptables_nft_statistic_splits_by_meta_random() {
+    // How iptables-nft lists `-m statistic --mode random --probability 0.25` and the rest.
+    let dump = "table ip nat {
+	chain PREROUTING {
+		type nat hook prerouting priority dstnat; policy accept;
+		meta l4proto tcp ip daddr 10.96.0.9 tcp dport 80 counter packets 0 bytes 0 jump KUBE-SVC-X
+	}
+	chain KUBE-SVC-X {
+		 meta random & 2147483647 < 536870912 counter packets 0 bytes 0 jump KUBE-SEP-A
+		 counter packets 0 bytes 0 jump KUBE-SEP-B
+	}
+	chain KUBE-SEP-A {
+		meta l4proto tcp counter packets 0 bytes 0 dnat to 10.1.0.1:80
+	}
+	chain KUBE-SEP-B {
+		meta l4proto tcp counter packets 0 bytes 0 dnat to 10.1.0.2:80
+	}
+}
+";
+    let t = run(dump, &[], pkt(From::Pod, None, "10.96.0.9", 80));
+    assert_eq!(
+        summary(&t),
+        vec![
+            s("dnat 10.1.0.2:80", 0.75, false),
+            s("dnat 10.1.0.1:80", 0.25, false)
+        ]
+    );
+}
+
+#[test]
 fn unknown_expressions_are_assumed_and_marked_uncertain() {
     let dump = "table inet t {
 	chain pre {
