@@ -1,6 +1,6 @@
-//! The packet tracer: follows one new connection through the node's iptables rules — every table and
-//! chain in kernel order, kube-proxy's and anyone else's — and says where it ends up, with which odds,
-//! whether it is masqueraded, and the rules it went through.
+//! The packet tracer: follows one new connection through the node's iptables rules and nftables base
+//! chains — every table and chain in kernel order, kube-proxy's and anyone else's — and says where it
+//! ends up, with which odds, whether it is masqueraded, and the rules it went through.
 //!
 //! The walk is generic: it evaluates matches and targets as the kernel does rather than recognising
 //! kube-proxy's chain shapes. What the dump cannot tell (an ipset's members, which interface a name
@@ -65,7 +65,8 @@ pub struct Outcome {
     pub masquerade: bool,
     /// Something on the way was assumed (see the steps) or a limit was reached.
     pub uncertain: bool,
-    /// Dump lines of the rules that matched, in order.
+    /// Dump lines of the rules that matched, in order (for an nft verdict map, the rule's line and then
+    /// the line of the map element that decided).
     pub rules: Vec<u32>,
     pub steps: Vec<Step>,
 }
@@ -75,7 +76,8 @@ pub struct Outcome {
 pub struct Step {
     /// `PREROUTING`, `INPUT`, `FORWARD`, `OUTPUT`, `POSTROUTING`, or `routing` for a routing decision.
     pub hook: String,
-    /// `raw`, `mangle`, `nat`, `filter`, `security`; empty for a hook or routing step.
+    /// `raw`, `mangle`, `nat`, `filter`, `security` (iptables), or an nft table as `FAMILY NAME`
+    /// (`ip kube-proxy`); empty for a hook or routing step.
     pub table: String,
     pub chain: String,
     /// Dump line of the rule; `None` for policies, routing and rules kube-proxy installs outside the dump.
@@ -143,7 +145,7 @@ impl NodeContext {
     }
 }
 
-/// Traces one packet through the snapshot's iptables rules.
+/// Traces one packet through the snapshot's iptables rules and nft base chains.
 ///
 /// The source, when not given: for a pod, the first address of the pod CIDR + 2 that is not an
 /// endpoint; for the node, its first node IP (127.0.0.1 towards a loopback address); for an external
