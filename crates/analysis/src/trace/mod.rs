@@ -322,10 +322,15 @@ impl<'a> Tracer<'a> {
         };
         let view = self.view(dst.is_ipv6());
         if self.rulesets.is_empty() && view.hooks.is_none() {
-            out.notes.push(
-                "the paste holds no iptables rules and no nft base chains; nothing traced"
-                    .to_string(),
-            );
+            out.notes.push(if self.nft.is_empty() {
+                "the paste holds no iptables rules and no nft base chains; nothing traced".to_string()
+            } else {
+                format!(
+                    "the paste holds no iptables rules and no nft base chain for {} packets (tables of family {} or inet); nothing traced",
+                    if dst.is_ipv6() { "IPv6" } else { "IPv4" },
+                    if dst.is_ipv6() { "ip6" } else { "ip" }
+                )
+            });
             return out;
         }
         let net = &view.net;

@@ -317,6 +317,44 @@ fn uneven_maps_offsets_marks_and_user_tables() {
 }
 
 #[test]
+fn ipv6_tables_trace_ipv6_packets_only() {
+    let dump = "table ip6 kube-proxy {
+	map service-ips {
+		type ipv6_addr . inet_proto . inet_service : verdict
+		elements = { fd00:10:96::a . tcp . 80 : goto svc }
+	}
+	chain nat-prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip6 daddr . meta l4proto . th dport vmap @service-ips
+	}
+	chain svc {
+		numgen random mod 2 vmap { 0 : goto ep5, 1 : goto ep6 }
+	}
+	chain ep5 {
+		meta l4proto tcp dnat to [fd00:10:244::5]:80
+	}
+	chain ep6 {
+		meta l4proto tcp dnat to [fd00:10:244::6]:80
+	}
+}
+";
+    let t = run(dump, &[], pkt(From::Pod, None, "fd00:10:96::a", 80));
+    assert_eq!(
+        summary(&t),
+        vec![
+            s("dnat [fd00:10:244::5]:80", 0.5, false),
+            s("dnat [fd00:10:244::6]:80", 0.5, false)
+        ]
+    );
+    let v4 = run(dump, &[], pkt(From::Pod, None, "10.96.0.10", 80));
+    assert!(v4.outcomes.is_empty());
+    assert!(v4
+        .notes
+        .iter()
+        .any(|n| n.contains("no nft base chain for IPv4 packets")));
+}
+
+#[test]
 fn iptables_nft_statistic_splits_by_meta_random() {
     // How iptables-nft lists `-m statistic --mode random --probability 0.25` and the rest.
     let dump = "table ip nat {
