@@ -317,6 +317,45 @@ fn uneven_maps_offsets_marks_and_user_tables() {
 }
 
 #[test]
+fn iptables_tables_run_among_the_nft_base_chains() {
+    let Some(nft) = overall() else { return };
+    // What the capture command prints on a node with kube-proxy in nftables mode: iptables-save (here
+    // a FORWARD policy DROP that lets one endpoint through, and a user DNAT), then `nft list ruleset`,
+    // which also lists the iptables-nft view of the nat table.
+    let dump = format!(
+        "===== svcpath: iptables-save =====\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -d 10.180.0.4/32 -j ACCEPT\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -d 10.96.0.99/32 -p tcp --dport 80 -j DNAT --to-destination 10.180.0.4:80\nCOMMIT\n===== svcpath: nft =====\n# Warning: table ip nat is managed by iptables-nft, do not touch!\ntable ip nat {{\n\tchain PREROUTING {{\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t}}\n}}\n{nft}"
+    );
+    let nodes = ["192.168.0.2"];
+    let t = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.44", 80));
+    assert_eq!(
+        summary(&t),
+        vec![
+            s("dnat 10.180.0.4:80", 0.5, false),
+            s("drop 10.180.0.5:80", 0.5, false)
+        ]
+    );
+    let drop = t.outcomes.iter().find(|o| o.verdict == "drop").unwrap();
+    let last = drop.steps.last().unwrap();
+    assert_eq!(
+        (last.hook.as_str(), last.table.as_str()),
+        ("FORWARD", "filter")
+    );
+    assert!(t.notes.iter().any(|n| n.contains("iptables filter (0)")));
+    assert!(t
+        .notes
+        .iter()
+        .any(|n| n.starts_with("the nft table ip nat is the iptables-nft view")));
+    // The iptables nat table DNATs first (same NAT hook, priority -100, registered first).
+    let user = run(&dump, &nodes, pkt(From::Pod, None, "10.96.0.99", 80));
+    assert_eq!(summary(&user), vec![s("dnat 10.180.0.4:80", 1.0, false)]);
+    let steps = &user.outcomes[0].steps;
+    assert!(steps
+        .iter()
+        .any(|st| st.table == "nat" && st.note.starts_with("DNAT to 10.180.0.4:80")));
+    assert!(!steps.iter().any(|st| st.chain == "nat-prerouting"));
+}
+
+#[test]
 fn ipv6_tables_trace_ipv6_packets_only() {
     let dump = "table ip6 kube-proxy {
 	map service-ips {
