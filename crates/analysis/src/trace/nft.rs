@@ -228,21 +228,37 @@ impl<'a> Hooks<'a> {
         }
         // NAT chains (nft's and iptables' nat table) do not sit on the hook at their own priority:
         // the kernel registers one NAT hook at -100 (prerouting, output) or 100 (input, postrouting)
-        // and runs the nat chains from there, ordered by their own priorities. Stable: at equal
-        // priority the iptables tables (usually registered first) come first.
+        // and runs the nat chains from there, ordered by their own priorities. At equal priority the
+        // kernel runs the chain registered last first: a listing shows tables and chains in the order
+        // they were created, so a later one comes first; the iptables tables are taken as created
+        // before the nft tables (the list is built with them first, so a stable sort on the position
+        // key puts them last).
+        let mut ties = Vec::new();
         for (i, list) in lists.iter_mut().enumerate() {
             let nat_point = if matches!(HOOKS.get(i), Some(Hook::Input | Hook::Postrouting)) {
                 100
             } else {
                 -100
             };
-            list.sort_by_key(|h| {
+            let key = |h: &HookChain| {
                 if h.nat {
                     (nat_point, h.priority)
                 } else {
                     (h.priority, i32::MIN)
                 }
-            });
+            };
+            let rank = |h: &HookChain| match h.base {
+                Base::Iptables(_) => (1, 0, 0),
+                Base::Nft { table, chain } => (0, usize::MAX - table, usize::MAX - chain),
+            };
+            list.sort_by_key(|h| (key(h), rank(h)));
+            for pair in list.windows(2) {
+                if let [a, b] = pair {
+                    if key(a) == key(b) {
+                        ties.push((i, *a, *b));
+                    }
+                }
+            }
         }
         let iptables_names = ipt.tables.iter().map(|t| t.name).collect();
         let mut hooks = Hooks {
@@ -251,6 +267,23 @@ impl<'a> Hooks<'a> {
             iptables_names,
             notes,
         };
+        if !ties.is_empty() {
+            let pairs: Vec<String> = ties
+                .iter()
+                .map(|&(i, a, b)| {
+                    format!(
+                        "{} {} before {}",
+                        HOOKS.get(i).map(|h| h.name()).unwrap_or("?"),
+                        hooks.describe(a),
+                        hooks.describe(b)
+                    )
+                })
+                .collect();
+            hooks.notes.push(format!(
+                "base chains of equal priority run in an order the dump does not show (the kernel runs the one registered last first); taken as the later one in the listing first, iptables tables as older than nft tables: {}",
+                pairs.join("; ")
+            ));
+        }
         for hook in HOOKS {
             let order: Vec<String> = hooks
                 .list(hook)
