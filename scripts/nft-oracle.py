@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# nft-oracle: runs the kernel oracle on an nftables ruleset (loaded with `nft -f`); see the docstring.
 """nft-oracle: the kernel oracle for kube-proxy's nftables mode.
 
 Runs the kernel oracle (SVCPATH_ORACLE, default ../shared/oracle/kernel-oracle) with its loading step
