@@ -222,6 +222,17 @@ impl Snapshot {
                 node.ip_family = Some("ipv6".to_string());
             }
         }
+        // kube-proxy's nftables table: the NodePort address set and the pod CIDR it masquerades by.
+        for fact in crate::nft::facts::node_ips(&self.nft) {
+            if !node.node_ips.iter().any(|f| f.value == fact.value) {
+                node.node_ips.push(fact);
+            }
+        }
+        for fact in crate::nft::facts::pod_cidrs(&self.nft) {
+            if !node.pod_cidrs.iter().any(|f| f.value == fact.value) {
+                node.pod_cidrs.push(fact);
+            }
+        }
         if node.ip_family.is_none() && !self.iptables.is_empty() {
             node.ip_family = Some("ipv4".to_string());
         }

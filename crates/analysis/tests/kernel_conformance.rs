@@ -45,6 +45,10 @@ struct Case {
     /// Skip the Service paths (only the listed packets).
     #[serde(default)]
     packets_only: bool,
+    /// An nftables ruleset: loaded with `nft -f` by `scripts/nft-oracle.py` (the oracle with its
+    /// loading step replaced) instead of `iptables-restore`.
+    #[serde(default)]
+    nft: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,7 +282,8 @@ fn remembers_client(t: &Trace, dump_lines: &[&str]) -> bool {
             .and_then(|i| dump_lines.get(i as usize))
             .copied()
             .unwrap_or("");
-        text.contains("-m recent") && text.contains("--set")
+        (text.contains("-m recent") && text.contains("--set"))
+            || (text.contains("update @") && text.contains("saddr"))
     })
 }
 
@@ -447,7 +452,14 @@ fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Res
     )
     .map_err(|e| e.to_string())?;
     let out_path = dir.join("output.json");
-    let mut cmd = Command::new(oracle);
+    let mut cmd = if case.nft {
+        let mut c = Command::new("python3");
+        c.arg(repo_root().join("scripts").join("nft-oracle.py"))
+            .env("SVCPATH_ORACLE", oracle);
+        c
+    } else {
+        Command::new(oracle)
+    };
     cmd.arg("run")
         .arg("--dump")
         .arg(&dump_copy)

@@ -685,3 +685,45 @@ proptest! {
         }
     }
 }
+
+/// Every Service path of the nft corpus dumps, one line per outcome: `verdict endpoint share
+/// [masquerade] [uncertain]`. Each line was checked against the kernel (`scripts/conformance.sh`).
+#[test]
+fn service_paths_of_the_nft_corpus() {
+    use svcpath_analysis::trace;
+    use svcpath_analysis::{Options, Snapshot};
+    for (name, node_ip) in [
+        (TEST_TRANSACTION, "192.168.0.2"),
+        (
+            "repo-notes-k3s-nftables-mode-nft-list-table-kube-proxy.txt",
+            "10.34.4.246",
+        ),
+    ] {
+        let options = Options {
+            node_ips: vec![node_ip.to_string()],
+            ..Options::default()
+        };
+        let snapshot = Snapshot::parse(&corpus(name), &options);
+        let report = snapshot.report(&options);
+        let mut lines: Vec<String> = Vec::new();
+        for service in &report.services {
+            for (label, t) in trace::service_paths(&snapshot, &options, service) {
+                lines.push(format!("{}: {label}", service.id));
+                for o in &t.outcomes {
+                    lines.push(format!(
+                        "    {}{} {:.4}{}{}",
+                        o.verdict,
+                        o.endpoint
+                            .as_deref()
+                            .map(|e| format!(" {e}"))
+                            .unwrap_or_default(),
+                        o.probability,
+                        if o.masquerade { " masquerade" } else { "" },
+                        if o.uncertain { " uncertain" } else { "" }
+                    ));
+                }
+            }
+        }
+        insta::assert_snapshot!(format!("nft_paths_{name}"), lines.join("\n"));
+    }
+}

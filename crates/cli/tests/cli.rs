@@ -162,6 +162,51 @@ fn exit_codes() {
 }
 
 #[test]
+fn trace_follows_an_nftables_node() {
+    let dump = corpus(
+        "nft",
+        "repo-notes-k3s-nftables-mode-nft-list-table-kube-proxy.txt",
+    );
+    let out = svcpath()
+        .args([
+            "trace",
+            "--format",
+            "json",
+            "--dst",
+            "10.34.4.246:30000",
+            "--from",
+            "external",
+        ])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes = v["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 9);
+    for o in outcomes {
+        assert_eq!(o["verdict"], "dnat");
+        assert_eq!(o["masquerade"], true);
+        assert_eq!(o["uncertain"], false);
+        assert!((o["probability"].as_f64().unwrap() - 1.0 / 9.0).abs() < 1e-9);
+    }
+    // A Service without endpoints: rejected by kube-proxy's reject-chain.
+    let text = svcpath()
+        .args(["trace", "--dst", "10.43.21.102:4317"])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("100.00%  reject"), "{text}");
+    assert!(text.contains("reject-chain"), "{text}");
+}
+
+#[test]
 fn trace_prints_outcomes_with_odds_and_masquerade() {
     let out = svcpath()
         .args([

@@ -25,6 +25,7 @@
 pub mod affinity;
 pub mod cost;
 pub mod etp_local;
+pub mod facts;
 pub mod hairpin;
 pub mod iptables_nft;
 pub mod model;

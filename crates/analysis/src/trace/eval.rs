@@ -26,7 +26,7 @@ pub struct Eval {
 }
 
 /// One match's answer.
-enum M {
+pub(super) enum M {
     Yes,
     No,
     /// Matches with this probability.
@@ -36,7 +36,7 @@ enum M {
 }
 
 impl M {
-    fn from_bool(b: bool) -> M {
+    pub(super) fn from_bool(b: bool) -> M {
         if b {
             M::Yes
         } else {
@@ -44,7 +44,7 @@ impl M {
         }
     }
 
-    fn negate(self, negated: bool) -> M {
+    pub(super) fn negate(self, negated: bool) -> M {
         if !negated {
             return self;
         }
@@ -149,7 +149,7 @@ fn address_match(value: &str, ip: IpAddr) -> M {
 }
 
 /// The link a packet came in on at this hook (none for host-originated packets).
-fn in_link(b: &Branch, hook: Hook) -> Link {
+pub(super) fn in_link(b: &Branch, hook: Hook) -> Link {
     match hook {
         Hook::Prerouting | Hook::Input | Hook::Forward => b.in_link,
         Hook::Output | Hook::Postrouting => Link::None,
@@ -157,14 +157,14 @@ fn in_link(b: &Branch, hook: Hook) -> Link {
 }
 
 /// The link a packet leaves on (none before the routing decision and for local delivery).
-fn out_link(b: &Branch, hook: Hook) -> Link {
+pub(super) fn out_link(b: &Branch, hook: Hook) -> Link {
     match hook {
         Hook::Forward | Hook::Output | Hook::Postrouting => b.out_link,
         Hook::Prerouting | Hook::Input => Link::None,
     }
 }
 
-fn interface_match(ctx: &Ctx<'_>, pattern: &str, actual: Link, outgoing: bool) -> M {
+pub(super) fn interface_match(ctx: &Ctx<'_>, pattern: &str, actual: Link, outgoing: bool) -> M {
     if actual == Link::None {
         return M::No;
     }

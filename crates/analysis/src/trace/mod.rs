@@ -1,6 +1,6 @@
-//! The packet tracer: follows one new connection through the node's iptables rules — every table and
-//! chain in kernel order, kube-proxy's and anyone else's — and says where it ends up, with which odds,
-//! whether it is masqueraded, and the rules it went through.
+//! The packet tracer: follows one new connection through the node's iptables rules and nftables base
+//! chains — every table and chain in kernel order, kube-proxy's and anyone else's — and says where it
+//! ends up, with which odds, whether it is masqueraded, and the rules it went through.
 //!
 //! The walk is generic: it evaluates matches and targets as the kernel does rather than recognising
 //! kube-proxy's chain shapes. What the dump cannot tell (an ipset's members, which interface a name
@@ -9,6 +9,7 @@
 mod addr;
 mod eval;
 mod net;
+mod nft;
 mod walk;
 
 use std::cell::OnceCell;
@@ -64,7 +65,8 @@ pub struct Outcome {
     pub masquerade: bool,
     /// Something on the way was assumed (see the steps) or a limit was reached.
     pub uncertain: bool,
-    /// Dump lines of the rules that matched, in order.
+    /// Dump lines of the rules that matched, in order (for an nft verdict map, the rule's line and then
+    /// the line of the map element that decided).
     pub rules: Vec<u32>,
     pub steps: Vec<Step>,
 }
@@ -74,7 +76,8 @@ pub struct Outcome {
 pub struct Step {
     /// `PREROUTING`, `INPUT`, `FORWARD`, `OUTPUT`, `POSTROUTING`, or `routing` for a routing decision.
     pub hook: String,
-    /// `raw`, `mangle`, `nat`, `filter`, `security`; empty for a hook or routing step.
+    /// `raw`, `mangle`, `nat`, `filter`, `security` (iptables), or an nft table as `FAMILY NAME`
+    /// (`ip kube-proxy`); empty for a hook or routing step.
     pub table: String,
     pub chain: String,
     /// Dump line of the rule; `None` for policies, routing and rules kube-proxy installs outside the dump.
@@ -102,7 +105,9 @@ pub struct LinkNames {
 }
 
 pub fn link_names(snapshot: &Snapshot) -> LinkNames {
-    Tracer::with(snapshot.iptables.iter().collect(), NodeContext::default()).link_names()
+    Tracer::with(snapshot.iptables.iter().collect(), NodeContext::default())
+        .with_nft(snapshot.nft.iter().collect())
+        .link_names()
 }
 
 /// Source used for `from: external` packets when none is given.
@@ -140,7 +145,7 @@ impl NodeContext {
     }
 }
 
-/// Traces one packet through the snapshot's iptables rules.
+/// Traces one packet through the snapshot's iptables rules and nft base chains.
 ///
 /// The source, when not given: for a pod, the first address of the pod CIDR + 2 that is not an
 /// endpoint; for the node, its first node IP (127.0.0.1 towards a loopback address); for an external
@@ -165,6 +170,8 @@ pub fn service_paths(
 pub struct Tracer<'a> {
     rulesets: Vec<&'a Ruleset>,
     ipsets: Vec<&'a IpSet>,
+    /// nft sections: their base chains are walked by hook and priority with the iptables tables.
+    nft: Vec<&'a svcpath_syntax::nft::Ruleset>,
     node: NodeContext,
     /// Notes for every trace.
     notes: Vec<String>,
@@ -175,6 +182,7 @@ pub struct Tracer<'a> {
 #[derive(Debug)]
 struct View<'a> {
     net: net::Net<'a>,
+    hooks: Option<nft::Hooks<'a>>,
     notes: Vec<String>,
     endpoints: Vec<IpAddr>,
 }
@@ -186,7 +194,8 @@ impl<'a> Tracer<'a> {
             snapshot.iptables.iter().collect(),
             NodeContext::from_snapshot(snapshot, options),
         )
-        .with_ipsets(snapshot.ipsets.iter().flatten().collect());
+        .with_ipsets(snapshot.ipsets.iter().flatten().collect())
+        .with_nft(snapshot.nft.iter().collect());
         if snapshot.mode() == report::Mode::Ipvs {
             tracer.notes.push(
                 "kube-proxy runs in IPVS mode here: IPVS balances Service traffic after the iptables hooks, which this trace does not show".to_string(),
@@ -199,6 +208,7 @@ impl<'a> Tracer<'a> {
         Tracer {
             rulesets,
             ipsets: Vec::new(),
+            nft: Vec::new(),
             node,
             notes: Vec::new(),
             views: [OnceCell::new(), OnceCell::new()],
@@ -211,13 +221,29 @@ impl<'a> Tracer<'a> {
         self
     }
 
+    /// nft sections whose base chains are walked too (`nft list ruleset`, `nft list table …`, or an
+    /// `nft -f` transaction).
+    pub fn with_nft(mut self, nft: Vec<&'a svcpath_syntax::nft::Ruleset>) -> Tracer<'a> {
+        self.nft = nft;
+        self
+    }
+
     pub fn node(&self) -> &NodeContext {
         &self.node
     }
 
     /// The interface names taken for the pods' link and the uplink.
     pub fn link_names(&self) -> LinkNames {
-        let net = net::Net::build(&self.rulesets);
+        let mut net = net::Net::build(&self.rulesets);
+        if let Some(hooks) = nft::Hooks::build(&self.nft, false, &net) {
+            let mut names = net.interfaces.referenced.clone();
+            for n in hooks.interface_names() {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+            net.interfaces = net::Interfaces::from_names(names);
+        }
         LinkNames {
             pod: net.interfaces.pod.clone(),
             uplink: net.interfaces.uplink.clone(),
@@ -229,7 +255,7 @@ impl<'a> Tracer<'a> {
             let mut notes = Vec::new();
             let family: Vec<&Ruleset> = self.rulesets.iter().copied().filter(|r| r.ipv6 == ipv6).collect();
             let chosen = if family.is_empty() {
-                if !self.rulesets.is_empty() {
+                if !self.rulesets.is_empty() && self.nft.is_empty() {
                     notes.push(format!(
                         "no {} ruleset in the paste; the rules there are traced as they are",
                         if ipv6 { "IPv6 (ip6tables)" } else { "IPv4" }
@@ -239,8 +265,19 @@ impl<'a> Tracer<'a> {
             } else {
                 family
             };
-            let net = net::Net::build(&chosen);
+            let mut net = net::Net::build(&chosen);
             notes.extend(net.notes.iter().cloned());
+            let hooks = nft::Hooks::build(&self.nft, ipv6, &net);
+            if let Some(h) = &hooks {
+                let mut names = net.interfaces.referenced.clone();
+                for n in h.interface_names() {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                net.interfaces = net::Interfaces::from_names(names);
+                notes.extend(h.notes.iter().cloned());
+            }
             for j in &net.added_jumps {
                 notes.push(format!(
                     "{} {} -> {}: the dump declares {} but does not show this jump; kube-proxy (or the kubelet) installs it outside iptables-restore, so it is assumed",
@@ -253,8 +290,17 @@ impl<'a> Tracer<'a> {
             if let Some(name) = &net.interfaces.uplink {
                 notes.push(format!("the node's uplink is taken to be {name} (the first uplink-like interface the rules name)"));
             }
-            let endpoints = net.dnat_addresses();
-            View { net, notes, endpoints }
+            let mut endpoints = net.dnat_addresses();
+            if let Some(h) = &hooks {
+                let known: std::collections::HashSet<IpAddr> = endpoints.iter().copied().collect();
+                endpoints.extend(h.dnat_addresses().into_iter().filter(|ip| !known.contains(ip)));
+            }
+            View {
+                net,
+                hooks,
+                notes,
+                endpoints,
+            }
         })
     }
 
@@ -274,12 +320,19 @@ impl<'a> Tracer<'a> {
             });
             return out;
         };
-        if self.rulesets.is_empty() {
-            out.notes
-                .push("the paste holds no iptables rules; nothing traced".to_string());
+        let view = self.view(dst.is_ipv6());
+        if self.rulesets.is_empty() && view.hooks.is_none() {
+            out.notes.push(if self.nft.is_empty() {
+                "the paste holds no iptables rules and no nft base chains; nothing traced".to_string()
+            } else {
+                format!(
+                    "the paste holds no iptables rules and no nft base chain for {} packets (tables of family {} or inet); nothing traced",
+                    if dst.is_ipv6() { "IPv6" } else { "IPv4" },
+                    if dst.is_ipv6() { "ip6" } else { "ip" }
+                )
+            });
             return out;
         }
-        let view = self.view(dst.is_ipv6());
         let net = &view.net;
         let mut notes = self.notes.clone();
         notes.extend(view.notes.iter().cloned());
@@ -340,6 +393,7 @@ impl<'a> Tracer<'a> {
             endpoints,
             node_ips,
             ipsets: self.ipsets.clone(),
+            hooks: view.hooks.as_ref(),
         };
         let mut engine = Engine::new(&ctx);
         let first = engine.start(Branch::new(
@@ -383,7 +437,7 @@ fn returning(
         }
     }
     if groups.is_empty() {
-        notes.push("returning client: no rule on the way adds clients to a -m recent list, so the second connection is like the first".to_string());
+        notes.push("returning client: no rule on the way adds clients to a -m recent list or an nft set, so the second connection is like the first".to_string());
         return unchanged;
     }
     notes.push(
@@ -398,7 +452,7 @@ fn returning(
             chain: String::new(),
             line: None,
             note: format!(
-                "returning client: its first connection went to {} and added it to the -m recent list(s) {}",
+                "returning client: its first connection went to {} and added it to the client list(s) {}",
                 first_endpoint.as_deref().unwrap_or("(no endpoint)"),
                 history.join(", ")
             ),
@@ -706,3 +760,6 @@ fn hairpin_endpoint(service: &report::Service, node: &NodeContext) -> Option<(St
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod nft_tests;

@@ -227,6 +227,7 @@ impl<'a> Net<'a> {
     /// Every `--to-destination` address of a DNAT rule (the endpoints).
     pub fn dnat_addresses(&self) -> Vec<std::net::IpAddr> {
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for table in &self.tables {
             for chain in &table.chains {
                 for rule in &chain.rules {
@@ -236,7 +237,7 @@ impl<'a> Net<'a> {
                     }
                     if let Some(to) = target.option("to-destination").and_then(|o| o.value()) {
                         if let Some(ip) = super::addr::parse_nat_to(to).and_then(|n| n.ip) {
-                            if !out.contains(&ip) {
+                            if seen.insert(ip) {
                                 out.push(ip);
                             }
                         }
@@ -423,6 +424,11 @@ impl Interfaces {
                 }
             }
         }
+        Interfaces::from_names(referenced)
+    }
+
+    /// The names taken for the pod link and the uplink among these (in order of first use).
+    pub fn from_names(referenced: Vec<String>) -> Interfaces {
         let concrete = |n: &str| match n.strip_suffix('+') {
             Some(prefix) => format!("{prefix}0"),
             None => n.to_string(),

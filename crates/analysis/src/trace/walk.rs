@@ -34,6 +34,9 @@ pub struct Ctx<'a> {
     pub node_ips: Vec<IpAddr>,
     /// Sets from `ipset list` sections of the paste.
     pub ipsets: Vec<&'a svcpath_syntax::ipset::IpSet>,
+    /// nftables base chains (with the iptables tables placed among them by priority), when the paste
+    /// holds nft rules; `None` walks the iptables tables alone.
+    pub hooks: Option<&'a super::nft::Hooks<'a>>,
 }
 
 impl Ctx<'_> {
@@ -146,10 +149,12 @@ pub struct Branch {
     /// A host-originated packet to a local address, now coming back in on lo.
     pub looped: bool,
     pub hook: Hook,
-    /// Index of the next table of the hook to run.
+    /// Index of the next table (or base chain) of the hook to run.
     table: usize,
     frames: Vec<Frame>,
     base: usize,
+    /// The nft chain stack while an nft base chain is walked.
+    pub(super) nft_frames: Vec<super::nft::NftFrame>,
     /// `-m recent` lists holding this client (a returning client's first connection).
     pub history: Vec<String>,
     /// `-m recent --set` lists this connection was added to.
@@ -182,6 +187,7 @@ impl Branch {
             table: 0,
             frames: Vec::new(),
             base: 0,
+            nft_frames: Vec::new(),
             history,
             recent_set: Vec::new(),
             uncertain: false,
@@ -199,7 +205,14 @@ impl Branch {
         self.dnat.then(|| addr::endpoint(self.dst, self.dport))
     }
 
-    fn step(&mut self, hook: &str, table: &str, chain: &str, line: Option<u32>, note: String) {
+    pub(super) fn step(
+        &mut self,
+        hook: &str,
+        table: &str,
+        chain: &str,
+        line: Option<u32>,
+        note: String,
+    ) {
         self.steps.push(Step {
             hook: hook.to_string(),
             table: table.to_string(),
@@ -209,7 +222,7 @@ impl Branch {
         });
     }
 
-    fn hook_step(&mut self, note: String) {
+    pub(super) fn hook_step(&mut self, note: String) {
         let hook = self.hook.name();
         self.step(hook, "", "", None, note);
     }
@@ -290,9 +303,9 @@ enum Flow {
 
 /// Runs branches through the hooks.
 pub struct Engine<'a> {
-    ctx: &'a Ctx<'a>,
-    branches: usize,
-    work: usize,
+    pub(super) ctx: &'a Ctx<'a>,
+    pub(super) branches: usize,
+    pub(super) work: usize,
     /// Notes for the whole trace (limits reached).
     pub notes: Vec<String>,
 }
@@ -307,7 +320,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn note(&mut self, note: String) {
+    pub(super) fn note(&mut self, note: String) {
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
@@ -401,6 +414,57 @@ impl<'a> Engine<'a> {
 
     /// Runs the branch's next table, or moves it to its next hook.
     fn advance(&mut self, mut b: Branch, next: &mut Vec<Branch>, done: &mut Vec<Branch>) {
+        if let Some(hooks) = self.ctx.hooks {
+            let list = hooks.list(b.hook);
+            while let Some(&hc) = list.get(b.table) {
+                b.table += 1;
+                if hc.nat {
+                    // NAT is decided by the first packet once: a packet looped back has it already,
+                    // an untracked one has none, and after one nat chain sets up a mapping, later
+                    // nat chains of the same hook are not consulted.
+                    if b.looped {
+                        continue;
+                    }
+                    if b.untracked {
+                        b.hook_step(format!(
+                            "untracked (notrack): {} is not consulted",
+                            hooks.describe(hc)
+                        ));
+                        continue;
+                    }
+                    let done_already = match b.hook {
+                        Hook::Prerouting | Hook::Output => b.dnat,
+                        Hook::Input | Hook::Postrouting => b.snat,
+                        Hook::Forward => false,
+                    };
+                    if done_already {
+                        continue;
+                    }
+                }
+                let results = match hc.base {
+                    super::nft::Base::Iptables(ti) => {
+                        let Some(table) = self.ctx.net.tables.get(ti) else {
+                            continue;
+                        };
+                        let Some(base) = table.chain_index(b.hook.name()) else {
+                            continue;
+                        };
+                        self.run_table(b, table, base)
+                    }
+                    super::nft::Base::Nft { table, chain } => self.run_nft(b, hooks, table, chain),
+                };
+                for r in results {
+                    if r.verdict.is_some() {
+                        done.push(r);
+                    } else {
+                        next.push(r);
+                    }
+                }
+                return;
+            }
+            self.transition(b, next, done);
+            return;
+        }
         let tables = b.hook.tables(b.looped);
         while let Some(&name) = tables.get(b.table) {
             b.table += 1;
@@ -571,7 +635,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn can_fork(&mut self) -> bool {
+    pub(super) fn can_fork(&mut self) -> bool {
         if self.branches >= MAX_BRANCHES {
             self.note(format!(
                 "more than {MAX_BRANCHES} branches: further random splits follow only the likelier side (outcomes marked uncertain)"
@@ -1025,7 +1089,7 @@ impl<'a> Engine<'a> {
 
     /// Where REDIRECT sends a packet: the loopback address for host-originated packets, else the
     /// address of the link it came in on (a node IP is shown).
-    fn redirect_address(&self, b: &Branch) -> IpAddr {
+    pub(super) fn redirect_address(&self, b: &Branch) -> IpAddr {
         if b.sent_by_node() || b.in_link == Link::Loopback {
             if b.dst.is_ipv4() {
                 IpAddr::V4(Ipv4Addr::LOCALHOST)
