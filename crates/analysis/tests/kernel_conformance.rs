@@ -75,6 +75,9 @@ fn resolve(dump: &str) -> PathBuf {
     }
 }
 
+/// Significance level of each probe's chi-square (shares) and binomial (masquerade) test.
+const ALPHA: &str = "0.00001";
+
 /// What the oracle observes for a traced outcome: the endpoint a DNATed connection reached, or
 /// `passed` / `dropped` / `rejected`. The kernel confirms a connection's conntrack entry when its
 /// first packet leaves POSTROUTING (or reaches INPUT's end), so a packet the node sends to itself and
@@ -468,6 +471,11 @@ fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Res
         .arg("-o")
         .arg(&out_path)
         .arg("--group")
+        // About a hundred probes are split tests: at the oracle's default alpha of 0.001 one run in ten
+        // would fail a probe by chance alone. At 1e-5 that is one run in a thousand, and a real
+        // disagreement (a share off by a few points over thousands of connections) still fails by far.
+        .arg("--alpha")
+        .arg(ALPHA)
         .arg("--quiet")
         .arg("--pod-if")
         .arg(links.pod.as_deref().unwrap_or("cni0"))

@@ -523,19 +523,19 @@ impl RulesetParser {
             }
         };
         let mut iter = words.into_iter();
-        let op = iter.next().unwrap_or_default();
-        let Some(chain) = iter.next() else {
+        let op = iter.next().map(|t| t.text).unwrap_or_default();
+        let Some(chain) = iter.next().map(|t| t.text) else {
             self.diagnostics.push(Diagnostic::error(
                 line,
                 format!("{op} without a chain name"),
             ));
             return;
         };
-        let mut rest: Vec<Cow<'_, str>> = iter.collect();
+        let mut rest: Vec<Token<'_>> = iter.collect();
         let mut position = None;
         if op == "-I" || op == "--insert" {
             if let Some(first) = rest.first() {
-                if let Ok(n) = first.parse::<usize>() {
+                if let Ok(n) = first.text.parse::<usize>() {
                     position = Some(n);
                     rest.remove(0);
                 }
@@ -870,7 +870,7 @@ pub fn parse_counters(text: &str) -> Result<Counters, String> {
 }
 
 /// Splits a rule into words: bare words and `"quoted strings"` with backslash escapes.
-pub fn tokenize(text: &str) -> Result<Vec<Cow<'_, str>>, String> {
+pub fn tokenize(text: &str) -> Result<Vec<Token<'_>>, String> {
     let mut words = Vec::new();
     let mut at = skip_whitespace(text, 0);
     while at < text.len() {
@@ -878,7 +878,10 @@ pub fn tokenize(text: &str) -> Result<Vec<Cow<'_, str>>, String> {
         if rest.starts_with('"') {
             match quoted(rest) {
                 Ok((next, word)) => {
-                    words.push(Cow::Owned(word));
+                    words.push(Token {
+                        text: Cow::Owned(word),
+                        quoted: true,
+                    });
                     at = text.len() - next.len();
                 }
                 // An unterminated quote: a line cut off in the middle of a comment.
@@ -891,12 +894,53 @@ pub fn tokenize(text: &str) -> Result<Vec<Cow<'_, str>>, String> {
             }
         } else {
             let end = word_end(text, at);
-            words.push(Cow::Borrowed(&text[at..end]));
+            words.push(Token {
+                text: Cow::Borrowed(&text[at..end]),
+                quoted: false,
+            });
             at = end;
         }
         at = skip_whitespace(text, at);
     }
     Ok(words)
+}
+
+/// One word of a rule line as [`tokenize`] read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token<'a> {
+    pub text: Cow<'a, str>,
+    /// Written in double quotes: always a value, whatever it looks like (`"--x"`, `"!"`, `"- "`), as
+    /// getopt hands a quoted argument to the option before it.
+    pub quoted: bool,
+}
+
+/// A word [`build_rule`] reads: its text, and whether it was quoted.
+pub trait RuleWord {
+    fn text(&self) -> &str;
+    fn quoted(&self) -> bool {
+        false
+    }
+}
+
+impl RuleWord for Token<'_> {
+    fn text(&self) -> &str {
+        &self.text
+    }
+    fn quoted(&self) -> bool {
+        self.quoted
+    }
+}
+
+impl RuleWord for String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl RuleWord for &str {
+    fn text(&self) -> &str {
+        self
+    }
 }
 
 /// The whitespace `iptables-save` and a terminal can put between words (Unicode's, as
@@ -1015,7 +1059,7 @@ fn is_option_value(word: &str) -> bool {
 
 /// Builds a rule from its words (after `-A CHAIN`). Returns the rule and messages about words it
 /// could not place.
-pub fn build_rule<S: AsRef<str>>(words: &[S]) -> (Rule, Vec<String>) {
+pub fn build_rule<W: RuleWord>(words: &[W]) -> (Rule, Vec<String>) {
     build_rule_with(words, &mut Interner::default())
 }
 
@@ -1067,8 +1111,10 @@ fn exact<A: smallvec::Array>(list: SmallVec<A>) -> Vec<A::Item> {
     items
 }
 
-fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule, Vec<String>) {
-    let words: SmallVec<[&str; 32]> = words.iter().map(AsRef::as_ref).collect();
+fn build_rule_with<W: RuleWord>(words: &[W], interner: &mut Interner) -> (Rule, Vec<String>) {
+    let quoted: SmallVec<[bool; 32]> = words.iter().map(RuleWord::quoted).collect();
+    let is_quoted = |i: usize| quoted.get(i).copied().unwrap_or(false);
+    let words: SmallVec<[&str; 32]> = words.iter().map(RuleWord::text).collect();
     let mut rule = Rule::default();
     let mut basics: SmallVec<[BasicMatch; 4]> = SmallVec::new();
     let mut modules: SmallVec<[ModuleBeingBuilt; 4]> = SmallVec::new();
@@ -1083,7 +1129,7 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
     let mut protocol: Option<Word> = None;
     while i < words.len() {
         let w = words[i];
-        if w == "!" {
+        if w == "!" && !is_quoted(i) {
             negate = true;
             i += 1;
             continue;
@@ -1110,7 +1156,7 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
             }
             let mut j = i + 1;
             // Old iptables wrote `-s ! 10.0.0.0/8`.
-            if words.get(j).copied() == Some("!") {
+            if words.get(j).copied() == Some("!") && !is_quoted(j) {
                 negate = true;
                 j += 1;
             }
@@ -1212,6 +1258,7 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
                 match words.get(j) {
                     Some(v)
                         if *v == "!"
+                            && !is_quoted(j)
                             && values.is_empty()
                             && words.get(j + 1).is_some_and(|n| !n.starts_with("--")) =>
                     {
@@ -1219,7 +1266,7 @@ fn build_rule_with<S: AsRef<str>>(words: &[S], interner: &mut Interner) -> (Rule
                         negate = true;
                         j += 1;
                     }
-                    Some(v) if is_option_value(v) => {
+                    Some(v) if is_quoted(j) || is_option_value(v) => {
                         values.push(interner.intern(v));
                         j += 1;
                     }
@@ -1338,7 +1385,7 @@ pub fn render_rule(rule: &Rule) -> String {
             .to_string(),
         );
         if b.kind != BasicKind::Fragment {
-            out.push(render_word(&b.value));
+            out.push(render_value(&b.value));
         }
     }
     for m in &rule.modules {
@@ -1371,17 +1418,30 @@ fn render_options(options: &[OptionValue], out: &mut Vec<String>) {
         // A name read from a quoted word may hold spaces or quotes: quote it back the same way.
         out.push(render_word(&format!("--{}", o.name)));
         for v in &o.values {
-            out.push(render_word(v));
+            out.push(render_value(v));
         }
     }
+}
+
+/// An option's value: quoted also when bare it would read as an option or a negation.
+fn render_value(word: &str) -> String {
+    if is_option_value(word) {
+        render_word(word)
+    } else {
+        quoted_word(word)
+    }
+}
+
+fn quoted_word(word: &str) -> String {
+    let escaped = word.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
 }
 
 fn render_word(word: &str) -> String {
     if !word.is_empty() && !word.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\') {
         word.to_string()
     } else {
-        let escaped = word.replace('\\', "\\\\").replace('"', "\\\"");
-        format!("\"{escaped}\"")
+        quoted_word(word)
     }
 }
 
@@ -1526,6 +1586,26 @@ mod tests {
         let rendered = render_rule(&rule);
         let again = build_rule(&tokenize(&rendered).unwrap()).0;
         assert_eq!(rule, again, "{rendered}");
+    }
+
+    #[test]
+    fn quoted_values_that_look_like_options_stay_values() {
+        // Found by the round-trip property test: `--comment "- "` lost its value, read as a short
+        // option. A quoted word after an option is its value, as getopt hands it over; written back, it
+        // is quoted again.
+        for comment in ["- ", "--x", "!", "-m", ""] {
+            let text = format!(r#"-m comment --comment "{comment}" -j ACCEPT"#);
+            let (rule, problems) = build_rule(&tokenize(&text).unwrap());
+            assert!(problems.is_empty(), "{text}: {problems:?}");
+            assert_eq!(rule.comment(), Some(comment), "{text}");
+            let rendered = render_rule(&rule);
+            let (again, problems) = build_rule(&tokenize(&rendered).unwrap());
+            assert!(problems.is_empty(), "{rendered}: {problems:?}");
+            assert_eq!(rule, again, "{rendered}");
+        }
+        // Unquoted, `!` is still a negation and `-m` the next module.
+        let (rule, _) = build_rule(&tokenize("-m comment ! --comment x -j ACCEPT").unwrap());
+        assert!(rule.option("comment").unwrap().negated);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use svcpath_syntax::iptables::{build_rule, BasicKind, Rule, Ruleset};
+use svcpath_syntax::iptables::{build_rule, BasicKind, Rule, Ruleset, Token};
 
 /// One table as the tracer sees it.
 #[derive(Debug)]
@@ -276,15 +276,26 @@ fn add_jump<'a>(
     {
         return None;
     }
-    let mut words: Vec<String> = Vec::new();
+    let word = |text: &'a str, quoted: bool| Token {
+        text: Cow::Borrowed(text),
+        quoted,
+    };
+    let mut words: Vec<Token<'_>> = Vec::new();
     if ctstate_new {
-        words.extend(["-m", "conntrack", "--ctstate", "NEW"].map(String::from));
+        words.extend(["-m", "conntrack", "--ctstate", "NEW"].map(|w| word(w, false)));
     }
     if let Some(comment) = comment {
-        words.extend(["-m", "comment", "--comment"].map(String::from));
-        words.push(comment.to_string());
+        words.extend(["-m", "comment", "--comment"].map(|w| word(w, false)));
+        words.push(Token {
+            text: Cow::Owned(comment.to_string()),
+            quoted: true,
+        });
     }
-    words.extend(["-j", chain].map(String::from));
+    words.push(word("-j", false));
+    words.push(Token {
+        text: Cow::Owned(chain.to_string()),
+        quoted: false,
+    });
     let (rule, _) = build_rule(&words);
     if prepend {
         base_chain.rules.insert(0, Cow::Owned(rule));
