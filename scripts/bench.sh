@@ -2,12 +2,15 @@
 # Benchmark: generates kube-proxy dumps of 1k, 10k and 50k Services x 10 endpoints in each proxy mode,
 # times svcpath's stages (svcpath-stages, best of 3) and `svcpath explain --format json` end to end
 # (best of 3, peak memory from /usr/bin/time), and beside them `iptables-restore --test` (iptables
-# mode), `nft -c -f` in a private network namespace (nftables mode) and `grep -c` on the same file.
+# mode), `nft -c -f` in a private network namespace (nftables mode) and `grep -c` on the same file;
+# and the analysis as WebAssembly in headless Chromium (tests/browser/bench-wasm.mjs) on dumps under
+# 100 MB when the site is built.
 # Prints a Markdown report (the one in docs/benchmarks.md) on stdout.
 #
 # Environment: SIZES="1000 10000 50000", MODES="iptables ipvs nftables", ENDPOINTS=10, RUNS=3,
-# SKIP_KERNEL_TESTS=1 to skip the round-trip tests that need root, BENCH_DIR for the dumps (default: a
-# new directory under ${TMPDIR:-/tmp}, removed at the end). The 50k iptables dump is about 265 MB.
+# SKIP_KERNEL_TESTS=1 to skip the round-trip tests that need root, WASM=0 to skip the browser,
+# BENCH_DIR for the dumps (default: a new directory under ${TMPDIR:-/tmp}, removed at the end).
+# The 50k iptables dump is about 265 MB.
 set -euo pipefail
 
 SIZES=${SIZES:-"1000 10000 50000"}
@@ -85,8 +88,18 @@ measure() {
     echo "$best_wall $best_cpu $max_rss"
 }
 
+# The same analysis as WebAssembly in headless Chromium, when the site is built and the browser tests'
+# tools are installed (WASM=0 skips it). Dumps over 100 MB are left out.
+WASM=${WASM:-1}
+if [ "$WASM" = 1 ] && { [ ! -f "$ROOT/dist/index.html" ] || [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ] \
+    || ! command -v "${CHROMIUM:-chromium}" >/dev/null; }; then
+    log "no built site, playwright-core or chromium: the WebAssembly timings are skipped (make site; make browser installs the rest)"
+    WASM=0
+fi
+
 # One line of results per mode and size: mode n bytes lines gen split parse model findings report json
-# total explain_wall explain_cpu rss tool_wall tool_cpu grep_wall grep_cpu (stage times: wall ms).
+# total explain_wall explain_cpu rss tool_wall tool_cpu grep_wall grep_cpu wasm_ms (stage times: wall
+# ms; wasm_ms: the page's worker, parse and report, best of $RUNS).
 RESULTS="$WORK/results"
 : >"$RESULTS"
 for mode in $MODES; do
@@ -126,8 +139,13 @@ for mode in $MODES; do
                 ;;
         esac
         read -r g_wall g_cpu _ < <(measure "$RUNS" grep -c -- "$pattern" "$dump")
+        w_ms=-
+        if [ "$WASM" = 1 ] && [ "$bytes" -lt 100000000 ]; then
+            log "$mode $n: WebAssembly in headless Chromium"
+            w_ms=$(cd "$ROOT/tests/browser" && node bench-wasm.mjs --runs "$RUNS" "$dump" | awk '{ print $3 }') || w_ms=-
+        fi
         echo "$mode $n $bytes $lines $gen $(stage split) $(stage parse) $(stage model) $(stage findings)" \
-            "$(stage report) $(stage json) $(stage total) $e_wall $e_cpu $e_rss $t_wall $t_cpu $g_wall $g_cpu" >>"$RESULTS"
+            "$(stage report) $(stage json) $(stage total) $e_wall $e_cpu $e_rss $t_wall $t_cpu $g_wall $g_cpu ${w_ms:--}" >>"$RESULTS"
         rm -f "$dump"
     done
 done
@@ -186,3 +204,14 @@ awk -v sizes="$SIZES" -v order="$MODES" '
             printf " Growth:%s\n", growth;
         }
     }' "$RESULTS"
+
+echo
+echo "In the browser (WebAssembly in headless Chromium, the page's worker; parse and report, best of $RUNS),"
+echo "against the same stages natively (svcpath-stages parse + report):"
+echo
+echo "| mode | Services | dump MB | wasm ms | native ms | wasm ÷ native |"
+echo "|---|---:|---:|---:|---:|---:|"
+awk '$20 != "-" && $20 != "" {
+    native = $7 + $10;
+    printf "| %s | %s | %.1f | %.0f | %.0f | %.1f |\n", $1, $2, $3 / 1e6, $20, native, $20 / native
+}' "$RESULTS"
