@@ -29,6 +29,8 @@ impl Snapshot {
     pub fn parse(paste: &str, options: &Options) -> Snapshot {
         let mut snapshot = Snapshot::default();
         let paste = cut_to_limit(paste, &mut snapshot.diagnostics);
+        // Diagnostics from here on are made on the text the parsers read.
+        let first_parsed = snapshot.diagnostics.len();
         // Terminal colour codes (`grep --color=always`, a `script` capture) are removed before reading;
         // line numbers stay those of the paste.
         let stripped = svcpath_syntax::source::strip_ansi(paste);
@@ -91,6 +93,13 @@ impl Snapshot {
         }
         snapshot.iptables =
             crate::iptables::merge_fragments(std::mem::take(&mut snapshot.iptables));
+        if let Some(s) = &stripped {
+            // Spans in the report point into what the user pasted, colour codes and all.
+            for d in &mut snapshot.diagnostics[first_parsed..] {
+                d.span.start = s.paste_offset(d.span.start);
+                d.span.end = s.paste_offset(d.span.end).max(d.span.start);
+            }
+        }
         snapshot.diagnostics.sort_by_key(|d| (d.line, d.span.start));
         snapshot
     }
@@ -349,7 +358,7 @@ fn ansi_note(text: &str, lines: u32, first_line: u32) -> Diagnostic {
         severity: svcpath_syntax::Severity::Info,
         message: format!(
             "terminal colour codes (ANSI escape sequences, as `grep --color=always` writes) were removed from {lines} \
-             line(s) before reading; positions refer to the text without them"
+             line(s) before reading"
         ),
     }
 }

@@ -144,6 +144,20 @@ pub struct Stripped {
     /// How many lines had escape sequences, and the first of them (1-based).
     pub lines: u32,
     pub first_line: u32,
+    /// For each removed sequence: the offset in `text` where it was, and the bytes removed up to and
+    /// including it (so that offsets can be taken back to the paste).
+    removed: Vec<(usize, usize)>,
+}
+
+impl Stripped {
+    /// The offset in the original text of `offset` in the stripped one. A character boundary maps to a
+    /// character boundary (whole sequences of whole characters were removed); where a sequence was
+    /// removed, the offset after it is given.
+    pub fn paste_offset(&self, offset: usize) -> usize {
+        let before = self.removed.partition_point(|(at, _)| *at <= offset);
+        let shift = before.checked_sub(1).map_or(0, |i| self.removed[i].1);
+        offset + shift
+    }
 }
 
 /// Removes terminal colour and cursor sequences that a terminal capture may contain: CSI sequences
@@ -159,10 +173,14 @@ pub fn strip_ansi(text: &str) -> Option<Stripped> {
     let mut last_marked = 0u32;
     let mut lines = 0u32;
     let mut first_line = 0u32;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut removed: Vec<(usize, usize)> = Vec::new();
+    let mut removed_bytes = 0usize;
+    let mut chars = text.char_indices().peekable();
+    let peek =
+        |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>| chars.peek().map(|&(_, c)| c);
+    while let Some((at, c)) = chars.next() {
         if c != '\u{1b}' {
-            if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
+            if c == '\n' || (c == '\r' && peek(&mut chars) != Some('\n')) {
                 line = line.saturating_add(1);
             }
             out.push(c);
@@ -175,11 +193,11 @@ pub fn strip_ansi(text: &str) -> Option<Stripped> {
                 first_line = line;
             }
         }
-        match chars.peek() {
+        match peek(&mut chars) {
             Some('[') => {
                 chars.next();
                 // Parameter and intermediate bytes, then one final byte in '@'..='~'.
-                while let Some(&d) = chars.peek() {
+                while let Some(d) = peek(&mut chars) {
                     if (' '..='?').contains(&d) {
                         chars.next();
                     } else {
@@ -193,7 +211,7 @@ pub fn strip_ansi(text: &str) -> Option<Stripped> {
             Some(']') => {
                 chars.next();
                 // Up to BEL or ESC \\, never past the end of the line.
-                while let Some(&d) = chars.peek() {
+                while let Some(d) = peek(&mut chars) {
                     if d == '\n' || d == '\r' {
                         break;
                     }
@@ -202,23 +220,27 @@ pub fn strip_ansi(text: &str) -> Option<Stripped> {
                         break;
                     }
                     if d == '\u{1b}' {
-                        if chars.peek() == Some(&'\\') {
+                        if peek(&mut chars) == Some('\\') {
                             chars.next();
                         }
                         break;
                     }
                 }
             }
-            Some(&d) if (' '..='~').contains(&d) => {
+            Some(d) if (' '..='~').contains(&d) => {
                 chars.next();
             }
             _ => {}
         }
+        let next = chars.peek().map_or(text.len(), |&(i, _)| i);
+        removed_bytes += next - at;
+        removed.push((out.len(), removed_bytes));
     }
     Some(Stripped {
         text: out,
         lines,
         first_line,
+        removed,
     })
 }
 
@@ -268,6 +290,24 @@ mod tests {
         assert_eq!(s.text, "-A X");
         assert_eq!((s.lines, s.first_line), (1, 1));
         assert!(strip_ansi("plain").is_none());
+    }
+
+    #[test]
+    fn stripped_offsets_go_back_to_the_paste() {
+        // 'a' ESC[31m 'é' ESC[0m 'b': offsets 0, 1..6, 6..8, 8..12, 12.
+        let paste = "a\u{1b}[31m\u{e9}\u{1b}[0mb";
+        let s = strip_ansi(paste).unwrap();
+        assert_eq!(s.text, "a\u{e9}b");
+        let mapped: Vec<usize> = (0..=s.text.len()).map(|i| s.paste_offset(i)).collect();
+        assert_eq!(mapped, [0, 6, 7, 12, 13]);
+        // Character boundaries of the stripped text stay boundaries of the paste.
+        for (i, _) in s.text.char_indices() {
+            assert!(paste.is_char_boundary(s.paste_offset(i)));
+        }
+        assert_eq!(
+            &paste[s.paste_offset(1)..s.paste_offset(3)],
+            "\u{e9}\u{1b}[0m"
+        );
     }
 
     #[test]
