@@ -138,7 +138,7 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
     let ep_y = |i: usize| 10.0 + (i as f64 + 0.5) * row + (rows - right_rows as f64) * row / 2.0;
     html! {
         <figure class="path">
-            <svg viewBox={format!("0 0 900 {height:.0}")} width="100%" role="img"
+            <svg viewBox={format!("0 0 980 {height:.0}")} width="100%" role="img"
                 aria-label="Path from the entry points to the endpoints">
                 { for entries.iter().enumerate().map(|(i, e)| html! {
                     <g>
