@@ -1266,7 +1266,9 @@ fn build_rule_with<W: RuleWord>(words: &[W], interner: &mut Interner) -> (Rule, 
                         negate = true;
                         j += 1;
                     }
-                    Some(v) if is_quoted(j) || is_option_value(v) => {
+                    // A quoted word is the value an option with a known number of values still
+                    // waits for (getopt's required argument); otherwise its look decides.
+                    Some(v) if (is_quoted(j) && arity.is_some()) || is_option_value(v) => {
                         values.push(interner.intern(v));
                         j += 1;
                     }
@@ -1603,6 +1605,13 @@ mod tests {
             assert!(problems.is_empty(), "{rendered}: {problems:?}");
             assert_eq!(rule, again, "{rendered}");
         }
+        // Found by fuzz target iptables_roundtrip: an option name written back quoted (it holds a
+        // backslash) after an option that takes any number of values stays an option.
+        let text = r#"-m comment --comment-m tc --do\y -j ACCEPT"#;
+        let (rule, _) = build_rule(&tokenize(text).unwrap());
+        let again = build_rule(&tokenize(&render_rule(&rule)).unwrap()).0;
+        assert_eq!(rule, again);
+        assert_eq!(rule.modules[0].options.len(), 2, "{rule:?}");
         // Unquoted, `!` is still a negation and `-m` the next module.
         let (rule, _) = build_rule(&tokenize("-m comment ! --comment x -j ACCEPT").unwrap());
         assert!(rule.option("comment").unwrap().negated);
