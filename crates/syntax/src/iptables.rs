@@ -1371,6 +1371,10 @@ fn build_rule_with<W: RuleWord>(words: &[W], interner: &mut Interner) -> (Rule, 
 /// Writes a rule back in `iptables-save` syntax (without the `-A CHAIN` prefix).
 pub fn render_rule(rule: &Rule) -> String {
     let mut out = Vec::new();
+    if let Some(c) = rule.counters {
+        // iptables-restore's form of the `[packets:bytes]` prefix.
+        out.extend(["-c".to_string(), c.packets.to_string(), c.bytes.to_string()]);
+    }
     for b in &rule.basics {
         if b.negated {
             out.push("!".to_string());
@@ -1612,6 +1616,10 @@ mod tests {
         let again = build_rule(&tokenize(&render_rule(&rule)).unwrap()).0;
         assert_eq!(rule, again);
         assert_eq!(rule.modules[0].options.len(), 2, "{rule:?}");
+        // Found by fuzz target iptables_roundtrip: counters given with `-c` are written back.
+        let (rule, problems) = build_rule(&tokenize("-c 0 11").unwrap());
+        assert!(problems.is_empty());
+        assert_eq!(render_rule(&rule), "-c 0 11");
         // Unquoted, `!` is still a negation and `-m` the next module.
         let (rule, _) = build_rule(&tokenize("-m comment ! --comment x -j ACCEPT").unwrap());
         assert!(rule.option("comment").unwrap().negated);

@@ -171,13 +171,16 @@ fn merge_into(into: &mut Ruleset, from: Ruleset) {
             let existing = &mut target.chains[ci];
             existing.declared_at = existing.declared_at.or(chain.declared_at);
             existing.policy = existing.policy.take().or(chain.policy);
-            let seen: HashSet<String> = existing
-                .rules
-                .iter()
-                .map(svcpath_syntax::iptables::render_rule)
-                .collect();
+            // The same rule in two fragments is one rule, whatever its counters said each time.
+            let key = |rule: &Rule| {
+                svcpath_syntax::iptables::render_rule(&Rule {
+                    counters: None,
+                    ..rule.clone()
+                })
+            };
+            let seen: HashSet<String> = existing.rules.iter().map(key).collect();
             for rule in chain.rules {
-                if !seen.contains(&svcpath_syntax::iptables::render_rule(&rule)) {
+                if !seen.contains(&key(&rule)) {
                     existing.rules.push(rule);
                 }
             }
