@@ -488,20 +488,7 @@ fn iptables_nft_fragments_from_the_corpus() {
         "calico-8025-k3s-nft-list-ruleset-iptables-nft-KUBE-chains-TRUNCATED.txt",
     )))
     .unwrap();
-    let summary: Vec<(String, Vec<EndpointOdds>)> = calico
-        .analysis
-        .services
-        .iter()
-        .map(|s| {
-            (
-                s.id.clone(),
-                s.endpoints
-                    .iter()
-                    .map(|e| (e.ip.clone(), e.port, e.probability))
-                    .collect(),
-            )
-        })
-        .collect();
+    let summary = odds_of(&calico.analysis.services);
     assert_eq!(
         summary,
         [

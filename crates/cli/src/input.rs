@@ -61,17 +61,3 @@ pub fn decode(bytes: &[u8]) -> Input {
         diagnostics: decoded.diagnostics,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_bytes_are_replaced_and_reported_by_line() {
-        let input = decode(b"ok\nbad \xff\xfe here\nnul\0\n");
-        assert_eq!(input.text, "ok\nbad \u{fffd}\u{fffd} here\nnul\u{fffd}\n");
-        assert_eq!(input.diagnostics.len(), 2);
-        assert_eq!(input.diagnostics[0].line, 2);
-        assert_eq!(input.diagnostics[1].line, 3);
-    }
-}

@@ -1,77 +1,20 @@
 //! Unit tests of the tracer on nftables rulesets. The expectations on `nft-edge.nft` and the corpus's
 //! nft dumps are the ones the kernel confirmed (`scripts/conformance.sh`, nft cases).
 
+use super::tests::{conformance_dump, pkt, run, s, summary, total};
 use super::*;
 
-fn conformance_dump(name: &str) -> String {
+/// The kube-proxy test transaction, read from the shared corpus beside the repository (a missing corpus
+/// fails the test rather than skipping it).
+fn overall() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/conformance")
-        .join(name);
+        .join("../../../shared/corpus/nft/k8s-test-TestOverallNFTablesRules.txt");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn corpus(name: &str) -> Option<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/nft")
-        .join(name);
-    std::fs::read_to_string(path).ok()
-}
-
-/// The kube-proxy test transaction (also bundled as a conformance dump would be): from the corpus.
-fn overall() -> Option<String> {
-    corpus("k8s-test-TestOverallNFTablesRules.txt")
-}
-
-fn run(dump: &str, node_ips: &[&str], packet: Packet) -> Trace {
-    let options = Options {
-        node_ips: node_ips.iter().map(|s| s.to_string()).collect(),
-        ..Options::default()
-    };
-    let snapshot = Snapshot::parse(dump, &options);
-    trace(&snapshot, &options, &packet)
-}
-
-fn pkt(from: From, src: Option<&str>, dst: &str, port: u16) -> Packet {
-    Packet {
-        src: src.map(str::to_string),
-        dst: dst.to_string(),
-        dst_port: port,
-        protocol: Protocol::Tcp,
-        from,
-        returning_client: false,
-    }
-}
-
-/// `(verdict endpoint, probability to 4 places, masquerade, uncertain)` per outcome.
-fn summary(t: &Trace) -> Vec<(String, f64, bool, bool)> {
-    t.outcomes
-        .iter()
-        .map(|o| {
-            let what = match &o.endpoint {
-                Some(e) => format!("{} {e}", o.verdict),
-                None => o.verdict.clone(),
-            };
-            (
-                what,
-                (o.probability * 1e4).round() / 1e4,
-                o.masquerade,
-                o.uncertain,
-            )
-        })
-        .collect()
-}
-
-fn s(what: &str, p: f64, masq: bool) -> (String, f64, bool, bool) {
-    (what.to_string(), p, masq, false)
-}
-
-fn total(t: &Trace) -> f64 {
-    t.outcomes.iter().map(|o| o.probability).sum()
 }
 
 #[test]
 fn clusterip_splits_by_numgen_and_only_the_node_is_masqueraded() {
-    let Some(dump) = overall() else { return };
+    let dump = overall();
     let nodes = ["192.168.0.2"];
     let pod = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.44", 80));
     assert_eq!(
@@ -107,7 +50,7 @@ fn clusterip_splits_by_numgen_and_only_the_node_is_masqueraded() {
 
 #[test]
 fn hairpin_masquerades_only_the_connection_back_to_itself() {
-    let Some(dump) = overall() else { return };
+    let dump = overall();
     let t = run(
         &dump,
         &["192.168.0.2"],
@@ -124,7 +67,7 @@ fn hairpin_masquerades_only_the_connection_back_to_itself() {
 
 #[test]
 fn etp_local_without_local_endpoints_drops_outside_traffic_only() {
-    let Some(dump) = overall() else { return };
+    let dump = overall();
     let nodes = ["192.168.0.2"];
     let outside = run(
         &dump,
@@ -145,7 +88,7 @@ fn etp_local_without_local_endpoints_drops_outside_traffic_only() {
 
 #[test]
 fn no_endpoints_reject_and_invalid_clusterips() {
-    let Some(dump) = overall() else { return };
+    let dump = overall();
     let nodes = ["192.168.0.2"];
     let t = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.46", 80));
     assert_eq!(summary(&t), vec![s("reject", 1.0, false)]);
@@ -162,7 +105,7 @@ fn no_endpoints_reject_and_invalid_clusterips() {
 
 #[test]
 fn load_balancer_source_ranges() {
-    let Some(dump) = overall() else { return };
+    let dump = overall();
     let nodes = ["192.168.0.2"];
     let inside = run(
         &dump,
@@ -318,7 +261,7 @@ fn uneven_maps_offsets_marks_and_user_tables() {
 
 #[test]
 fn iptables_tables_run_among_the_nft_base_chains() {
-    let Some(nft) = overall() else { return };
+    let nft = overall();
     // What the capture command prints on a node with kube-proxy in nftables mode: iptables-save (here
     // a FORWARD policy DROP that lets one endpoint through, and a user DNAT), then `nft list ruleset`,
     // which also lists the iptables-nft view of the nat table.
@@ -632,7 +575,7 @@ mod properties {
 /// shows in the Service's paths, and Services without the finding do not show it.
 #[test]
 fn findings_agree_with_the_traces() {
-    let Some(dump) = overall() else { return };
+    let dump = overall();
     let options = Options {
         node_ips: vec!["192.168.0.2".to_string()],
         ..Options::default()

@@ -3,21 +3,23 @@
 
 use super::*;
 
-fn conformance_dump(name: &str) -> String {
+pub(super) fn conformance_dump(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/conformance")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn corpus(name: &str) -> Option<String> {
+/// A dump of the shared corpus beside the repository (a missing corpus fails the test rather than
+/// skipping it).
+fn corpus(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/iptables")
         .join(name);
-    std::fs::read_to_string(path).ok()
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn run(dump: &str, node_ips: &[&str], packet: Packet) -> Trace {
+pub(super) fn run(dump: &str, node_ips: &[&str], packet: Packet) -> Trace {
     let options = Options {
         node_ips: node_ips.iter().map(|s| s.to_string()).collect(),
         ..Options::default()
@@ -26,7 +28,7 @@ fn run(dump: &str, node_ips: &[&str], packet: Packet) -> Trace {
     trace(&snapshot, &options, &packet)
 }
 
-fn pkt(from: From, src: Option<&str>, dst: &str, port: u16) -> Packet {
+pub(super) fn pkt(from: From, src: Option<&str>, dst: &str, port: u16) -> Packet {
     Packet {
         src: src.map(str::to_string),
         dst: dst.to_string(),
@@ -38,7 +40,7 @@ fn pkt(from: From, src: Option<&str>, dst: &str, port: u16) -> Packet {
 }
 
 /// `(verdict endpoint, probability to 4 places, masquerade, uncertain)` per outcome.
-fn summary(t: &Trace) -> Vec<(String, f64, bool, bool)> {
+pub(super) fn summary(t: &Trace) -> Vec<(String, f64, bool, bool)> {
     t.outcomes
         .iter()
         .map(|o| {
@@ -56,11 +58,11 @@ fn summary(t: &Trace) -> Vec<(String, f64, bool, bool)> {
         .collect()
 }
 
-fn total(t: &Trace) -> f64 {
+pub(super) fn total(t: &Trace) -> f64 {
     t.outcomes.iter().map(|o| o.probability).sum()
 }
 
-fn s(what: &str, p: f64, masq: bool) -> (String, f64, bool, bool) {
+pub(super) fn s(what: &str, p: f64, masq: bool) -> (String, f64, bool, bool) {
     (what.to_string(), p, masq, false)
 }
 
@@ -363,9 +365,7 @@ fn rules_others_added_are_evaluated_too() {
 
 #[test]
 fn kube_proxy_test_dumps_get_the_jumps_kube_proxy_installs() {
-    let Some(dump) = corpus("k8s-test-TestOverallIPTablesRules.txt") else {
-        return;
-    };
+    let dump = corpus("k8s-test-TestOverallIPTablesRules.txt");
     let t = run(
         &dump,
         &["192.168.0.2"],
@@ -390,9 +390,7 @@ fn kube_proxy_test_dumps_get_the_jumps_kube_proxy_installs() {
 
 #[test]
 fn ipv6_rules_are_traced() {
-    let Some(dump) = corpus("k8s-test-v1.28-TestEnableLocalhostNodePortsIPv6-ip6tables.txt") else {
-        return;
-    };
+    let dump = corpus("k8s-test-v1.28-TestEnableLocalhostNodePortsIPv6-ip6tables.txt");
     let t = run(
         &dump,
         &["fd00:ab34::10"],
