@@ -18,7 +18,7 @@ use svcpath_syntax::nft::{
 use super::addr::{self, Cidr};
 use super::eval::{in_link, interface_match, out_link, M};
 use super::net::Net;
-use super::walk::{percent, Branch, Engine, Hook, Link, Verdict, MAX_DEPTH, MAX_WORK};
+use super::walk::{percent, Branch, Engine, Hook, Link, Rewrite, Verdict, MAX_DEPTH, MAX_WORK};
 use crate::report::Protocol;
 
 /// One frame of the nft chain stack: a chain of a table and the next rule to run in it.
@@ -1542,31 +1542,20 @@ impl Engine<'_> {
                         .unwrap_or(b.dport);
                     (self.redirect_address(b), port, false)
                 };
-                if ip.is_ipv4() != b.dst.is_ipv4() {
-                    b.uncertain = true;
-                    step(b, "dnat to another address family; ignored".to_string());
-                    return Act::Accept;
-                }
-                b.dst = ip;
-                b.dport = port;
-                b.dnat = true;
-                if range {
-                    b.uncertain = true;
-                    step(
-                        b,
-                        format!(
-                            "dnat to a range: the kernel picks one; the first, {}, is shown",
-                            addr::endpoint(ip, port)
-                        ),
-                    );
+                let what = if n.kind == NatKind::Dnat {
+                    "dnat"
                 } else {
-                    let what = if n.kind == NatKind::Dnat {
-                        "dnat"
-                    } else {
-                        "redirect"
-                    };
-                    step(b, format!("{what} to {}{suffix}", addr::endpoint(ip, port)));
-                }
+                    "redirect"
+                };
+                let note = match b.rewrite_destination(ip, port, range) {
+                    Rewrite::OtherFamily => "dnat to another address family; ignored".to_string(),
+                    Rewrite::Range => format!(
+                        "dnat to a range: the kernel picks one; the first, {}, is shown",
+                        addr::endpoint(ip, port)
+                    ),
+                    Rewrite::Exact => format!("{what} to {}{suffix}", addr::endpoint(ip, port)),
+                };
+                step(b, note);
                 Act::Accept
             }
             NatKind::Masquerade | NatKind::Snat => {

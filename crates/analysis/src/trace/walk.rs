@@ -165,7 +165,45 @@ pub struct Branch {
     pub verdict: Option<Verdict>,
 }
 
+/// Branches that reached a verdict are done; the others go on to the next table or hook.
+fn sort_out(branches: Vec<Branch>, next: &mut Vec<Branch>, done: &mut Vec<Branch>) {
+    for b in branches {
+        if b.verdict.is_some() {
+            done.push(b);
+        } else {
+            next.push(b);
+        }
+    }
+}
+
+/// What [`Branch::rewrite_destination`] did.
+pub(super) enum Rewrite {
+    /// The new address is of the other family: nothing changed, the branch is uncertain.
+    OtherFamily,
+    /// Rewritten to the first address of a range (the kernel picks one): the branch is uncertain.
+    Range,
+    /// Rewritten to the one address given.
+    Exact,
+}
+
 impl Branch {
+    /// Applies DNAT or REDIRECT (iptables target or nft statement) to the packet's destination.
+    pub(super) fn rewrite_destination(&mut self, ip: IpAddr, port: u16, range: bool) -> Rewrite {
+        if ip.is_ipv4() != self.dst.is_ipv4() {
+            self.uncertain = true;
+            return Rewrite::OtherFamily;
+        }
+        self.dst = ip;
+        self.dport = port;
+        self.dnat = true;
+        if range {
+            self.uncertain = true;
+            Rewrite::Range
+        } else {
+            Rewrite::Exact
+        }
+    }
+
     pub fn new(from: From, src: IpAddr, dst: IpAddr, dport: u16, history: Vec<String>) -> Branch {
         Branch {
             prob: 1.0,
@@ -453,13 +491,7 @@ impl<'a> Engine<'a> {
                     }
                     super::nft::Base::Nft { table, chain } => self.run_nft(b, hooks, table, chain),
                 };
-                for r in results {
-                    if r.verdict.is_some() {
-                        done.push(r);
-                    } else {
-                        next.push(r);
-                    }
-                }
+                sort_out(results, next, done);
                 return;
             }
             self.transition(b, next, done);
@@ -478,13 +510,7 @@ impl<'a> Engine<'a> {
             let Some(base) = table.chain_index(b.hook.name()) else {
                 continue;
             };
-            for r in self.run_table(b, table, base) {
-                if r.verdict.is_some() {
-                    done.push(r);
-                } else {
-                    next.push(r);
-                }
-            }
+            sort_out(self.run_table(b, table, base), next, done);
             return;
         }
         self.transition(b, next, done);
@@ -926,26 +952,15 @@ impl<'a> Engine<'a> {
                         .unwrap_or(b.dport);
                     (self.redirect_address(b), port, false)
                 };
-                if ip.is_ipv4() != b.dst.is_ipv4() {
-                    b.uncertain = true;
-                    step(b, format!("{name} to another address family; ignored"));
-                    return Flow::TableDone;
-                }
-                b.dst = ip;
-                b.dport = port;
-                b.dnat = true;
-                if range {
-                    b.uncertain = true;
-                    step(
-                        b,
-                        format!(
-                            "DNAT to a range: the kernel picks one; the first, {}, is shown",
-                            addr::endpoint(ip, port)
-                        ),
-                    );
-                } else {
-                    step(b, format!("{name} to {}{suffix}", addr::endpoint(ip, port)));
-                }
+                let note = match b.rewrite_destination(ip, port, range) {
+                    Rewrite::OtherFamily => format!("{name} to another address family; ignored"),
+                    Rewrite::Range => format!(
+                        "DNAT to a range: the kernel picks one; the first, {}, is shown",
+                        addr::endpoint(ip, port)
+                    ),
+                    Rewrite::Exact => format!("{name} to {}{suffix}", addr::endpoint(ip, port)),
+                };
+                step(b, note);
                 Flow::TableDone
             }
             "SNAT" | "MASQUERADE" | "NETMAP" => {
