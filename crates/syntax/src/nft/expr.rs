@@ -4,7 +4,7 @@ use crate::source::{Origin, Span};
 
 use super::lexer::{tokenize, Tok, Token};
 use super::{
-    Counter, Element, ElementValue, Expr, Lookup, MapRef, Match, Nat, NatKind, Numgen, Op,
+    Counter, Element, ElementValue, Expr, Lookup, MapRef, Match, Nat, NatKind, NatMap, Numgen, Op,
     Selector, Value, Verdict,
 };
 
@@ -411,6 +411,7 @@ impl<'t, 'a, 's> RuleParser<'t, 'a, 's> {
             address: None,
             port: None,
             flags: Vec::new(),
+            map: None,
         };
         if matches!(self.c.peek_word(), Some("ip" | "ip6"))
             && self.c.peek_at(1).is_some_and(|t| t.is_word("to"))
@@ -421,7 +422,11 @@ impl<'t, 'a, 's> RuleParser<'t, 'a, 's> {
         if self.c.peek_word() == Some("to") {
             self.c.next();
             let start = self.c.i;
-            while let Some(t) = self.c.peek() {
+            if let Some(map) = self.nat_map() {
+                nat.to = Some(self.text_from(start));
+                nat.map = Some(map);
+            }
+            while let Some(t) = self.c.peek().filter(|_| nat.map.is_none()) {
                 match &t.kind {
                     Tok::Word(x) if is_statement(x) || NAT_FLAGS.contains(x) => break,
                     Tok::Open => {
@@ -434,9 +439,9 @@ impl<'t, 'a, 's> RuleParser<'t, 'a, 's> {
                 }
             }
             let to = self.text_from(start);
-            if to.is_empty() {
+            if nat.map.is_none() && to.is_empty() {
                 self.problem_here(&format!("`{w} to` without an address"));
-            } else {
+            } else if nat.map.is_none() {
                 let (address, port) = split_address_port(&to);
                 nat.address = address;
                 nat.port = port;
@@ -451,6 +456,49 @@ impl<'t, 'a, 's> RuleParser<'t, 'a, 's> {
             }
         }
         self.out.exprs.push(Expr::Nat(nat));
+    }
+
+    /// `numgen random mod 2 map { … }`, `ip daddr . th dport map @name` after `dnat to`: the key and the
+    /// map, or `None` (cursor unchanged) when what follows `to` is an address.
+    fn nat_map(&mut self) -> Option<NatMap> {
+        let start = self.c.i;
+        if !self.c.peek_word().is_some_and(is_selector_head) {
+            return None;
+        }
+        let found = (|| {
+            let key = self.selector()?;
+            if self.c.peek_word() != Some("map") {
+                return None;
+            }
+            self.c.next();
+            let map = match self.c.peek() {
+                Some(t) if t.kind == Tok::Open => {
+                    let inner = self.c.group();
+                    let mut problems = Vec::new();
+                    let elements = parse_elements(inner, &mut problems);
+                    self.out.problems.extend(problems);
+                    MapRef::Anonymous(elements)
+                }
+                Some(t) => {
+                    let w = t.word()?;
+                    if w == "@" {
+                        self.c.next();
+                        MapRef::Named(self.c.next().and_then(Token::text)?)
+                    } else if let Some(name) = w.strip_prefix('@') {
+                        self.c.next();
+                        MapRef::Named(name.to_string())
+                    } else {
+                        return None;
+                    }
+                }
+                None => return None,
+            };
+            Some(NatMap { key, map })
+        })();
+        if found.is_none() {
+            self.c.i = start;
+        }
+        found
     }
 
     fn set_update(&mut self, op: &str) {
@@ -810,8 +858,17 @@ impl<'t, 'a, 's> RuleParser<'t, 'a, 's> {
 }
 
 /// Splits `10.0.0.1:80`, `[fd00::1]:80`, `:8080`, `10.0.0.1`, `fd00::1` into address and port.
-pub(crate) fn split_address_port(text: &str) -> (Option<String>, Option<u16>) {
+pub fn split_address_port(text: &str) -> (Option<String>, Option<u16>) {
     let text = text.trim();
+    // `10.0.0.1 . 80`: the address and port as concatenated data (kube-proxy's map values).
+    if let Some((addr, port)) = text.split_once(" . ") {
+        let port = port.trim().parse().ok();
+        let addr = addr.trim();
+        if port.is_none() || addr.contains(char::is_whitespace) {
+            return (None, None);
+        }
+        return (Some(addr.trim_matches(['[', ']']).to_string()), port);
+    }
     if text.contains(char::is_whitespace) {
         return (None, None);
     }
@@ -973,6 +1030,65 @@ fn element(tokens: &[Token<'_>], problems: &mut Vec<(u32, Span, String)>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dnat_through_a_numgen_map() {
+        let exprs = parse_rule_text(
+            "meta l4proto tcp dnat ip to numgen random mod 2 map { 0 : 10.244.0.10 . 9898, 1 : 10.244.0.8 . 9898 }",
+        );
+        assert_eq!(exprs.len(), 2, "{exprs:?}");
+        let Expr::Nat(n) = &exprs[1] else {
+            panic!("{exprs:?}")
+        };
+        assert_eq!(n.kind, NatKind::Dnat);
+        assert_eq!(n.family.as_deref(), Some("ip"));
+        let map = n.map.as_ref().expect("a NAT map");
+        assert_eq!(map.key.numgen.map(|g| g.modulus), Some(2));
+        let MapRef::Anonymous(els) = &map.map else {
+            panic!()
+        };
+        assert_eq!(els.len(), 2);
+        assert_eq!(els[0].key, ["0"]);
+        assert_eq!(
+            els[1].value,
+            Some(ElementValue::Data("10.244.0.8 . 9898".to_string()))
+        );
+        assert_eq!(n.address, None);
+    }
+
+    #[test]
+    fn dnat_through_a_named_map_with_a_ct_mark_key() {
+        let exprs = parse_rule_text(
+            "dnat ip to ct mark . ip daddr . meta l4proto . th dport map @endpoints-tcp",
+        );
+        let Expr::Nat(n) = &exprs[0] else {
+            panic!("{exprs:?}")
+        };
+        let map = n.map.as_ref().expect("a NAT map");
+        assert_eq!(
+            map.key.parts,
+            ["ct mark", "ip daddr", "meta l4proto", "th dport"]
+        );
+        assert_eq!(map.map, MapRef::Named("endpoints-tcp".to_string()));
+        assert!(!exprs.iter().any(|e| matches!(e, Expr::Unknown { .. })));
+    }
+
+    #[test]
+    fn dnat_to_concatenated_address_and_port() {
+        let exprs = parse_rule_text("meta l4proto tcp dnat ip to 10.244.0.8 . 9898");
+        let Expr::Nat(n) = &exprs[1] else {
+            panic!("{exprs:?}")
+        };
+        assert_eq!(n.address.as_deref(), Some("10.244.0.8"));
+        assert_eq!(n.port, Some(9898));
+        assert!(n.map.is_none());
+        let v6 = parse_rule_text("dnat ip6 to [fd00:10::3]:9898");
+        let Expr::Nat(n) = &v6[0] else {
+            panic!("{v6:?}")
+        };
+        assert_eq!(n.address.as_deref(), Some("fd00:10::3"));
+        assert_eq!(n.port, Some(9898));
+    }
 
     #[test]
     fn kube_proxy_dispatch_rule() {

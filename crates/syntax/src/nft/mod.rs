@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::diag::Parsed;
 use crate::source::{Origin, Span};
 
-pub use expr::parse_rule_text;
+pub use expr::{parse_rule_text, split_address_port};
 
 /// Everything one nft section describes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -352,7 +352,7 @@ pub enum NatKind {
     Redirect,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Nat {
     pub kind: NatKind,
     /// `ip` / `ip6` in `dnat ip to …`.
@@ -364,6 +364,16 @@ pub struct Nat {
     pub port: Option<u16>,
     /// `random`, `fully-random`, `persistent`.
     pub flags: Vec<String>,
+    /// `dnat ip to numgen random mod 2 map { 0 : 10.0.0.1 . 80, … }` or `dnat ip to KEY map @name`: the
+    /// address (and port) come from a map looked up with a key of the packet or a generated number.
+    pub map: Option<NatMap>,
+}
+
+/// The map of a NAT statement: its key and the map (elements hold `ADDR . PORT` or `ADDR` data).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NatMap {
+    pub key: Selector,
+    pub map: MapRef,
 }
 
 /// A named set or map.
