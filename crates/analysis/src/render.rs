@@ -48,6 +48,16 @@ pub fn entry_points(s: &Service) -> String {
 }
 
 fn endpoint_list(s: &Service) -> String {
+    if let Some(u) = &s.endpoints_unknown {
+        let known = if s.endpoints.is_empty() {
+            String::new()
+        } else {
+            let mut listed = s.clone();
+            listed.endpoints_unknown = None;
+            format!(" (listed: {})", endpoint_list(&listed))
+        };
+        return format!("unknown — {}{known}", u.reason);
+    }
     if s.endpoints.is_empty() {
         return if s.no_endpoints {
             "no endpoints (rejected)".to_string()
@@ -107,6 +117,15 @@ pub fn text(report: &Report) -> String {
             .map(|m| mode_name(*m))
             .collect();
         let _ = writeln!(out, "leftovers of: {}", names.join(", "));
+    }
+    if let Some(l) = &report.layout {
+        let _ = writeln!(
+            out,
+            "layout: {} — {}{}",
+            clean(&l.name),
+            clean(&l.summary),
+            line_list(&l.evidence)
+        );
     }
     let endpoints: usize = report.services.iter().map(|s| s.endpoints.len()).sum();
     let _ = writeln!(
@@ -239,6 +258,15 @@ pub fn markdown(report: &Report) -> String {
             )
         }
     );
+    if let Some(l) = &report.layout {
+        let _ = writeln!(
+            out,
+            "- **Rule layout:** {} — {}{}",
+            md(&l.name),
+            md(&l.summary),
+            line_list(&l.evidence)
+        );
+    }
     let _ = writeln!(
         out,
         "- **Services:** {}, **endpoints:** {}, **iptables rules:** {}",

@@ -59,6 +59,21 @@ pub struct Report {
     pub node: NodeFacts,
     pub rules: RuleStats,
     pub conntrack: Option<ConntrackReport>,
+    /// Which kube-proxy release's rule layout the dumps show, when recognised.
+    #[serde(default)]
+    pub layout: Option<Layout>,
+}
+
+/// The kube-proxy rule layout recognised on this node (which releases write it), with the lines that
+/// show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layout {
+    pub mode: Mode,
+    /// e.g. `nftables 1.36+`.
+    pub name: String,
+    /// What tells this layout apart, in a sentence.
+    pub summary: String,
+    pub evidence: Vec<u32>,
 }
 
 /// One Service port, in any proxy mode.
@@ -86,6 +101,17 @@ pub struct Service {
     /// True when kube-proxy programmed "has no endpoints" rejects (or no endpoint chains at all).
     pub no_endpoints: bool,
     /// Dump lines that define this Service (1-based, in the whole paste).
+    pub lines: Vec<u32>,
+    /// Set when the rules that pick this Service's endpoints were not understood (or are cut from the
+    /// paste): the endpoints listed may be incomplete, and nothing is claimed about the rest.
+    #[serde(default)]
+    pub endpoints_unknown: Option<Unknown>,
+}
+
+/// Why something could not be known from the rules, and the dump lines that show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Unknown {
+    pub reason: String,
     pub lines: Vec<u32>,
 }
 

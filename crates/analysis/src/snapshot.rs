@@ -131,6 +131,7 @@ impl Snapshot {
             }
             Mode::Nftables => {
                 let analysis = crate::nft::analyze(&self.nft);
+                report.layout = crate::nft::layout(&self.nft);
                 report.services = analysis.services;
                 mode_findings = analysis.findings;
                 if self

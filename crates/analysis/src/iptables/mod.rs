@@ -583,6 +583,7 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         endpoints,
         no_endpoints,
         lines: g.lines,
+        ..Service::default()
     }
 }
 

@@ -12,7 +12,9 @@ pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
     let missing: Vec<_> = s
         .endpoints
         .iter()
-        .filter(|e| e.ip.is_some() && e.dnat_line.is_some() && e.hairpin_line.is_none())
+        .filter(|e| {
+            !e.direct && e.ip.is_some() && e.dnat_line.is_some() && e.hairpin_line.is_none()
+        })
         .collect();
     if missing.is_empty() {
         return None;

@@ -28,14 +28,18 @@ pub mod etp_local;
 pub mod facts;
 pub mod hairpin;
 pub mod iptables_nft;
+pub mod layout;
 pub mod model;
 pub mod names;
 pub mod no_endpoints;
+pub mod partial;
+pub mod picks;
 
 use svcpath_syntax::nft::Ruleset;
 
 pub use cost::{nftables_lookups_per_packet, NftablesCost, PacketCost};
 pub use iptables_nft::{iptables_nft_chains, IptablesNftListing};
+pub use layout::layout;
 
 use crate::ModeAnalysis;
 
@@ -49,6 +53,7 @@ pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
             out.findings.extend(etp_local::find(s));
             out.findings.extend(hairpin::find(s));
             out.findings.extend(affinity::find(s));
+            out.findings.extend(partial::find(s));
         }
         out.findings.extend(hairpin::find_table(&kt, &services));
         out.services

@@ -9,7 +9,8 @@ use svcpath_syntax::nft::{
 };
 
 use super::names::{self, ChainKind, PortKey};
-use crate::report::{Endpoint, Protocol, Service, TrafficPolicy};
+use super::picks::{self, picks, Pick};
+use crate::report::{Endpoint, Protocol, Service, TrafficPolicy, Unknown};
 
 /// Most chains followed from one base chain when looking for the dispatch maps.
 const MAX_REACHABLE: usize = 10_000;
@@ -218,6 +219,12 @@ pub struct EndpointModel {
     pub affinity_update: Option<(String, u32)>,
     pub dnat_line: Option<u32>,
     pub lines: Vec<u32>,
+    /// The service chain DNATs to this endpoint itself (`dnat ip to numgen … map { i : ADDR . PORT }`,
+    /// kube-proxy 1.36+): there is no endpoint chain.
+    pub direct: bool,
+    /// A verdict map names this endpoint chain but the paste does not hold it: the address and port
+    /// come from the chain's name.
+    pub chain_missing: bool,
 }
 
 /// An affinity set (`affinity-…`) of one endpoint.
@@ -268,6 +275,9 @@ pub struct ServiceModel {
     pub affinity_checks: Vec<AffinityCheck>,
     pub endpoints: Vec<EndpointModel>,
     pub lines: BTreeSet<u32>,
+    /// Why the endpoints cannot be read from the rules (a rule not understood, a chain cut from the
+    /// paste), with the lines.
+    pub endpoints_unknown: Option<Unknown>,
 }
 
 impl ServiceModel {
@@ -295,6 +305,14 @@ impl ServiceModel {
     /// True when the ClusterIP has no endpoints at all (kube-proxy rejects it).
     pub fn rejects(&self) -> bool {
         self.no_endpoint.iter().any(|e| e.reject)
+    }
+
+    /// True when kube-proxy's no-endpoints map drops this port's ClusterIP traffic (no endpoint on
+    /// this node with `internalTrafficPolicy: Local`).
+    pub fn drops_cluster_ip(&self) -> bool {
+        self.no_endpoint
+            .iter()
+            .any(|e| !e.reject && matches!(e.target, NoEndpointTarget::ClusterIp(_)))
     }
 
     pub fn local_endpoints(&self) -> usize {
@@ -349,9 +367,9 @@ impl ServiceModel {
                     lines: e.lines.clone(),
                 })
                 .collect(),
-            no_endpoints: self.rejects()
-                || (self.endpoints.is_empty() && self.cluster_ip_target.is_some()),
+            no_endpoints: self.endpoints_unknown.is_none() && self.rejects(),
             lines,
+            endpoints_unknown: self.endpoints_unknown.clone(),
         }
     }
 }
@@ -705,9 +723,15 @@ impl<'k, 'a> Builder<'k, 'a> {
                             }
                         }
                     }
-                    for target in numgen_targets(rule) {
-                        let ep = svc.endpoint_mut(&target.0);
+                    for (pick, _) in picks(rule) {
+                        let ep = svc.endpoint_mut(pick.id());
                         ep.lines.push(rule.line);
+                        if let Pick::Address { ip, port, .. } = pick {
+                            ep.direct = true;
+                            ep.ip = ip;
+                            ep.port = port;
+                            ep.dnat_line = Some(rule.line);
+                        }
                     }
                 }
             }
@@ -756,6 +780,17 @@ impl<'k, 'a> Builder<'k, 'a> {
             let mut endpoint_lines = Vec::new();
             for ep in &mut svc.endpoints {
                 let Some(chain) = kt.chain(&ep.chain) else {
+                    // Named by a verdict map, cut from the paste: the name still gives the address.
+                    if !ep.direct {
+                        ep.chain_missing = true;
+                        if let Some((ip, port)) = names::parse(&ep.chain).and_then(|c| c.endpoint) {
+                            if ip.parse::<std::net::IpAddr>().is_ok() {
+                                ep.ip = ep.ip.take().or(Some(ip));
+                            }
+                            ep.port = ep.port.or(port);
+                        }
+                    }
+                    endpoint_lines.extend(ep.lines.iter().copied());
                     continue;
                 };
                 ep.chain_line = Some(chain.line);
@@ -811,17 +846,20 @@ impl<'k, 'a> Builder<'k, 'a> {
                 .or_else(|| svc.cluster_chain.clone())
                 .or_else(|| svc.local_chain.clone());
             let mut order: Vec<String> = Vec::new();
-            if let Some(chain) = odds_chain.and_then(|n| kt.chain(&n)) {
-                if let Some(rule) = chain.rules.iter().find(|r| !numgen_targets(r).is_empty()) {
-                    for (target, chance) in numgen_targets(rule) {
-                        let ep = svc.endpoint_mut(&target);
+            let chain = odds_chain.as_deref().and_then(|n| kt.chain(n));
+            if let Some(chain) = chain {
+                if let Some(ways) = chain.rules.iter().map(picks).find(|p| !p.is_empty()) {
+                    for (pick, chance) in ways {
+                        let id = pick.id().to_string();
+                        let ep = svc.endpoint_mut(&id);
                         ep.probability += chance;
-                        if !order.contains(&target) {
-                            order.push(target);
+                        if !order.contains(&id) {
+                            order.push(id);
                         }
                     }
                 }
             }
+            svc.endpoints_unknown = unknown_endpoints(svc, odds_chain.as_deref(), chain);
             let local: HashSet<String> = svc
                 .local_chain
                 .clone()
@@ -829,8 +867,8 @@ impl<'k, 'a> Builder<'k, 'a> {
                 .map(|c| {
                     c.rules
                         .iter()
-                        .flat_map(numgen_targets)
-                        .map(|(t, _)| t)
+                        .flat_map(picks)
+                        .map(|(p, _)| p.id().to_string())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -869,126 +907,42 @@ fn rejects(value: Option<&ElementValue>) -> bool {
     }
 }
 
-/// The chains of a `numgen … vmap { k : goto chain, … }` rule (its first such lookup: the packet leaves
-/// the rule there), with the chance of each element.
-pub fn numgen_targets(rule: &svcpath_syntax::nft::Rule) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = Vec::new();
-    let first = rule.exprs.iter().find_map(|e| match e {
-        Expr::Lookup(l) if l.key.numgen.is_some() && matches!(l.map, MapRef::Anonymous(_)) => {
-            Some(l)
-        }
-        _ => None,
-    });
-    if let Some(l) = first {
-        let (Some(numgen), MapRef::Anonymous(elements)) = (l.key.numgen, &l.map) else {
-            return out;
-        };
-        if numgen.modulus == 0 {
-            return out;
-        }
-        let low = u64::from(numgen.offset);
-        let high = low + u64::from(numgen.modulus) - 1;
-        // Numbers already given to an earlier element (nft refuses overlapping keys; a paste may not).
-        let mut covered: Vec<(u64, u64)> = Vec::new();
-        for el in elements {
-            let Some(target) = el.verdict().and_then(Verdict::chain) else {
-                continue;
-            };
-            let count = el
-                .key
-                .first()
-                .and_then(|k| key_range(k, low, high))
-                .map(|r| take_uncovered(&mut covered, r))
-                .unwrap_or(0);
-            let chance = count as f64 / f64::from(numgen.modulus);
-            match out.iter_mut().find(|(t, _)| t == target) {
-                Some((_, c)) => *c += chance,
-                None => out.push((target.to_string(), chance)),
-            }
-        }
+/// Whether the rules leave this port's endpoints unknown: the chain that picks them is cut from the
+/// paste, or picks none in a way svcpath understands. `None` when the endpoints were read (or kube-proxy's
+/// no-endpoints map says there are none).
+fn unknown_endpoints(
+    svc: &ServiceModel,
+    chain_name: Option<&str>,
+    chain: Option<&Chain>,
+) -> Option<Unknown> {
+    let picked = !svc.endpoints.is_empty() && svc.endpoints.iter().any(|e| e.probability > 0.0);
+    if picked || svc.rejects() || svc.drops_cluster_ip() {
+        return None;
     }
-    out
-}
-
-/// The part of `low..=high` a key (`3` or `0-4`) covers.
-fn key_range(key: &str, low: u64, high: u64) -> Option<(u64, u64)> {
-    let (a, b) = match key.split_once('-') {
-        Some((a, b)) => (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?),
-        None => {
-            let n = key.trim().parse::<u64>().ok()?;
-            (n, n)
-        }
+    let name = chain_name?;
+    let Some(chain) = chain else {
+        return Some(Unknown {
+            reason: format!(
+                "the chain {name} that picks the endpoints is not in the paste (only its name is)"
+            ),
+            lines: svc.dispatch_lines.clone(),
+        });
     };
-    let (a, b) = (a.max(low), b.min(high));
-    (a <= b).then_some((a, b))
-}
-
-/// Counts the numbers of `range` not in `covered`, and adds them to it.
-fn take_uncovered(covered: &mut Vec<(u64, u64)>, range: (u64, u64)) -> u64 {
-    let mut pieces = vec![range];
-    for &(ca, cb) in covered.iter() {
-        let mut next = Vec::new();
-        for (a, b) in pieces {
-            if cb < a || ca > b {
-                next.push((a, b));
-                continue;
-            }
-            if a < ca {
-                next.push((a, ca - 1));
-            }
-            if b > cb {
-                next.push((cb + 1, b));
-            }
-        }
-        pieces = next;
+    if let Some(rule) = picks::not_understood(&chain.rules) {
+        let text: String = rule.text.chars().take(80).collect();
+        return Some(Unknown {
+            reason: format!(
+                "line {}: `{text}` picks the endpoints in a way svcpath does not understand",
+                rule.line
+            ),
+            lines: vec![rule.line],
+        });
     }
-    let count = pieces.iter().map(|(a, b)| b - a + 1).sum();
-    covered.extend(pieces);
-    count
-}
-
-#[cfg(test)]
-/// How many of the numbers `low..=high` a key (`3` or `0-4`) covers.
-fn keys_in(key: &str, low: u64, high: u64) -> u64 {
-    let (a, b) = match key.split_once('-') {
-        Some((a, b)) => (a.trim().parse::<u64>().ok(), b.trim().parse::<u64>().ok()),
-        None => {
-            let n = key.trim().parse::<u64>().ok();
-            (n, n)
-        }
-    };
-    match (a, b) {
-        (Some(a), Some(b)) if a <= b => {
-            let a = a.max(low);
-            let b = b.min(high);
-            if a > b {
-                0
-            } else {
-                b - a + 1
-            }
-        }
-        _ => 0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numgen_keys_and_ranges() {
-        assert_eq!(keys_in("3", 0, 8), 1);
-        assert_eq!(keys_in("0-4", 0, 8), 5);
-        assert_eq!(keys_in("7-12", 0, 8), 2);
-        assert_eq!(keys_in("9", 0, 8), 0);
-        assert_eq!(keys_in("x", 0, 8), 0);
-    }
-
-    #[test]
-    fn overlapping_keys_count_once() {
-        let mut covered = Vec::new();
-        assert_eq!(take_uncovered(&mut covered, (0, 4)), 5);
-        assert_eq!(take_uncovered(&mut covered, (3, 8)), 4);
-        assert_eq!(take_uncovered(&mut covered, (0, 8)), 0);
-    }
+    let lines = std::iter::once(chain.line)
+        .chain(chain.rules.iter().map(|r| r.line))
+        .collect();
+    Some(Unknown {
+        reason: format!("no rule of {name} DNATs or goes to an endpoint chain"),
+        lines,
+    })
 }

@@ -361,6 +361,14 @@ impl<'t, 'a> Parser<'t, 'a> {
                     format!("nft command not used by the analysis: {}", quote(text)),
                 );
             }
+            _ if is_shell_prompt(self.source(stmt.span())) => {
+                let text = self.source(stmt.span());
+                self.stmt_diag(
+                    &stmt,
+                    Severity::Info,
+                    format!("a shell prompt after the listing, ignored: {}", quote(text)),
+                );
+            }
             _ => {
                 let text = self.source(stmt.span());
                 self.stmt_diag(
@@ -1101,4 +1109,42 @@ fn split_family(names: &[String], n: usize) -> Option<(String, Vec<String>)> {
         return Some(("ip".to_string(), names.to_vec()));
     }
     None
+}
+
+/// A bare shell prompt (`user@node:~$`, `[root@node ~]#`, `$`), as a paste that copied the terminal
+/// ends: nothing after the prompt character.
+fn is_shell_prompt(text: &str) -> bool {
+    let t = text.trim();
+    let Some(body) = t.strip_suffix(['$', '#', '%', '>']) else {
+        return false;
+    };
+    let body = body.trim_end();
+    body.is_empty()
+        || (body.len() <= 120
+            && !body.contains(['{', '}', ';', '"'])
+            && (body.contains('@') || body.starts_with('[') && body.ends_with(']')))
+}
+
+#[cfg(test)]
+mod prompt_tests {
+    #[test]
+    fn shell_prompts() {
+        for p in [
+            "user@node:~$",
+            "aidid@pi:~$ ",
+            "[root@node-1 ~]#",
+            "$",
+            "root@k8s-worker:/home/x#",
+        ] {
+            assert!(super::is_shell_prompt(p), "{p}");
+        }
+        for p in [
+            "ip daddr 10.0.0.1 accept",
+            "table ip x {",
+            "counter",
+            "meta mark set 0x1 #",
+        ] {
+            assert!(!super::is_shell_prompt(p), "{p}");
+        }
+    }
 }

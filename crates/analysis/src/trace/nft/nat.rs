@@ -2,13 +2,136 @@
 //! source; a `dnat … map` picks the address (and port) from a map, by a generated number (with the
 //! share of each element) or by the packet's own values.
 
-use svcpath_syntax::nft::{Chain, Nat, NatKind};
+use svcpath_syntax::nft::{split_address_port, Chain, ElementValue, Nat, NatKind};
 
 use super::super::addr;
-use super::super::walk::{Branch, Engine, Hook, Rewrite};
-use super::{nat_target, walk::Act};
+use super::super::walk::{percent, Branch, Engine, Hook, Rewrite};
+use super::walk::{Act, Resume};
+use super::{nat_target, Hooks};
+
+/// Where a NAT statement with a map runs: the table, chain and rule.
+pub(super) struct NatAt<'h, 'a> {
+    pub hooks: &'h Hooks<'a>,
+    pub ti: usize,
+    pub label: &'h str,
+    pub chain: &'h Chain,
+    pub line: Option<u32>,
+    pub suffix: &'h str,
+}
 
 impl Engine<'_> {
+    /// `dnat ip to numgen random mod 2 map { 0 : 10.0.0.1 . 80, 1 : 10.0.0.2 . 80 }` (kube-proxy 1.36+)
+    /// or `dnat ip to KEY map @name`: each element the lookup can pick becomes a way with its share,
+    /// NATed to that element's address and port; the share that finds no element stops the rule.
+    pub(super) fn nft_nat_map(
+        &mut self,
+        b: &mut Branch,
+        at: &NatAt<'_, '_>,
+        n: &Nat,
+        work: &mut Vec<(Branch, Resume)>,
+    ) -> Act {
+        let Some(map) = &n.map else {
+            return self.nft_nat(b, at.label, at.chain, at.line, n, at.suffix);
+        };
+        let hook = b.hook;
+        let (ways, assumed) = self.map_ways(b, at.ti, at.hooks, &map.key, &map.map);
+        for a in assumed {
+            b.uncertain = true;
+            b.step(
+                hook.name(),
+                at.label,
+                &at.chain.name,
+                at.line,
+                format!("assumed: {a}"),
+            );
+        }
+        let mut ways = ways.into_iter().filter(|(p, _)| *p > 0.0);
+        let Some(first) = ways.next() else {
+            return Act::Next;
+        };
+        let rest: Vec<_> = ways.collect();
+        let split = !rest.is_empty();
+        let key = map.key.text();
+        let apply = |this: &mut Self,
+                     b: &mut Branch,
+                     (p, el): (f64, Option<&svcpath_syntax::nft::Element>)|
+         -> Act {
+            let share = if split {
+                format!(", {} of new connections", percent(p))
+            } else {
+                String::new()
+            };
+            let Some(el) = el else {
+                b.step(
+                    hook.name(),
+                    at.label,
+                    &at.chain.name,
+                    at.line,
+                    format!("`{key}` finds no element in the map{share}: the rule stops here"),
+                );
+                return Act::Next;
+            };
+            if el.line > 0 && Some(el.line) != at.line {
+                b.rules.push(el.line);
+            }
+            let data = match &el.value {
+                Some(ElementValue::Data(d)) => d.clone(),
+                _ => String::new(),
+            };
+            let (address, port) = split_address_port(&data);
+            if address.is_none() && port.is_none() {
+                b.uncertain = true;
+                b.step(
+                    hook.name(),
+                    at.label,
+                    &at.chain.name,
+                    at.line,
+                    format!(
+                        "the map element {} holds `{data}`, not an address: the packet is left unchanged",
+                        el.key.join(" . ")
+                    ),
+                );
+                return Act::Accept;
+            }
+            b.step(
+                hook.name(),
+                at.label,
+                &at.chain.name,
+                at.line,
+                format!(
+                    "`{key}` map: element {} → {data}{share}",
+                    el.key.join(" . ")
+                ),
+            );
+            let picked = Nat {
+                to: Some(data),
+                address,
+                port,
+                map: None,
+                ..n.clone()
+            };
+            this.nft_nat(b, at.label, at.chain, at.line, &picked, at.suffix)
+        };
+        for way in rest {
+            if !self.can_fork() {
+                b.uncertain = true;
+                continue;
+            }
+            let mut other = b.clone();
+            other.prob *= way.0;
+            let act = apply(self, &mut other, way);
+            work.push((
+                other,
+                match act {
+                    Act::Next => Resume::NextRule,
+                    a => Resume::Apply(a),
+                },
+            ));
+        }
+        b.prob *= first.0;
+        apply(self, b, first)
+    }
+
     pub(super) fn nft_nat(
         &mut self,
         b: &mut Branch,

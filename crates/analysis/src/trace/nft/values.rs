@@ -456,8 +456,43 @@ impl Engine<'_> {
         hooks: &Hooks<'_>,
         l: &Lookup,
     ) -> (Vec<(f64, Option<(NftVerdict, u32, String)>)>, Vec<String>) {
+        let (ways, mut assumed) = self.map_ways(b, ti, hooks, &l.key, &l.map);
+        let numgen = l.key.numgen.is_some();
+        let ways = ways
+            .into_iter()
+            .map(|(p, e)| {
+                let what = e.and_then(|e| match &e.value {
+                    Some(ElementValue::Verdict(v)) => Some((v.clone(), e.line, e.key.join(" . "))),
+                    _ => {
+                        if !numgen {
+                            assumed.push(format!(
+                                "the element {} holds no verdict",
+                                e.key.join(" . ")
+                            ));
+                        }
+                        None
+                    }
+                });
+                (p, what)
+            })
+            .collect();
+        (ways, assumed)
+    }
+
+    /// The elements a map lookup (`KEY vmap …`, `dnat to KEY map …`) can pick, each with its share:
+    /// by `numgen` (how many of its numbers each element's key covers) or by the packet's values;
+    /// `None` is the share that finds no element (the rule stops there).
+    #[allow(clippy::type_complexity)]
+    pub(super) fn map_ways<'r>(
+        &self,
+        b: &Branch,
+        ti: usize,
+        hooks: &'r Hooks<'_>,
+        key: &Selector,
+        map: &'r MapRef,
+    ) -> (Vec<(f64, Option<&'r Element>)>, Vec<String>) {
         let mut assumed = Vec::new();
-        let elements: &[Element] = match &l.map {
+        let elements: &'r [Element] = match map {
             MapRef::Anonymous(els) => els,
             MapRef::Named(name) => match hooks.tables.get(ti).and_then(|t| t.set(name)) {
                 Some(s) => &s.elements,
@@ -469,30 +504,21 @@ impl Engine<'_> {
                 }
             },
         };
-        let verdict_of = |e: &Element| -> Option<NftVerdict> {
-            match &e.value {
-                Some(ElementValue::Verdict(v)) => Some(v.clone()),
-                _ => None,
-            }
-        };
-        if let Some(ng) = l.key.numgen {
+        if let Some(ng) = key.numgen.filter(|_| key.parts.len() == 1) {
             // numgen gives offset .. offset + modulus - 1, each equally often; each element's share
             // is how many of those its key (a number or a range) covers, in one pass over the map.
             let modulus = u64::from(ng.modulus.max(1));
             let (lo, hi) = (u64::from(ng.offset), u64::from(ng.offset) + modulus - 1);
-            let mut shares: Vec<(f64, Option<(NftVerdict, u32, String)>)> = Vec::new();
+            let mut shares: Vec<(f64, Option<&'r Element>)> = Vec::new();
             let mut covered = 0u64;
             for e in elements {
-                let key = e.key.join(" . ");
-                let (a, b) = match key.split_once('-') {
+                let k = e.key.join(" . ");
+                let (a, b) = match k.split_once('-') {
                     Some((a, b)) => (parse_num(a, NumKind::Plain), parse_num(b, NumKind::Plain)),
-                    None => (
-                        parse_num(&key, NumKind::Plain),
-                        parse_num(&key, NumKind::Plain),
-                    ),
+                    None => (parse_num(&k, NumKind::Plain), parse_num(&k, NumKind::Plain)),
                 };
                 let (Some(a), Some(b)) = (a, b) else {
-                    assumed.push(format!("the map key {key} cannot be read; it is left out"));
+                    assumed.push(format!("the map key {k} cannot be read; it is left out"));
                     continue;
                 };
                 let (a, b) = (a.max(lo), b.min(hi));
@@ -504,8 +530,7 @@ impl Engine<'_> {
                     continue;
                 }
                 covered += count;
-                let what = verdict_of(e).map(|vd| (vd, e.line, key));
-                shares.push((count as f64 / modulus as f64, what));
+                shares.push((count as f64 / modulus as f64, Some(e)));
             }
             if covered < modulus {
                 shares.push(((modulus - covered) as f64 / modulus as f64, None));
@@ -517,21 +542,18 @@ impl Engine<'_> {
             }
             return (shares, assumed);
         }
-        if l.key
+        if key
             .parts
             .iter()
-            .any(|p| p.starts_with("jhash") || p.starts_with("symhash"))
+            .any(|p| p.starts_with("jhash") || p.starts_with("symhash") || p.starts_with("numgen"))
         {
             assumed.push(format!(
                 "`{}` hashes the packet; the first element is taken",
-                l.key.text()
+                key.text()
             ));
-            let first = elements
-                .first()
-                .and_then(|e| verdict_of(e).map(|v| (v, e.line, String::new())));
-            return (vec![(1.0, first)], assumed);
+            return (vec![(1.0, elements.first())], assumed);
         }
-        let values = match self.selector_values(b, &l.key) {
+        let values = match self.selector_values(b, key) {
             Ok(v) => v,
             Err(why) => {
                 assumed.push(format!("{why}: taken as no element matching"));
@@ -543,23 +565,13 @@ impl Engine<'_> {
         }
         for e in elements {
             match self.key_matches(&e.key, &values) {
-                M::Yes => {
-                    let what = verdict_of(e).map(|v| (v, e.line, e.key.join(" . ")));
-                    if what.is_none() {
-                        assumed.push(format!(
-                            "the element {} holds no verdict",
-                            e.key.join(" . ")
-                        ));
-                    }
-                    return (vec![(1.0, what)], assumed);
-                }
+                M::Yes => return (vec![(1.0, Some(e))], assumed),
                 M::Assume(true, why) => {
                     assumed.push(format!(
                         "{why} (element {} taken as matching)",
                         e.key.join(" . ")
                     ));
-                    let what = verdict_of(e).map(|v| (v, e.line, e.key.join(" . ")));
-                    return (vec![(1.0, what)], assumed);
+                    return (vec![(1.0, Some(e))], assumed);
                 }
                 _ => {}
             }

@@ -8,6 +8,7 @@ use svcpath_syntax::nft::{
 
 use super::super::eval::M;
 use super::super::walk::{percent, Branch, Engine, Verdict, MAX_DEPTH, MAX_WORK};
+use super::nat::NatAt;
 use super::values::{bitwise, parse_num, NumKind};
 use super::{norm, Hooks, NftFrame, NftTable};
 
@@ -30,6 +31,9 @@ pub(super) enum Resume {
     NextRule,
     /// Apply this verdict (chosen by a verdict map), the rule's line already recorded.
     Apply(Act),
+    /// Go on with the rule just run, at this expression (after a statement that split the branch,
+    /// like `ct mark set numgen random mod 2`).
+    Within(usize),
 }
 
 impl Engine<'_> {
@@ -74,6 +78,13 @@ impl Engine<'_> {
                 };
                 let act = match std::mem::replace(&mut resume, Resume::NextRule) {
                     Resume::Apply(act) => act,
+                    Resume::Within(start) => {
+                        let Some(rule) = frame.next.checked_sub(1).and_then(|i| chain.rules.get(i))
+                        else {
+                            continue;
+                        };
+                        self.nft_rule(&mut b, hooks, frame.table, chain, rule, start, &mut work)
+                    }
                     Resume::NextRule => {
                         let Some(rule) = chain.rules.get(frame.next) else {
                             // End of a chain: back to the caller, or the base chain's policy.
@@ -263,7 +274,7 @@ impl Engine<'_> {
                 b.step(hook.name(), &label, &chain.name, line, note);
             }
         };
-        for e in rule.exprs.iter().skip(start) {
+        for (idx, e) in rule.exprs.iter().enumerate().skip(start) {
             if !matches!(
                 e,
                 Expr::Match(_) | Expr::Counter(_) | Expr::Unknown { .. } | Expr::Xt { .. }
@@ -425,9 +436,82 @@ impl Engine<'_> {
                     );
                     return Act::Reject;
                 }
+                Expr::Nat(n) if n.map.is_some() => {
+                    record(b, &mut recorded);
+                    let at = NatAt {
+                        hooks,
+                        ti,
+                        label: &label,
+                        chain,
+                        line,
+                        suffix: &suffix,
+                    };
+                    return self.nft_nat_map(b, &at, n, work);
+                }
                 Expr::Nat(n) => {
                     record(b, &mut recorded);
                     return self.nft_nat(b, &label, chain, line, n, &suffix);
+                }
+                Expr::Assign { target, value } if value.trim_start().starts_with("numgen") => {
+                    record(b, &mut recorded);
+                    let t = norm(target);
+                    let is_ct = t == "ct mark";
+                    let Some(ng) = numgen_of(value).filter(|g| {
+                        (1..=MAX_NUMGEN_SPLIT).contains(&g.1)
+                            && (is_ct || matches!(t.as_str(), "meta mark" | "mark"))
+                    }) else {
+                        b.uncertain = true;
+                        step(
+                            b,
+                            format!("`{target} set {value}` is not modelled; ignored"),
+                        );
+                        continue;
+                    };
+                    let (random, modulus, offset) = ng;
+                    let share = 1.0 / f64::from(modulus);
+                    let set = |b: &mut Branch, v: u32| {
+                        let note = if is_ct {
+                            format!("connection mark {:#x} -> {v:#x}", b.ctmark)
+                        } else {
+                            format!("mark {:#x} -> {v:#x}", b.mark)
+                        };
+                        if is_ct {
+                            b.ctmark = v;
+                        } else {
+                            b.mark = v;
+                        }
+                        let how = if random { "random" } else { "inc" };
+                        b.step(
+                            hook.name(),
+                            &label,
+                            &chain.name,
+                            line,
+                            format!(
+                                "{note} (numgen {how} mod {modulus}: {} of new connections){suffix}",
+                                percent(share)
+                            ),
+                        );
+                    };
+                    if !random {
+                        b.uncertain = true;
+                        step(
+                            b,
+                            "numgen inc: round robin over connections, taken as an even split"
+                                .to_string(),
+                        );
+                    }
+                    for i in 1..modulus {
+                        if !self.can_fork() {
+                            b.uncertain = true;
+                            break;
+                        }
+                        let mut other = b.clone();
+                        other.prob *= share;
+                        set(&mut other, offset.saturating_add(i));
+                        work.push((other, Resume::Within(idx + 1)));
+                    }
+                    b.prob *= share;
+                    set(b, offset);
                 }
                 Expr::Assign { target, value } => {
                     record(b, &mut recorded);
@@ -574,6 +658,25 @@ fn map_name(l: &Lookup) -> String {
     match &l.map {
         MapRef::Named(n) => format!("{} vmap @{n}:", l.key.text()),
         MapRef::Anonymous(_) => format!("{} vmap:", l.key.text()),
+    }
+}
+
+/// Most ways a `… set numgen random mod N` statement is split into.
+const MAX_NUMGEN_SPLIT: u32 = 4096;
+
+/// `numgen random mod 2 offset 1` as (random, modulus, offset).
+fn numgen_of(value: &str) -> Option<(bool, u32, u32)> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    match words.as_slice() {
+        ["numgen", mode, "mod", n, rest @ ..] => {
+            let offset = match rest {
+                [] => 0,
+                ["offset", o] => o.parse().ok()?,
+                _ => return None,
+            };
+            Some((*mode == "random", n.parse().ok()?, offset))
+        }
+        _ => None,
     }
 }
 

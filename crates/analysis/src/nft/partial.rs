@@ -1,0 +1,63 @@
+//! Findings for what the rules leave open: `endpoints-unknown` (the rule that picks a Service port's
+//! endpoints was not understood, or its chain is cut from the paste — e.g. `meta l4proto tcp dnat ip to
+//! jhash ip saddr mod 2 map { … }`: nothing is claimed about the endpoints, in particular not "no
+//! endpoints") and `endpoint-chain-missing` (a `numgen … vmap` names `endpoint-…__10.0.0.1/80` chains
+//! that the paste does not hold: the address and port were taken from the chain's name).
+
+use super::model::ServiceModel;
+use crate::report::{Finding, Severity};
+
+pub const CODE_UNKNOWN: &str = "endpoints-unknown";
+pub const CODE_CHAIN_MISSING: &str = "endpoint-chain-missing";
+
+pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(u) = &s.endpoints_unknown {
+        out.push(Finding {
+            code: CODE_UNKNOWN.into(),
+            severity: Severity::Warning,
+            service: Some(s.id.clone()),
+            lines: u.lines.clone(),
+            message: format!(
+                "The endpoints of {} are unknown: {}. svcpath does not say whether it has endpoints; check `kubectl get endpointslices -l kubernetes.io/service-name={}` or paste the whole `nft list table {}`.",
+                s.id,
+                u.reason,
+                s.key.as_ref().map(|k| k.name.as_str()).unwrap_or("NAME"),
+                if s.table.starts_with('(') { "ip kube-proxy" } else { s.table.as_str() },
+            ),
+        });
+    }
+    let missing: Vec<_> = s.endpoints.iter().filter(|e| e.chain_missing).collect();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing
+            .iter()
+            .map(|e| match (&e.ip, e.port) {
+                (Some(ip), Some(p)) => format!("{ip}:{p}"),
+                (Some(ip), None) => ip.clone(),
+                _ => e.chain.clone(),
+            })
+            .collect();
+        let mut lines: Vec<u32> = missing
+            .iter()
+            .flat_map(|e| e.lines.iter().copied())
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
+        out.push(Finding {
+            code: CODE_CHAIN_MISSING.into(),
+            severity: Severity::Info,
+            service: Some(s.id.clone()),
+            lines,
+            message: format!(
+                "The endpoint chain{} of {} for {} {} not in the paste; the verdict map names {}, so the address and port were read from the chain name and the odds from the map. What {} (DNAT, masquerade for hairpin, affinity) is not shown.",
+                if missing.len() == 1 { "" } else { "s" },
+                s.id,
+                names.join(", "),
+                if missing.len() == 1 { "is" } else { "are" },
+                if missing.len() == 1 { "it" } else { "them" },
+                if missing.len() == 1 { "that chain does" } else { "those chains do" },
+            ),
+        });
+    }
+    out
+}
