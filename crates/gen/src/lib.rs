@@ -10,7 +10,8 @@ pub mod nftables;
 
 use std::io::{self, Write};
 
-pub use model::{cluster, Cluster, Spec};
+pub use model::{cluster, showcase, Cluster, Spec};
+pub use nftables::Release;
 
 /// Which node dump to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,21 +4,30 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use svcpath_gen::{Mode, Spec};
+use svcpath_gen::{Mode, Release, Spec};
 
 const USAGE: &str = "\
 usage: svcpath-gen --mode iptables|ipvs|nftables --services N --endpoints M [--empty K] [--seed S] [-o FILE]
+       svcpath-gen --mode nftables --showcase [--kube-proxy-version 1.33|1.34|1.36|1.37] [-o FILE]
 
 Writes what a kube-proxy node shows for a cluster of N Service ports with M endpoints each, plus K
 Service ports without endpoints (default N/100):
   iptables  iptables-save output (mangle, filter, nat)
   ipvs      ipvsadm -Ln, a blank line, then ipset list
   nftables  nft list table ip kube-proxy
+--kube-proxy-version V (nftables) writes the layout of that kube-proxy release (1.29–1.33 by default;
+1.34–1.35: filter chains before DNAT at -110 and the others at 0; 1.36: service chains DNAT through
+`numgen … map { i : ADDR . PORT }`, hairpin set; 1.37: one endpoint DNATed with no map).
+--showcase writes a small fixed cluster with one Service port per feature (ClusterIP, NodePort, eTP
+Local with and without a local endpoint, affinity, UDP, one endpoint, no endpoints, a load balancer with
+source ranges) instead of a drawn one.
 The same options and seed always give the same bytes. Output goes to FILE, or stdout without -o.";
 
 struct Args {
     mode: Mode,
     spec: Spec,
+    release: Release,
+    showcase: bool,
     output: Option<String>,
 }
 
@@ -29,11 +38,18 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     let mut empty = None;
     let mut seed = 1u64;
     let mut output = None;
+    let mut release = Release::V1_33;
+    let mut showcase = false;
     let mut i = 0;
     while i < argv.len() {
         let name = argv[i].as_str();
         if name == "-h" || name == "--help" {
             return Err(String::new());
+        }
+        if name == "--showcase" {
+            showcase = true;
+            i += 1;
+            continue;
         }
         let value = argv
             .get(i + 1)
@@ -56,11 +72,28 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--empty" => empty = Some(number(1_000_000)? as usize),
             "--seed" => seed = number(u64::MAX)?,
             "-o" | "--output" => output = Some(value.clone()),
+            "--kube-proxy-version" => {
+                release = Release::parse(value).ok_or_else(|| {
+                    format!("--kube-proxy-version {value:?}: expected 1.29 to 1.37")
+                })?
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
         i += 2;
     }
     let mode = mode.ok_or("--mode is needed")?;
+    if (showcase || release != Release::V1_33) && mode != Mode::Nftables {
+        return Err("--showcase and --kube-proxy-version are for --mode nftables".into());
+    }
+    if showcase {
+        return Ok(Args {
+            mode,
+            spec: Spec::new(0, 1, seed),
+            release,
+            showcase,
+            output,
+        });
+    }
     let services = services.ok_or("--services is needed")?;
     let endpoints = endpoints.ok_or("--endpoints is needed")?;
     if endpoints == 0 {
@@ -70,7 +103,13 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     if let Some(k) = empty {
         spec.empty_services = k;
     }
-    Ok(Args { mode, spec, output })
+    Ok(Args {
+        mode,
+        spec,
+        release,
+        showcase,
+        output,
+    })
 }
 
 fn main() -> ExitCode {
@@ -86,16 +125,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cluster = svcpath_gen::cluster(&args.spec);
+    let cluster = if args.showcase {
+        svcpath_gen::showcase()
+    } else {
+        svcpath_gen::cluster(&args.spec)
+    };
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        if args.mode == Mode::Nftables {
+            svcpath_gen::nftables::write_release(&cluster, args.release, &mut &mut *out)
+        } else {
+            svcpath_gen::write(args.mode, &cluster, &mut &mut *out)
+        }
+    };
     let result = match &args.output {
         Some(path) => std::fs::File::create(path).and_then(|f| {
             let mut out = BufWriter::with_capacity(1 << 20, f);
-            svcpath_gen::write(args.mode, &cluster, &mut out)?;
+            write(&mut out)?;
             out.flush()
         }),
         None => {
             let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-            svcpath_gen::write(args.mode, &cluster, &mut out).and_then(|_| out.flush())
+            write(&mut out).and_then(|_| out.flush())
         }
     };
     match result {

@@ -164,9 +164,19 @@ impl Service {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     pub services: Vec<Service>,
+    /// Load-balancer IPs with `loadBalancerSourceRanges` (only in [`showcase`]).
+    pub load_balancers: Vec<LoadBalancer>,
     /// The node the dump is taken on.
     pub node_ip: Ipv4Addr,
     pub seed: u64,
+}
+
+/// A load-balancer IP of a Service port (by index into [`Cluster::services`]) with its source ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadBalancer {
+    pub service: usize,
+    pub ip: Ipv4Addr,
+    pub source_ranges: Vec<String>,
 }
 
 /// The cluster's pod network (`--cluster-cidr`), as kube-proxy's masquerade rules name it.
@@ -287,8 +297,137 @@ pub fn cluster(spec: &Spec) -> Cluster {
     }
     Cluster {
         services,
+        load_balancers: Vec::new(),
         node_ip: Ipv4Addr::new(192, 168, 0, 10),
         seed: spec.seed,
+    }
+}
+
+/// A small fixed cluster with one Service port per feature kube-proxy programs differently: a
+/// ClusterIP with three endpoints, a NodePort, `externalTrafficPolicy: Local` with and without an
+/// endpoint on this node, ClientIP affinity, a single endpoint, no endpoints, and a load balancer with
+/// source ranges. Used for each release's layout and the kernel conformance dumps.
+pub fn showcase() -> Cluster {
+    let ep = |ip: [u8; 4], port: u16, local: bool| Endpoint {
+        ip: Ipv4Addr::from(ip),
+        port,
+        local,
+    };
+    let svc =
+        |name: &str, ip: u8, port: u16, node_port: Option<u16>, endpoints: Vec<Endpoint>| Service {
+            namespace: "shop".into(),
+            name: name.into(),
+            port_name: "http".into(),
+            protocol: Protocol::Tcp,
+            cluster_ip: Ipv4Addr::new(10, 96, 0, ip),
+            port,
+            node_port,
+            health_check_node_port: None,
+            local_policy: false,
+            affinity_seconds: None,
+            endpoints,
+        };
+    let mut local = svc(
+        "local",
+        13,
+        80,
+        Some(30013),
+        vec![
+            ep([172, 16, 0, 13], 8080, true),
+            ep([172, 16, 1, 13], 8080, false),
+        ],
+    );
+    local.local_policy = true;
+    local.health_check_node_port = Some(31013);
+    let mut remote = svc(
+        "remote",
+        14,
+        80,
+        Some(30014),
+        vec![
+            ep([172, 16, 1, 14], 8080, false),
+            ep([172, 16, 2, 14], 8080, false),
+        ],
+    );
+    remote.local_policy = true;
+    remote.health_check_node_port = Some(31014);
+    let mut sticky = svc(
+        "sticky",
+        15,
+        80,
+        None,
+        vec![
+            ep([172, 16, 1, 15], 8080, false),
+            ep([172, 16, 2, 15], 8080, false),
+        ],
+    );
+    sticky.affinity_seconds = Some(AFFINITY_SECONDS);
+    let mut dns = svc(
+        "dns",
+        16,
+        53,
+        None,
+        vec![
+            ep([172, 16, 1, 16], 53, false),
+            ep([172, 16, 2, 16], 53, false),
+        ],
+    );
+    dns.protocol = Protocol::Udp;
+    dns.port_name = "dns".into();
+    let services = vec![
+        svc(
+            "web",
+            11,
+            80,
+            None,
+            vec![
+                ep([172, 16, 0, 11], 8080, true),
+                ep([172, 16, 1, 11], 8080, false),
+                ep([172, 16, 2, 11], 8080, false),
+            ],
+        ),
+        svc(
+            "nodeport",
+            12,
+            80,
+            Some(30012),
+            vec![
+                ep([172, 16, 1, 12], 8080, false),
+                ep([172, 16, 2, 12], 8080, false),
+            ],
+        ),
+        local,
+        remote,
+        sticky,
+        dns,
+        svc(
+            "single",
+            17,
+            80,
+            None,
+            vec![ep([172, 16, 1, 17], 8080, false)],
+        ),
+        svc("empty", 18, 80, Some(30018), Vec::new()),
+        svc(
+            "lb",
+            19,
+            80,
+            Some(30019),
+            vec![
+                ep([172, 16, 1, 19], 8080, false),
+                ep([172, 16, 2, 19], 8080, false),
+            ],
+        ),
+    ];
+    Cluster {
+        load_balancers: vec![LoadBalancer {
+            service: services.len() - 1,
+            ip: Ipv4Addr::new(198, 51, 100, 19),
+            source_ranges: vec!["203.0.113.0/25".into()],
+        }],
+        services,
+        node_ip: Ipv4Addr::new(192, 168, 0, 10),
+        seed: 0,
     }
 }
 

@@ -8,6 +8,20 @@ use svcpath_syntax::nft::{Expr, NatKind};
 pub const CODE: &str = "hairpin-masquerade-missing";
 pub const CODE_MASQUERADE: &str = "masquerade-missing";
 
+/// True when the table masquerades hairpin connections through a set (kube-proxy 1.36+: `ct status dnat
+/// ip saddr . ip daddr . meta l4proto . th dport @hairpin-connections masquerade`), so endpoint chains
+/// carry no hairpin rule of their own.
+pub(crate) fn has_hairpin_set(kt: &KubeTable<'_>) -> bool {
+    kt.table.chains.iter().flat_map(|c| &c.rules).any(|r| {
+        r.exprs
+            .iter()
+            .any(|e| matches!(e, Expr::Nat(n) if n.kind == NatKind::Masquerade))
+            && r.matches().any(|m| {
+                m.left.parts.len() == 4 && matches!(m.right, svcpath_syntax::nft::Value::SetRef(_))
+            })
+    })
+}
+
 pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
     let missing: Vec<_> = s
         .endpoints

@@ -48,10 +48,13 @@ pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
     let mut out = ModeAnalysis::default();
     for kt in model::kube_proxy_tables(rulesets) {
         let services = model::services(&kt);
+        let hairpin_set = hairpin::has_hairpin_set(&kt);
         for s in &services {
             out.findings.extend(no_endpoints::find(s));
             out.findings.extend(etp_local::find(s));
-            out.findings.extend(hairpin::find(s));
+            if !hairpin_set {
+                out.findings.extend(hairpin::find(s));
+            }
             out.findings.extend(affinity::find(s));
             out.findings.extend(partial::find(s));
         }

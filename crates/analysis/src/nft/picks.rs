@@ -48,9 +48,9 @@ pub fn picks(rule: &Rule) -> Vec<(Pick, f64)> {
             Expr::Nat(n) if n.kind == NatKind::Dnat => {
                 let Some(map) = &n.map else {
                     return match (&n.address, n.to.as_deref()) {
-                        (Some(ip), Some(to)) => vec![(
+                        (Some(ip), Some(_)) => vec![(
                             Pick::Address {
-                                key: to.trim().to_string(),
+                                key: address_key(ip, n.port),
                                 ip: Some(ip.clone()),
                                 port: n.port,
                             },
@@ -68,21 +68,22 @@ pub fn picks(rule: &Rule) -> Vec<(Pick, f64)> {
                         _ => return None,
                     };
                     let (ip, port) = split_address_port(&data);
-                    ip.as_ref()?;
-                    Some((
-                        Pick::Address {
-                            key: data,
-                            ip,
-                            port,
-                        },
-                        share,
-                    ))
+                    let key = address_key(ip.as_deref()?, port);
+                    Some((Pick::Address { key, ip, port }, share))
                 }));
             }
             _ => {}
         }
     }
     Vec::new()
+}
+
+/// One name for a DNAT target however it is written (`10.0.0.1 . 80` in a map, `10.0.0.1:80` alone).
+fn address_key(ip: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!("{ip} . {p}"),
+        None => ip.to_string(),
+    }
 }
 
 /// Several keys for one endpoint add up.
