@@ -13,7 +13,9 @@ Differences from an iptables-save run:
   writes rules that jump to chains it adds further down, which `nft -f` refuses ("No such file or
   directory") when it processes the rule;
 * node IPs, the cluster CIDR and the interface names are not read from the rules: pass them (the
-  conformance test does); DNAT targets are read from `dnat to` statements;
+  conformance test does); DNAT targets are read from `dnat to` statements, including the map forms
+  kube-proxy 1.36+ writes (`dnat ip to numgen random mod 2 map { 0 : 10.0.0.1 . 80, 1 : ... }`) and the
+  elements of named maps whose values are addresses (`type ... : ipv4_addr . inet_service`);
 * before every probe (unless it keeps affinity) every dynamic set (kube-proxy's `affinity-...` sets) is
   flushed, as the oracle flushes `-m recent` lists; per-rule counters are not read (`--no-counters`).
 
@@ -33,6 +35,12 @@ ORACLE = os.environ.get("SVCPATH_ORACLE") or os.path.join(HERE, "..", "..", "sha
 STRUCTURE = re.compile(r"^\s*(add|create)\s+(table|set|map|chain|flowtable|counter|quota)\b")
 TRANSACTION = re.compile(r"^\s*(add|create|insert|replace|flush|delete|destroy)\s+")
 DNAT = re.compile(r"\bdnat\s+(?:ip6?\s+)?to\s+\[?([0-9a-fA-F.:]+?)\]?(?::\d+)?(?:\s|$)")
+# `dnat ip to KEY map { 0 : ADDR . PORT, ... }`: the anonymous map's body.
+DNAT_MAP = re.compile(r"\bdnat\s+(?:ip6?\s+)?to\s+[^{;\n]*?\bmap\s*\{([^}]*)\}")
+# A named map whose values are addresses: `map NAME { type ... : ipv4_addr . inet_service ...}`.
+ADDRESS_MAP = re.compile(r"\bmap\s+\S+\s*\{[^}]*?\btype\s[^:{}]*:\s*ipv[46]_addr\b[^{}]*?(?:\{([^}]*)\}[^{}]*)?\}", re.S)
+# One `: ADDR . PORT` (or `: ADDR`) value of such a map.
+MAP_TARGET = re.compile(r":\s*\[?([0-9a-fA-F]*[0-9a-fA-F][0-9a-fA-F.:]*?)\]?\s*(?:\.\s*\d+)?\s*(?:,|$)")
 
 
 def load_oracle():
@@ -53,6 +61,19 @@ def nft_text(path):
     decls = [l for l in lines if STRUCTURE.match(l)]
     rest = [l for l in lines if not STRUCTURE.match(l)]
     return "\n".join(decls + rest) + "\n", True
+
+
+def map_targets(text):
+    """Every address a `dnat` can send to: plain targets, and the values of NAT maps."""
+    found = {m.group(1) for m in DNAT.finditer(text)}
+    bodies = [m.group(1) for m in DNAT_MAP.finditer(text)]
+    bodies += [m.group(1) or "" for m in ADDRESS_MAP.finditer(text)]
+    for body in bodies:
+        for element in body.split(","):
+            t = MAP_TARGET.search(element.strip() + ",")
+            if t and ("." in t.group(1) or ":" in t.group(1)):
+                found.add(t.group(1))
+    return found
 
 
 def main():
@@ -79,7 +100,7 @@ def main():
         return {"nat": ([], [])}, load, text
 
     def dnat_targets(tables):
-        return {m.group(1) for m in DNAT.finditer(tables.get("nft", ""))}
+        return map_targets(tables.get("nft", ""))
 
     def affinity_entries(nat_rules):
         # Any probe may reach an affinity set: such probes never share a source within a group.

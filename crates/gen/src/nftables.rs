@@ -376,7 +376,8 @@ const BASE_CHAINS: &str = "
 \t}
 ";
 
-/// 1.34–1.37: the filter chains before DNAT at `dstnat - 10`, the others at `filter`.
+/// 1.34–1.37: the filter chains before DNAT at `dstnat - 10`, the others at `filter` (nft names
+/// `dstnat` for prerouting only, so output chains print as numbers).
 const BASE_CHAINS_1_34: &str = "
 \tchain filter-prerouting-pre-dnat {
 \t\ttype filter hook prerouting priority dstnat - 10; policy accept;
@@ -384,7 +385,7 @@ const BASE_CHAINS_1_34: &str = "
 \t}
 
 \tchain filter-output-pre-dnat {
-\t\ttype filter hook output priority dstnat - 10; policy accept;
+\t\ttype filter hook output priority -110; policy accept;
 \t\tct state new jump firewall-check
 \t}
 
@@ -407,7 +408,7 @@ const BASE_CHAINS_1_34: &str = "
 \t}
 
 \tchain nat-output {
-\t\ttype nat hook output priority dstnat; policy accept;
+\t\ttype nat hook output priority -100; policy accept;
 \t\tjump services
 \t}
 

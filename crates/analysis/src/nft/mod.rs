@@ -34,6 +34,7 @@ pub mod names;
 pub mod no_endpoints;
 pub mod partial;
 pub mod picks;
+mod traced;
 
 use svcpath_syntax::nft::Ruleset;
 
@@ -51,7 +52,10 @@ pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
         let hairpin_set = hairpin::has_hairpin_set(&kt);
         for s in &services {
             out.findings.extend(no_endpoints::find(s));
-            out.findings.extend(etp_local::find(s));
+            // Which endpoints are local says nothing while the endpoints themselves are unknown.
+            if s.endpoints_unknown.is_none() {
+                out.findings.extend(etp_local::find(s));
+            }
             if !hairpin_set {
                 out.findings.extend(hairpin::find(s));
             }
@@ -62,6 +66,20 @@ pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
         out.services
             .extend(services.iter().map(model::ServiceModel::to_service));
     }
+    traced::fill(rulesets, &mut out.services);
+    let still_unknown: Vec<&str> = out
+        .services
+        .iter()
+        .filter(|s| s.endpoints_unknown.is_some())
+        .map(|s| s.id.as_str())
+        .collect();
+    // A Service whose endpoints the tracer proved keeps no "unknown" finding.
+    out.findings.retain(|f| {
+        f.code != partial::CODE_UNKNOWN
+            || f.service
+                .as_deref()
+                .is_some_and(|id| still_unknown.contains(&id))
+    });
     out.services.sort_by(|a, b| {
         a.id.cmp(&b.id)
             .then_with(|| a.cluster_ip.cmp(&b.cluster_ip))
