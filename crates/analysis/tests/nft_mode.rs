@@ -714,3 +714,321 @@ fn service_paths_of_the_nft_corpus() {
         insta::assert_snapshot!(format!("nft_paths_{name}"), lines.join("\n"));
     }
 }
+
+// ---- Every nftables layout kube-proxy has written, read by what the rules do. ----
+
+/// A dump of `tests/conformance/` (the showcase cluster in each release's layout).
+fn conformance(name: &str) -> String {
+    let path = format!(
+        "{}/../../tests/conformance/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn report_of(text: &str) -> svcpath_analysis::Report {
+    svcpath_analysis::analyze(text, &svcpath_analysis::Options::default())
+}
+
+/// One line per Service port: id, entry, NodePort, endpoints with odds (and locality), or why they
+/// are unknown.
+fn summary(report: &svcpath_analysis::Report) -> Vec<String> {
+    report
+        .services
+        .iter()
+        .map(|s| {
+            let eps: Vec<String> = s
+                .endpoints
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}:{} {:.4}{}",
+                        e.ip,
+                        e.port.map(|p| p.to_string()).unwrap_or_default(),
+                        e.probability,
+                        match e.local {
+                            Some(true) => " local",
+                            _ => "",
+                        }
+                    )
+                })
+                .collect();
+            format!(
+                "{} {}:{}/{} np={} {}{}{}",
+                s.id,
+                s.cluster_ip.as_deref().unwrap_or("?"),
+                s.port.map(|p| p.to_string()).unwrap_or_default(),
+                s.protocol.map(|p| p.name()).unwrap_or("?"),
+                s.node_port.map(|p| p.to_string()).unwrap_or("-".into()),
+                if s.no_endpoints { "NO-ENDPOINTS " } else { "" },
+                eps.join(", "),
+                s.endpoints_unknown
+                    .as_ref()
+                    .map(|u| format!("UNKNOWN {:?}", u.lines))
+                    .unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+const RELEASES: [(&str, &str); 5] = [
+    ("nft-1.33.nft", "nftables 1.29–1.33"),
+    ("nft-1.34.nft", "nftables 1.34–1.35"),
+    ("nft-1.36.nft", "nftables 1.36"),
+    ("nft-1.37.nft", "nftables 1.37+"),
+    ("nft-1.38-design.nft", "nftables 1.38 design"),
+];
+
+#[test]
+fn every_release_layout_gives_the_same_services_and_odds() {
+    // Checked by hand against the showcase cluster (crates/gen/src/model.rs `showcase`): nine Service
+    // ports; web has three endpoints (one on this node), the others two, single one, empty none.
+    let reference = summary(&report_of(&conformance("nft-1.33.nft")));
+    insta::assert_snapshot!("nft_release_showcase_services", reference.join("\n"));
+    for (file, layout) in RELEASES {
+        let report = report_of(&conformance(file));
+        assert_eq!(report.mode, Mode::Nftables, "{file}");
+        let l = report
+            .layout
+            .as_ref()
+            .unwrap_or_else(|| panic!("{file}: no layout"));
+        assert_eq!(l.name, layout, "{file}");
+        assert!(!l.evidence.is_empty(), "{file}");
+        // Locality of the endpoints is not visible in every layout: compare without it.
+        let strip = |v: Vec<String>| -> Vec<String> {
+            v.into_iter().map(|s| s.replace(" local", "")).collect()
+        };
+        assert_eq!(strip(summary(&report)), strip(reference.clone()), "{file}");
+        assert!(
+            !report.findings.iter().any(|f| f.code == "endpoints-unknown"
+                || f.code == "hairpin-masquerade-missing"
+                || f.code == "skewed-odds"),
+            "{file}: {:?}",
+            report.findings.iter().map(|f| &f.code).collect::<Vec<_>>()
+        );
+        let no_endpoints: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == "no-endpoints")
+            .filter_map(|f| f.service.as_deref())
+            .collect();
+        assert_eq!(no_endpoints, ["shop/empty:http"], "{file}");
+    }
+}
+
+#[test]
+fn the_model_and_the_tracer_agree_on_every_release() {
+    use svcpath_analysis::trace::{self, From, Packet};
+    use svcpath_analysis::{Options, Snapshot};
+    for (file, _) in RELEASES {
+        let options = Options {
+            node_ips: vec!["192.168.0.10".into()],
+            ..Options::default()
+        };
+        let snapshot = Snapshot::parse(&conformance(file), &options);
+        let report = snapshot.report(&options);
+        for s in report.services.iter().filter(|s| !s.endpoints.is_empty()) {
+            let t = trace::trace(
+                &snapshot,
+                &options,
+                &Packet {
+                    src: None,
+                    dst: s.cluster_ip.clone().unwrap(),
+                    dst_port: s.port.unwrap(),
+                    protocol: s.protocol.unwrap(),
+                    from: From::Pod,
+                    returning_client: false,
+                },
+            );
+            let mut traced: Vec<(String, f64)> = t
+                .outcomes
+                .iter()
+                .map(|o| {
+                    (
+                        o.endpoint.clone().unwrap_or(o.verdict.clone()),
+                        o.probability,
+                    )
+                })
+                .collect();
+            traced.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut modelled: Vec<(String, f64)> = s
+                .endpoints
+                .iter()
+                .map(|e| (format!("{}:{}", e.ip, e.port.unwrap()), e.probability))
+                .collect();
+            modelled.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(traced.len(), modelled.len(), "{file} {}: {traced:?}", s.id);
+            for (a, b) in traced.iter().zip(&modelled) {
+                assert_eq!(a.0, b.0, "{file} {}", s.id);
+                assert!(
+                    (a.1 - b.1).abs() < 1e-9,
+                    "{file} {}: {traced:?} vs {modelled:?}",
+                    s.id
+                );
+            }
+            assert!(t.outcomes.iter().all(|o| !o.uncertain), "{file} {}", s.id);
+        }
+    }
+}
+
+/// kube-proxy 1.36 on a real node (tests/fixtures/nft/SOURCES.md): no endpoint chains, `dnat ip to
+/// numgen random mod 2 map { … }` straight from the service chain; the base chains were cut.
+#[test]
+fn a_real_1_36_listing() {
+    let path = format!(
+        "{}/../../tests/fixtures/nft/kube-proxy-1.36-backend-api.nft",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report = report_of(&text);
+    assert_eq!(
+        summary(&report),
+        [
+            "default/kubernetes:https 10.96.0.1:443/tcp np=- 192.168.0.231:6443 1.0000",
+            "kproxy-lab/backend-api:http 10.100.192.23:80/tcp np=- 10.244.0.10:9898 0.5000, 10.244.0.8:9898 0.5000",
+        ]
+    );
+    let layout = report.layout.unwrap();
+    assert_eq!(layout.name, "nftables 1.36");
+    // `mod 1` on line 42, the hairpin masquerade on line 38, the off-cluster mark on line 31.
+    assert_eq!(layout.evidence, [31, 38, 42]);
+    assert!(report.findings.iter().all(|f| f.code != "no-endpoints"));
+    // The trailing shell prompt is recognised, not an error.
+    assert!(report
+        .diagnostics
+        .iter()
+        .all(|d| !format!("{:?}", d.severity).contains("Error")));
+}
+
+#[test]
+fn an_endpoint_rule_not_understood_gives_unknown_endpoints_and_no_negative_claim() {
+    // `jhash` picks by the client's address: not evaluated, so nothing is claimed about endpoints.
+    let text = "\
+table ip kube-proxy {
+	map service-ips {
+		type ipv4_addr . inet_proto . inet_service : verdict
+		elements = { 10.96.0.20 . tcp . 80 : goto service-YVSKLJHA-lab/api/tcp/http }
+	}
+	chain nat-prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr . meta l4proto . th dport vmap @service-ips
+	}
+	chain service-YVSKLJHA-lab/api/tcp/http {
+		meta l4proto tcp dnat ip to jhash ip saddr mod 2 map { 0 : 10.244.0.10 . 9898, 1 : 10.244.0.8 . 9898 }
+	}
+}
+";
+    let report = report_of(text);
+    let s = service(&report.services, "lab/api:http");
+    assert!(!s.no_endpoints);
+    let u = s.endpoints_unknown.as_ref().expect("unknown endpoints");
+    assert_eq!(u.lines, [11]);
+    assert!(u.reason.contains("line 11"), "{}", u.reason);
+    let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(codes.contains(&"endpoints-unknown"), "{codes:?}");
+    assert!(!codes.contains(&"no-endpoints"), "{codes:?}");
+    let text_report = svcpath_analysis::render::text(&report);
+    assert!(
+        text_report.contains("endpoints: unknown — line 11"),
+        "{text_report}"
+    );
+    assert!(!text_report.contains("no endpoints"), "{text_report}");
+    // The chain named by the map is cut from the paste: unknown too, naming the map element's line.
+    let cut = text.replace(
+        "\tchain service-YVSKLJHA-lab/api/tcp/http {\n\t\tmeta l4proto tcp dnat ip to jhash ip saddr mod 2 map { 0 : 10.244.0.10 . 9898, 1 : 10.244.0.8 . 9898 }\n\t}\n",
+        "",
+    );
+    let report = report_of(&cut);
+    let s = service(&report.services, "lab/api:http");
+    assert!(!s.no_endpoints);
+    assert_eq!(s.endpoints_unknown.as_ref().unwrap().lines, [4]);
+    assert!(report.findings.iter().all(|f| f.code != "no-endpoints"));
+}
+
+#[test]
+fn fragments_without_a_table_header() {
+    // `sed -n '/map service-ips/,/^\t}/p'`: a map block alone, tab-indented.
+    let map_only = "\
+	map service-ips {
+		type ipv4_addr . inet_proto . inet_service : verdict
+		comment \"ClusterIP, ExternalIP and LoadBalancer IP traffic\"
+		elements = { 10.100.192.23 . tcp . 80 : goto service-YVSKLJHA-kproxy-lab/backend-api/tcp/http,
+			     10.96.0.1 . tcp . 443 : goto service-2QRHZV4L-default/kubernetes/tcp/https }
+	}
+";
+    let report = report_of(map_only);
+    let entries: Vec<(String, Option<String>, Option<u16>, bool)> = report
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.id.clone(),
+                s.cluster_ip.clone(),
+                s.port,
+                s.endpoints_unknown.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                "default/kubernetes:https".into(),
+                Some("10.96.0.1".into()),
+                Some(443),
+                true
+            ),
+            (
+                "kproxy-lab/backend-api:http".into(),
+                Some("10.100.192.23".into()),
+                Some(80),
+                true
+            ),
+        ]
+    );
+    assert!(report.services.iter().all(|s| !s.no_endpoints));
+    assert!(report.findings.iter().all(|f| f.code != "no-endpoints"));
+
+    // `grep -A3 'chain service-'`: a 1.33 service chain whose second endpoint chain was cut, then the prompt.
+    let cut = "\
+	chain service-ULMVA6XW-ns1/svc1/tcp/p80 {
+		ip daddr 172.30.0.41 tcp dport 80 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
+		numgen random mod 2 vmap { 0 : goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80, 1 : goto endpoint-ZZZZ2KTY-ns1/svc1/tcp/p80__10.180.0.2/80 }
+	}
+	chain endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 {
+		ip saddr 10.180.0.1 jump mark-for-masquerade
+		meta l4proto tcp dnat to 10.180.0.1:80
+	}
+user@node:~$
+";
+    let report = report_of(cut);
+    assert_eq!(
+        summary(&report),
+        ["ns1/svc1:p80 172.30.0.41:80/tcp np=- 10.180.0.1:80 0.5000, 10.180.0.2:80 0.5000"]
+    );
+    let missing: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "endpoint-chain-missing")
+        .collect();
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].lines, [3]);
+    assert!(missing[0].message.contains("10.180.0.2:80"));
+    assert_eq!(
+        report.layout.unwrap().name,
+        "nftables up to 1.35 (fragment)"
+    );
+}
+
+#[test]
+fn layouts_of_the_corpus() {
+    let t = report_of(&corpus(TEST_TRANSACTION)).layout.unwrap();
+    // `add chain ip kube-proxy filter-forward { type filter hook forward priority 0 ; }` (line 15).
+    assert_eq!(
+        (t.name.as_str(), t.evidence.as_slice()),
+        ("nftables 1.34–1.35", &[15][..])
+    );
+    let k = report_of(&corpus(K3S_LISTING)).layout.unwrap();
+    assert_eq!(k.name, "nftables 1.29–1.33");
+    assert_eq!(k.evidence, [82, 100]);
+}

@@ -575,6 +575,9 @@ fn content_kind(
         // A chain listed without its table (a fragment of `nft list ruleset`), and the note iptables-nft
         // prints above the tables it manages.
         || (text.starts_with("chain ") && (text.ends_with('{') || text.contains("{ # handle ")))
+        // A map or set block listed alone (`sed -n '/map service-ips/,/^\t}/p'`).
+        || ((text.starts_with("map ") || text.starts_with("set "))
+            && (text.ends_with('{') || text.contains("{ # handle ")))
         || (text.starts_with("# Warning: table ") && text.contains("iptables-nft"))
     {
         return Some(Nft);

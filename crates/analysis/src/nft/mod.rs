@@ -89,10 +89,10 @@ pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
     out
 }
 
-/// True when the dumps show kube-proxy's nftables mode: a `kube-proxy` table with chains, or chains with
-/// kube-proxy's nftables names.
+/// True when the dumps show kube-proxy's nftables mode: a `kube-proxy` table with chains or maps, or
+/// chains (or map elements going to chains) with kube-proxy's nftables names.
 pub fn is_nftables_node(rulesets: &[Ruleset]) -> bool {
     model::kube_proxy_tables(rulesets)
         .iter()
-        .any(|kt| !kt.table.chains.is_empty())
+        .any(|kt| !kt.table.chains.is_empty() || !kt.table.sets.is_empty())
 }

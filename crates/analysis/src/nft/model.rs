@@ -90,6 +90,15 @@ pub fn kube_proxy_tables(rulesets: &[Ruleset]) -> Vec<KubeTable<'_>> {
         .filter(|t| {
             (t.name == "kube-proxy" && matches!(t.family.as_str(), "ip" | "ip6" | "inet"))
                 || t.chains.iter().any(|c| names::parse(&c.name).is_some())
+                // A map listed alone (`sed -n '/map service-ips/,/^\t}/p'`) whose elements go to
+                // kube-proxy's chains.
+                || t.sets.iter().any(|s| {
+                    s.elements.iter().any(|e| {
+                        e.verdict()
+                            .and_then(Verdict::chain)
+                            .is_some_and(|c| names::parse(c).is_some())
+                    })
+                })
         })
         .map(KubeTable::new)
         .collect()
@@ -859,7 +868,8 @@ impl<'k, 'a> Builder<'k, 'a> {
                     }
                 }
             }
-            svc.endpoints_unknown = unknown_endpoints(svc, odds_chain.as_deref(), chain);
+            let named = odds_chain.clone().or_else(|| svc.cluster_ip_target.clone());
+            svc.endpoints_unknown = unknown_endpoints(svc, named.as_deref(), chain);
             let local: HashSet<String> = svc
                 .local_chain
                 .clone()
