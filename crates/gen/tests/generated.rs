@@ -330,3 +330,67 @@ fn nft_loads_the_dump_and_lists_it_back() {
     );
     assert_eq!(nft_lines(&listed), nft_lines(&dump));
 }
+
+/// Each kube-proxy release's nftables layout of [`CHECKED`] is explained with every Service port, its
+/// address, NodePort, policy, affinity, locality and odds, without a diagnostic or a finding that the
+/// rules were edited.
+#[test]
+fn every_nftables_release_is_explained_with_every_service_and_its_odds() {
+    use svcpath_gen::{nftables, Release};
+    for release in [
+        Release::V1_33,
+        Release::V1_34,
+        Release::V1_36,
+        Release::V1_37,
+    ] {
+        let mut bytes = Vec::new();
+        nftables::write_release(&cluster(&CHECKED), release, &mut bytes).unwrap();
+        let dump = String::from_utf8(bytes).unwrap();
+        let report = analyze(&dump, &Options::default());
+        assert_eq!(report.mode, ReportMode::Nftables, "{release:?}");
+        assert!(
+            report.diagnostics.is_empty(),
+            "{release:?}: {:?}",
+            report.diagnostics
+        );
+        assert_eq!(report.services.len(), 64, "{release:?}");
+        check_services(&report, Mode::Nftables);
+        for code in [
+            "endpoints-unknown",
+            "skewed-odds",
+            "hairpin-masquerade-missing",
+        ] {
+            assert!(
+                report.findings.iter().all(|f| f.code != code),
+                "{release:?}: {code}"
+            );
+        }
+    }
+}
+
+/// The kernel conformance dumps of each release are this generator's showcase output (after their
+/// three comment lines), so regenerating them is reproducible.
+#[test]
+fn conformance_dumps_are_the_showcase_of_each_release() {
+    use svcpath_gen::{nftables, showcase, Release};
+    for (version, release) in [
+        ("1.33", Release::V1_33),
+        ("1.34", Release::V1_34),
+        ("1.36", Release::V1_36),
+        ("1.37", Release::V1_37),
+    ] {
+        let path = format!(
+            "{}/../../tests/conformance/nft-{version}.nft",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let file = std::fs::read_to_string(&path).unwrap();
+        let body: String = file.split_inclusive('\n').skip(3).collect();
+        let mut bytes = Vec::new();
+        nftables::write_release(&showcase(), release, &mut bytes).unwrap();
+        assert_eq!(body, String::from_utf8(bytes).unwrap(), "{path}");
+        assert!(file.contains(&format!("--kube-proxy-version {version}")));
+    }
+    assert_eq!(Release::parse("1.35"), Some(Release::V1_34));
+    assert_eq!(Release::parse("v1.36.2"), Some(Release::V1_36));
+    assert_eq!(Release::parse("1.28"), None);
+}
