@@ -86,15 +86,16 @@ impl Facts {
                             self.ct_mark_maps.push(rule.line)
                         }
                         Some(m)
-                            if m.key.numgen.is_some() && matches!(m.map, MapRef::Anonymous(_)) =>
+                            if m.key.numgen.is_some()
+                                && matches!(m.map, MapRef::Anonymous(_))
+                                && matches!(
+                                    kind,
+                                    Some(ChainKind::Service | ChainKind::Local) | None
+                                ) =>
                         {
-                            if matches!(kind, Some(ChainKind::Service | ChainKind::Local))
-                                || kind.is_none()
-                            {
-                                self.dnat_maps.push(rule.line);
-                                if m.key.numgen.is_some_and(|g| g.modulus == 1) {
-                                    self.dnat_maps_mod1.push(rule.line);
-                                }
+                            self.dnat_maps.push(rule.line);
+                            if m.key.numgen.is_some_and(|g| g.modulus == 1) {
+                                self.dnat_maps_mod1.push(rule.line);
                             }
                         }
                         None if n.address.is_some() => match kind {

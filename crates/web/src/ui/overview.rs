@@ -123,6 +123,12 @@ fn summary(report: &Report) -> Html {
                 }
                 if let Some(family) = &node.ip_family { <dt>{"IP family"}</dt><dd>{ family }</dd> }
                 if let Some(backend) = &node.iptables_backend { <dt>{"iptables backend"}</dt><dd>{ backend }</dd> }
+                if let Some(l) = &report.layout {
+                    <dt>{"Rule layout"}</dt>
+                    <dd id="layout" title={format!("seen on lines {}", l.evidence.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))}>
+                        <strong>{ &l.name }</strong>{ format!(": {}", l.summary) }
+                    </dd>
+                }
             </dl>
         </section>
     }
