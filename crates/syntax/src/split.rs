@@ -576,6 +576,8 @@ fn content_kind(
         // prints above the tables it manages.
         || (text.starts_with("chain ") && (text.ends_with('{') || text.contains("{ # handle ")))
         || (text.starts_with("# Warning: table ") && text.contains("iptables-nft"))
+        // `nft -j list …` JSON, on one line or pretty-printed (`"nftables": [` on its own line).
+        || nft_json_start(text)
     {
         return Some(Nft);
     }
@@ -700,6 +702,15 @@ fn logrus_text_like(text: &str) -> bool {
     (4..=5).contains(&level.len())
         && level.bytes().all(|b| b.is_ascii_uppercase())
         && text.contains("] ")
+}
+
+/// The start of nft JSON output: `{"nftables": [` on one line, or `"nftables": [` below a lone `{`.
+fn nft_json_start(text: &str) -> bool {
+    let rest = text.strip_prefix('{').map(str::trim_start).unwrap_or(text);
+    rest.strip_prefix("\"nftables\"")
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix(':'))
+        .is_some_and(|r| r.trim_start().starts_with('['))
 }
 
 #[cfg(test)]

@@ -22,11 +22,11 @@ use crate::source::{Origin, Span};
 use super::expr::{parse_elements, parse_rule};
 use super::lexer::{tokenize, Tok, Token};
 use super::{
-    priority_value, BaseChain, Chain, Command, Element, Expr, MapRef,
-    NamedObject, Rule, Ruleset, Set, Table, Value as NftValue,
+    priority_value, BaseChain, Chain, Command, Element, Expr, MapRef, NamedObject, Rule, Ruleset,
+    Set, Table, Value as NftValue,
 };
 
-use render::NumberStyle;
+use render::Style;
 
 /// Deepest nesting of JSON arrays and objects read in one object of the `nftables` array.
 pub const MAX_JSON_DEPTH: usize = 64;
@@ -62,7 +62,10 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
     reader.run();
     let mut ruleset = reader.ruleset;
     ruleset.handles = ruleset.tables.iter().any(|t| {
-        t.handle.is_some() || t.chains.iter().any(|c| c.rules.iter().any(|r| r.handle.is_some()))
+        t.handle.is_some()
+            || t.chains
+                .iter()
+                .any(|c| c.rules.iter().any(|r| r.handle.is_some()))
     });
     Parsed {
         value: ruleset,
@@ -238,7 +241,9 @@ impl<'a> Reader<'a> {
     /// The span in the whole paste of a slice of `text`.
     fn span_of(&self, part: &str) -> Span {
         let base = self.text.as_ptr() as usize;
-        let at = (part.as_ptr() as usize).saturating_sub(base).min(self.text.len());
+        let at = (part.as_ptr() as usize)
+            .saturating_sub(base)
+            .min(self.text.len());
         Span::new(
             self.origin.offset + at,
             self.origin.offset + (at + part.len()).min(self.text.len()),
@@ -326,7 +331,9 @@ impl<'a> Reader<'a> {
                     let message = if e.is_eof() {
                         "the JSON ends inside an object: the paste may be cut off; everything before the cut is read".to_string()
                     } else {
-                        format!("broken JSON ({e}); the objects before it are read, the rest is not")
+                        format!(
+                            "broken JSON ({e}); the objects before it are read, the rest is not"
+                        )
                     };
                     self.diag(
                         span,
@@ -553,10 +560,7 @@ impl<'a> Reader<'a> {
         let base = j.hook.map(|hook| {
             let (priority_text, priority) = match &j.prio {
                 Some(Value::Number(n)) => match n.as_i64() {
-                    Some(v) => (
-                        render::priority(&j.family, &hook, v),
-                        i32::try_from(v).ok(),
-                    ),
+                    Some(v) => (render::priority(&j.family, &hook, v), i32::try_from(v).ok()),
                     None => (n.to_string(), None),
                 },
                 Some(Value::String(s)) => (s.clone(), priority_value(s)),
@@ -616,7 +620,9 @@ impl<'a> Reader<'a> {
                 self.diag(
                     stmt_span,
                     Severity::Warning,
-                    format!("a rule with more than {MAX_STATEMENTS} statements: the rest are not read"),
+                    format!(
+                        "a rule with more than {MAX_STATEMENTS} statements: the rest are not read"
+                    ),
                 );
                 break;
             }
@@ -709,7 +715,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the elements of a named set, each written in nft syntax and read by the text reader.
-    fn elements(&mut self, raws: Vec<&'a RawValue>, styles: &[NumberStyle]) -> Vec<Element> {
+    fn elements(&mut self, raws: Vec<&'a RawValue>, styles: &[Style]) -> Vec<Element> {
         let mut out = Vec::with_capacity(raws.len());
         for raw in raws {
             let span = self.span_of(raw.get());

@@ -16,13 +16,19 @@ const UNQUALIFIED_META: &[&str] = &["iif", "oif", "iifname", "oifname", "iifgrou
 /// Binary operators of the `{"&": [a, b]}` form.
 const BINARY_OPS: &[&str] = &["&", "|", "^", "<<", ">>"];
 
-/// How to write numbers of one position of a key: marks are written in hexadecimal.
+/// How to write the values of one position of a key: marks in hexadecimal, interface names quoted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum NumberStyle {
+pub(crate) enum Style {
     #[default]
     Decimal,
     Mark,
+    Quoted,
 }
+
+/// Meta keys whose values nft prints quoted.
+const QUOTED_META: &[&str] = &[
+    "iifname", "oifname", "ibrname", "obrname", "iifkind", "oifkind",
+];
 
 type Rendered = Result<String, String>;
 
@@ -94,11 +100,11 @@ pub(crate) fn duration(seconds: u64) -> String {
     out
 }
 
-fn number(v: &Value, style: NumberStyle) -> Option<String> {
+fn number(v: &Value, style: Style) -> Option<String> {
     if let Some(n) = v.as_u64() {
         return Some(match style {
-            NumberStyle::Mark => format!("0x{n:08x}"),
-            NumberStyle::Decimal => n.to_string(),
+            Style::Mark => format!("0x{n:08x}"),
+            Style::Decimal | Style::Quoted => n.to_string(),
         });
     }
     if let Some(n) = v.as_i64() {
@@ -108,56 +114,60 @@ fn number(v: &Value, style: NumberStyle) -> Option<String> {
 }
 
 /// The number styles of the parts of a key: one per part of a concatenation.
-pub(crate) fn styles_of(left: &Value) -> Vec<NumberStyle> {
+pub(crate) fn styles_of(left: &Value) -> Vec<Style> {
     match single(left) {
         Some(("concat", Value::Array(parts))) => parts.iter().map(style_of).collect(),
         _ => vec![style_of(left)],
     }
 }
 
-fn style_of(v: &Value) -> NumberStyle {
+fn style_of(v: &Value) -> Style {
     match single(v) {
         Some(("meta" | "ct", Value::Object(o))) if str_field(o, "key") == Some("mark") => {
-            NumberStyle::Mark
+            Style::Mark
+        }
+        Some(("meta", Value::Object(o)))
+            if str_field(o, "key").is_some_and(|k| QUOTED_META.contains(&k)) =>
+        {
+            Style::Quoted
         }
         Some((op, Value::Array(args))) if BINARY_OPS.contains(&op) => {
             args.first().map(style_of).unwrap_or_default()
         }
-        _ => NumberStyle::Decimal,
+        _ => Style::Decimal,
     }
 }
 
 /// Number styles for a named set's key types (`mark` is written in hexadecimal).
-pub(crate) fn styles_of_types(types: &[String]) -> Vec<NumberStyle> {
+pub(crate) fn styles_of_types(types: &[String]) -> Vec<Style> {
     types
         .iter()
         .map(|t| {
             if t == "mark" {
-                NumberStyle::Mark
+                Style::Mark
             } else {
-                NumberStyle::Decimal
+                Style::Decimal
             }
         })
         .collect()
 }
 
 /// An expression (the left or right side of a match, a key, a value).
-pub(crate) fn expr(v: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
+pub(crate) fn expr(v: &Value, styles: &[Style], depth: usize) -> Rendered {
     if depth > MAX_EXPR_DEPTH {
         return Err("expressions nested too deeply".into());
     }
     let style = styles.first().copied().unwrap_or_default();
     match v {
+        Value::String(s) if style == Style::Quoted && !s.starts_with('@') => Ok(quoted(s)),
         Value::String(s) => Ok(word(s)),
         Value::Number(_) => number(v, style).ok_or_else(|| not_understood("number", v)),
         Value::Bool(true) => Ok("exists".into()),
         Value::Bool(false) => Ok("missing".into()),
         // A list of flags or names: `established,related`.
         Value::Array(items) => {
-            let parts: Result<Vec<String>, String> = items
-                .iter()
-                .map(|i| expr(i, styles, depth + 1))
-                .collect();
+            let parts: Result<Vec<String>, String> =
+                items.iter().map(|i| expr(i, styles, depth + 1)).collect();
             Ok(parts?.join(","))
         }
         Value::Null => Err("an empty expression".into()),
@@ -165,7 +175,7 @@ pub(crate) fn expr(v: &Value, styles: &[NumberStyle], depth: usize) -> Rendered 
     }
 }
 
-fn object_expr(v: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
+fn object_expr(v: &Value, styles: &[Style], depth: usize) -> Rendered {
     let Some((key, body)) = single(v) else {
         return Err(not_understood("expression", v));
     };
@@ -204,7 +214,11 @@ fn object_expr(v: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
         "fib" => {
             let result = field("result").ok_or_else(|| not_understood("fib", v))?;
             let flags: Vec<String> = match o.and_then(|o| o.get("flags")) {
-                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(String::from).collect(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect(),
                 Some(Value::String(s)) => vec![s.clone()],
                 _ => Vec::new(),
             };
@@ -315,7 +329,7 @@ fn key_and_data<'v>(
 }
 
 /// `@name` or `{ … }`.
-fn set_or_ref(v: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
+fn set_or_ref(v: &Value, styles: &[Style], depth: usize) -> Rendered {
     match v {
         Value::String(s) if s.starts_with('@') => Ok(word(s)),
         _ => match single(v) {
@@ -325,7 +339,7 @@ fn set_or_ref(v: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
     }
 }
 
-fn anonymous_set(body: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
+fn anonymous_set(body: &Value, styles: &[Style], depth: usize) -> Rendered {
     let items: Vec<&Value> = match body {
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
@@ -338,7 +352,7 @@ fn anonymous_set(body: &Value, styles: &[NumberStyle], depth: usize) -> Rendered
 }
 
 /// One element of a set or map: a key, `[key, value]`, or `{"elem": {…}}`.
-pub(crate) fn set_element(item: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
+pub(crate) fn set_element(item: &Value, styles: &[Style], depth: usize) -> Rendered {
     if depth > MAX_EXPR_DEPTH {
         return Err("expressions nested too deeply".into());
     }
@@ -356,7 +370,7 @@ pub(crate) fn set_element(item: &Value, styles: &[NumberStyle], depth: usize) ->
 }
 
 /// `{"elem": {"val": …, "timeout": 10800, "expires": 10796, "comment": "…"}}` as `VAL timeout 3h …`.
-fn element_body(body: &Value, styles: &[NumberStyle], depth: usize) -> Rendered {
+fn element_body(body: &Value, styles: &[Style], depth: usize) -> Rendered {
     let o = body
         .as_object()
         .ok_or_else(|| not_understood("elem", body))?;
@@ -435,7 +449,11 @@ pub(crate) fn statement(v: &Value, family: &str) -> Rendered {
             Value::String(name) => Ok(format!("counter name {}", word(name))),
             Value::Object(c) => {
                 let n = |k: &str| c.get(k).and_then(Value::as_u64).unwrap_or(0);
-                Ok(format!("counter packets {} bytes {}", n("packets"), n("bytes")))
+                Ok(format!(
+                    "counter packets {} bytes {}",
+                    n("packets"),
+                    n("bytes")
+                ))
             }
             _ => Err(not_understood("counter", v)),
         },
@@ -488,7 +506,10 @@ pub(crate) fn statement(v: &Value, family: &str) -> Rendered {
                 .map(|u| format!(" {u}"))
                 .unwrap_or_default();
             let mut out = format!("limit rate {over}{rate}{unit}/{per}");
-            if let Some(b) = get("burst").and_then(Value::as_u64).filter(|&b| b != 5 && b != 0) {
+            if let Some(b) = get("burst")
+                .and_then(Value::as_u64)
+                .filter(|&b| b != 5 && b != 0)
+            {
                 out.push_str(&format!(" burst {b} packets"));
             }
             Ok(out)
@@ -533,7 +554,10 @@ fn reject(o: Option<&Map<String, Value>>, family: &str) -> Rendered {
 fn nat(kind: &str, o: Option<&Map<String, Value>>, whole: &Value) -> Rendered {
     let mut out = kind.to_string();
     let Some(o) = o else {
-        return if whole.as_object().is_some_and(|w| w.get(kind) == Some(&Value::Null)) {
+        return if whole
+            .as_object()
+            .is_some_and(|w| w.get(kind) == Some(&Value::Null))
+        {
             Ok(out)
         } else {
             Err(not_understood(kind, whole))
@@ -684,7 +708,10 @@ mod tests {
         assert_eq!(statement(&r, "ip").unwrap(), "redirect to :80");
         let m = json!({"masquerade": {"flags": ["random", "persistent"]}});
         assert_eq!(statement(&m, "ip").unwrap(), "masquerade random,persistent");
-        assert_eq!(statement(&json!({"masquerade": null}), "ip").unwrap(), "masquerade");
+        assert_eq!(
+            statement(&json!({"masquerade": null}), "ip").unwrap(),
+            "masquerade"
+        );
     }
 
     #[test]
