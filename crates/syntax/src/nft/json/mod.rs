@@ -238,16 +238,17 @@ fn nesting_depth(raw: &str) -> usize {
 }
 
 impl<'a> Reader<'a> {
-    /// The span in the whole paste of a slice of `text`.
+    /// The span in the whole paste of a slice of `text`; anything else gives the empty span at the end.
     fn span_of(&self, part: &str) -> Span {
         let base = self.text.as_ptr() as usize;
-        let at = (part.as_ptr() as usize)
-            .saturating_sub(base)
-            .min(self.text.len());
-        Span::new(
-            self.origin.offset + at,
-            self.origin.offset + (at + part.len()).min(self.text.len()),
-        )
+        let ptr = part.as_ptr() as usize;
+        let inside = ptr >= base && ptr + part.len() <= base + self.text.len();
+        let (at, len) = if inside {
+            (ptr - base, part.len())
+        } else {
+            (self.text.len(), 0)
+        };
+        Span::new(self.origin.offset + at, self.origin.offset + at + len)
     }
 
     fn line_at(&self, span: Span) -> u32 {
@@ -269,7 +270,8 @@ impl<'a> Reader<'a> {
     fn run(&mut self) {
         let text = self.text;
         let Some(key) = text.find("\"nftables\"") else {
-            let span = self.span_of(text.get(..text.len().min(1)).unwrap_or(""));
+            let first = text.chars().next().map_or(0, char::len_utf8);
+            let span = self.span_of(&text[..first]);
             self.diag(
                 span,
                 Severity::Error,
@@ -326,8 +328,11 @@ impl<'a> Reader<'a> {
                     self.object(raw);
                 }
                 Some(Err(e)) => {
-                    let at = pos + stream.byte_offset();
-                    let span = self.span_of(text.get(pos..at.max(pos)).unwrap_or(""));
+                    let mut at = (pos + stream.byte_offset()).min(text.len());
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let span = self.span_of(&text[pos..at.max(pos)]);
                     let message = if e.is_eof() {
                         "the JSON ends inside an object: the paste may be cut off; everything before the cut is read".to_string()
                     } else {
@@ -357,7 +362,8 @@ impl<'a> Reader<'a> {
                 }
                 None => continue,
                 Some(_) => {
-                    let span = self.span_of(&text[pos..(pos + 1).min(text.len())]);
+                    let next = text[pos..].chars().next().map_or(0, char::len_utf8);
+                    let span = self.span_of(&text[pos..pos + next]);
                     self.diag(
                         span,
                         Severity::Error,

@@ -123,6 +123,9 @@ fn broken_and_foreign_json_give_diagnostics() {
         "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"t\"}} {\"table\": 1}]}",
         "{\"nftables\": [{\"rule\": {\"family\": \"ip\", \"table\": \"t\", \"chain\": \"c\", \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {}}, \"right\": 1}}]}}]}",
         "{\"nftables\": [ ]} trailing words",
+        "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"t\"}} é]}",
+        "{\"nftables\": [{\"table\": {\"family\": \"é\", \"name\": \"t\"é}}]}",
+        "é{\"nftables\"",
         "{\"nftables\": [{\"set\": {\"family\": \"ip\", \"table\": \"t\", \"name\": \"s\", \"elem\": [{\"weird\": 1}]}}]}",
     ] {
         let p = parse_str(text);
