@@ -58,8 +58,12 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
         table_index: HashMap::new(),
         chain_index: HashMap::new(),
         set_index: HashMap::new(),
+        cut: None,
     };
     reader.run();
+    if let Some(span) = reader.cut {
+        reader.leave_out_unread_chains(span);
+    }
     let mut ruleset = reader.ruleset;
     ruleset.handles = ruleset.tables.iter().any(|t| {
         t.handle.is_some()
@@ -83,6 +87,8 @@ struct Reader<'a> {
     table_index: HashMap<(String, String), usize>,
     chain_index: HashMap<(usize, String), usize>,
     set_index: HashMap<(usize, String), usize>,
+    /// Where the reading stopped before the end of the `nftables` list (a cut paste, broken JSON).
+    cut: Option<Span>,
 }
 
 #[derive(Deserialize)]
@@ -305,6 +311,7 @@ impl<'a> Reader<'a> {
                     Severity::Info,
                     "the JSON ends before the \"nftables\" list is closed: the paste may be cut off; everything before the cut is read".into(),
                 );
+                self.cut = Some(span);
                 return;
             }
             if rest.starts_with(']') {
@@ -323,6 +330,7 @@ impl<'a> Reader<'a> {
                             Severity::Error,
                             format!("more than {MAX_OBJECTS} objects in the \"nftables\" list; the rest are not read"),
                         );
+                        self.cut = Some(span);
                         return;
                     }
                     self.object(raw);
@@ -349,6 +357,7 @@ impl<'a> Reader<'a> {
                         },
                         message,
                     );
+                    self.cut = Some(span);
                     return;
                 }
                 None => return,
@@ -369,6 +378,7 @@ impl<'a> Reader<'a> {
                         Severity::Error,
                         "expected `,` or `]` between the objects of the \"nftables\" list; the rest is not read".into(),
                     );
+                    self.cut = Some(span);
                     return;
                 }
             }
@@ -487,6 +497,49 @@ impl<'a> Reader<'a> {
                 ),
             );
         }
+    }
+
+    /// nft lists a table's chains before their rules, so a listing cut among the rules shows the chains
+    /// whose rules came after the cut as empty. Their rules are unknown, not absent: they are left out (as
+    /// a cut text listing leaves them out) and a diagnostic names them.
+    fn leave_out_unread_chains(&mut self, cut: Span) {
+        let Some(table) = self.ruleset.tables.last_mut() else {
+            return;
+        };
+        let last_with_rules = table.chains.iter().rposition(|c| !c.rules.is_empty());
+        let first_unread = last_with_rules.map_or(0, |i| i + 1);
+        let unread: Vec<String> = table
+            .chains
+            .get(first_unread..)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|c| c.rules.is_empty())
+            .map(|c| c.name.clone())
+            .collect();
+        if unread.is_empty() {
+            return;
+        }
+        let label = table.label();
+        table
+            .chains
+            .retain(|c| !(c.rules.is_empty() && unread.contains(&c.name)));
+        let mut names = unread
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if unread.len() > 5 {
+            names.push_str(&format!(" and {} more", unread.len() - 5));
+        }
+        self.diag(
+            cut,
+            Severity::Info,
+            format!(
+                "the JSON is cut before the rules of {} chain(s) of table {label} ({names}): their rules are unknown, so these chains are left out",
+                unread.len()
+            ),
+        );
     }
 
     fn table_for(&mut self, family: &str, name: &str, line: Option<u32>) -> usize {

@@ -192,3 +192,24 @@ fn add_commands_and_element_objects() {
     assert_eq!(p.value.commands.len(), 1);
     assert_eq!(p.value.commands[0].object, "chain");
 }
+
+#[test]
+fn chains_whose_rules_were_cut_are_left_out() {
+    // Cut inside the first rule of service-A: nat-prerouting has its rule, service-A's never came.
+    let cut = SMALL
+        .find("{\"rule\": {\"family\": \"ip\", \"table\": \"kube-proxy\", \"chain\": \"service-A\"")
+        .unwrap()
+        + 30;
+    let p = parse_str(&SMALL[..cut]);
+    let t = &p.value.tables[0];
+    assert!(t.chain("nat-prerouting").is_some());
+    assert!(t.chain("service-A").is_none(), "{:?}", t.chains);
+    assert!(p
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("cut before the rules of 1 chain(s)")
+            && d.message.contains("service-A")));
+    // The whole document keeps every chain, empty ones too.
+    let whole = parse_str(SMALL);
+    assert_eq!(whole.value.tables[0].chains.len(), 2);
+}
