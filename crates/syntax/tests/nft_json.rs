@@ -26,8 +26,10 @@ fn fixture(name: &str) -> String {
 }
 
 /// The tree without positions (lines and spans differ between the two forms by nature), and without what
-/// nft 1.0.6 leaves out of its JSON: table and chain comments and the `dynamic` set flag.
+/// nft 1.0.6 leaves out of its JSON: table and chain comments and the `dynamic` set flag; and without the
+/// `# Warning: table ip nat is managed by iptables-nft` lines that only the text listing prints.
 fn comparable(mut r: Ruleset) -> Value {
+    r.iptables_nft_warnings.clear();
     for t in &mut r.tables {
         t.comment = None;
         for c in &mut t.chains {
@@ -115,6 +117,47 @@ fn json_and_text_listings_give_the_same_tree() {
         }
         assert_eq!(a, b, "{name}");
     }
+}
+
+/// nft's JSON names iptables-nft's `xt` matches without their options, where its text listing translates
+/// them (`ct state new`): the tables, chains, rules, counters and verdicts are still the same.
+#[test]
+fn iptables_nft_tables_read_the_same_but_for_xt_options() {
+    let text = nft::parse(&fixture("iptables-nft.txt"), Origin::START).value;
+    let json = nft::parse(&fixture("iptables-nft.json"), Origin::START);
+    assert!(json.diagnostics.iter().any(|d| d
+        .message
+        .contains("iptables extension(s) (`xt`, from iptables-nft)")));
+    let json = json.value;
+    assert_eq!(text.tables.len(), json.tables.len());
+    assert!(json.rule_count() > 50);
+    let mut xt = 0;
+    for (a, b) in text.tables.iter().zip(&json.tables) {
+        assert_eq!((&a.family, &a.name), (&b.family, &b.name));
+        assert_eq!(a.chains.len(), b.chains.len(), "{}", a.label());
+        for (ca, cb) in a.chains.iter().zip(&b.chains) {
+            assert_eq!(ca.name, cb.name);
+            assert_eq!(
+                ca.base,
+                cb.base.as_ref().map(|b| nft::BaseChain {
+                    line: ca.base.as_ref().map_or(0, |x| x.line),
+                    ..b.clone()
+                })
+            );
+            assert_eq!(ca.rules.len(), cb.rules.len(), "{}", ca.name);
+            for (ra, rb) in ca.rules.iter().zip(&cb.rules) {
+                assert_eq!(ra.handle, rb.handle);
+                assert_eq!(ra.verdict(), rb.verdict(), "{}", ra.text);
+                assert_eq!(ra.counter(), rb.counter(), "{}", ra.text);
+                xt += rb
+                    .exprs
+                    .iter()
+                    .filter(|e| matches!(e, nft::Expr::Xt { .. }))
+                    .count();
+            }
+        }
+    }
+    assert!(xt > 0);
 }
 
 #[test]

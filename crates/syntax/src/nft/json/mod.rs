@@ -59,10 +59,18 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
         chain_index: HashMap::new(),
         set_index: HashMap::new(),
         cut: None,
+        xt: (0, None),
     };
     reader.run();
     if let Some(span) = reader.cut {
         reader.leave_out_unread_chains(span);
+    }
+    if let (n, Some(span)) = reader.xt {
+        reader.diag(
+            span,
+            Severity::Info,
+            format!("{n} iptables extension(s) (`xt`, from iptables-nft) in the JSON: nft's JSON names them without their options (the text listing or iptables-save shows what they match)"),
+        );
     }
     let mut ruleset = reader.ruleset;
     ruleset.handles = ruleset.tables.iter().any(|t| {
@@ -89,6 +97,8 @@ struct Reader<'a> {
     set_index: HashMap<(usize, String), usize>,
     /// Where the reading stopped before the end of the `nftables` list (a cut paste, broken JSON).
     cut: Option<Span>,
+    /// iptables extensions (`xt`) met in rules: how many, and the first one's span.
+    xt: (usize, Option<Span>),
 }
 
 #[derive(Deserialize)]
@@ -690,6 +700,10 @@ impl<'a> Reader<'a> {
                 .and_then(|v| render::statement(&v, &j.family));
             match rendered {
                 Ok(text) => {
+                    if text.starts_with("xt ") {
+                        self.xt.0 += 1;
+                        self.xt.1.get_or_insert(stmt_span);
+                    }
                     let stmt_line = self.line_at(stmt_span);
                     let (parsed, problems) = rule_exprs(&text, stmt_line, stmt_span);
                     for message in problems {
