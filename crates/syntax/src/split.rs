@@ -704,8 +704,12 @@ fn logrus_text_like(text: &str) -> bool {
         && text.contains("] ")
 }
 
-/// The start of nft JSON output: `{"nftables": [` on one line, or `"nftables": [` below a lone `{`.
+/// The start of nft JSON output: `{"nftables": [` on one line, `"nftables": [` below a lone `{`, or one
+/// object of its list on its own line (`{"rule": {`, as `jq -c '.nftables[]'` prints them).
 fn nft_json_start(text: &str) -> bool {
+    if crate::nft::json::starts_with_object(text) {
+        return true;
+    }
     let rest = text.strip_prefix('{').map(str::trim_start).unwrap_or(text);
     rest.strip_prefix("\"nftables\"")
         .map(str::trim_start)

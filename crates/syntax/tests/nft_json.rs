@@ -223,6 +223,28 @@ fn the_splitter_finds_json_with_or_without_its_command_line() {
         .expect("an nft section for pretty JSON");
     let parsed = nft::parse(nft_section.text(&pretty), nft_section.origin());
     assert_eq!(parsed.value.tables.len(), 2, "{:?}", parsed.diagnostics);
+
+    // One object per line, as `jq -c '.nftables[]'` prints them, without a command line.
+    let objects: Vec<String> = doc["nftables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    let lines = format!("uptime 3 days\n{}\n", objects.join("\n"));
+    let sections = split(&lines);
+    let nft_section = sections
+        .iter()
+        .find(|s| s.kind == SectionKind::Nft)
+        .expect("an nft section for one object per line");
+    assert_eq!(nft_section.first_line, 2);
+    let parsed = nft::parse(nft_section.text(&lines), nft_section.origin());
+    let whole = nft::parse(&json, Origin::START);
+    assert_eq!(parsed.value.rule_count(), whole.value.rule_count());
+    assert_eq!(
+        comparable(parsed.value.clone()),
+        comparable(whole.value.clone())
+    );
 }
 
 fn check_invariants(text: &str) {

@@ -44,7 +44,39 @@ pub fn looks_like_json(text: &str) -> bool {
         Some((i, _)) => &head[..i],
         None => head,
     };
-    (t.starts_with('{') || t.starts_with("\"nftables\"")) && head.contains("\"nftables\"")
+    ((t.starts_with('{') || t.starts_with("\"nftables\"")) && head.contains("\"nftables\""))
+        || starts_with_object(t)
+}
+
+/// The kinds of object the `nftables` list holds.
+const OBJECT_KINDS: &[&str] = &[
+    "metainfo",
+    "table",
+    "chain",
+    "rule",
+    "set",
+    "map",
+    "element",
+    "flowtable",
+    "counter",
+    "quota",
+];
+
+/// Whether `text` starts with one object of the `nftables` list, `{"rule": {`, as `jq -c '.nftables[]'`
+/// prints them one per line.
+pub(crate) fn starts_with_object(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('{').map(str::trim_start) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix('"') else {
+        return false;
+    };
+    OBJECT_KINDS.iter().any(|k| {
+        rest.strip_prefix(k)
+            .and_then(|r| r.strip_prefix('"'))
+            .map(str::trim_start)
+            .is_some_and(|r| r.starts_with(':'))
+    })
 }
 
 /// Reads one section of nft JSON.
@@ -285,6 +317,12 @@ impl<'a> Reader<'a> {
 
     fn run(&mut self) {
         let text = self.text;
+        let first = skip_ws(text, 0);
+        if starts_with_object(&text[first..]) {
+            // One object after another, as `jq -c '.nftables[]'` prints them.
+            self.read_objects(first, false);
+            return;
+        }
         let Some(key) = text.find("\"nftables\"") else {
             let first = text.chars().next().map_or(0, char::len_utf8);
             let span = self.span_of(&text[..first]);
@@ -309,90 +347,9 @@ impl<'a> Reader<'a> {
             );
             return;
         }
-        pos += 1;
-        let mut count = 0usize;
-        loop {
-            pos = skip_ws(text, pos);
-            let rest = &text[pos..];
-            if rest.is_empty() {
-                let span = self.span_of(&text[text.len()..]);
-                self.diag(
-                    span,
-                    Severity::Info,
-                    "the JSON ends before the \"nftables\" list is closed: the paste may be cut off; everything before the cut is read".into(),
-                );
-                self.cut = Some(span);
-                return;
-            }
-            if rest.starts_with(']') {
-                pos += 1;
-                break;
-            }
-            let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
-            match stream.next() {
-                Some(Ok(raw)) => {
-                    pos += stream.byte_offset();
-                    count += 1;
-                    if count > MAX_OBJECTS {
-                        let span = self.span_of(raw.get());
-                        self.diag(
-                            span,
-                            Severity::Error,
-                            format!("more than {MAX_OBJECTS} objects in the \"nftables\" list; the rest are not read"),
-                        );
-                        self.cut = Some(span);
-                        return;
-                    }
-                    self.object(raw);
-                }
-                Some(Err(e)) => {
-                    let mut at = (pos + stream.byte_offset()).min(text.len());
-                    while !text.is_char_boundary(at) {
-                        at -= 1;
-                    }
-                    let span = self.span_of(&text[pos..at.max(pos)]);
-                    let message = if e.is_eof() {
-                        "the JSON ends inside an object: the paste may be cut off; everything before the cut is read".to_string()
-                    } else {
-                        format!(
-                            "broken JSON ({e}); the objects before it are read, the rest is not"
-                        )
-                    };
-                    self.diag(
-                        span,
-                        if e.is_eof() {
-                            Severity::Info
-                        } else {
-                            Severity::Error
-                        },
-                        message,
-                    );
-                    self.cut = Some(span);
-                    return;
-                }
-                None => return,
-            }
-            pos = skip_ws(text, pos);
-            match text.as_bytes().get(pos) {
-                Some(b',') => pos += 1,
-                Some(b']') => {
-                    pos += 1;
-                    break;
-                }
-                None => continue,
-                Some(_) => {
-                    let next = text[pos..].chars().next().map_or(0, char::len_utf8);
-                    let span = self.span_of(&text[pos..pos + next]);
-                    self.diag(
-                        span,
-                        Severity::Error,
-                        "expected `,` or `]` between the objects of the \"nftables\" list; the rest is not read".into(),
-                    );
-                    self.cut = Some(span);
-                    return;
-                }
-            }
-        }
+        let Some(mut pos) = self.read_objects(pos + 1, true) else {
+            return;
+        };
         // After the list: the closing brace, then nothing but blanks (or a shell prompt).
         pos = skip_ws(text, pos);
         if text.as_bytes().get(pos) == Some(&b'}') {
@@ -409,6 +366,97 @@ impl<'a> Reader<'a> {
                     quote(rest.lines().next().unwrap_or(""))
                 ),
             );
+        }
+    }
+
+    /// Reads the objects from `pos` on: the items of the `nftables` list up to its `]` (`in_list`, and
+    /// then returns the position after it), or objects one after another up to the end of the text.
+    /// Returns `None` when the reading stopped early (a cut, broken JSON, a limit); `self.cut` says where.
+    fn read_objects(&mut self, mut pos: usize, in_list: bool) -> Option<usize> {
+        let text = self.text;
+        let mut count = 0usize;
+        loop {
+            pos = skip_ws(text, pos);
+            let rest = &text[pos..];
+            if rest.is_empty() {
+                if !in_list {
+                    return Some(pos);
+                }
+                let span = self.span_of(&text[text.len()..]);
+                self.diag(
+                    span,
+                    Severity::Info,
+                    "the JSON ends before the \"nftables\" list is closed: the paste may be cut off; everything before the cut is read".into(),
+                );
+                self.cut = Some(span);
+                return None;
+            }
+            if in_list && rest.starts_with(']') {
+                return Some(pos + 1);
+            }
+            if !in_list && !rest.starts_with('{') {
+                let line = rest.lines().next().unwrap_or("");
+                let span = self.span_of(line);
+                self.diag(
+                    span,
+                    Severity::Warning,
+                    format!("not an nft JSON object, ignored: {}", quote(line)),
+                );
+                pos += line.len();
+                continue;
+            }
+            let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
+            match stream.next() {
+                Some(Ok(raw)) => {
+                    pos += stream.byte_offset();
+                    count += 1;
+                    if count > MAX_OBJECTS {
+                        let span = self.span_of(raw.get());
+                        self.diag(
+                            span,
+                            Severity::Error,
+                            format!("more than {MAX_OBJECTS} objects in the \"nftables\" list; the rest are not read"),
+                        );
+                        self.cut = Some(span);
+                        return None;
+                    }
+                    self.object(raw);
+                }
+                Some(Err(e)) => {
+                    let mut at = (pos + stream.byte_offset()).min(text.len());
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let span = self.span_of(&text[pos..at.max(pos)]);
+                    let (severity, message) = if e.is_eof() {
+                        (Severity::Info, "the JSON ends inside an object: the paste may be cut off; everything before the cut is read".to_string())
+                    } else {
+                        (Severity::Error, format!("broken JSON ({e}); the objects before it are read, the rest is not"))
+                    };
+                    self.diag(span, severity, message);
+                    self.cut = Some(span);
+                    return None;
+                }
+                None => return Some(pos),
+            }
+            pos = skip_ws(text, pos);
+            match text.as_bytes().get(pos) {
+                Some(b',') => pos += 1,
+                Some(b']') if in_list => return Some(pos + 1),
+                None => {}
+                Some(_) if !in_list => {}
+                Some(_) => {
+                    let next = text[pos..].chars().next().map_or(0, char::len_utf8);
+                    let span = self.span_of(&text[pos..pos + next]);
+                    self.diag(
+                        span,
+                        Severity::Error,
+                        "expected `,` or `]` between the objects of the \"nftables\" list; the rest is not read".into(),
+                    );
+                    self.cut = Some(span);
+                    return None;
+                }
+            }
         }
     }
 

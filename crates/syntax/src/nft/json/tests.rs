@@ -213,3 +213,44 @@ fn chains_whose_rules_were_cut_are_left_out() {
     let whole = parse_str(SMALL);
     assert_eq!(whole.value.tables[0].chains.len(), 2);
 }
+
+#[test]
+fn objects_one_per_line_as_jq_prints_them() {
+    let doc: Value = serde_json::from_str(SMALL).unwrap();
+    let lines: Vec<String> = doc["nftables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.to_string())
+        .collect();
+    let text = format!("{}\nuser@node:~$ \n", lines.join("\n"));
+    assert!(looks_like_json(&text));
+    let p = parse_str(&text);
+    let whole = parse_str(SMALL);
+    assert_eq!(p.value.rule_count(), whole.value.rule_count());
+    assert_eq!(p.value.tables[0].sets, {
+        let mut sets = whole.value.tables[0].sets.clone();
+        for (a, b) in sets.iter_mut().zip(&p.value.tables[0].sets) {
+            a.line = b.line;
+            a.span = b.span;
+            for (x, y) in a.elements.iter_mut().zip(&b.elements) {
+                x.line = y.line;
+                x.span = y.span;
+            }
+        }
+        sets
+    });
+    let rule = &p.value.tables[0].chain("service-A").unwrap().rules[0];
+    assert_eq!(rule.line, lines.len() as u32);
+    assert!(
+        p.diagnostics.iter().any(|d| d
+            .message
+            .contains("not an nft JSON object, ignored: \"user@node:~$")),
+        "{:?}",
+        p.diagnostics
+    );
+    // A grep of some of those lines is read the same way.
+    let some = format!("{}\n{}\n", lines[5], lines[6]);
+    let p = parse_str(&some);
+    assert_eq!(p.value.rule_count(), 2);
+}
