@@ -37,3 +37,7 @@ seed nft nft
 seed sysctl sysctl
 seed conntrack conntrack
 seed kernlog conntrack sysctl
+# nft JSON: the fixtures of real `nft -j list ruleset` output kept in the repository.
+mkdir -p "$here/corpus/nft_json"
+cp -f "$here"/../crates/syntax/tests/fixtures/nft-json/*.json "$here/corpus/nft_json/"
+echo "seed.sh: nft_json: $(find "$here/corpus/nft_json" -type f | wc -l) inputs"

@@ -92,6 +92,38 @@ fn many_bad_lines() -> Vec<u8> {
     out
 }
 
+/// A real `nft -j list ruleset` listing (kept with the syntax crate's fixtures).
+fn nft_json_listing() -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../syntax/tests/fixtures/nft-json/nft-edge.json"),
+    )
+    .unwrap_or_default()
+}
+
+fn nft_json_cut() -> Vec<u8> {
+    let mut json = nft_json_listing();
+    json.truncate(16_000);
+    json
+}
+
+/// The listing with one object nested a million levels deep placed before its first table.
+fn nft_json_deep() -> Vec<u8> {
+    let json = nft_json_listing();
+    let marker = b"{\"nftables\": [";
+    let at = json
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .map_or(0, |i| i + marker.len());
+    let mut out = json[..at].to_vec();
+    out.extend_from_slice(b"{\"rule\": ");
+    out.extend(std::iter::repeat_n(b'[', 1_000_000));
+    out.extend(std::iter::repeat_n(b']', 1_000_000));
+    out.extend_from_slice(b"}, ");
+    out.extend_from_slice(&json[at..]);
+    out
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -239,6 +271,23 @@ fn cases() -> Vec<Case> {
             messages: &["line 47: not an iptables-save line, ignored: \"garbage line 12", "… and 801 more"],
             services: BOTH,
             max_rss_mb: 512,
+        },
+        Case {
+            name: "nft JSON cut off",
+            input: Input::Generated(nft_json_cut),
+            messages: &[
+                "line 1: the JSON ends inside an object: the paste may be cut off; everything before the cut is read",
+                "line 1: the JSON is cut before the rules of 10 chain(s) of table ip kube-proxy",
+            ],
+            services: &["ns/uneven:http", "ns/local:http"],
+            max_rss_mb: 64,
+        },
+        Case {
+            name: "nft JSON nested a million levels deep",
+            input: Input::Generated(nft_json_deep),
+            messages: &["line 1: an object nested deeper than 64 levels was not read"],
+            services: &["ns/uneven:http", "ns/local:http", "ns/remote:http", "ns/dns:dns"],
+            max_rss_mb: 128,
         },
     ]
 }

@@ -579,6 +579,8 @@ fn content_kind(
         || ((text.starts_with("map ") || text.starts_with("set "))
             && (text.ends_with('{') || text.contains("{ # handle ")))
         || (text.starts_with("# Warning: table ") && text.contains("iptables-nft"))
+        // `nft -j list …` JSON, on one line or pretty-printed (`"nftables": [` on its own line).
+        || nft_json_start(text)
     {
         return Some(Nft);
     }
@@ -703,6 +705,19 @@ fn logrus_text_like(text: &str) -> bool {
     (4..=5).contains(&level.len())
         && level.bytes().all(|b| b.is_ascii_uppercase())
         && text.contains("] ")
+}
+
+/// The start of nft JSON output: `{"nftables": [` on one line, `"nftables": [` below a lone `{`, or one
+/// object of its list on its own line (`{"rule": {`, as `jq -c '.nftables[]'` prints them).
+fn nft_json_start(text: &str) -> bool {
+    if crate::nft::json::starts_with_object(text) {
+        return true;
+    }
+    let rest = text.strip_prefix('{').map(str::trim_start).unwrap_or(text);
+    rest.strip_prefix("\"nftables\"")
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix(':'))
+        .is_some_and(|r| r.trim_start().starts_with('['))
 }
 
 #[cfg(test)]

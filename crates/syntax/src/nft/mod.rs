@@ -9,6 +9,7 @@
 //! empty family and name.
 
 mod expr;
+pub mod json;
 mod lexer;
 mod parser;
 
@@ -453,8 +454,11 @@ pub struct TableWarning {
     pub line: u32,
 }
 
-/// Parses one nft section.
+/// Parses one nft section: `nft list` text and `nft -f` commands, or `nft -j` JSON.
 pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
+    if json::looks_like_json(text) {
+        return json::parse(text, origin);
+    }
     parser::parse(text, origin)
 }
 

@@ -1,0 +1,945 @@
+//! Reader for nftables' JSON output (`nft -j list ruleset`, `nft -j list table ip kube-proxy`, `nft -j -a …`):
+//! the libnftables-json schema `{"nftables": [{"metainfo": …}, {"table": …}, {"chain": …}, {"rule": …},
+//! {"set": …}, {"map": …}, {"element": …}]}`, read into the same [`Ruleset`] the text reader builds.
+//!
+//! Each statement of a rule is written back in `nft list` syntax ([`render`]) and read by the text reader's
+//! rule parser, so the analysis sees one kind of tree whatever the input was. The objects of the
+//! `nftables` array are read one by one: a paste cut in the middle keeps every object before the cut.
+//! Lines and byte spans point at the JSON object (JSON is often one line: the span tells where). What is
+//! not understood stays in the rule as [`Expr::Unknown`] with its JSON text, and a diagnostic says so.
+
+mod render;
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::diag::{quote, Diagnostic, Diagnostics, Parsed, Severity};
+use crate::source::{Origin, Span};
+
+use super::expr::{parse_elements, parse_rule};
+use super::lexer::{tokenize, Tok, Token};
+use super::{
+    priority_value, BaseChain, Chain, Command, Element, Expr, MapRef, NamedObject, Rule, Ruleset,
+    Set, Table, Value as NftValue,
+};
+
+use render::Style;
+
+/// Deepest nesting of JSON arrays and objects read in one object of the `nftables` array.
+pub const MAX_JSON_DEPTH: usize = 64;
+/// Most objects read from the `nftables` array; the rest are counted in one diagnostic.
+pub const MAX_OBJECTS: usize = 1_000_000;
+/// Most statements read in one rule.
+pub const MAX_STATEMENTS: usize = 256;
+
+/// Whether a section's text is nft JSON: it starts with `{` (or `"nftables"`, when a pretty printer put the
+/// opening brace on the line before) and names the `nftables` array near its start.
+pub fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start();
+    let head = t.get(..t.len().min(256)).unwrap_or(t);
+    let head = match head.char_indices().nth(200) {
+        Some((i, _)) => &head[..i],
+        None => head,
+    };
+    ((t.starts_with('{') || t.starts_with("\"nftables\"")) && head.contains("\"nftables\""))
+        || starts_with_object(t)
+}
+
+/// The kinds of object the `nftables` list holds.
+const OBJECT_KINDS: &[&str] = &[
+    "metainfo",
+    "table",
+    "chain",
+    "rule",
+    "set",
+    "map",
+    "element",
+    "flowtable",
+    "counter",
+    "quota",
+];
+
+/// Whether `text` starts with one object of the `nftables` list, `{"rule": {`, as `jq -c '.nftables[]'`
+/// prints them one per line.
+pub(crate) fn starts_with_object(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('{').map(str::trim_start) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix('"') else {
+        return false;
+    };
+    OBJECT_KINDS.iter().any(|k| {
+        rest.strip_prefix(k)
+            .and_then(|r| r.strip_prefix('"'))
+            .map(str::trim_start)
+            .is_some_and(|r| r.starts_with(':'))
+    })
+}
+
+/// Reads one section of nft JSON.
+pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
+    let mut reader = Reader {
+        text,
+        origin,
+        newlines: memchr::memchr_iter(b'\n', text.as_bytes()).collect(),
+        diagnostics: Diagnostics::default(),
+        ruleset: Ruleset::default(),
+        table_index: HashMap::new(),
+        chain_index: HashMap::new(),
+        set_index: HashMap::new(),
+        cut: None,
+        xt: (0, None),
+    };
+    reader.run();
+    if let Some(span) = reader.cut {
+        reader.leave_out_unread_chains(span);
+    }
+    if let (n, Some(span)) = reader.xt {
+        reader.diag(
+            span,
+            Severity::Info,
+            format!("{n} iptables extension(s) (`xt`, from iptables-nft) in the JSON: nft's JSON names them without their options (the text listing or iptables-save shows what they match)"),
+        );
+    }
+    let mut ruleset = reader.ruleset;
+    ruleset.handles = ruleset.tables.iter().any(|t| {
+        t.handle.is_some()
+            || t.chains
+                .iter()
+                .any(|c| c.rules.iter().any(|r| r.handle.is_some()))
+    });
+    Parsed {
+        value: ruleset,
+        diagnostics: reader.diagnostics.finish(),
+    }
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    origin: Origin,
+    /// Offsets of the line ends in `text`, to turn offsets into line numbers.
+    newlines: Vec<usize>,
+    diagnostics: Diagnostics,
+    ruleset: Ruleset,
+    table_index: HashMap<(String, String), usize>,
+    chain_index: HashMap<(usize, String), usize>,
+    set_index: HashMap<(usize, String), usize>,
+    /// Where the reading stopped before the end of the `nftables` list (a cut paste, broken JSON).
+    cut: Option<Span>,
+    /// iptables extensions (`xt`) met in rules: how many, and the first one's span.
+    xt: (usize, Option<Span>),
+}
+
+#[derive(Deserialize)]
+struct JsonTable {
+    family: String,
+    name: String,
+    handle: Option<u64>,
+    comment: Option<String>,
+    #[serde(default)]
+    flags: Flags,
+}
+
+#[derive(Deserialize)]
+struct JsonChain {
+    family: String,
+    table: String,
+    name: String,
+    handle: Option<u64>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    hook: Option<String>,
+    prio: Option<Value>,
+    policy: Option<String>,
+    dev: Option<Value>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JsonRule<'a> {
+    family: String,
+    table: String,
+    chain: String,
+    handle: Option<u64>,
+    comment: Option<String>,
+    #[serde(borrow, default)]
+    expr: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct JsonSet<'a> {
+    family: String,
+    table: String,
+    name: String,
+    handle: Option<u64>,
+    #[serde(rename = "type")]
+    key_type: Option<Types>,
+    map: Option<Types>,
+    #[serde(default)]
+    flags: Flags,
+    timeout: Option<u64>,
+    size: Option<u64>,
+    comment: Option<String>,
+    #[serde(borrow, default)]
+    elem: Option<&'a RawValue>,
+}
+
+/// `{"element": {"family", "table", "name", "elem": […]}}`.
+#[derive(Deserialize)]
+struct JsonElement<'a> {
+    family: String,
+    table: String,
+    name: String,
+    #[serde(borrow)]
+    elem: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct JsonNamed {
+    family: Option<String>,
+    table: Option<String>,
+    name: Option<String>,
+}
+
+/// A type (`"ipv4_addr"`) or a concatenation of types (`["ipv4_addr", "inet_service"]`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Types {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Types {
+    fn parts(&self) -> Vec<String> {
+        match self {
+            Types::One(s) => s.split(" . ").map(|p| p.trim().to_string()).collect(),
+            Types::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum Flags {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Flags {
+    fn list(self) -> Vec<String> {
+        match self {
+            Flags::None => Vec::new(),
+            Flags::One(s) => vec![s],
+            Flags::Many(v) => v,
+        }
+    }
+}
+
+/// The elements of a set: a list, or one element alone.
+fn element_list(raw: &RawValue) -> Vec<&RawValue> {
+    if raw.get().trim_start().starts_with('[') {
+        if let Ok(list) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+            return list;
+        }
+    }
+    vec![raw]
+}
+
+fn skip_ws(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+        pos += 1;
+    }
+    pos
+}
+
+/// How deep arrays and objects nest in `raw` (strings skipped).
+fn nesting_depth(raw: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in raw.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+impl<'a> Reader<'a> {
+    /// The span in the whole paste of a slice of `text`; anything else gives the empty span at the end.
+    fn span_of(&self, part: &str) -> Span {
+        let base = self.text.as_ptr() as usize;
+        let ptr = part.as_ptr() as usize;
+        let inside = ptr >= base && ptr + part.len() <= base + self.text.len();
+        let (at, len) = if inside {
+            (ptr - base, part.len())
+        } else {
+            (self.text.len(), 0)
+        };
+        Span::new(self.origin.offset + at, self.origin.offset + at + len)
+    }
+
+    fn line_at(&self, span: Span) -> u32 {
+        let local = span.start.saturating_sub(self.origin.offset);
+        let before = self.newlines.partition_point(|&n| n < local);
+        self.origin.line.saturating_add(before as u32)
+    }
+
+    fn diag(&mut self, span: Span, severity: Severity, message: String) {
+        let line = self.line_at(span);
+        self.diagnostics.push(Diagnostic {
+            line,
+            span,
+            severity,
+            message,
+        });
+    }
+
+    fn run(&mut self) {
+        let text = self.text;
+        let first = skip_ws(text, 0);
+        if starts_with_object(&text[first..]) {
+            // One object after another, as `jq -c '.nftables[]'` prints them.
+            self.read_objects(first, false);
+            return;
+        }
+        let Some(key) = text.find("\"nftables\"") else {
+            let first = text.chars().next().map_or(0, char::len_utf8);
+            let span = self.span_of(&text[..first]);
+            self.diag(
+                span,
+                Severity::Error,
+                "JSON without an \"nftables\" array: not nft JSON output".into(),
+            );
+            return;
+        };
+        let mut pos = skip_ws(text, key + "\"nftables\"".len());
+        let opened = text.get(pos..pos + 1) == Some(":") && {
+            pos = skip_ws(text, pos + 1);
+            text.get(pos..pos + 1) == Some("[")
+        };
+        if !opened {
+            let span = self.span_of(&text[key..key + "\"nftables\"".len()]);
+            self.diag(
+                span,
+                Severity::Error,
+                "\"nftables\" is not followed by a list `[`: the JSON is not read".into(),
+            );
+            return;
+        }
+        let Some(mut pos) = self.read_objects(pos + 1, true) else {
+            return;
+        };
+        // After the list: the closing brace, then nothing but blanks (or a shell prompt).
+        pos = skip_ws(text, pos);
+        if text.as_bytes().get(pos) == Some(&b'}') {
+            pos = skip_ws(text, pos + 1);
+        }
+        if pos < text.len() {
+            let rest = &text[pos..];
+            let span = self.span_of(rest);
+            self.diag(
+                span,
+                Severity::Info,
+                format!(
+                    "text after the JSON document was ignored: {}",
+                    quote(rest.lines().next().unwrap_or(""))
+                ),
+            );
+        }
+    }
+
+    /// Reads the objects from `pos` on: the items of the `nftables` list up to its `]` (`in_list`, and
+    /// then returns the position after it), or objects one after another up to the end of the text.
+    /// Returns `None` when the reading stopped early (a cut, broken JSON, a limit); `self.cut` says where.
+    fn read_objects(&mut self, mut pos: usize, in_list: bool) -> Option<usize> {
+        let text = self.text;
+        let mut count = 0usize;
+        loop {
+            pos = skip_ws(text, pos);
+            let rest = &text[pos..];
+            if rest.is_empty() {
+                if !in_list {
+                    return Some(pos);
+                }
+                let span = self.span_of(&text[text.len()..]);
+                self.diag(
+                    span,
+                    Severity::Info,
+                    "the JSON ends before the \"nftables\" list is closed: the paste may be cut off; everything before the cut is read".into(),
+                );
+                self.cut = Some(span);
+                return None;
+            }
+            if in_list && rest.starts_with(']') {
+                return Some(pos + 1);
+            }
+            if !in_list && !rest.starts_with('{') {
+                let line = rest.lines().next().unwrap_or("");
+                let span = self.span_of(line);
+                self.diag(
+                    span,
+                    Severity::Warning,
+                    format!("not an nft JSON object, ignored: {}", quote(line)),
+                );
+                pos += line.len();
+                continue;
+            }
+            let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
+            match stream.next() {
+                Some(Ok(raw)) => {
+                    pos += stream.byte_offset();
+                    count += 1;
+                    if count > MAX_OBJECTS {
+                        let span = self.span_of(raw.get());
+                        self.diag(
+                            span,
+                            Severity::Error,
+                            format!("more than {MAX_OBJECTS} objects in the \"nftables\" list; the rest are not read"),
+                        );
+                        self.cut = Some(span);
+                        return None;
+                    }
+                    self.object(raw);
+                }
+                Some(Err(e)) => {
+                    let mut at = (pos + stream.byte_offset()).min(text.len());
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let span = self.span_of(&text[pos..at.max(pos)]);
+                    let (severity, message) = if e.is_eof() {
+                        (Severity::Info, "the JSON ends inside an object: the paste may be cut off; everything before the cut is read".to_string())
+                    } else {
+                        (Severity::Error, format!("broken JSON ({e}); the objects before it are read, the rest is not"))
+                    };
+                    self.diag(span, severity, message);
+                    self.cut = Some(span);
+                    return None;
+                }
+                None => return Some(pos),
+            }
+            pos = skip_ws(text, pos);
+            match text.as_bytes().get(pos) {
+                Some(b',') => pos += 1,
+                Some(b']') if in_list => return Some(pos + 1),
+                None => {}
+                Some(_) if !in_list => {}
+                Some(_) => {
+                    let next = text[pos..].chars().next().map_or(0, char::len_utf8);
+                    let span = self.span_of(&text[pos..pos + next]);
+                    self.diag(
+                        span,
+                        Severity::Error,
+                        "expected `,` or `]` between the objects of the \"nftables\" list; the rest is not read".into(),
+                    );
+                    self.cut = Some(span);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// One object of the `nftables` list: `{"KIND": {…}}`.
+    fn object(&mut self, raw: &'a RawValue) {
+        let span = self.span_of(raw.get());
+        if nesting_depth(raw.get()) > MAX_JSON_DEPTH {
+            self.diag(
+                span,
+                Severity::Error,
+                format!("an object nested deeper than {MAX_JSON_DEPTH} levels was not read"),
+            );
+            return;
+        }
+        let fields: HashMap<String, &'a RawValue> = match serde_json::from_str(raw.get()) {
+            Ok(f) => f,
+            Err(e) => {
+                self.diag(
+                    span,
+                    Severity::Warning,
+                    format!(
+                        "not an nft JSON object ({e}), ignored: {}",
+                        quote(raw.get())
+                    ),
+                );
+                return;
+            }
+        };
+        let mut kinds: Vec<(&String, &&'a RawValue)> = fields.iter().collect();
+        kinds.sort_by_key(|(k, _)| k.as_str());
+        for (kind, body) in kinds {
+            self.kind(kind, body, span, false);
+        }
+    }
+
+    fn kind(&mut self, kind: &str, body: &'a RawValue, span: Span, in_command: bool) {
+        let result = match kind {
+            "metainfo" => Ok(()),
+            "table" => self.table(body),
+            "chain" => self.chain(body, span),
+            "rule" => self.rule(body, span),
+            "set" | "map" => self.set(body, kind == "map", span),
+            "element" => self.element(body),
+            "add" | "create" | "insert" | "replace" if !in_command => {
+                self.ruleset.transaction = true;
+                match serde_json::from_str::<HashMap<String, &'a RawValue>>(body.get()) {
+                    Ok(inner) => {
+                        let mut inner: Vec<_> = inner.into_iter().collect();
+                        inner.sort_by(|a, b| a.0.cmp(&b.0));
+                        for (k, b) in inner {
+                            self.kind(&k, b, span, true);
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            "flush" | "delete" | "destroy" if !in_command => {
+                self.ruleset.transaction = true;
+                let line = self.line_at(span);
+                self.ruleset.commands.push(Command {
+                    line,
+                    span,
+                    verb: kind.to_string(),
+                    object: first_key(body.get()).unwrap_or_default(),
+                    text: body.get().to_string(),
+                });
+                self.diag(
+                    span,
+                    Severity::Info,
+                    format!("JSON command `{kind}` is listed but not applied to the ruleset"),
+                );
+                Ok(())
+            }
+            "flowtable" | "counter" | "quota" | "limit" | "secmark" | "synproxy" | "ct helper"
+            | "ct timeout" | "ct expectation" | "tunnel" => {
+                self.named_object(kind, body, span);
+                Ok(())
+            }
+            _ => {
+                self.diag(
+                    span,
+                    Severity::Info,
+                    format!("nft JSON object `{kind}` is not used by the analysis"),
+                );
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.diag(
+                span,
+                Severity::Warning,
+                format!(
+                    "nft JSON `{kind}` not understood ({e}), ignored: {}",
+                    quote(body.get())
+                ),
+            );
+        }
+    }
+
+    /// nft lists a table's chains before their rules, so a listing cut among the rules shows the chains
+    /// whose rules came after the cut as empty. Their rules are unknown, not absent: they are left out (as
+    /// a cut text listing leaves them out) and a diagnostic names them.
+    fn leave_out_unread_chains(&mut self, cut: Span) {
+        let Some(table) = self.ruleset.tables.last_mut() else {
+            return;
+        };
+        let last_with_rules = table.chains.iter().rposition(|c| !c.rules.is_empty());
+        let first_unread = last_with_rules.map_or(0, |i| i + 1);
+        let unread: Vec<String> = table
+            .chains
+            .get(first_unread..)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|c| c.rules.is_empty())
+            .map(|c| c.name.clone())
+            .collect();
+        if unread.is_empty() {
+            return;
+        }
+        let label = table.label();
+        table
+            .chains
+            .retain(|c| !(c.rules.is_empty() && unread.contains(&c.name)));
+        let mut names = unread
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if unread.len() > 5 {
+            names.push_str(&format!(" and {} more", unread.len() - 5));
+        }
+        self.diag(
+            cut,
+            Severity::Info,
+            format!(
+                "the JSON is cut before the rules of {} chain(s) of table {label} ({names}): their rules are unknown, so these chains are left out",
+                unread.len()
+            ),
+        );
+    }
+
+    fn table_for(&mut self, family: &str, name: &str, line: Option<u32>) -> usize {
+        let key = (family.to_string(), name.to_string());
+        if let Some(&t) = self.table_index.get(&key) {
+            return t;
+        }
+        self.ruleset.tables.push(Table {
+            family: family.to_string(),
+            name: name.to_string(),
+            line,
+            ..Table::default()
+        });
+        let t = self.ruleset.tables.len() - 1;
+        self.table_index.insert(key, t);
+        t
+    }
+
+    fn chain_for(&mut self, t: usize, name: &str, span: Span) -> usize {
+        let key = (t, name.to_string());
+        if let Some(&c) = self.chain_index.get(&key) {
+            return c;
+        }
+        let line = self.line_at(span);
+        let chains = &mut self.ruleset.tables[t].chains;
+        chains.push(Chain {
+            name: name.to_string(),
+            line,
+            span,
+            ..Chain::default()
+        });
+        let c = chains.len() - 1;
+        self.chain_index.insert(key, c);
+        c
+    }
+
+    fn set_for(&mut self, t: usize, name: &str, is_map: bool, span: Span) -> usize {
+        let key = (t, name.to_string());
+        if let Some(&s) = self.set_index.get(&key) {
+            return s;
+        }
+        let line = self.line_at(span);
+        let sets = &mut self.ruleset.tables[t].sets;
+        sets.push(Set {
+            name: name.to_string(),
+            is_map,
+            line,
+            span,
+            ..Set::default()
+        });
+        let s = sets.len() - 1;
+        self.set_index.insert(key, s);
+        s
+    }
+
+    fn table(&mut self, body: &'a RawValue) -> Result<(), String> {
+        let j: JsonTable = serde_json::from_str(body.get()).map_err(|e| e.to_string())?;
+        let span = self.span_of(body.get());
+        let line = self.line_at(span);
+        let t = self.table_for(&j.family, &j.name, Some(line));
+        let table = &mut self.ruleset.tables[t];
+        table.line = table.line.or(Some(line));
+        table.handle = j.handle.or(table.handle);
+        table.comment = j.comment.or(table.comment.take());
+        let flags = j.flags.list();
+        if !flags.is_empty() {
+            table.flags = flags;
+        }
+        Ok(())
+    }
+
+    fn chain(&mut self, body: &'a RawValue, span: Span) -> Result<(), String> {
+        let j: JsonChain = serde_json::from_str(body.get()).map_err(|e| e.to_string())?;
+        let line = self.line_at(span);
+        let t = self.table_for(&j.family, &j.table, None);
+        let c = self.chain_for(t, &j.name, span);
+        let base = j.hook.map(|hook| {
+            let (priority_text, priority) = match &j.prio {
+                Some(Value::Number(n)) => match n.as_i64() {
+                    Some(v) => (render::priority(&j.family, &hook, v), i32::try_from(v).ok()),
+                    None => (n.to_string(), None),
+                },
+                Some(Value::String(s)) => (s.clone(), priority_value(s)),
+                _ => (String::new(), None),
+            };
+            let device = match &j.dev {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Array(a)) => Some(
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                _ => None,
+            };
+            BaseChain {
+                kind: j.kind.clone().unwrap_or_default(),
+                hook,
+                priority_text,
+                priority,
+                policy: j.policy.clone(),
+                device,
+                line,
+            }
+        });
+        let chain = &mut self.ruleset.tables[t].chains[c];
+        chain.line = line;
+        chain.span = span;
+        chain.handle = j.handle;
+        chain.comment = j.comment;
+        if base.is_some() {
+            chain.base = base;
+        }
+        Ok(())
+    }
+
+    fn rule(&mut self, body: &'a RawValue, span: Span) -> Result<(), String> {
+        let j: JsonRule<'a> = serde_json::from_str(body.get()).map_err(|e| e.to_string())?;
+        let line = self.line_at(span);
+        let t = self.table_for(&j.family, &j.table, None);
+        if !self.chain_index.contains_key(&(t, j.chain.clone())) {
+            self.diag(
+                span,
+                Severity::Info,
+                format!(
+                    "rule for chain {}, which the JSON did not list before",
+                    j.chain
+                ),
+            );
+        }
+        let c = self.chain_for(t, &j.chain, span);
+        let mut texts = Vec::with_capacity(j.expr.len());
+        let mut exprs = Vec::new();
+        for (i, stmt) in j.expr.iter().enumerate() {
+            let stmt_span = self.span_of(stmt.get());
+            if i >= MAX_STATEMENTS {
+                self.diag(
+                    stmt_span,
+                    Severity::Warning,
+                    format!(
+                        "a rule with more than {MAX_STATEMENTS} statements: the rest are not read"
+                    ),
+                );
+                break;
+            }
+            let rendered = serde_json::from_str::<Value>(stmt.get())
+                .map_err(|e| e.to_string())
+                .and_then(|v| render::statement(&v, &j.family));
+            match rendered {
+                Ok(text) => {
+                    if text.starts_with("xt ") {
+                        self.xt.0 += 1;
+                        self.xt.1.get_or_insert(stmt_span);
+                    }
+                    let stmt_line = self.line_at(stmt_span);
+                    let (parsed, problems) = rule_exprs(&text, stmt_line, stmt_span);
+                    for message in problems {
+                        self.diag(stmt_span, Severity::Warning, message);
+                    }
+                    exprs.extend(parsed);
+                    texts.push(text);
+                }
+                Err(reason) => {
+                    self.diag(
+                        stmt_span,
+                        Severity::Warning,
+                        format!("{reason}; the statement is kept as written"),
+                    );
+                    exprs.push(Expr::Unknown {
+                        text: stmt.get().to_string(),
+                        span: stmt_span,
+                    });
+                    texts.push(stmt.get().to_string());
+                }
+            }
+        }
+        let mut text = texts.join(" ");
+        if let Some(c) = &j.comment {
+            text.push_str(&format!(" comment {}", render::quoted(c)));
+        }
+        let rule = Rule {
+            line,
+            span,
+            handle: j.handle,
+            text: text.trim_start().to_string(),
+            exprs,
+            comment: j.comment,
+        };
+        self.ruleset.tables[t].chains[c].rules.push(rule);
+        Ok(())
+    }
+
+    fn set(&mut self, body: &'a RawValue, is_map: bool, span: Span) -> Result<(), String> {
+        let j: JsonSet<'a> = serde_json::from_str(body.get()).map_err(|e| e.to_string())?;
+        let t = self.table_for(&j.family, &j.table, None);
+        let s = self.set_for(t, &j.name, is_map, span);
+        let key_type = j.key_type.as_ref().map(Types::parts).unwrap_or_default();
+        let styles = render::styles_of_types(&key_type);
+        let elements = match j.elem {
+            Some(e) => self.elements(element_list(e), &styles),
+            None => Vec::new(),
+        };
+        let line = self.line_at(span);
+        let set = &mut self.ruleset.tables[t].sets[s];
+        set.is_map = is_map;
+        set.line = line;
+        set.span = span;
+        set.handle = j.handle;
+        set.key_type = key_type;
+        set.data_type = j.map.map(|m| m.parts().join(" . "));
+        set.flags = j.flags.list();
+        if let Some(seconds) = j.timeout {
+            set.timeout = Some(render::duration(seconds));
+            set.timeout_seconds = Some(seconds);
+        }
+        set.size = j.size;
+        set.comment = j.comment;
+        set.elements.extend(elements);
+        Ok(())
+    }
+
+    fn element(&mut self, body: &'a RawValue) -> Result<(), String> {
+        let span = self.span_of(body.get());
+        let j: JsonElement<'a> = serde_json::from_str(body.get()).map_err(|e| e.to_string())?;
+        let t = self.table_for(&j.family, &j.table, None);
+        let known = self.set_index.contains_key(&(t, j.name.clone()));
+        let s = self.set_for(t, &j.name, false, span);
+        let styles = render::styles_of_types(&self.ruleset.tables[t].sets[s].key_type.clone());
+        let elements = self.elements(element_list(j.elem), &styles);
+        let set = &mut self.ruleset.tables[t].sets[s];
+        if !known && elements.iter().any(|e| e.value.is_some()) {
+            set.is_map = true;
+        }
+        set.elements.extend(elements);
+        Ok(())
+    }
+
+    /// Reads the elements of a named set, each written in nft syntax and read by the text reader.
+    fn elements(&mut self, raws: Vec<&'a RawValue>, styles: &[Style]) -> Vec<Element> {
+        let mut out = Vec::with_capacity(raws.len());
+        for raw in raws {
+            let span = self.span_of(raw.get());
+            let rendered = serde_json::from_str::<Value>(raw.get())
+                .map_err(|e| e.to_string())
+                .and_then(|v| render::set_element(&v, styles, 0));
+            match rendered {
+                Ok(text) => {
+                    let mut diagnostics = Vec::new();
+                    let tokens: Vec<Token<'_>> = tokenize(&text, Origin::START, &mut diagnostics)
+                        .into_iter()
+                        .filter(|t| !matches!(t.kind, Tok::Newline | Tok::Comment(_)))
+                        .collect();
+                    let mut problems = Vec::new();
+                    let line = self.line_at(span);
+                    for mut e in parse_elements(&tokens, &mut problems) {
+                        e.line = line;
+                        e.span = span;
+                        out.push(e);
+                    }
+                    for (_, _, message) in problems {
+                        self.diag(span, Severity::Warning, message);
+                    }
+                }
+                Err(reason) => {
+                    self.diag(
+                        span,
+                        Severity::Warning,
+                        format!("set element: {reason}; ignored"),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn named_object(&mut self, kind: &str, body: &'a RawValue, span: Span) {
+        let Ok(j) = serde_json::from_str::<JsonNamed>(body.get()) else {
+            return;
+        };
+        let (Some(family), Some(table)) = (j.family, j.table) else {
+            return;
+        };
+        let line = self.line_at(span);
+        let t = self.table_for(&family, &table, None);
+        self.ruleset.tables[t].objects.push(NamedObject {
+            kind: kind.to_string(),
+            name: j.name.unwrap_or_default(),
+            line,
+        });
+    }
+}
+
+/// The first key of a JSON object, e.g. `rule` for `{"rule": {…}}`.
+fn first_key(raw: &str) -> Option<String> {
+    let map: HashMap<String, &RawValue> = serde_json::from_str(raw).ok()?;
+    map.into_keys().min()
+}
+
+/// Reads one statement written in nft syntax into expressions, with every span set to the statement's JSON
+/// span. Returns the expressions and the messages of what the text reader did not understand.
+fn rule_exprs(text: &str, line: u32, span: Span) -> (Vec<Expr>, Vec<String>) {
+    let mut diagnostics = Vec::new();
+    let tokens: Vec<Token<'_>> = tokenize(text, Origin::START, &mut diagnostics)
+        .into_iter()
+        .filter(|t| !matches!(t.kind, Tok::Newline | Tok::Comment(_)))
+        .collect();
+    let parsed = parse_rule(&tokens, text, 0);
+    let mut exprs = parsed.exprs;
+    for e in &mut exprs {
+        relocate(e, line, span);
+    }
+    let problems = parsed
+        .problems
+        .into_iter()
+        .map(|(_, _, message)| message)
+        .chain(diagnostics.into_iter().map(|d| d.message))
+        .collect();
+    (exprs, problems)
+}
+
+/// Points the spans inside an expression (unknown parts, elements of anonymous sets) at the JSON statement.
+fn relocate(e: &mut Expr, line: u32, span: Span) {
+    let elements = match e {
+        Expr::Unknown { span: s, .. } => {
+            *s = span;
+            return;
+        }
+        Expr::Match(m) => match &mut m.right {
+            NftValue::Set(els) => els,
+            _ => return,
+        },
+        Expr::Lookup(l) => match &mut l.map {
+            MapRef::Anonymous(els) => els,
+            MapRef::Named(_) => return,
+        },
+        _ => return,
+    };
+    for el in elements {
+        el.span = span;
+        el.line = line;
+    }
+}
+
+#[cfg(test)]
+mod tests;
