@@ -702,14 +702,12 @@ impl App {
         self.share_pending = false;
         let data = share::encode(&copy.shown.text);
         if data.len() > MAX_SHARE_LINK {
-            self.share_link = None;
-            self.notify(
-                ctx,
-                &format!(
-                    "This dump is too large for a link ({} compressed): download the redacted dump instead.",
-                    model::bytes(data.len())
-                ),
-            );
+            self.share_link = Some(redaction::ShareLink {
+                link: String::new(),
+                long: true,
+                shown: false,
+                too_large: true,
+            });
             return;
         }
         let fragment = Route::Shared(data).href();
@@ -727,6 +725,7 @@ impl App {
             link,
             long,
             shown: !long,
+            too_large: false,
         });
     }
 

@@ -47,6 +47,8 @@ pub struct ShareLink {
     pub long: bool,
     /// Shown (and copied) to the user.
     pub shown: bool,
+    /// Too large for any link: only the file is offered.
+    pub too_large: bool,
 }
 
 /// What redaction replaced, beside the Redact toggle.
@@ -82,17 +84,24 @@ pub fn long_link_offer(
     html! {
         <div id="long-link" class="long-link" role="status">
             <p>
-                { format!(
-                    "This link is {} long: most chats and tickets cut messages over {}. \
-                     Attach the redacted dump as a file instead; whoever opens it here sees the same analysis.",
-                    model::bytes(share.link.len()),
-                    model::bytes(CHAT_LINK_LIMIT)
-                ) }
+                if share.too_large {
+                    {"This dump is too large for a link. Attach the redacted dump as a file instead; \
+                      whoever opens it here sees the same analysis."}
+                } else {
+                    { format!(
+                        "This link is {} long: most chats and tickets cut messages over {}. \
+                         Attach the redacted dump as a file instead; whoever opens it here sees the same analysis.",
+                        model::bytes(share.link.len()),
+                        model::bytes(CHAT_LINK_LIMIT)
+                    ) }
+                }
             </p>
             <button id="download-dump-offer" class="primary" onclick={on_download}>
                 {"Download redacted dump"}</button>
-            <button id="copy-long-link" class="quiet" onclick={on_copy}>
-                {"Copy the long link anyway"}</button>
+            if !share.too_large {
+                <button id="copy-long-link" class="quiet" onclick={on_copy}>
+                    {"Copy the long link anyway"}</button>
+            }
         </div>
     }
 }
