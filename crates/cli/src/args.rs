@@ -9,6 +9,7 @@ usage:
   svcpath explain [FILE…] [--format text|json|markdown] [--node-ip IP]…
   svcpath trace [FILE…] --dst IP:PORT [--src IP] [--proto tcp|udp|sctp] [--from pod|node|external]
                 [--returning] [--node-ip IP]… [--format text|json]
+  svcpath redact [FILE…] [-o OUT] [--node-ip IP]…
   svcpath --help | --version
 
 Reads what was captured on a Kubernetes node (iptables-save, ipvsadm -Ln, ipset list, nft list ruleset,
@@ -17,6 +18,11 @@ standard input when there is none, and explains what kube-proxy programmed there
 
   --format F     text (default), json (the Report, see README) or markdown (for a chat or a ticket)
   --node-ip IP   an address of this node (NodePort and --dst-type LOCAL); may be repeated
+  --redact       (explain) explain the redacted copy: the report names no address, Service or namespace
+
+redact writes the input with its addresses, Service names, namespaces, port and host names replaced
+consistently and kube-proxy's chain names hashed again from the new names, so that it explains exactly as
+the original does (to OUT, or to standard output). Scrub a paste with it before it goes into a ticket.
 
 trace follows one new connection through the rules as netfilter would and prints each possible outcome
 with its probability, verdict (dnat, accept, drop, reject), endpoint, whether it is masqueraded, and the
@@ -52,6 +58,14 @@ pub enum Command {
         options: Options,
         packet: Packet,
     },
+    /// `svcpath redact` (the redacted dump) and `svcpath explain --redact` (the redacted copy's report,
+    /// in `report`'s format).
+    Redact {
+        files: Vec<String>,
+        output: Option<String>,
+        options: Options,
+        report: Option<Format>,
+    },
 }
 
 pub fn parse(argv: &[String]) -> Result<Command, String> {
@@ -61,10 +75,13 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
     match first.as_str() {
         "-h" | "--help" | "help" => return Ok(Command::Help),
         "-V" | "--version" => return Ok(Command::Version),
-        "explain" | "trace" => {}
+        "explain" | "trace" | "redact" => {}
         other => return Err(format!("unknown command {other:?}")),
     }
     let tracing = first == "trace";
+    let redacting = first == "redact";
+    let mut redact_report = false;
+    let mut output = None;
     let mut dst: Option<(String, u16)> = None;
     let mut src = None;
     let mut protocol = Protocol::Tcp;
@@ -129,6 +146,8 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
                 }
             }
             "--returning" if tracing => returning_client = true,
+            "--redact" if first == "explain" => redact_report = true,
+            "-o" | "--output" if redacting => output = Some(value()?),
             "-h" | "--help" => return Ok(Command::Help),
             "-" => files.push("-".to_string()),
             s if s.starts_with('-') => return Err(format!("unknown option {s:?}")),
@@ -154,6 +173,19 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
             format,
             options,
             packet,
+        });
+    }
+    if redacting || redact_report {
+        if redacting && format != Format::Text {
+            return Err(
+                "redact writes the redacted dump; use explain --redact for a report".into(),
+            );
+        }
+        return Ok(Command::Redact {
+            files,
+            output,
+            options,
+            report: redact_report.then_some(format),
         });
     }
     Ok(Command::Explain {

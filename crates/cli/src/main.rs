@@ -4,6 +4,7 @@
 
 mod args;
 mod input;
+mod redact;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -50,6 +51,12 @@ fn main() -> ExitCode {
                 Format::Text => write_out(&svcpath_analysis::render::text(&report)),
             }
         }
+        Command::Redact {
+            files,
+            output,
+            options,
+            report,
+        } => redact::run(&files, output.as_deref(), &options, report),
         Command::Trace {
             files,
             format,
@@ -128,7 +135,7 @@ fn trace_text(trace: &svcpath_analysis::trace::Trace) -> String {
 }
 
 /// Writes `value` as pretty JSON straight to stdout: a large node's report is not held twice in memory.
-fn write_json<T: serde::Serialize>(value: &T) -> ExitCode {
+pub(crate) fn write_json<T: serde::Serialize>(value: &T) -> ExitCode {
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = serde_json::to_writer_pretty(&mut stdout, value)
         .map_err(std::io::Error::from)
@@ -144,7 +151,7 @@ fn write_json<T: serde::Serialize>(value: &T) -> ExitCode {
     }
 }
 
-fn write_out(text: &str) -> ExitCode {
+pub(crate) fn write_out(text: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

@@ -32,6 +32,10 @@ pub enum Request {
         seq: u64,
         index: usize,
     },
+    /// Redaction on or off for analysis `generation`. Turned on with the paste beside this header,
+    /// the worker redacts it, explains the redacted copy and answers [`Reply::Redacted`]; without the
+    /// paste it only switches. While it is on, traces are answered from the redacted copy.
+    Redact { generation: u64, on: bool },
 }
 
 /// What the worker answers.
@@ -60,6 +64,17 @@ pub enum Reply {
     },
     /// A trace request could not be answered.
     TraceFailed { seq: u64, message: String },
+    /// The redacted copy of analysis `generation` and its own report (what a recipient sees).
+    Redacted {
+        generation: u64,
+        dump: String,
+        report: Box<Report>,
+        addresses: usize,
+        names: usize,
+        chains: usize,
+        /// The redacted id of each Service of the analysis, in its order.
+        service_ids: Vec<String>,
+    },
     /// The request could not be answered.
     Failed { generation: u64, message: String },
 }
@@ -69,7 +84,8 @@ impl Request {
         match self {
             Request::Analyze { generation, .. }
             | Request::Trace { generation, .. }
-            | Request::ServicePaths { generation, .. } => *generation,
+            | Request::ServicePaths { generation, .. }
+            | Request::Redact { generation, .. } => *generation,
         }
     }
 }
@@ -83,7 +99,8 @@ impl Reply {
             | Reply::TraceFailed { .. } => 0,
             Reply::Started { generation, .. }
             | Reply::Analysed { generation, .. }
-            | Reply::Failed { generation, .. } => *generation,
+            | Reply::Failed { generation, .. }
+            | Reply::Redacted { generation, .. } => *generation,
         }
     }
 }
@@ -144,6 +161,29 @@ mod tests {
         assert!(json.contains(r#""from":"pod""#), "{json}");
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
         assert_eq!(request.generation(), 2);
+    }
+
+    #[test]
+    fn redaction_messages_round_trip() {
+        let request = Request::Redact {
+            generation: 4,
+            on: true,
+        };
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(json, r#"{"kind":"redact","generation":4,"on":true}"#);
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        let reply = Reply::Redacted {
+            generation: 4,
+            dump: "-A X\n".into(),
+            report: Box::default(),
+            addresses: 2,
+            names: 1,
+            chains: 3,
+            service_ids: vec!["ns-1/svc-1:http".into()],
+        };
+        let json = serde_json::to_string(&reply).unwrap();
+        assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
+        assert_eq!(reply.generation(), 4);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use svcpath_analysis::{Options, Report, Snapshot};
+use svcpath_analysis::{redact, Options, Report, Snapshot};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -16,6 +16,23 @@ struct Analysis {
     options: Options,
     snapshot: Snapshot,
     report: Report,
+    /// Its redacted copy, once asked for, and whether traces are answered from it.
+    redaction: Option<Redaction>,
+    redacted: bool,
+}
+
+/// A redacted copy explained: its options (node IPs redacted too), rules and report.
+struct Redaction {
+    options: Options,
+    snapshot: Snapshot,
+    report: Report,
+}
+
+/// What a trace is answered from: the analysis or its redacted copy.
+struct View<'a> {
+    options: &'a Options,
+    snapshot: &'a Snapshot,
+    report: &'a Report,
 }
 
 thread_local! {
@@ -86,9 +103,45 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                     options,
                     snapshot,
                     report,
+                    redaction: None,
+                    redacted: false,
                 })
             });
             vec![reply]
+        }
+        Request::Redact { generation, on } => {
+            let paste = array.get(1).as_string();
+            LAST.with(|last| {
+                let mut last = last.borrow_mut();
+                let Some(a) = last.as_mut().filter(|a| a.generation == generation) else {
+                    return vec![failed(
+                        generation,
+                        "that analysis is gone: explain the input again",
+                    )];
+                };
+                a.redacted = on;
+                let Some(paste) = paste.filter(|_| on) else {
+                    return Vec::new();
+                };
+                let redacted = redact::redact_with_report(&paste, &a.options, &a.report);
+                let snapshot = Snapshot::parse(&redacted.dump, &redacted.options);
+                let report = snapshot.report(&redacted.options);
+                let reply = Reply::Redacted {
+                    generation,
+                    report: Box::new(report.clone()),
+                    addresses: redacted.addresses,
+                    names: redacted.names,
+                    chains: redacted.chains,
+                    service_ids: redacted.service_ids,
+                    dump: redacted.dump,
+                };
+                a.redaction = Some(Redaction {
+                    options: redacted.options,
+                    snapshot,
+                    report,
+                });
+                vec![reply]
+            })
         }
         Request::Trace {
             generation,
@@ -97,9 +150,7 @@ fn handle(data: &JsValue) -> Vec<Reply> {
         } => vec![with_analysis(generation, seq, |a| Reply::Traced {
             seq,
             trace: Box::new(svcpath_analysis::trace::trace(
-                &a.snapshot,
-                &a.options,
-                &packet,
+                a.snapshot, a.options, &packet,
             )),
         })],
         Request::ServicePaths {
@@ -111,7 +162,7 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 Some(service) => Reply::Paths {
                     seq,
                     index,
-                    paths: svcpath_analysis::trace::service_paths(&a.snapshot, &a.options, service),
+                    paths: svcpath_analysis::trace::service_paths(a.snapshot, a.options, service),
                 },
                 None => Reply::TraceFailed {
                     seq,
@@ -122,9 +173,20 @@ fn handle(data: &JsValue) -> Vec<Reply> {
     }
 }
 
-fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(&Analysis) -> Reply) -> Reply {
+fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(View<'_>) -> Reply) -> Reply {
     LAST.with(|last| match last.borrow().as_ref() {
-        Some(a) if a.generation == generation => f(a),
+        Some(a) if a.generation == generation => f(match (&a.redaction, a.redacted) {
+            (Some(r), true) => View {
+                options: &r.options,
+                snapshot: &r.snapshot,
+                report: &r.report,
+            },
+            _ => View {
+                options: &a.options,
+                snapshot: &a.snapshot,
+                report: &a.report,
+            },
+        }),
         _ => Reply::TraceFailed {
             seq,
             message: "that analysis is gone: explain the input again".into(),

@@ -6,20 +6,19 @@
 mod host;
 mod learn;
 mod overview;
+mod redaction;
 mod service;
 mod services;
 mod source;
 mod trace;
 mod widgets;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
 use gloo_file::callbacks::FileReader;
 use gloo_timers::callback::{Interval, Timeout};
 use svcpath_analysis::input::{decode, Decoded};
-use svcpath_analysis::redact::{redact, Redacted, Redactor};
 use svcpath_analysis::report::DiagnosticEntry;
 use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::Report;
@@ -146,6 +145,8 @@ pub enum Msg {
     SourceScroll(f64, f64),
     Highlight(Vec<u32>, String),
     ToggleRedact,
+    /// Copies a share link longer than a chat takes, after the user saw the warning.
+    CopyLongLink,
     DownloadJson,
     DownloadDump,
     CopyMarkdown,
@@ -174,8 +175,13 @@ pub struct App {
     readers: Vec<FileReader>,
     read_batch: u64,
     shown: Option<Shown>,
-    redacted: Option<(Rc<Redacted>, Shown)>,
+    /// The redacted copy of the analysis on screen, as the worker redacted and explained it.
+    redacted: Option<redaction::RedactedCopy>,
     redact: bool,
+    /// A share link waits for the redacted copy.
+    share_pending: bool,
+    /// The input came from a share link: a redacted copy (a banner says so).
+    shared_copy: bool,
     status: Status,
     generation: u64,
     worker: Option<WorkerHandle>,
@@ -193,15 +199,13 @@ pub struct App {
     scroll_to_line: Option<u32>,
     highlight: (Rc<Vec<u32>>, String),
     notice: Option<String>,
-    share_link: Option<String>,
+    share_link: Option<redaction::ShareLink>,
     dragging: bool,
     trace_seq: u64,
     paths: Option<PathsState>,
     path_choice: usize,
     trace_form: trace::TraceForm,
     trace: TraceState,
-    /// The mapping behind the redacted report, kept to redact traces the same way.
-    redactor: Option<RefCell<Redactor>>,
     /// The bundled sample in the input, if the input is one (its guided tour is shown).
     sample: Option<&'static str>,
     tour_hidden: bool,
@@ -252,6 +256,8 @@ impl Component for App {
             shown: None,
             redacted: None,
             redact: false,
+            share_pending: false,
+            shared_copy: false,
             status: Status::Idle,
             generation: 0,
             worker: None,
@@ -275,7 +281,6 @@ impl Component for App {
             path_choice: 0,
             trace_form: trace::TraceForm::default(),
             trace: TraceState::default(),
-            redactor: None,
             sample: None,
             tour_hidden: false,
             pending_anchor: None,
@@ -297,6 +302,7 @@ impl Component for App {
         match msg {
             Msg::Input(text, pasted) => {
                 self.input = Rc::from(text);
+                self.shared_copy = false;
                 self.files.clear();
                 self.sample = None;
                 self.input_diagnostics.clear();
@@ -312,6 +318,7 @@ impl Component for App {
             }
             Msg::Clear => {
                 self.input = Rc::from("");
+                self.shared_copy = false;
                 self.files.clear();
                 self.sample = None;
                 self.input_diagnostics.clear();
@@ -424,19 +431,19 @@ impl Component for App {
                 true
             }
             Msg::ToggleRedact => {
-                let index = self.service_index();
                 self.redact = !self.redact;
                 self.share_link = None;
-                if self.redact {
-                    self.compute_redacted();
-                }
+                self.share_pending = false;
                 // Stay on the same Service: its id changes with redaction.
-                if let Some(id) =
-                    index.and_then(|i| self.current()?.report.services.get(i).map(|s| s.id.clone()))
+                if let (Route::Service(id), Some(copy), Some(shown)) =
+                    (&self.route, &self.redacted, &self.shown)
                 {
-                    self.route = Route::Service(id.clone());
-                    self.set_hash(&Route::Service(id));
+                    if let Some(other) = copy.other_id(&shown.report, id, self.redact) {
+                        self.route = Route::Service(other.clone());
+                        self.set_hash(&Route::Service(other));
+                    }
                 }
+                self.compute_redacted(ctx);
                 true
             }
             Msg::DownloadJson => {
@@ -468,29 +475,16 @@ impl Component for App {
             Msg::Share => {
                 if !self.redact {
                     self.redact = true;
-                    self.compute_redacted();
+                    self.compute_redacted(ctx);
                 }
-                if let Some((_, shown)) = &self.redacted {
-                    let data = share::encode(&shown.text);
-                    if data.len() > MAX_SHARE_LINK {
-                        self.share_link = None;
-                        self.notify(
-                            ctx,
-                            &format!(
-                                "This dump is too large for a link ({} compressed): download the redacted dump instead.",
-                                model::bytes(data.len())
-                            ),
-                        );
-                        return true;
-                    }
-                    let fragment = Route::Shared(data).href();
-                    let base = web_sys::window()
-                        .and_then(|w| w.location().href().ok())
-                        .map(|h| h.split('#').next().unwrap_or("").to_string())
-                        .unwrap_or_default();
-                    let link = format!("{base}{fragment}");
-                    widgets::copy_text(&link);
-                    self.share_link = Some(link);
+                self.share_pending = true;
+                self.make_share_link(ctx);
+                true
+            }
+            Msg::CopyLongLink => {
+                if let Some(share) = &mut self.share_link {
+                    widgets::copy_text(&share.link);
+                    share.shown = true;
                     self.notify(ctx, "Share link (redacted dump) copied to the clipboard.");
                 }
                 true
@@ -568,6 +562,9 @@ impl Component for App {
         let body = match (&self.route, self.current()) {
             (Route::Gallery, _) => learn::gallery(self),
             (Route::Glossary(key), _) => learn::glossary(key.as_deref()),
+            (_, None) if self.redact && self.shown.is_some() => html! {
+                <section class="panel empty"><p>{"Redacting…"}</p></section>
+            },
             (_, None) => self.view_empty(),
             (Route::Service(id), Some(shown)) => service::view(self, ctx, shown, id),
             (Route::Source(_), Some(shown)) => source::view(self, ctx, shown),
@@ -619,6 +616,7 @@ impl Component for App {
                         { tab(Route::Glossary(None), "Glossary", is_glossary) }
                     </nav>
                 </header>
+                if self.shared_copy { { redaction::shared_banner() } }
                 { self.view_input(ctx) }
                 { self.view_actions(ctx) }
                 <main id="main">{ crumb }{ body }</main>
@@ -661,30 +659,74 @@ impl Component for App {
 }
 
 impl App {
-    /// The report and text on screen: the redacted ones when redaction is on.
+    /// The report and text on screen: the redacted ones when redaction is on (nothing while the
+    /// worker is still redacting: the real ones are not shown under a ticked Redact).
     pub fn current(&self) -> Option<&Shown> {
         if self.redact {
-            if let Some((_, shown)) = &self.redacted {
-                return Some(shown);
-            }
+            return self.redacted.as_ref().map(|r| &r.shown);
         }
         self.shown.as_ref()
     }
 
-    fn compute_redacted(&mut self) {
-        if let Some(shown) = &self.shown {
-            let redacted = redact(&shown.report, &shown.text);
-            // The same mapping again (the dump, then the report), kept for traces.
-            let mut redactor = Redactor::for_input(&shown.report, &shown.text);
-            let _ = redactor.text(&shown.text);
-            let _ = redactor.report(&shown.report);
-            self.redactor = Some(RefCell::new(redactor));
-            let view = Shown::new(
-                Rc::from(redacted.dump.as_str()),
-                Rc::new(redacted.report.clone()),
-            );
-            self.redacted = Some((Rc::new(redacted), view));
+    /// Tells the worker that redaction is on or off; the first time on for an analysis it sends the
+    /// paste to be redacted and explained (the worker holds the analysis, so the page thread does no
+    /// redaction work).
+    fn compute_redacted(&mut self, ctx: &Context<Self>) {
+        if self.shown.is_none() {
+            return;
         }
+        let request = Request::Redact {
+            generation: self.generation,
+            on: self.redact,
+        };
+        let header = JsValue::from_str(&serde_json::to_string(&request).unwrap_or_default());
+        let message = if self.redact && self.redacted.is_none() {
+            js_sys::Array::of2(&header, &JsValue::from_str(&self.input))
+        } else {
+            js_sys::Array::of1(&header)
+        };
+        self.send_quiet(ctx, message.into());
+        // Traces on screen came from the other copy.
+        self.paths = None;
+        self.trace = TraceState::default();
+        if self.redacted.is_some() || !self.redact {
+            self.request_paths(ctx);
+        }
+    }
+
+    /// Makes the share link from the redacted copy, once it is there.
+    fn make_share_link(&mut self, ctx: &Context<Self>) {
+        let Some(copy) = self.redacted.as_ref().filter(|_| self.share_pending) else {
+            return;
+        };
+        self.share_pending = false;
+        let data = share::encode(&copy.shown.text);
+        if data.len() > MAX_SHARE_LINK {
+            self.share_link = Some(redaction::ShareLink {
+                link: String::new(),
+                long: true,
+                shown: false,
+                too_large: true,
+            });
+            return;
+        }
+        let fragment = Route::Shared(data).href();
+        let base = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .map(|h| h.split('#').next().unwrap_or("").to_string())
+            .unwrap_or_default();
+        let link = format!("{base}{fragment}");
+        let long = link.len() > redaction::CHAT_LINK_LIMIT;
+        if !long {
+            widgets::copy_text(&link);
+            self.notify(ctx, "Share link (redacted dump) copied to the clipboard.");
+        }
+        self.share_link = Some(redaction::ShareLink {
+            link,
+            long,
+            shown: !long,
+            too_large: false,
+        });
     }
 
     fn notify(&mut self, ctx: &Context<Self>, text: &str) {
@@ -712,6 +754,9 @@ impl App {
                     match share::decode(data) {
                         Some(text) => {
                             self.input = Rc::from(text);
+                            // Already redacted by the sender: shown as it is, under a banner.
+                            self.shared_copy = true;
+                            self.redact = false;
                             self.files.clear();
                             self.sample = None;
                             self.input_diagnostics.clear();
@@ -760,6 +805,7 @@ impl App {
                 last_line: u32::try_from(text.lines().count()).unwrap_or(u32::MAX),
             }];
             self.input = Rc::from(text.as_ref());
+            self.shared_copy = false;
             self.input_diagnostics.clear();
             self.sample = Some(sample.name);
             self.tour_hidden = false;
@@ -914,11 +960,10 @@ impl App {
                 }
                 self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
                 self.redacted = None;
-                self.redactor = None;
                 self.paths = None;
                 self.trace = TraceState::default();
                 if self.redact {
-                    self.compute_redacted();
+                    self.compute_redacted(ctx);
                 }
                 self.table_scroll.0 = 0.0;
                 if let Route::Service(id) = &self.route {
@@ -929,6 +974,49 @@ impl App {
                         self.route = Route::Overview;
                     }
                 }
+                self.request_paths(ctx);
+                true
+            }
+            Reply::Redacted {
+                generation,
+                dump,
+                mut report,
+                addresses,
+                names,
+                chains,
+                service_ids,
+            } => {
+                if generation != self.generation {
+                    return false;
+                }
+                if !self.input_diagnostics.is_empty() {
+                    report
+                        .diagnostics
+                        .splice(0..0, self.input_diagnostics.iter().cloned());
+                }
+                let copy = redaction::RedactedCopy {
+                    shown: Shown::new(Rc::from(dump), Rc::from(report)),
+                    addresses,
+                    names,
+                    chains,
+                    service_ids,
+                };
+                if let (Route::Service(id), Some(shown)) = (&self.route, &self.shown) {
+                    if let Some(other) = copy.other_id(&shown.report, id, true) {
+                        self.route = Route::Service(other.clone());
+                        self.set_hash(&Route::Service(other));
+                    }
+                }
+                self.redacted = Some(copy);
+                if let Route::Service(id) = &self.route {
+                    if !self
+                        .current()
+                        .is_some_and(|s| s.report.services.iter().any(|x| &x.id == id))
+                    {
+                        self.route = Route::Overview;
+                    }
+                }
+                self.make_share_link(ctx);
                 self.request_paths(ctx);
                 true
             }
@@ -1033,18 +1121,10 @@ impl App {
         }
     }
 
-    /// A trace (or any value) as shown: redacted with the report's mapping when redaction is on.
-    pub fn redacted_value<T: Clone + serde::Serialize + serde::de::DeserializeOwned>(
-        &self,
-        value: &T,
-    ) -> T {
-        match (&self.redactor, self.redact) {
-            (Some(redactor), true) => redactor
-                .borrow_mut()
-                .serde(value)
-                .unwrap_or_else(|| value.clone()),
-            _ => value.clone(),
-        }
+    /// A trace (or any value) as shown. Traces come from the worker already from the copy on screen
+    /// (the redacted one when redaction is on), so nothing is left to rewrite here.
+    pub fn redacted_value<T: Clone>(&self, value: &T) -> T {
+        value.clone()
     }
 
     fn readers_done(&self) -> usize {
@@ -1119,6 +1199,7 @@ impl App {
         }
         self.readers.clear();
         self.input = Rc::from(text);
+        self.shared_copy = false;
         self.files = notes;
         self.sample = None;
         self.input_diagnostics = diagnostics;
@@ -1154,8 +1235,17 @@ impl App {
             select.set_value("");
             Msg::LoadSample(name)
         });
+        // Under a ticked Redact the box shows the redacted copy (read-only): what would be shared.
+        let box_text = if self.redact {
+            self.redacted
+                .as_ref()
+                .map(|r| r.shown.text.clone())
+                .unwrap_or_else(|| Rc::from(""))
+        } else {
+            self.input.clone()
+        };
         let box_value = if in_box {
-            AttrValue::from(self.input.clone())
+            AttrValue::from(box_text)
         } else {
             AttrValue::Static("")
         };
@@ -1174,7 +1264,8 @@ impl App {
                 <div class="input-row">
                     <label class="visually-hidden" for="paste">{"Node dump"}</label>
                     <textarea id="paste" spellcheck="false" autocomplete="off" {placeholder}
-                        value={box_value} {oninput} />
+                        value={box_value} {oninput} readonly={self.redact}
+                        class={classes!(self.redact.then_some("redacted"))} />
                     <div class="input-side">
                         <button id="explain" class="primary" onclick={link.callback(|_| Msg::Explain)}>
                             {"Explain"}</button>
@@ -1192,6 +1283,11 @@ impl App {
                         <p class="hint">{"or drop files anywhere on the page"}</p>
                     </div>
                 </div>
+                if self.redact {
+                    <p id="redacted-note" class="hint">
+                        {"The box shows the redacted copy: what a share link or download holds. Untick Redact to edit your paste."}
+                    </p>
+                }
                 { self.view_files() }
                 { self.view_status() }
             </section>
@@ -1268,12 +1364,16 @@ impl App {
                 if let Some(notice) = &self.notice {
                     <span class="notice" role="status">{ notice.clone() }</span>
                 }
-                if let Some(link) = &self.share_link {
-                    <input id="share-link" class="share-link" readonly=true value={link.clone()}
+                if let Some(share) = self.share_link.as_ref().filter(|s| s.shown) {
+                    <input id="share-link" class="share-link" readonly=true value={share.link.clone()}
                         aria-label="Share link" />
                 }
-                if let (true, Some((redacted, _))) = (self.redact, &self.redacted) {
-                    <span class="muted">{ format!("{} addresses and {} names replaced.", redacted.addresses, redacted.names) }</span>
+                if let Some(share) = self.share_link.as_ref().filter(|s| s.long) {
+                    { redaction::long_link_offer(share, link.callback(|_| Msg::DownloadDump),
+                        link.callback(|_| Msg::CopyLongLink)) }
+                }
+                if let (true, Some(copy)) = (self.redact, &self.redacted) {
+                    { redaction::summary(copy) }
                 }
             </section>
         }
