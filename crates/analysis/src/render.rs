@@ -48,6 +48,17 @@ pub fn entry_points(s: &Service) -> String {
 }
 
 fn endpoint_list(s: &Service) -> String {
+    if let Some(unknown) = &s.endpoints_unknown {
+        return if s.endpoints.is_empty() {
+            format!("unknown ({})", unknown.reason)
+        } else {
+            format!(
+                "unknown ({}); read so far: {}",
+                unknown.reason,
+                known_endpoints(s)
+            )
+        };
+    }
     if s.endpoints.is_empty() {
         return if s.no_endpoints {
             "no endpoints (rejected)".to_string()
@@ -55,6 +66,10 @@ fn endpoint_list(s: &Service) -> String {
             "none".to_string()
         };
     }
+    known_endpoints(s)
+}
+
+fn known_endpoints(s: &Service) -> String {
     s.endpoints
         .iter()
         .map(|e| {

@@ -87,6 +87,17 @@ pub struct Service {
     pub no_endpoints: bool,
     /// Dump lines that define this Service (1-based, in the whole paste).
     pub lines: Vec<u32>,
+    /// Set when the rule that picks this Service's endpoints was not understood or is missing from the
+    /// paste: the endpoints (and their odds) are then unknown, whatever `endpoints` lists.
+    #[serde(default)]
+    pub endpoints_unknown: Option<Unknown>,
+}
+
+/// Something the input does not prove, with why and the lines concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Unknown {
+    pub reason: String,
+    pub lines: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -111,7 +111,12 @@ impl Snapshot {
         let mut mode_findings = Vec::new();
         match report.mode {
             Mode::Ipvs => {
-                let analysis = crate::ipvs::analyze(&self.ipvs, &self.ipsets, &self.iptables);
+                let analysis = crate::ipvs::analyze_with_unread(
+                    &self.ipvs,
+                    &self.ipsets,
+                    &self.iptables,
+                    &self.ipvs_unread_lines(),
+                );
                 if analysis
                     .findings
                     .iter()
@@ -165,6 +170,28 @@ impl Snapshot {
             crate::findings::sort(&mut report.findings);
         }
         report
+    }
+
+    /// Lines of the `ipvsadm` sections the parser could not read, by the virtual service they follow.
+    fn ipvs_unread_lines(
+        &self,
+    ) -> std::collections::BTreeMap<u32, Vec<crate::ipvs::unknown::UnreadLine>> {
+        let sections: Vec<(u32, u32)> = self
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Ipvsadm)
+            .map(|s| (s.first_line, s.last_line))
+            .collect();
+        let unread: Vec<_> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity != svcpath_syntax::Severity::Info)
+            .map(|d| crate::ipvs::unknown::UnreadLine {
+                line: d.line,
+                message: d.message.clone(),
+            })
+            .collect();
+        crate::ipvs::unknown::unread_by_virtual_service(&self.ipvs, &sections, &unread)
     }
 
     /// The conntrack-related sections, for [`crate::conntrack::verdict`].

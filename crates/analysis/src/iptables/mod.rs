@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use svcpath_syntax::iptables::{BasicKind, Chain, Rule, Ruleset, Table};
 
-use crate::report::{Endpoint, Fact, Protocol, Service, TrafficPolicy};
+use crate::report::{Endpoint, Fact, Protocol, Service, TrafficPolicy, Unknown};
 use names::{parse_service_comment, ServiceName};
 
 /// The chain families of one Service port.
@@ -532,8 +532,15 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
     let affinity = svc_chain
         .and_then(affinity_seconds)
         .or_else(|| local_chain.and_then(affinity_seconds));
+    let endpoints_unknown = if g.no_endpoints {
+        // kube-proxy's own "has no endpoints" rule says what happens.
+        None
+    } else {
+        unknown_endpoints(hash, svc_chain, local_chain, &endpoints, &g.lines)
+    };
     let no_endpoints = g.no_endpoints
-        || (g.has_svc_chain
+        || (endpoints_unknown.is_none()
+            && g.has_svc_chain
             && endpoints.is_empty()
             && svc_chain.is_some_and(|c| {
                 !c.rules.is_empty()
@@ -583,7 +590,59 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         endpoints,
         no_endpoints,
         lines: g.lines,
+        endpoints_unknown,
     }
+}
+
+/// Why this Service's endpoints cannot be read from the paste, if they cannot: the Service chain is
+/// missing (a cut paste or a grep), a rule in it is not understood, or an endpoint chain is missing and
+/// no comment names its address.
+fn unknown_endpoints(
+    hash: &str,
+    svc_chain: Option<&Chain>,
+    local_chain: Option<&Chain>,
+    endpoints: &[Endpoint],
+    lines: &[u32],
+) -> Option<Unknown> {
+    for chain in svc_chain.into_iter().chain(local_chain) {
+        if let Some((line, reason)) = odds::unread_choice(chain) {
+            return Some(Unknown {
+                reason,
+                lines: vec![line],
+            });
+        }
+    }
+    match svc_chain {
+        None if endpoints.is_empty() && !hash.is_empty() => {
+            return Some(Unknown {
+                reason: format!(
+                    "the Service chain KUBE-SVC-{hash} is not in the paste, so the rule that picks the endpoints \
+                     is not known"
+                ),
+                lines: lines.to_vec(),
+            })
+        }
+        Some(chain) if chain.rules.is_empty() && endpoints.is_empty() => {
+            return Some(Unknown {
+                reason: format!(
+                    "the Service chain {} has no rules in the paste (cut?), so the endpoints are not known",
+                    chain.name
+                ),
+                lines: chain.declared_at.into_iter().collect(),
+            })
+        }
+        _ => {}
+    }
+    let unresolved = endpoints
+        .iter()
+        .find(|e| e.port.is_none() && e.ip.starts_with("KUBE-SEP-"))?;
+    Some(Unknown {
+        reason: format!(
+            "the endpoint chain {} is not in the paste and no comment names its address",
+            unresolved.ip
+        ),
+        lines: unresolved.lines.first().copied().into_iter().collect(),
+    })
 }
 
 fn bracket_v6(ip: &str) -> String {

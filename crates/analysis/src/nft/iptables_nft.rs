@@ -466,6 +466,7 @@ fn service(id: String, svc: &Svc, endpoints: Vec<Endpoint>) -> Service {
         no_endpoints: svc.no_endpoints,
         endpoints,
         lines: svc.lines.clone(),
+        endpoints_unknown: None,
     }
 }
 

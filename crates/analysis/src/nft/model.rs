@@ -352,6 +352,7 @@ impl ServiceModel {
             no_endpoints: self.rejects()
                 || (self.endpoints.is_empty() && self.cluster_ip_target.is_some()),
             lines,
+            endpoints_unknown: None,
         }
     }
 }
