@@ -54,8 +54,8 @@ impl Snapshot {
             let diagnostics = &mut snapshot.diagnostics;
             match section.kind {
                 SectionKind::Iptables => {
-                    let value = keep(diagnostics, iptables::parse(text, origin));
-                    snapshot.iptables.push(value);
+                    let parsed = iptables::parse_with_command(text, origin, command);
+                    snapshot.iptables.push(keep(diagnostics, parsed));
                 }
                 SectionKind::Ipvsadm => {
                     let value = keep(diagnostics, ipvs::parse(text, origin));

@@ -82,6 +82,9 @@ struct Gathered {
     no_endpoints: bool,
     no_local_endpoints: bool,
     has_svc_chain: bool,
+    /// The ClusterIP, port and protocol of the Service chain's own masquerade rule (`! -s CIDR -d VIP/32
+    /// -p tcp --dport 80 -j KUBE-MARK-MASQ`), for pastes without the `KUBE-SERVICES` line.
+    masquerade_entry: Option<(String, Option<u16>, Option<Protocol>)>,
 }
 
 /// One nat table plus the filter table of the same dump, with indexes for lookups by chain name and
@@ -225,6 +228,19 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
                     if g.name.is_none() {
                         g.name = rule.comment().and_then(parse_service_comment);
                     }
+                    if family == Family::Svc
+                        && g.masquerade_entry.is_none()
+                        && rule.target_name() == Some("KUBE-MARK-MASQ")
+                    {
+                        if let Some(dst) = rule.basic(BasicKind::Destination).filter(|d| !d.negated)
+                        {
+                            g.masquerade_entry = Some((
+                                host_address(&dst.value),
+                                rule_dport(rule),
+                                rule_protocol(rule),
+                            ));
+                        }
+                    }
                     if family == Family::Fw {
                         if let Some(src) = rule.basic(BasicKind::Source) {
                             let jumps_on = rule.target_name().and_then(chain_family).is_some();
@@ -293,6 +309,17 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
             }
         }
         // Old kube-proxy wrote external-IP and masquerade rules in KUBE-SERVICES pointing at KUBE-MARK-MASQ.
+        for g in by_hash.values_mut() {
+            // Without a KUBE-SERVICES line, the Service chain's masquerade rule still names the ClusterIP.
+            let Some((ip, port, protocol)) = g.masquerade_entry.take() else {
+                continue;
+            };
+            if g.cluster_ip.is_none() && !ip.contains('/') {
+                g.cluster_ip = Some(ip);
+                g.port = g.port.or(port);
+                g.protocol = g.protocol.or(protocol);
+            }
+        }
     }
 
     // The first hash (in order) that carries each Service name, for the filter rules below.
