@@ -59,6 +59,9 @@ pub struct Report {
     pub node: NodeFacts,
     pub rules: RuleStats,
     pub conntrack: Option<ConntrackReport>,
+    /// What moving this iptables- or IPVS-mode node to nftables mode would change; `null` otherwise.
+    #[serde(default)]
+    pub migration: Option<crate::migration::Migration>,
 }
 
 /// One Service port, in any proxy mode.

@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub kernel_logs: Vec<kernlog::KernelLog>,
     pub nft: Vec<nft::Ruleset>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Kernel and nft versions the paste shows (`uname -r`, `nft --version`, dmesg).
+    pub versions: Vec<crate::migration::versions::ToolVersion>,
 }
 
 impl Snapshot {
@@ -81,14 +83,23 @@ impl Snapshot {
                     snapshot.conntrack_lists.push(keep(diagnostics, parsed));
                 }
                 SectionKind::KernelLog => {
+                    let found = crate::migration::versions::scan(text, origin, command);
+                    snapshot.versions.extend(found);
                     let value = keep(diagnostics, kernlog::parse(text, origin));
                     snapshot.kernel_logs.push(value);
                 }
                 SectionKind::Nft => {
+                    if command.is_some_and(|c| c.contains("version") || c.contains(" -v")) {
+                        let found = crate::migration::versions::scan(text, origin, command);
+                        snapshot.versions.extend(found);
+                    }
                     let value = keep(diagnostics, nft::parse(text, origin));
                     snapshot.nft.push(value);
                 }
-                SectionKind::Other => {}
+                SectionKind::Other => {
+                    let found = crate::migration::versions::scan(text, origin, command);
+                    snapshot.versions.extend(found);
+                }
             }
         }
         snapshot.iptables =
@@ -165,6 +176,7 @@ impl Snapshot {
         report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
         report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
+        report.migration = crate::migration::assess(self, &report);
         if let Some(finding) = report.conntrack.as_ref().and_then(conntrack_finding) {
             report.findings.push(finding);
             crate::findings::sort(&mut report.findings);
