@@ -9,6 +9,7 @@ pub mod findings;
 pub mod input;
 pub mod iptables;
 pub mod ipvs;
+pub mod migration;
 pub mod net;
 pub mod nft;
 pub mod redact;

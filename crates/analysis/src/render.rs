@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use crate::migration::Migration;
 use crate::report::{Mode, Report, Service, Severity, TrafficPolicy};
 
 fn mode_name(mode: Mode) -> &'static str {
@@ -48,15 +49,16 @@ pub fn entry_points(s: &Service) -> String {
 }
 
 fn endpoint_list(s: &Service) -> String {
-    if let Some(u) = &s.endpoints_unknown {
-        let known = if s.endpoints.is_empty() {
-            String::new()
+    if let Some(unknown) = &s.endpoints_unknown {
+        return if s.endpoints.is_empty() {
+            format!("unknown ({})", unknown.reason)
         } else {
-            let mut listed = s.clone();
-            listed.endpoints_unknown = None;
-            format!(" (listed: {})", endpoint_list(&listed))
+            format!(
+                "unknown ({}); read so far: {}",
+                unknown.reason,
+                known_endpoints(s)
+            )
         };
-        return format!("unknown — {}{known}", u.reason);
     }
     if s.endpoints.is_empty() {
         return if s.no_endpoints {
@@ -65,6 +67,10 @@ fn endpoint_list(s: &Service) -> String {
             "none".to_string()
         };
     }
+    known_endpoints(s)
+}
+
+fn known_endpoints(s: &Service) -> String {
     s.endpoints
         .iter()
         .map(|e| {
@@ -166,6 +172,9 @@ pub fn text(report: &Report) -> String {
             let _ = writeln!(out, "    {}", clean(&f.message));
         }
         let _ = writeln!(out);
+    }
+    if let Some(m) = &report.migration {
+        migration_text(&mut out, m);
     }
     if !report.diagnostics.is_empty() {
         let _ = writeln!(out, "NOT UNDERSTOOD");
@@ -332,6 +341,9 @@ pub fn markdown(report: &Report) -> String {
         }
         let _ = writeln!(out);
     }
+    if let Some(m) = &report.migration {
+        migration_markdown(&mut out, m);
+    }
     if !report.diagnostics.is_empty() {
         let _ = writeln!(
             out,
@@ -346,6 +358,105 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(out, "</details>");
     }
     out
+}
+
+/// The per-packet work now and in nftables mode, in words.
+fn per_packet_words(m: &Migration) -> Option<String> {
+    let nft = m.rules_per_packet_nftables?;
+    Some(match m.rules_per_packet_now {
+        Some(now) => format!(
+            "a new Service connection passes about {now:.0} iptables rules now, about {nft:.0} rules and map \
+             lookups in nftables mode"
+        ),
+        None => format!("a new Service connection takes about {nft:.0} rules and map lookups in nftables mode"),
+    })
+}
+
+/// The objects nftables mode would create, in words.
+pub fn migration_objects_words(m: &Migration) -> String {
+    let o = &m.objects;
+    if o.service_ports == 0 {
+        return format!(
+            "no Service port in the paste: kube-proxy's fixed part only ({} chains, {} sets, {} maps)",
+            o.chains, o.sets, o.maps
+        );
+    }
+    let mut text = format!(
+        "{} chains ({} Service and {} endpoint chains; {} from 1.36, which writes endpoint chains only for \
+         session affinity), {} sets, {} maps, {} map and set elements, for {} Service port(s)",
+        o.chains,
+        o.service_chains,
+        o.endpoint_chains,
+        o.chains_from_1_36,
+        o.sets,
+        o.maps,
+        o.elements,
+        o.service_ports
+    );
+    if o.unknown_endpoints > 0 {
+        let _ = write!(
+            text,
+            "; {} Service port(s) with endpoints unknown in the paste are counted with those read",
+            o.unknown_endpoints
+        );
+    }
+    text
+}
+
+fn migration_text(out: &mut String, m: &Migration) {
+    let _ = writeln!(out, "MOVE TO NFTABLES MODE (from {})", mode_name(m.from));
+    let _ = writeln!(out, "  {}", clean(&m.summary));
+    if let Some(words) = per_packet_words(m) {
+        let _ = writeln!(out, "  per packet: {words}");
+    }
+    let _ = writeln!(out, "  objects:    {}", migration_objects_words(m));
+    for i in &m.items {
+        let _ = writeln!(
+            out,
+            "  [{}] {}: {}{}",
+            severity_name(i.severity),
+            i.code,
+            clean(&i.title),
+            line_list(&i.lines)
+        );
+        let _ = writeln!(out, "    {}", clean(&i.message));
+        let _ = writeln!(out, "    what to do: {}", clean(&i.action));
+    }
+    for n in &m.notes {
+        let _ = writeln!(out, "  note: {}", clean(n));
+    }
+    let _ = writeln!(out);
+}
+
+fn migration_markdown(out: &mut String, m: &Migration) {
+    let _ = writeln!(
+        out,
+        "#### Move to nftables mode (from {})",
+        mode_name(m.from)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", md(&m.summary));
+    let _ = writeln!(out);
+    if let Some(words) = per_packet_words(m) {
+        let _ = writeln!(out, "- **Per packet:** {}", md(&words));
+    }
+    let _ = writeln!(out, "- **Objects:** {}", md(&migration_objects_words(m)));
+    for i in &m.items {
+        let _ = writeln!(
+            out,
+            "- **{}** `{}`{}: **{}**. {} *What to do:* {}",
+            severity_name(i.severity),
+            i.code,
+            line_list(&i.lines),
+            md(&i.title),
+            md(&i.message),
+            md(&i.action)
+        );
+    }
+    for n in &m.notes {
+        let _ = writeln!(out, "- *Note:* {}", md(n));
+    }
+    let _ = writeln!(out);
 }
 
 #[cfg(test)]

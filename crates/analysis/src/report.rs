@@ -62,6 +62,9 @@ pub struct Report {
     /// Which kube-proxy release's rule layout the dumps show, when recognised.
     #[serde(default)]
     pub layout: Option<Layout>,
+    /// What moving this iptables- or IPVS-mode node to nftables mode would change; `null` otherwise.
+    #[serde(default)]
+    pub migration: Option<crate::migration::Migration>,
 }
 
 /// The kube-proxy rule layout recognised on this node (which releases write it), with the lines that

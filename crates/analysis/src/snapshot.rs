@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub kernel_logs: Vec<kernlog::KernelLog>,
     pub nft: Vec<nft::Ruleset>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Kernel and nft versions the paste shows (`uname -r`, `nft --version`, dmesg).
+    pub versions: Vec<crate::migration::versions::ToolVersion>,
 }
 
 impl Snapshot {
@@ -54,8 +56,8 @@ impl Snapshot {
             let diagnostics = &mut snapshot.diagnostics;
             match section.kind {
                 SectionKind::Iptables => {
-                    let value = keep(diagnostics, iptables::parse(text, origin));
-                    snapshot.iptables.push(value);
+                    let parsed = iptables::parse_with_command(text, origin, command);
+                    snapshot.iptables.push(keep(diagnostics, parsed));
                 }
                 SectionKind::Ipvsadm => {
                     let value = keep(diagnostics, ipvs::parse(text, origin));
@@ -81,14 +83,23 @@ impl Snapshot {
                     snapshot.conntrack_lists.push(keep(diagnostics, parsed));
                 }
                 SectionKind::KernelLog => {
+                    let found = crate::migration::versions::scan(text, origin, command);
+                    snapshot.versions.extend(found);
                     let value = keep(diagnostics, kernlog::parse(text, origin));
                     snapshot.kernel_logs.push(value);
                 }
                 SectionKind::Nft => {
+                    if command.is_some_and(|c| c.contains("version") || c.contains(" -v")) {
+                        let found = crate::migration::versions::scan(text, origin, command);
+                        snapshot.versions.extend(found);
+                    }
                     let value = keep(diagnostics, nft::parse(text, origin));
                     snapshot.nft.push(value);
                 }
-                SectionKind::Other => {}
+                SectionKind::Other => {
+                    let found = crate::migration::versions::scan(text, origin, command);
+                    snapshot.versions.extend(found);
+                }
             }
         }
         snapshot.iptables =
@@ -111,7 +122,12 @@ impl Snapshot {
         let mut mode_findings = Vec::new();
         match report.mode {
             Mode::Ipvs => {
-                let analysis = crate::ipvs::analyze(&self.ipvs, &self.ipsets, &self.iptables);
+                let analysis = crate::ipvs::analyze_with_unread(
+                    &self.ipvs,
+                    &self.ipsets,
+                    &self.iptables,
+                    &self.ipvs_unread_lines(),
+                );
                 if analysis
                     .findings
                     .iter()
@@ -161,11 +177,34 @@ impl Snapshot {
         report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
         report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
+        report.migration = crate::migration::assess(self, &report);
         if let Some(finding) = report.conntrack.as_ref().and_then(conntrack_finding) {
             report.findings.push(finding);
             crate::findings::sort(&mut report.findings);
         }
         report
+    }
+
+    /// Lines of the `ipvsadm` sections the parser could not read, by the virtual service they follow.
+    fn ipvs_unread_lines(
+        &self,
+    ) -> std::collections::BTreeMap<u32, Vec<crate::ipvs::unknown::UnreadLine>> {
+        let sections: Vec<(u32, u32)> = self
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Ipvsadm)
+            .map(|s| (s.first_line, s.last_line))
+            .collect();
+        let unread: Vec<_> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity != svcpath_syntax::Severity::Info)
+            .map(|d| crate::ipvs::unknown::UnreadLine {
+                line: d.line,
+                message: d.message.clone(),
+            })
+            .collect();
+        crate::ipvs::unknown::unread_by_virtual_service(&self.ipvs, &sections, &unread)
     }
 
     /// The conntrack-related sections, for [`crate::conntrack::verdict`].

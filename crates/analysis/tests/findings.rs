@@ -281,3 +281,93 @@ fn empty_kube_chain() {
     assert_eq!(f.lines, vec![12], "the declaration of KUBE-SEP-A2");
     assert!(!has(HEALTHY, "empty-kube-chain"));
 }
+
+/// The Service of a report, by id.
+fn service_of<'a>(
+    report: &'a svcpath_analysis::Report,
+    id: &str,
+) -> &'a svcpath_analysis::report::Service {
+    report
+        .services
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("no Service {id}"))
+}
+
+fn line_of(dump: &str, text: &str) -> u32 {
+    dump.lines().position(|l| l.contains(text)).unwrap() as u32 + 1
+}
+
+#[test]
+fn unknown_endpoint_target_is_unknown_never_no_endpoints() {
+    // The Service chain hands its connections to a chain svcpath does not read as an endpoint choice.
+    let dump = healthy_with(
+        "-A KUBE-SVC-AAAA -m comment --comment \"default/web:http -> 10.244.1.5:8080\" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-A1\n\
+         -A KUBE-SVC-AAAA -m comment --comment \"default/web:http -> 10.244.2.6:8080\" -j KUBE-SEP-A2\n",
+        "-A KUBE-SVC-AAAA -m comment --comment \"default/web:http\" -j CUSTOM-BALANCER\n",
+    );
+    let report = analyze(&dump, &Options::default());
+    let web = service_of(&report, "default/web:http");
+    let unknown = web.endpoints_unknown.as_ref().expect("endpoints unknown");
+    let line = line_of(&dump, "-j CUSTOM-BALANCER");
+    assert_eq!(unknown.lines, vec![line]);
+    assert!(
+        unknown.reason.contains("CUSTOM-BALANCER"),
+        "{}",
+        unknown.reason
+    );
+    assert!(!web.no_endpoints);
+    assert!(!has(&dump, "no-endpoints"));
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.code == "endpoints-unknown")
+        .expect("endpoints-unknown finding");
+    assert_eq!(finding.lines, vec![line]);
+    assert!(finding.message.contains(&format!("line {line}")));
+    let text = svcpath_analysis::render::text(&report);
+    assert!(text.contains("endpoints: unknown ("), "{text}");
+    assert!(!text.contains("no endpoints (rejected)"));
+    // The healthy dump's endpoints are known.
+    let healthy = analyze(HEALTHY, &Options::default());
+    assert!(service_of(&healthy, "default/web:http")
+        .endpoints_unknown
+        .is_none());
+    assert!(!has(HEALTHY, "endpoints-unknown"));
+}
+
+#[test]
+fn endpoint_jump_with_a_match_not_evaluated_is_unknown() {
+    let dump = healthy_with(
+        "--probability 0.50000000000 -j KUBE-SEP-A1",
+        "--probability 0.50000000000 -m cpu --cpu 1 -j KUBE-SEP-A1",
+    );
+    let report = analyze(&dump, &Options::default());
+    let web = service_of(&report, "default/web:http");
+    let unknown = web.endpoints_unknown.as_ref().expect("endpoints unknown");
+    assert_eq!(unknown.lines, vec![line_of(&dump, "-m cpu")]);
+    assert!(unknown.reason.contains("\"cpu\""), "{}", unknown.reason);
+    // What was read is still shown.
+    assert_eq!(web.endpoints.len(), 2);
+}
+
+#[test]
+fn cut_service_chain_is_unknown_never_no_endpoints() {
+    // A grep that kept only the KUBE-SERVICES jump: the Service chain is not in the paste.
+    let dump = "-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m comment --comment \"default/web:http cluster IP\" -m tcp --dport 80 -j KUBE-SVC-AAAA\n";
+    let report = analyze(dump, &Options::default());
+    let web = service_of(&report, "default/web:http");
+    let unknown = web.endpoints_unknown.as_ref().expect("endpoints unknown");
+    assert!(unknown.reason.contains("KUBE-SVC-AAAA is not in the paste"));
+    assert_eq!(unknown.lines, vec![1]);
+    assert!(!has(dump, "no-endpoints"));
+    assert!(has(dump, "endpoints-unknown"));
+}
+
+#[test]
+fn proven_no_endpoints_is_still_said() {
+    // kube-proxy's own reject rule proves it, whatever else the paste lacks.
+    let dump = "*filter\n-A KUBE-SERVICES -d 10.96.0.30/32 -p tcp -m comment --comment \"default/empty:http has no endpoints\" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n";
+    assert!(has(dump, "no-endpoints"));
+    assert!(!has(dump, "endpoints-unknown"));
+}

@@ -585,3 +585,65 @@ proptest::proptest! {
         let _ = is_ipvs_node(&[l], &[s], &[]);
     }
 }
+
+#[test]
+fn unread_real_server_line_is_unknown_never_no_real_servers() {
+    // The only line under 10.96.9.9:80 is not one svcpath reads as a real server.
+    let paste = format!(
+        "IP Virtual Server version 1.2.1 (size=4096)\n{HEADER}TCP  10.96.9.9:80 rr\n  => 10.244.1.4:80 Masq 1 0 0\nTCP  10.96.9.10:80 rr\n  -> 10.244.1.5:80 Masq 1 0 0\n"
+    );
+    let report = svcpath_analysis::analyze(&paste, &Options::default());
+    assert_eq!(report.mode, svcpath_analysis::report::Mode::Ipvs);
+    let nine = report
+        .services
+        .iter()
+        .find(|s| s.id == "10.96.9.9:80/tcp")
+        .unwrap();
+    let unknown = nine.endpoints_unknown.as_ref().expect("endpoints unknown");
+    assert_eq!(unknown.lines, vec![5]);
+    assert!(unknown.reason.contains("line 5"), "{}", unknown.reason);
+    assert!(!nine.no_endpoints);
+    let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(!codes.contains(&"ipvs-no-real-servers"), "{codes:?}");
+    assert!(!codes.contains(&"no-endpoints"), "{codes:?}");
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.code == "endpoints-unknown")
+        .expect("endpoints-unknown");
+    assert_eq!(finding.lines, vec![5]);
+    // The other virtual service is read as before.
+    let ten = report
+        .services
+        .iter()
+        .find(|s| s.id == "10.96.9.10:80/tcp")
+        .unwrap();
+    assert!(ten.endpoints_unknown.is_none());
+    assert_eq!(ten.endpoints.len(), 1);
+
+    // An unknown weight column: the real server is shown, its share is not known.
+    let weight = format!(
+        "IP Virtual Server version 1.2.1 (size=4096)\n{HEADER}TCP  10.96.9.9:80 rr\n  -> 10.244.1.4:80 Masq heavy 0 0\n  -> 10.244.1.6:80 Masq 1 0 0\n"
+    );
+    let report = svcpath_analysis::analyze(&weight, &Options::default());
+    let nine = &report.services[0];
+    assert_eq!(nine.endpoints.len(), 2);
+    assert_eq!(
+        nine.endpoints_unknown.as_ref().map(|u| u.lines.clone()),
+        Some(vec![5])
+    );
+
+    // Without the unread line, an empty virtual service is said to have no real servers.
+    let empty = format!(
+        "IP Virtual Server version 1.2.1 (size=4096)\n{HEADER}TCP  10.96.9.9:80 rr\nTCP  10.96.9.10:80 rr\n  -> 10.244.1.5:80 Masq 1 0 0\n"
+    );
+    let report = svcpath_analysis::analyze(&empty, &Options::default());
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.code == "ipvs-no-real-servers"));
+    assert!(report
+        .services
+        .iter()
+        .all(|s| s.endpoints_unknown.is_none()));
+}

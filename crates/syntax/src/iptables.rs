@@ -275,15 +275,74 @@ pub fn table_of_chain(chain: &str) -> Option<&'static str> {
 
 /// Parses one `iptables-save` section.
 pub fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
-    let mut parser = RulesetParser::default();
+    parse_with_command(text, origin, None)
+}
+
+/// Parses one iptables section with the command line that printed it: the table of `iptables -t nat -S`
+/// (`filter` when `-S` is given without `-t`, as iptables lists it) is the table of every line outside a
+/// `*table` block, instead of one guessed from the chain names.
+pub fn parse_with_command(text: &str, origin: Origin, command: Option<&str>) -> Parsed<Ruleset> {
+    let mut parser = RulesetParser {
+        given_table: command.and_then(table_of_list_command),
+        ..RulesetParser::default()
+    };
     for line in lines(text, origin) {
         parser.line(line);
     }
     parser.finish()
 }
 
+/// The table an `iptables -S` / `--list-rules` command lists: its `-t`/`--table` value, else `filter`.
+/// `None` for other commands (`iptables-save` names its tables in the output).
+pub fn table_of_list_command(command: &str) -> Option<String> {
+    let words: Vec<&str> = command
+        .split(|c: char| c.is_whitespace() || c == '|' || c == ';')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let start = words.iter().position(|w| {
+        let tool = w.rsplit('/').next().unwrap_or(w);
+        matches!(
+            tool,
+            "iptables"
+                | "ip6tables"
+                | "iptables-legacy"
+                | "ip6tables-legacy"
+                | "iptables-nft"
+                | "ip6tables-nft"
+        )
+    })?;
+    let args = &words[start + 1..];
+    let lists = args.iter().any(|w| {
+        *w == "--list-rules" || (w.starts_with('-') && !w.starts_with("--") && w[1..].contains('S'))
+    });
+    if !lists {
+        return None;
+    }
+    let mut table = None;
+    for (i, w) in args.iter().enumerate() {
+        if let Some(t) = w.strip_prefix("--table=") {
+            table = Some(t);
+        } else if *w == "-t" || *w == "--table" {
+            table = args.get(i + 1).copied();
+        } else if let Some(t) = w
+            .strip_prefix("-t")
+            .filter(|t| !t.is_empty() && !w.starts_with("--"))
+        {
+            table = Some(t);
+        }
+    }
+    let table = table.unwrap_or("filter");
+    table
+        .chars()
+        .all(|c| c.is_ascii_lowercase())
+        .then(|| table.to_string())
+        .filter(|t| !t.is_empty() && t.len() <= 16)
+}
+
 #[derive(Default)]
 struct RulesetParser {
+    /// The table the command line named (`iptables -t nat -S`), for lines outside a `*table` block.
+    given_table: Option<String>,
     ruleset: Ruleset,
     diagnostics: Diagnostics,
     /// Per table index, chain name → chain index, so that finding a chain does not scan the table.
@@ -436,6 +495,8 @@ impl RulesetParser {
             self.ruleset
                 .deleted_chains
                 .push((argument.to_string(), line.number));
+        } else if command == "-P" && !argument.is_empty() {
+            self.policy_line(&line, argument);
         } else if rest.starts_with("-F") || rest.starts_with("-Z") {
             // Flush/zero lines of a restore input change nothing that svcpath reads.
         } else if let Some(message) = kubectl_message(text) {
@@ -483,10 +544,69 @@ impl RulesetParser {
         chain.counters = counters;
     }
 
+    /// `-P CHAIN POLICY [-c PACKETS BYTES]`, as `iptables -S [-v]` prints a built-in chain's policy.
+    fn policy_line(&mut self, line: &Line<'_>, argument: &str) {
+        let words: Vec<&str> = argument.split_whitespace().collect();
+        let (name, policy) = match words.as_slice() {
+            [name, policy, ..] => (*name, *policy),
+            _ => {
+                self.diagnostics.push(Diagnostic::error(
+                    line,
+                    format!("-P without a policy: {}", quote(argument)),
+                ));
+                return;
+            }
+        };
+        let counters = match &words[2..] {
+            [] => None,
+            ["-c", packets, bytes] => match (packets.parse(), bytes.parse()) {
+                (Ok(packets), Ok(bytes)) => Some(Counters { packets, bytes }),
+                _ => {
+                    self.diagnostics.push(Diagnostic::warning(
+                        line,
+                        format!("counters of -P are not numbers: {}", quote(argument)),
+                    ));
+                    None
+                }
+            },
+            _ => {
+                self.diagnostics.push(Diagnostic::warning(
+                    line,
+                    format!("words after the policy ignored: {}", quote(argument)),
+                ));
+                None
+            }
+        };
+        let table = self.table_for(line, name, None);
+        let Some(chain_index) = self.chain_at(table, name, line) else {
+            return;
+        };
+        let chain = &mut self.ruleset.tables[table].chains[chain_index];
+        chain.policy = Some(policy.to_string());
+        chain.counters = counters.or(chain.counters);
+    }
+
     /// The table a line belongs to: the open `*table`, or one inferred from the chain (and target) name.
     fn table_for(&mut self, line: &Line<'_>, chain: &str, target: Option<&str>) -> usize {
         if let Some(i) = self.open {
             return i;
+        }
+        if let Some(given) = &self.given_table {
+            if let Some(i) = self
+                .ruleset
+                .tables
+                .iter()
+                .position(|t| t.name == *given && t.line.is_none())
+            {
+                return i;
+            }
+            let name = given.clone();
+            self.ruleset.tables.push(Table {
+                name,
+                line: None,
+                ..Table::default()
+            });
+            return self.ruleset.tables.len() - 1;
         }
         let guess = table_of_chain(chain)
             .or_else(|| target.and_then(table_of_target))
@@ -1633,5 +1753,95 @@ mod tests {
         assert!(problems.is_empty());
         let again = build_rule(&tokenize(&render_rule(&rule)).unwrap()).0;
         assert_eq!(rule, again);
+    }
+}
+
+#[cfg(test)]
+mod list_rules_tests {
+    use super::*;
+
+    const LISTED: &str = "-P PREROUTING ACCEPT -c 12 720\n\
+        -N KUBE-SVC-AAAA\n\
+        -A KUBE-SVC-AAAA ! -s 10.244.0.0/16 -d 10.96.0.20/32 -p tcp -m comment --comment \"default/web:http cluster IP\" -m tcp --dport 80 -c 3 180 -j KUBE-MARK-MASQ\n\
+        -A KUBE-SVC-AAAA -m comment --comment \"default/web:http -> 10.244.1.5:8080\" -c 10 600 -j KUBE-SEP-A1\n";
+
+    #[test]
+    fn iptables_dash_s_verbose_is_read_as_rules() {
+        let parsed = parse_with_command(
+            LISTED,
+            Origin::START,
+            Some("root@node:~# iptables -t nat -S -v"),
+        );
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let rs = parsed.value;
+        assert_eq!(rs.tables.len(), 1);
+        let nat = rs.table("nat").expect("nat from -t nat");
+        let pre = nat.chain("PREROUTING").unwrap();
+        assert_eq!(pre.policy.as_deref(), Some("ACCEPT"));
+        assert_eq!(
+            pre.counters,
+            Some(Counters {
+                packets: 12,
+                bytes: 720
+            })
+        );
+        let svc = nat.chain("KUBE-SVC-AAAA").unwrap();
+        assert_eq!(svc.rules.len(), 2);
+        assert_eq!(svc.rules[0].target_name(), Some("KUBE-MARK-MASQ"));
+        assert_eq!(svc.rules[1].target_name(), Some("KUBE-SEP-A1"));
+        assert_eq!(
+            svc.rules[1].comment(),
+            Some("default/web:http -> 10.244.1.5:8080")
+        );
+    }
+
+    #[test]
+    fn the_listed_table_comes_from_the_command() {
+        assert_eq!(
+            table_of_list_command("iptables -t nat -S KUBE-SERVICES -v").as_deref(),
+            Some("nat")
+        );
+        assert_eq!(
+            table_of_list_command("sudo iptables -S").as_deref(),
+            Some("filter")
+        );
+        assert_eq!(
+            table_of_list_command("ip6tables --table=mangle --list-rules").as_deref(),
+            Some("mangle")
+        );
+        assert_eq!(
+            table_of_list_command("iptables -tnat -vS").as_deref(),
+            Some("nat")
+        );
+        assert_eq!(table_of_list_command("iptables -L -n"), None);
+        assert_eq!(table_of_list_command("iptables-save -t nat"), None);
+        // `iptables -S KUBE-SERVICES` lists the filter table's chain of that name, not nat's.
+        let rs = parse_with_command(
+            "-N KUBE-SERVICES\n-A KUBE-SERVICES -d 10.96.0.30/32 -p tcp -m comment --comment \"default/empty:http has no endpoints\" -m tcp --dport 80 -j REJECT\n",
+            Origin::START,
+            Some("iptables -S KUBE-SERVICES"),
+        )
+        .value;
+        assert!(rs
+            .table("filter")
+            .is_some_and(|t| t.chain("KUBE-SERVICES").is_some()));
+        assert!(rs.table("nat").is_none());
+    }
+
+    #[test]
+    fn a_bad_policy_line_is_reported() {
+        let parsed = parse("-P INPUT\n-P FORWARD DROP -c x y\n", Origin::START);
+        let lines: Vec<u32> = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity != crate::Severity::Info)
+            .map(|d| d.line)
+            .collect();
+        assert_eq!(lines, vec![1, 2]);
+        let filter = parsed.value.table("filter").unwrap();
+        assert_eq!(
+            filter.chain("FORWARD").unwrap().policy.as_deref(),
+            Some("DROP")
+        );
     }
 }

@@ -408,6 +408,13 @@ fn tool_kind(tool: &str, command: &str) -> Option<SectionKind> {
         | "ip6tables-legacy-save"
         | "iptables-nft-save"
         | "ip6tables-nft-save" => SectionKind::Iptables,
+        "iptables" | "ip6tables" | "iptables-legacy" | "ip6tables-legacy" | "iptables-nft"
+        | "ip6tables-nft"
+            if crate::iptables::table_of_list_command(command).is_some() =>
+        {
+            // `iptables [-t TABLE] -S [CHAIN] [-v]`: rules in iptables-save's syntax.
+            SectionKind::Iptables
+        }
         "ipvsadm" | "ipvsadm-save" => SectionKind::Ipvsadm,
         "ipset" => SectionKind::Ipset,
         "nft" => SectionKind::Nft,
@@ -475,6 +482,10 @@ fn strip_prompt(text: &str) -> Option<&str> {
             | "iptables-legacy-save"
             | "ip6tables-legacy-save"
             | "iptables-nft-save"
+            | "iptables"
+            | "ip6tables"
+            | "iptables-legacy"
+            | "iptables-nft"
             | "ipvsadm"
             | "ipvsadm-save"
             | "ipset"
@@ -517,7 +528,7 @@ fn content_kind(
         || text == "COMMIT"
         || matches!(
             text.split_once(char::is_whitespace).map(|(c, _)| c),
-            Some("-A" | "-I" | "-N" | "-X" | "-F")
+            Some("-A" | "-I" | "-N" | "-X" | "-F" | "-P")
         )
         || (text.starts_with('[') && text.contains("] -A "))
         || (text.starts_with(':') && text.split_whitespace().count() >= 2 && !text.contains("://"))
@@ -731,6 +742,18 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn iptables_list_rules_command_opens_an_iptables_section() {
+        let paste = "root@node:~# iptables -t nat -S KUBE-SVC-AAAA -v\n-N KUBE-SVC-AAAA\n-A KUBE-SVC-AAAA -c 1 60 -j KUBE-SEP-A1\niptables -S\n-P INPUT ACCEPT -c 5 300\nroot@node:~# iptables -L -n\nChain INPUT (policy ACCEPT)\n";
+        let sections = split(paste);
+        assert_eq!(sections[0].kind, SectionKind::Iptables);
+        assert_eq!((sections[0].first_line, sections[0].last_line), (2, 3));
+        assert_eq!(sections[1].kind, SectionKind::Iptables);
+        assert_eq!(sections[1].command.as_deref(), Some("iptables -S"));
+        assert!(sections[2..]
+            .iter()
+            .all(|s| s.kind != SectionKind::Iptables));
+    }
     #[test]
     fn a_mixed_snapshot_splits_by_prompts_and_content() {
         let paste = "\

@@ -22,6 +22,8 @@ pub enum Route {
     Glossary(Option<String>),
     /// The overview, scrolled to the first finding with this code.
     Finding(String),
+    /// What moving this node to nftables mode would change.
+    Migration,
 }
 
 impl Route {
@@ -60,6 +62,9 @@ impl Route {
         if let Some(code) = path.strip_prefix("finding/") {
             return Route::Finding(percent_decode(code));
         }
+        if path == "migration" {
+            return Route::Migration;
+        }
         Route::Overview
     }
 
@@ -77,6 +82,7 @@ impl Route {
             Route::Glossary(None) => "#/glossary".to_string(),
             Route::Glossary(Some(key)) => format!("#/glossary/{}", percent_encode(key)),
             Route::Finding(code) => format!("#/finding/{}", percent_encode(code)),
+            Route::Migration => "#/migration".to_string(),
         }
     }
 }
@@ -137,6 +143,7 @@ mod tests {
         assert_eq!(Route::parse("#/source/L0"), Route::Source(None));
         assert_eq!(Route::parse("#/source/Lx"), Route::Source(None));
         assert_eq!(Route::parse("#/trace"), Route::Trace);
+        assert_eq!(Route::parse("#/migration"), Route::Migration);
         assert_eq!(
             Route::parse("#/sample/flannel"),
             Route::Sample("flannel".into())
@@ -158,6 +165,7 @@ mod tests {
             Route::Glossary(None),
             Route::Glossary(Some("kube-mark-masq".into())),
             Route::Finding("etp-local-no-local-endpoints".into()),
+            Route::Migration,
         ] {
             assert_eq!(Route::parse(&route.href()), route);
         }

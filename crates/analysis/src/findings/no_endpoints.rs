@@ -3,15 +3,52 @@
 //! Example: `-A KUBE-SERVICES -d 172.30.0.46/32 -p tcp -m comment --comment "ns6/svc6:p80 has no endpoints"
 //! -m tcp --dport 80 -j REJECT` in the filter table. Clients get "connection refused" (TCP) or an ICMP
 //! port unreachable (UDP) at once instead of a time-out.
+//!
+//! Also `endpoints-unknown`: a Service whose endpoint-picking rule was not understood or is missing from
+//! the paste (a cut dump, a grep). It never gets `no-endpoints`: what the rules do not prove is not
+//! claimed. Example: `-A KUBE-SVC-X -j CUSTOM-LB` instead of jumps to `KUBE-SEP-*` chains.
 
 use super::{finding, Context};
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = proven(cx);
+    out.extend(unknown(cx));
+    out
+}
+
+/// Services whose endpoints the paste does not show, with the line that was not understood.
+fn unknown(cx: &Context<'_>) -> Vec<Finding> {
     cx.report
         .services
         .iter()
-        .filter(|s| s.no_endpoints)
+        .filter_map(|s| {
+            let unknown = s.endpoints_unknown.as_ref()?;
+            let lines = if unknown.lines.is_empty() {
+                s.lines.clone()
+            } else {
+                unknown.lines.clone()
+            };
+            Some(finding(
+                "endpoints-unknown",
+                Severity::Info,
+                Some(&s.id),
+                lines,
+                format!(
+                    "The endpoints of {} are not known: {}. svcpath does not claim it has none; paste the \
+                     whole `iptables-save` (or `ipvsadm -Ln`, `nft list ruleset`) output to have them read.",
+                    s.id, unknown.reason
+                ),
+            ))
+        })
+        .collect()
+}
+
+fn proven(cx: &Context<'_>) -> Vec<Finding> {
+    cx.report
+        .services
+        .iter()
+        .filter(|s| s.no_endpoints && s.endpoints_unknown.is_none())
         .map(|s| {
             finding(
                 "no-endpoints",

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use svcpath_syntax::iptables::{BasicKind, Chain, Rule, Ruleset, Table};
 
-use crate::report::{Endpoint, Fact, Protocol, Service, TrafficPolicy};
+use crate::report::{Endpoint, Fact, Protocol, Service, TrafficPolicy, Unknown};
 use names::{parse_service_comment, ServiceName};
 
 /// The chain families of one Service port.
@@ -82,6 +82,9 @@ struct Gathered {
     no_endpoints: bool,
     no_local_endpoints: bool,
     has_svc_chain: bool,
+    /// The ClusterIP, port and protocol of the Service chain's own masquerade rule (`! -s CIDR -d VIP/32
+    /// -p tcp --dport 80 -j KUBE-MARK-MASQ`), for pastes without the `KUBE-SERVICES` line.
+    masquerade_entry: Option<(String, Option<u16>, Option<Protocol>)>,
 }
 
 /// One nat table plus the filter table of the same dump, with indexes for lookups by chain name and
@@ -225,6 +228,19 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
                     if g.name.is_none() {
                         g.name = rule.comment().and_then(parse_service_comment);
                     }
+                    if family == Family::Svc
+                        && g.masquerade_entry.is_none()
+                        && rule.target_name() == Some("KUBE-MARK-MASQ")
+                    {
+                        if let Some(dst) = rule.basic(BasicKind::Destination).filter(|d| !d.negated)
+                        {
+                            g.masquerade_entry = Some((
+                                host_address(&dst.value),
+                                rule_dport(rule),
+                                rule_protocol(rule),
+                            ));
+                        }
+                    }
                     if family == Family::Fw {
                         if let Some(src) = rule.basic(BasicKind::Source) {
                             let jumps_on = rule.target_name().and_then(chain_family).is_some();
@@ -293,6 +309,17 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
             }
         }
         // Old kube-proxy wrote external-IP and masquerade rules in KUBE-SERVICES pointing at KUBE-MARK-MASQ.
+        for g in by_hash.values_mut() {
+            // Without a KUBE-SERVICES line, the Service chain's masquerade rule still names the ClusterIP.
+            let Some((ip, port, protocol)) = g.masquerade_entry.take() else {
+                continue;
+            };
+            if g.cluster_ip.is_none() && !ip.contains('/') {
+                g.cluster_ip = Some(ip);
+                g.port = g.port.or(port);
+                g.protocol = g.protocol.or(protocol);
+            }
+        }
     }
 
     // The first hash (in order) that carries each Service name, for the filter rules below.
@@ -532,8 +559,15 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
     let affinity = svc_chain
         .and_then(affinity_seconds)
         .or_else(|| local_chain.and_then(affinity_seconds));
+    let endpoints_unknown = if g.no_endpoints {
+        // kube-proxy's own "has no endpoints" rule says what happens.
+        None
+    } else {
+        unknown_endpoints(hash, svc_chain, local_chain, &endpoints, &g.lines)
+    };
     let no_endpoints = g.no_endpoints
-        || (g.has_svc_chain
+        || (endpoints_unknown.is_none()
+            && g.has_svc_chain
             && endpoints.is_empty()
             && svc_chain.is_some_and(|c| {
                 !c.rules.is_empty()
@@ -583,8 +617,60 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         endpoints,
         no_endpoints,
         lines: g.lines,
+        endpoints_unknown,
         ..Service::default()
     }
+}
+
+/// Why this Service's endpoints cannot be read from the paste, if they cannot: the Service chain is
+/// missing (a cut paste or a grep), a rule in it is not understood, or an endpoint chain is missing and
+/// no comment names its address.
+fn unknown_endpoints(
+    hash: &str,
+    svc_chain: Option<&Chain>,
+    local_chain: Option<&Chain>,
+    endpoints: &[Endpoint],
+    lines: &[u32],
+) -> Option<Unknown> {
+    for chain in svc_chain.into_iter().chain(local_chain) {
+        if let Some((line, reason)) = odds::unread_choice(chain) {
+            return Some(Unknown {
+                reason,
+                lines: vec![line],
+            });
+        }
+    }
+    match svc_chain {
+        None if endpoints.is_empty() && !hash.is_empty() => {
+            return Some(Unknown {
+                reason: format!(
+                    "the Service chain KUBE-SVC-{hash} is not in the paste, so the rule that picks the endpoints \
+                     is not known"
+                ),
+                lines: lines.to_vec(),
+            })
+        }
+        Some(chain) if chain.rules.is_empty() && endpoints.is_empty() => {
+            return Some(Unknown {
+                reason: format!(
+                    "the Service chain {} has no rules in the paste (cut?), so the endpoints are not known",
+                    chain.name
+                ),
+                lines: chain.declared_at.into_iter().collect(),
+            })
+        }
+        _ => {}
+    }
+    let unresolved = endpoints
+        .iter()
+        .find(|e| e.port.is_none() && e.ip.starts_with("KUBE-SEP-"))?;
+    Some(Unknown {
+        reason: format!(
+            "the endpoint chain {} is not in the paste and no comment names its address",
+            unresolved.ip
+        ),
+        lines: unresolved.lines.first().copied().into_iter().collect(),
+    })
 }
 
 fn bracket_v6(ip: &str) -> String {

@@ -100,6 +100,118 @@ pub fn endpoints_of(tables: &Tables<'_>, chain: &Chain) -> Vec<Endpoint> {
     out
 }
 
+/// Targets that let the packet go on through the chain without choosing anything: they do not change
+/// which endpoint the chain picks.
+const PASS_THROUGH_TARGETS: &[&str] = &[
+    "KUBE-MARK-MASQ",
+    "MARK",
+    "CONNMARK",
+    "LOG",
+    "NFLOG",
+    "NFACCT",
+    "TRACE",
+    "AUDIT",
+];
+
+/// Targets whose outcome is known and that pick no endpoint.
+const ENDING_TARGETS: &[&str] = &["RETURN", "DROP", "REJECT", "ACCEPT", "KUBE-MARK-DROP"];
+
+/// Matches of an endpoint jump that the odds account for: the comment, the `statistic` draw, the
+/// affinity check and the Service's own protocol.
+const READ_MODULES: &[&str] = &["comment", "statistic", "recent", "tcp", "udp", "sctp"];
+
+/// The first rule reached by new connections whose part in the endpoint choice svcpath cannot read,
+/// with its line and why: a jump to something that is neither an endpoint chain nor a known verdict, an
+/// endpoint jump with a match the odds do not model, or a `statistic` match without a readable chance.
+/// `None` when every rule a first packet can reach is understood.
+pub fn unread_choice(chain: &Chain) -> Option<(u32, String)> {
+    let mut remaining = 1.0_f64;
+    for rule in &chain.rules {
+        let Some(target) = rule.target_name() else {
+            continue;
+        };
+        if PASS_THROUGH_TARGETS.contains(&target) {
+            continue;
+        }
+        if ENDING_TARGETS.contains(&target) {
+            let unconditional =
+                rule.basics.is_empty() && rule.modules.iter().all(|m| m.name == "comment");
+            if unconditional {
+                return None;
+            }
+            continue;
+        }
+        if super::chain_family(target).is_some() {
+            // A hand-over to another chain of the Service (pod traffic to the Service chain, external
+            // traffic to the local chain): that chain's rules are read on their own.
+            let unconditional =
+                rule.basics.is_empty() && rule.modules.iter().all(|m| m.name == "comment");
+            if unconditional {
+                return None;
+            }
+            continue;
+        }
+        if !target.starts_with("KUBE-SEP-") {
+            return Some((
+                rule.line,
+                format!(
+                    "the rule on line {} sends new connections of {} to {}, which svcpath does not read as \
+                     an endpoint choice",
+                    rule.line,
+                    chain.name,
+                    svcpath_syntax::diag::quote(target)
+                ),
+            ));
+        }
+        if is_affinity_check(rule) {
+            continue;
+        }
+        let unread_module = rule
+            .modules
+            .iter()
+            .find(|m| !READ_MODULES.contains(&m.name.as_str()));
+        let unread_basic = rule
+            .basics
+            .iter()
+            .find(|b| b.kind != svcpath_syntax::iptables::BasicKind::Protocol);
+        if unread_module.is_some() || unread_basic.is_some() {
+            let what = match unread_module {
+                Some(m) => format!("-m {}", svcpath_syntax::diag::quote(&m.name)),
+                None => "an address or interface match".to_string(),
+            };
+            return Some((
+                rule.line,
+                format!(
+                    "the endpoint rule on line {} has {what}, which svcpath does not evaluate: its share of new \
+                     connections is not known",
+                    rule.line
+                ),
+            ));
+        }
+        let p = match rule.module("statistic") {
+            Some(_) => match statistic_probability(rule) {
+                Some(p) => p,
+                None => {
+                    return Some((
+                        rule.line,
+                        format!(
+                            "the `statistic` match on line {} gives no chance svcpath can read: the endpoint \
+                             odds are not known",
+                            rule.line
+                        ),
+                    ))
+                }
+            },
+            None => 1.0,
+        };
+        remaining *= 1.0 - p;
+        if remaining <= 0.0 {
+            return None;
+        }
+    }
+    None
+}
+
 /// An endpoint chain's DNAT address, from its DNAT rule or, failing that, the `-> ip:port` comment of
 /// the jump; the chain name when neither says.
 fn endpoint_address(

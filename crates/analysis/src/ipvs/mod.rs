@@ -6,6 +6,7 @@ pub mod model;
 pub mod rules;
 pub mod sets;
 pub mod stats;
+pub mod unknown;
 
 use svcpath_syntax::ipset::IpSet;
 use svcpath_syntax::iptables::Ruleset;
@@ -18,13 +19,23 @@ pub use model::{Node, Role, VirtualServer};
 /// Analyses an IPVS-mode node: `ipvs` are the parsed `ipvsadm` sections, `ipsets` the parsed `ipset list`
 /// sections (one `Vec` per section), `iptables` the parsed iptables-save sections.
 pub fn analyze(ipvs: &[Listing], ipsets: &[Vec<IpSet>], iptables: &[Ruleset]) -> ModeAnalysis {
+    analyze_with_unread(ipvs, ipsets, iptables, &Default::default())
+}
+
+/// [`analyze`], with the lines under each virtual service that the parser could not read (from
+/// [`unknown::unread_by_virtual_service`]): those Services get unknown endpoints.
+pub fn analyze_with_unread(
+    ipvs: &[Listing],
+    ipsets: &[Vec<IpSet>],
+    iptables: &[Ruleset],
+    unread: &std::collections::BTreeMap<u32, Vec<unknown::UnreadLine>>,
+) -> ModeAnalysis {
     let node = Node::build(ipvs, ipsets, iptables);
     let grouped = node.services();
-    let findings = findings::all(&node, &grouped);
-    ModeAnalysis {
-        services: grouped.into_iter().map(|(s, _)| s).collect(),
-        findings,
-    }
+    let mut findings = findings::all(&node, &grouped);
+    let mut services: Vec<_> = grouped.into_iter().map(|(s, _)| s).collect();
+    unknown::apply(&mut services, &mut findings, unread);
+    ModeAnalysis { services, findings }
 }
 
 /// True when the input shows kube-proxy in IPVS mode: ipvsadm lists virtual services, or the iptables

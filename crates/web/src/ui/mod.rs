@@ -5,6 +5,7 @@
 
 mod host;
 mod learn;
+mod migration;
 mod overview;
 mod redaction;
 mod service;
@@ -569,6 +570,7 @@ impl Component for App {
             (Route::Service(id), Some(shown)) => service::view(self, ctx, shown, id),
             (Route::Source(_), Some(shown)) => source::view(self, ctx, shown),
             (Route::Trace, Some(_)) => trace::form(self, ctx),
+            (Route::Migration, Some(shown)) => migration::view(self, ctx, shown),
             (_, Some(shown)) => html! { <>
                 if let Some(guide) = guide { { learn::tour(ctx, guide, &shown.text) } }
                 { overview::view(self, ctx, shown) }
@@ -592,10 +594,12 @@ impl Component for App {
         let is_trace = matches!(self.route, Route::Trace);
         let is_gallery = matches!(self.route, Route::Gallery);
         let is_glossary = matches!(self.route, Route::Glossary(_));
-        let is_overview = !is_source && !is_service && !is_trace && !is_gallery && !is_glossary;
+        let is_migration = matches!(self.route, Route::Migration);
+        let is_overview =
+            !is_source && !is_service && !is_trace && !is_gallery && !is_glossary && !is_migration;
         html! {
             <div class={classes!("page", self.dragging.then_some("dragging"),
-                    (is_source || is_service || is_trace || is_gallery || is_glossary).then_some("compact"))}
+                    (is_source || is_service || is_trace || is_gallery || is_glossary || is_migration).then_some("compact"))}
                 ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Msg::Dragging(true) })}
                 ondragleave={link.callback(|_| Msg::Dragging(false))}
                 ondrop={link.callback(|e: DragEvent| {
@@ -614,6 +618,7 @@ impl Component for App {
                         { tab(Route::Source(None), "Source", is_source) }
                         { tab(Route::Gallery, "Learn", is_gallery) }
                         { tab(Route::Glossary(None), "Glossary", is_glossary) }
+                        { tab(Route::Migration, "nftables move", is_migration) }
                     </nav>
                 </header>
                 if self.shared_copy { { redaction::shared_banner() } }
@@ -784,7 +789,11 @@ impl App {
             Route::Finding(code) => {
                 self.pending_anchor = Some(format!("finding-{code}"));
             }
-            Route::Service(_) | Route::Overview | Route::Trace | Route::Gallery => {}
+            Route::Service(_)
+            | Route::Overview
+            | Route::Trace
+            | Route::Gallery
+            | Route::Migration => {}
         }
         self.route = route;
         self.request_paths(ctx);

@@ -57,7 +57,12 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
         { paths(app, ctx, index, &on_highlight) }
         <section class="panel" aria-labelledby="endpoints-title">
             <h2 id="endpoints-title">{ format!("Endpoints ({})", service.endpoints.len()) }</h2>
-            if service.endpoints.is_empty() {
+            if let Some(unknown) = &service.endpoints_unknown {
+                <p class="warn" id="endpoints-unknown">{ format!("Endpoints unknown: {}.", unknown.reason) }
+                    {" "}{ line_links(&unknown.lines, "not understood", &on_highlight) }</p>
+            }
+            if service.endpoints.is_empty() && service.endpoints_unknown.is_some() {
+            } else if service.endpoints.is_empty() {
                 <p class="bad">{ if service.no_endpoints {
                     "No endpoints: kube-proxy rejects connections to this Service."
                 } else { "The dump shows no endpoints for this Service." } }</p>
@@ -153,7 +158,7 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
                 if service.endpoints.is_empty() {
                     <line x1="560" y1={format!("{mid_y:.1}")} x2="620" y2={format!("{mid_y:.1}")} class="edge drop" />
                     <rect x="620" y={format!("{:.1}", mid_y - 12.0)} width="270" height="24" rx="5" class="node drop" />
-                    <text x="630" y={format!("{:.1}", mid_y + 4.0)} class="label">{ if service.no_endpoints { "REJECT: no endpoints" } else { "no endpoints shown" } }</text>
+                    <text x="630" y={format!("{:.1}", mid_y + 4.0)} class="label">{ if service.endpoints_unknown.is_some() { "endpoints unknown" } else if service.no_endpoints { "REJECT: no endpoints" } else { "no endpoints shown" } }</text>
                 }
                 { for service.endpoints.iter().enumerate().map(|(i, e)| {
                     let p = if e.probability.is_finite() { e.probability.clamp(0.0, 1.0) } else { 0.0 };
