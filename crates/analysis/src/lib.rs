@@ -4,6 +4,7 @@
 
 pub mod conntrack;
 pub mod cost;
+pub mod diagnosis;
 pub mod explain_option;
 pub mod findings;
 pub mod input;
@@ -11,6 +12,7 @@ pub mod iptables;
 pub mod ipvs;
 pub mod net;
 pub mod nft;
+pub mod owner;
 pub mod redact;
 pub mod render;
 pub mod report;

@@ -710,6 +710,7 @@ mod tests {
             chain: "KUBE-SEP-X".into(),
             line: Some(1),
             note: "DNAT to 10.244.1.5:8080 for shop/cart:http".into(),
+            owner: None,
         };
         let out = r.serde(&step).unwrap();
         assert_eq!(out.note, "DNAT to 10.1.1.1:8080 for ns-1/svc-1:http");
