@@ -284,7 +284,11 @@ pub fn of_nft_rule(table: &str, chain: &str, text: &str, comment: Option<&str>) 
         .filter(|w| matches!(w[0], "iifname" | "oifname" | "iif" | "oif"))
         .map(|w| w[1].trim_matches('"'))
         .collect();
-    if matches!(name, "filter" | "nat" | "mangle" | "raw" | "security") {
+    // iptables-nft writes its tables in the ip and ip6 families only.
+    let iptables_nft = matches!(name, "filter" | "nat" | "mangle" | "raw" | "security")
+        && !table.starts_with("inet ")
+        && !table.starts_with("bridge ");
+    if iptables_nft {
         return of_rule(chain, target, comment, &interfaces);
     }
     // A table of its own that no known program writes: the node's nftables configuration.

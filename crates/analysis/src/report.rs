@@ -59,6 +59,9 @@ pub struct Report {
     pub node: NodeFacts,
     pub rules: RuleStats,
     pub conntrack: Option<ConntrackReport>,
+    /// What is wrong here: the findings grouped by cause and ranked, each with its proof.
+    #[serde(default)]
+    pub diagnosis: Vec<crate::diagnosis::Cause>,
 }
 
 /// One Service port, in any proxy mode.

@@ -19,6 +19,8 @@ mod service_bypassed;
 mod skewed_odds;
 pub mod traced;
 
+pub use node_traffic_blocked::probes as node_traffic_probes;
+
 use crate::report::{Finding, Report, Severity};
 use crate::snapshot::Snapshot;
 

@@ -12,9 +12,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::service_blocked::join_and;
 use super::traced;
-use super::{finding, Context};
-use crate::report::{Finding, Protocol, Severity};
-use crate::trace::{From, Packet};
+use super::Context;
+use crate::report::{Finding, Protocol, Report, Severity};
+use crate::snapshot::Snapshot;
+use crate::trace::{From, Packet, Trace};
 
 /// Stands for the node when no node IP is known (documentation range).
 const PLACEHOLDER_NODE_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
@@ -38,9 +39,10 @@ fn remote_pod(cidr: &str) -> Option<String> {
     Some(Ipv4Addr::from(base + size - 6).to_string())
 }
 
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let known_ip = cx
-        .report
+/// The traced packets of this check: what each stands for, whether blocking it is critical, its
+/// trace; and whether a placeholder stood for the node's address. Empty when nothing is traced.
+fn traced(snapshot: &Snapshot, report: &Report) -> (Vec<(&'static str, bool, Trace)>, bool) {
+    let known_ip = report
         .node
         .node_ips
         .iter()
@@ -48,8 +50,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let placeholder = known_ip
         .is_none()
         .then_some(IpAddr::V4(PLACEHOLDER_NODE_IP));
-    let Some(tracer) = traced::tracer(cx.snapshot, cx.report, placeholder) else {
-        return Vec::new();
+    let Some(tracer) = traced::tracer(snapshot, report, placeholder) else {
+        return (Vec::new(), false);
     };
     let node_ip = known_ip
         .unwrap_or(IpAddr::V4(PLACEHOLDER_NODE_IP))
@@ -63,8 +65,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         returning_client: false,
     };
     let mut probes = Vec::new();
-    if let Some(dst) = cx
-        .report
+    if let Some(dst) = report
         .node
         .pod_cidrs
         .iter()
@@ -99,10 +100,27 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             critical: false,
         });
     }
+    let traces = probes
+        .into_iter()
+        .map(|p| (p.what, p.critical, tracer.trace(&p.packet)))
+        .collect();
+    (traces, placeholder.is_some())
+}
+
+/// The packets this check traces, labelled (for the diagnosis' proof).
+pub fn probes(snapshot: &Snapshot, report: &Report) -> Vec<(String, Trace)> {
+    traced(snapshot, report)
+        .0
+        .into_iter()
+        .map(|(what, _, t)| (what.to_string(), t))
+        .collect()
+}
+
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let (traces, placeholder) = traced(cx.snapshot, cx.report);
     // Grouped by the rule that blocks them.
     let mut by_rule: Vec<(Option<u32>, String, Vec<&'static str>, bool)> = Vec::new();
-    for probe in &probes {
-        let trace = tracer.trace(&probe.packet);
+    for (what, critical, trace) in &traces {
         for outcome in &trace.outcomes {
             let Some(d) = traced::decision(cx.snapshot, outcome) else {
                 continue;
@@ -119,37 +137,45 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             );
             match by_rule.iter_mut().find(|r| r.0 == d.line && r.1 == text) {
                 Some(r) => {
-                    if !r.2.contains(&probe.what) {
-                        r.2.push(probe.what);
+                    if !r.2.contains(what) {
+                        r.2.push(what);
                     }
-                    r.3 |= probe.critical;
+                    r.3 |= *critical;
                 }
-                None => by_rule.push((d.line, text, vec![probe.what], probe.critical)),
+                None => by_rule.push((d.line, text, vec![*what], *critical)),
             }
         }
     }
     if by_rule.is_empty() {
         return Vec::new();
     }
-    let assumed = if placeholder.is_some() {
+    let assumed = if placeholder {
         format!(" (no node IP is known: {PLACEHOLDER_NODE_IP} stood for the node's address in the trace)")
     } else {
         String::new()
     };
+    // The rule that blocks pod traffic first: it is the one the diagnosis shows.
+    by_rule.sort_by_key(|r| !r.3);
     let critical = by_rule.iter().any(|r| r.3);
-    let lines: Vec<u32> = by_rule.iter().filter_map(|r| r.0).collect();
+    let mut lines: Vec<u32> = Vec::new();
+    for line in by_rule.iter().filter_map(|r| r.0) {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
     let sentences: Vec<String> = by_rule
         .iter()
         .map(|(_, text, what, _)| format!("{text} blocks {}{assumed}.", join_and(what)))
         .collect();
-    vec![finding(
-        "node-traffic-blocked",
-        if critical { Severity::Critical } else { Severity::Warning },
-        None,
+    // Not `finding()`: the lines keep this order (the deciding rule of the worst part first).
+    vec![Finding {
+        code: "node-traffic-blocked".to_string(),
+        severity: if critical { Severity::Critical } else { Severity::Warning },
+        service: None,
         lines,
-        format!(
+        message: format!(
             "{} These rules are neither Kubernetes' nor the CNI's: allow this traffic ahead of them, or remove the catch-all.",
             sentences.join(" ")
         ),
-    )]
+    }]
 }
