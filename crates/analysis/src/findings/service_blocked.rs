@@ -7,6 +7,9 @@
 //! Example: `-A INPUT -j REJECT --reject-with icmp-host-prohibited` left by a CentOS host firewall after
 //! kube-proxy's jumps: pods connecting to `default/kubernetes:https` are DNATed to the API server on
 //! this node and then rejected in `filter INPUT`.
+//!
+//! On a large ruleset only the first Services are traced (see `traced::services_traced`); an info finding
+//! `foreign-rule-check-partial` says how many.
 
 use super::traced::{self, Decision};
 use super::{finding, Context};
@@ -143,15 +146,16 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             sentences.join(" "),
         ));
     }
-    if cx.report.services.len() > traced::MAX_SERVICES_TRACED && !out.is_empty() {
+    let traced_count = all.len();
+    if cx.report.services.len() > traced_count {
         out.push(finding(
-            "service-blocked-by-foreign-rule",
+            "foreign-rule-check-partial",
             Severity::Info,
             None,
             Vec::new(),
             format!(
-                "Only the first {} of {} Service ports were traced for rules that block them.",
-                traced::MAX_SERVICES_TRACED,
+                "Only the first {traced_count} of {} Service ports were traced for rules not Kubernetes' that \
+                 block or bypass them (the ruleset is large); trace the others one by one.",
                 cx.report.services.len()
             ),
         ));

@@ -11,6 +11,30 @@ use super::Context;
 /// Most Service ports traced per paste by these checks; past it the rest are not traced (and a note
 /// says so).
 pub const MAX_SERVICES_TRACED: usize = 500;
+/// Fewest Service ports traced, however large the ruleset.
+pub const MIN_SERVICES_TRACED: usize = 50;
+/// Rule visits these checks may spend: a trace walks about every rule once, so large rulesets get
+/// fewer traced Services (a catch-all rule blocks every Service alike; the first ones show it).
+const RULE_BUDGET: usize = 1_000_000;
+
+/// How many of the report's Service ports these checks trace.
+pub fn services_traced(snapshot: &Snapshot, report: &Report) -> usize {
+    let rules: usize = snapshot
+        .iptables
+        .iter()
+        .map(|r| r.rule_count())
+        .sum::<usize>()
+        + snapshot
+            .nft
+            .iter()
+            .flat_map(|r| r.tables.iter())
+            .flat_map(|t| t.chains.iter())
+            .map(|c| c.rules.len())
+            .sum::<usize>();
+    (RULE_BUDGET / rules.max(1))
+        .clamp(MIN_SERVICES_TRACED, MAX_SERVICES_TRACED)
+        .min(report.services.len())
+}
 
 /// The tracer over the paste's rules with the report's node facts; `None` in IPVS mode (IPVS, not
 /// these rules, balances Service traffic) or when no rule decides anything kube-proxy did not write.
@@ -152,7 +176,7 @@ pub fn origin(from: crate::trace::From) -> &'static str {
     }
 }
 
-/// The traces of the first [`MAX_SERVICES_TRACED`] Service ports, by the report's Service index.
+/// The traces of the first [`services_traced`] Service ports, by the report's Service index.
 pub type ServiceTraces = Vec<Vec<(String, Trace)>>;
 
 /// Each Service's traces, made once per report; `None` when there is nothing to trace for.
@@ -164,7 +188,7 @@ pub fn service_traces<'c>(cx: &'c Context<'_>) -> Option<&'c ServiceTraces> {
                 cx.report
                     .services
                     .iter()
-                    .take(MAX_SERVICES_TRACED)
+                    .take(services_traced(cx.snapshot, cx.report))
                     .map(|s| tracer.service_paths(s))
                     .collect(),
             )

@@ -130,7 +130,7 @@ pub fn markdown(report: &Report, flavour: Flavour) -> String {
             let _ = writeln!(out, "    - Rule: line {line} {}{owner}", code(rule));
         }
         if c.services.len() > 1 {
-            let list: Vec<String> = services(c).split(", ").map(|s| t(s)).collect();
+            let list: Vec<String> = services(c).split(", ").map(&t).collect();
             let _ = writeln!(out, "    - Services: {}", list.join(", "));
         }
         if let Some(tr) = &c.trace {
