@@ -27,6 +27,24 @@ pub struct Explanation {
     /// What kind of line this is, e.g. "iptables rule in chain KUBE-SVC-…".
     pub title: String,
     pub parts: Vec<Part>,
+    /// Who wrote the rule (see [`crate::owner`]), for rules.
+    pub owner: Option<crate::owner::Owner>,
+}
+
+impl Explanation {
+    /// "Written by the host firewall (a built-in chain's own rule), not by Kubernetes."
+    pub fn owner_sentence(&self) -> Option<String> {
+        let owner = self.owner?;
+        Some(match owner {
+            crate::owner::Owner::KubeProxy | crate::owner::Owner::Kubelet => {
+                format!("Written by {}.", owner.describe())
+            }
+            crate::owner::Owner::Unknown => {
+                "Written by someone svcpath does not recognise: not by Kubernetes, as far as its name tells.".to_string()
+            }
+            _ => format!("Written by {}, not by Kubernetes.", owner.describe()),
+        })
+    }
 }
 
 /// Which tool printed the line (the section the splitter put it in).
@@ -67,7 +85,12 @@ pub fn explain<'a>(
     let line = line.trim_end_matches(['\r', '\n']);
     let explanation = match kind {
         LineKind::Iptables => iptables(line, above),
-        LineKind::Nft => nft(line),
+        LineKind::Nft => nft(line).map(|mut e| {
+            if e.title == "nftables rule" {
+                e.owner = Some(nft_owner(line, above));
+            }
+            e
+        }),
         LineKind::Ipvsadm => ipvsadm(line),
     }?;
     (!explanation.parts.is_empty()).then_some(explanation)
@@ -211,6 +234,7 @@ fn iptables<'a>(line: &str, above: impl Iterator<Item = &'a str>) -> Option<Expl
                 ),
                 None,
             )],
+            owner: None,
         });
     }
     if trimmed == "COMMIT" {
@@ -223,6 +247,7 @@ fn iptables<'a>(line: &str, above: impl Iterator<Item = &'a str>) -> Option<Expl
                 "ends the table: iptables-restore applies everything since the `*table` line at once".into(),
                 None,
             )],
+            owner: None,
         });
     }
     if let Some(rest) = trimmed.strip_prefix(':') {
@@ -245,6 +270,7 @@ fn iptables<'a>(line: &str, above: impl Iterator<Item = &'a str>) -> Option<Expl
         return Some(Explanation {
             title: "chain declaration".into(),
             parts: vec![part(line, 0, line.len(), meaning, None)],
+            owner: None,
         });
     }
     let chain = rule_chain(line)?.to_string();
@@ -378,9 +404,34 @@ fn iptables<'a>(line: &str, above: impl Iterator<Item = &'a str>) -> Option<Expl
             stat.meaning.push_str(&cascade_note(p, &earlier));
         }
     }
+    let owner = match svcpath_syntax::iptables::tokenize(line) {
+        Ok(tokens) => {
+            let words: Vec<_> = tokens
+                .iter()
+                .skip_while(|t| t.text != "-A" && t.text != "-I")
+                .skip(2)
+                .cloned()
+                .collect();
+            let (rule, _) = svcpath_syntax::iptables::build_rule(&words);
+            crate::owner::of_iptables_rule(&chain, &rule)
+        }
+        Err(_) => crate::owner::of_rule(&chain, None, None, &[]),
+    };
+    if let Some(target) = parts.iter_mut().find(|p| p.text.starts_with("-j REJECT")) {
+        let kube_reject =
+            owner == crate::owner::Owner::KubeProxy && line.contains("has no endpoints");
+        target.meaning.push_str(if kube_reject {
+            " — kube-proxy's answer for a Service without endpoints"
+        } else if owner.is_kubernetes() {
+            " — a rule of kube-proxy's"
+        } else {
+            " — not kube-proxy's: see who wrote this rule above"
+        });
+    }
     Some(Explanation {
         title: format!("iptables rule in chain {chain}"),
         parts,
+        owner: Some(owner),
     })
 }
 
@@ -862,7 +913,7 @@ fn target_meaning(target: &str, args: &[Word], goto: bool) -> (String, Option<&'
         "REJECT" => (
             format!(
                 "refuses the packet and answers the sender with {}: the client gets an immediate error instead \
-                 of a timeout (kube-proxy does this for Services without endpoints)",
+                 of a timeout",
                 arg(args, "--reject-with").map_or("an ICMP port-unreachable", |a| a.0)
             ),
             Some("reject"),
@@ -941,6 +992,7 @@ fn nft(line: &str) -> Option<Explanation> {
                     "nftables"
                 }),
             )],
+            owner: None,
         });
     }
     // An `add rule ip TABLE CHAIN …` line (nft -f syntax): skip the prefix.
@@ -963,6 +1015,7 @@ fn nft(line: &str) -> Option<Explanation> {
                 format!("makes this a base chain on the {hook} hook: packets enter it there, in priority order with other tables"),
                 Some("nftables"),
             )],
+            owner: None,
         });
     }
     let mut parts = Vec::new();
@@ -1264,7 +1317,44 @@ fn nft(line: &str) -> Option<Explanation> {
     Some(Explanation {
         title: "nftables rule".into(),
         parts,
+        owner: None,
     })
+}
+
+/// The owner of an nft rule line: from its `add rule FAMILY TABLE CHAIN` prefix, or from the nearest
+/// `chain` and `table` lines above it in a listing.
+fn nft_owner<'a>(line: &str, above: impl Iterator<Item = &'a str>) -> crate::owner::Owner {
+    let ws: Vec<&str> = line.split_whitespace().collect();
+    let comment = line
+        .split_once("comment \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(c, _)| c);
+    if ws.first() == Some(&"add") && ws.get(1) == Some(&"rule") && ws.len() > 4 {
+        let table = format!("{} {}", ws[2], ws[3]);
+        return crate::owner::of_nft_rule(&table, ws[4], line, comment);
+    }
+    let mut chain: Option<String> = None;
+    for l in above.take(MAX_LOOKBACK) {
+        let lw: Vec<&str> = l.split_whitespace().collect();
+        match lw.first() {
+            Some(&"chain") if chain.is_none() => chain = lw.get(1).map(|c| c.to_string()),
+            Some(&"table") => {
+                let table = match lw.len() {
+                    n if n >= 3 && lw[2] != "{" => format!("{} {}", lw[1], lw[2]),
+                    n if n >= 2 => format!("ip {}", lw[1]),
+                    _ => String::new(),
+                };
+                return crate::owner::of_nft_rule(
+                    &table,
+                    chain.as_deref().unwrap_or(""),
+                    line,
+                    comment,
+                );
+            }
+            _ => {}
+        }
+    }
+    crate::owner::of_nft_rule("", chain.as_deref().unwrap_or(""), line, comment)
 }
 
 fn describe_key(key: &str) -> String {
@@ -1403,6 +1493,7 @@ fn ipvsadm(line: &str) -> Option<Explanation> {
         return Some(Explanation {
             title: "IPVS real server".into(),
             parts,
+            owner: None,
         });
     }
     if matches!(first.text.as_str(), "TCP" | "UDP" | "SCTP" | "FWM") {
@@ -1452,6 +1543,7 @@ fn ipvsadm(line: &str) -> Option<Explanation> {
         return Some(Explanation {
             title: "IPVS virtual service".into(),
             parts,
+            owner: None,
         });
     }
     None
@@ -1463,6 +1555,45 @@ mod tests {
 
     fn ipt(line: &str) -> Explanation {
         explain(LineKind::Iptables, line, std::iter::empty()).expect("explained")
+    }
+
+    #[test]
+    fn a_host_reject_is_not_explained_as_kube_proxys() {
+        let e = ipt("-A INPUT -j REJECT --reject-with icmp-host-prohibited");
+        assert_eq!(e.owner, Some(crate::owner::Owner::Host));
+        let reject = meaning_of(&e, "REJECT");
+        assert!(!reject.contains("Services without endpoints"), "{reject}");
+        assert!(reject.contains("not kube-proxy's"), "{reject}");
+        assert!(e.owner_sentence().unwrap().contains("host firewall"));
+        let kube = ipt("-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m comment --comment \"ns/empty:p cluster IP has no endpoints\" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable");
+        assert_eq!(kube.owner, Some(crate::owner::Owner::KubeProxy));
+        assert!(meaning_of(&kube, "REJECT").contains("without endpoints"));
+        let flannel = ipt("-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD");
+        assert_eq!(flannel.owner, Some(crate::owner::Owner::Flannel));
+    }
+
+    #[test]
+    fn nft_rules_get_their_tables_owner() {
+        let listing = [
+            "table inet firewalld {",
+            "\tchain filter_INPUT {",
+            "\t\ttype filter hook input priority filter + 10; policy accept;",
+        ];
+        let e = explain(
+            LineKind::Nft,
+            "\t\treject with icmpx admin-prohibited",
+            listing.iter().rev().copied(),
+        )
+        .expect("explained");
+        assert_eq!(e.owner, Some(crate::owner::Owner::Firewalld));
+        let kube = ["table ip kube-proxy {", "\tchain services {"];
+        let e = explain(
+            LineKind::Nft,
+            "\t\tip daddr . meta l4proto . th dport vmap @service-ips",
+            kube.iter().rev().copied(),
+        )
+        .expect("explained");
+        assert_eq!(e.owner, Some(crate::owner::Owner::KubeProxy));
     }
 
     fn meaning_of<'e>(e: &'e Explanation, needle: &str) -> &'e str {

@@ -4,6 +4,7 @@
 
 pub mod conntrack;
 pub mod cost;
+pub mod diagnosis;
 pub mod explain_option;
 pub mod findings;
 pub mod input;
@@ -12,6 +13,7 @@ pub mod ipvs;
 pub mod migration;
 pub mod net;
 pub mod nft;
+pub mod owner;
 pub mod redact;
 pub mod render;
 pub mod report;

@@ -65,6 +65,9 @@ pub struct Report {
     /// What moving this iptables- or IPVS-mode node to nftables mode would change; `null` otherwise.
     #[serde(default)]
     pub migration: Option<crate::migration::Migration>,
+    /// What is wrong here: the findings grouped by cause and ranked, each with its proof.
+    #[serde(default)]
+    pub diagnosis: Vec<crate::diagnosis::Cause>,
 }
 
 /// The kube-proxy rule layout recognised on this node (which releases write it), with the lines that

@@ -182,6 +182,7 @@ impl Snapshot {
             report.findings.push(finding);
             crate::findings::sort(&mut report.findings);
         }
+        report.diagnosis = crate::diagnosis::diagnose(self, &report);
         report
     }
 

@@ -6,7 +6,7 @@ use svcpath_analysis::Options;
 
 pub const USAGE: &str = "\
 usage:
-  svcpath explain [FILE…] [--format text|json|markdown] [--node-ip IP]…
+  svcpath explain [FILE…] [--format text|json|markdown|markdown-chat] [--node-ip IP]…
   svcpath trace [FILE…] --dst IP:PORT [--src IP] [--proto tcp|udp|sctp] [--from pod|node|external]
                 [--returning] [--node-ip IP]… [--format text|json]
   svcpath redact [FILE…] [-o OUT] [--node-ip IP]…
@@ -16,7 +16,8 @@ Reads what was captured on a Kubernetes node (iptables-save, ipvsadm -Ln, ipset 
 sysctl, conntrack -S, dmesg — one file or several, or one paste with all of them) from the FILEs, or from
 standard input when there is none, and explains what kube-proxy programmed there.
 
-  --format F     text (default), json (the Report, see README) or markdown (for a chat or a ticket)
+  --format F     text (default), json (the Report, see README), markdown (GitHub) or markdown-chat
+                 (for a chat or a ticket: no backslash escapes, no tables)
   --node-ip IP   an address of this node (NodePort and --dst-type LOCAL); may be repeated
   --redact       (explain) explain the redacted copy: the report names no address, Service or namespace
 
@@ -41,6 +42,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// Markdown for chat tools and tickets (no backslash escapes).
+    MarkdownChat,
 }
 
 #[derive(Debug)]
@@ -112,8 +115,11 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
                     "text" => Format::Text,
                     "json" => Format::Json,
                     "markdown" | "md" => Format::Markdown,
+                    "markdown-chat" | "chat" => Format::MarkdownChat,
                     other => {
-                        return Err(format!("unknown format {other:?} (text, json, markdown)"))
+                        return Err(format!(
+                            "unknown format {other:?} (text, json, markdown, markdown-chat)"
+                        ))
                     }
                 }
             }
@@ -156,7 +162,7 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
         i += 1;
     }
     if tracing {
-        if format == Format::Markdown {
+        if matches!(format, Format::Markdown | Format::MarkdownChat) {
             return Err("trace prints text or json".to_string());
         }
         let (dst, dst_port) = dst.ok_or("trace needs --dst IP:PORT")?;

@@ -48,6 +48,9 @@ fn main() -> ExitCode {
             match format {
                 Format::Json => write_json(&report),
                 Format::Markdown => write_out(&svcpath_analysis::render::markdown(&report)),
+                Format::MarkdownChat => {
+                    write_out(&svcpath_analysis::render::markdown_chat(&report))
+                }
                 Format::Text => write_out(&svcpath_analysis::render::text(&report)),
             }
         }

@@ -11,9 +11,15 @@ mod hairpin;
 mod jump_loop;
 mod legacy_tables;
 mod no_endpoints;
+mod node_traffic_blocked;
 mod rule_ahead;
 mod rule_cost;
+pub mod service_blocked;
+mod service_bypassed;
 mod skewed_odds;
+pub mod traced;
+
+pub use node_traffic_blocked::probes as node_traffic_probes;
 
 use crate::report::{Finding, Report, Severity};
 use crate::snapshot::Snapshot;
@@ -22,11 +28,17 @@ use crate::snapshot::Snapshot;
 pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub report: &'a Report,
+    /// Each Service's traces (`trace::service_paths`), made once for the checks that need them.
+    pub(crate) service_traces: std::cell::OnceCell<Option<traced::ServiceTraces>>,
 }
 
 /// Runs every check; findings come sorted by severity (critical first), then by first line.
 pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
-    let cx = Context { snapshot, report };
+    let cx = Context {
+        snapshot,
+        report,
+        service_traces: std::cell::OnceCell::new(),
+    };
     let checks: &[fn(&Context<'_>) -> Vec<Finding>] = &[
         legacy_tables::check,
         garbled_dnat::check,
@@ -39,6 +51,9 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
         dangling_jump::check,
         jump_loop::check,
         rule_cost::check,
+        service_blocked::check,
+        service_bypassed::check,
+        node_traffic_blocked::check,
     ];
     // The proxy mode's own findings come first, so that a generic check repeating one (same code, same
     // Service) is dropped.

@@ -83,6 +83,10 @@ pub struct Step {
     /// Dump line of the rule; `None` for policies, routing and rules kube-proxy installs outside the dump.
     pub line: Option<u32>,
     pub note: String,
+    /// Who wrote the rule (or, for a base chain's policy, the table): kube-proxy, the CNI, Docker, the
+    /// host firewall; `None` for hook and routing steps.
+    #[serde(default)]
+    pub owner: Option<crate::owner::Owner>,
 }
 
 /// A traced packet and its outcomes, likeliest first.
@@ -176,6 +180,7 @@ pub struct Tracer<'a> {
     /// Notes for every trace.
     notes: Vec<String>,
     views: [OnceCell<View<'a>>; 2],
+    owners: OnceCell<crate::owner::Owners>,
 }
 
 /// The rules of one address family and what the tracer notes about them.
@@ -212,6 +217,7 @@ impl<'a> Tracer<'a> {
             node,
             notes: Vec::new(),
             views: [OnceCell::new(), OnceCell::new()],
+            owners: OnceCell::new(),
         }
     }
 
@@ -409,6 +415,12 @@ impl<'a> Tracer<'a> {
         }
         notes.append(&mut engine.notes);
         out.outcomes = outcomes(finished);
+        let owners = self
+            .owners
+            .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft));
+        for step in out.outcomes.iter_mut().flat_map(|o| o.steps.iter_mut()) {
+            step.owner = owners.step(&step.table, &step.chain, step.line);
+        }
         out.notes = notes;
         out
     }
@@ -451,6 +463,7 @@ fn returning(
             table: String::new(),
             chain: String::new(),
             line: None,
+            owner: None,
             note: format!(
                 "returning client: its first connection went to {} and added it to the client list(s) {}",
                 first_endpoint.as_deref().unwrap_or("(no endpoint)"),

@@ -257,6 +257,7 @@ impl Branch {
             chain: chain.to_string(),
             line,
             note,
+            owner: None,
         });
     }
 

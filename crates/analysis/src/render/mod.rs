@@ -1,12 +1,50 @@
 //! Text and Markdown renderings of a [`Report`], shared by the CLI and the web page's "Copy Markdown".
+//! Each opens with the diagnosis ("What is wrong here", `diagnosis.rs`).
 //!
-//! Everything taken from the paste (names, comments, addresses) is escaped for the format: in Markdown,
-//! characters that would start formatting, links, HTML or break a table are backslash-escaped or
-//! replaced, so a report pasted into a chat shows the text as it was.
+//! Everything taken from the paste (names, comments, addresses) is escaped for the format. Markdown
+//! comes in two flavours: GitHub ([`markdown`]), where characters that would start formatting, links,
+//! HTML or break a table are backslash-escaped or replaced, and plain chat ([`markdown_chat`],
+//! `chat.rs`), which has no backslash escapes and no tables, and puts such text in code spans.
+
+mod chat;
+mod diagnosis;
 
 use std::fmt::Write;
 
 use crate::migration::Migration;
+
+/// Which Markdown renderer the report is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavour {
+    /// GitHub, GitLab and other CommonMark renderers with tables and backslash escapes.
+    #[default]
+    Github,
+    /// Chat tools and tickets: no backslash escapes, no tables, no HTML.
+    Chat,
+}
+
+impl Flavour {
+    /// Text taken from the paste, safe for this flavour.
+    fn text(self, text: &str) -> String {
+        match self {
+            Flavour::Github => md(text),
+            Flavour::Chat => chat::text(text),
+        }
+    }
+
+    /// A code span holding `text` literally.
+    fn code(self, text: &str) -> String {
+        chat::code(text)
+    }
+
+    fn heading(self, title: &str) -> String {
+        match self {
+            Flavour::Github => format!("#### {title}"),
+            Flavour::Chat => format!("**{title}**"),
+        }
+    }
+}
+
 use crate::report::{Mode, Report, Service, Severity, TrafficPolicy};
 
 fn mode_name(mode: Mode) -> &'static str {
@@ -114,7 +152,7 @@ fn policy_and_affinity(s: &Service) -> String {
 
 /// A plain-text report for a terminal.
 pub fn text(report: &Report) -> String {
-    let mut out = String::new();
+    let mut out = diagnosis::text(report);
     let _ = writeln!(out, "proxy mode: {}", mode_name(report.mode));
     if !report.leftover_modes.is_empty() {
         let names: Vec<_> = report
@@ -243,12 +281,31 @@ pub fn md(text: &str) -> String {
     out
 }
 
-/// A Markdown report for pasting into a chat or a ticket.
+/// A Markdown report for GitHub-style renderers (issues, pull requests, wikis).
 pub fn markdown(report: &Report) -> String {
+    markdown_flavour(report, Flavour::Github)
+}
+
+/// A Markdown report for a chat or a ticket: no backslash escapes, no tables.
+pub fn markdown_chat(report: &Report) -> String {
+    markdown_flavour(report, Flavour::Chat)
+}
+
+/// A Markdown report of the given flavour.
+pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
+    let t = |s: &str| flavour.text(s);
     let mut out = String::new();
     let endpoints: usize = report.services.iter().map(|s| s.endpoints.len()).sum();
-    let _ = writeln!(out, "### svcpath report");
+    let _ = writeln!(
+        out,
+        "{}",
+        match flavour {
+            Flavour::Github => "### svcpath report".to_string(),
+            Flavour::Chat => "**svcpath report**".to_string(),
+        }
+    );
     let _ = writeln!(out);
+    out.push_str(&diagnosis::markdown(report, flavour));
     let _ = writeln!(
         out,
         "- **Proxy mode:** {}{}",
@@ -290,17 +347,17 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     if let Some(ct) = &report.conntrack {
-        let _ = writeln!(out, "- **Conntrack:** {}", md(&ct.summary));
+        let _ = writeln!(out, "- **Conntrack:** {}", t(&ct.summary));
     }
     let _ = writeln!(out);
     if !report.findings.is_empty() {
-        let _ = writeln!(out, "#### Findings");
+        let _ = writeln!(out, "{}", flavour.heading("Findings"));
         let _ = writeln!(out);
         for f in &report.findings {
             let service = f
                 .service
                 .as_deref()
-                .map(|s| format!(" — {}", md(s)))
+                .map(|s| format!(" — {}", t(s)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -309,12 +366,39 @@ pub fn markdown(report: &Report) -> String {
                 f.code,
                 service,
                 line_list(&f.lines),
-                md(&f.message)
+                t(&f.message)
             );
         }
         let _ = writeln!(out);
     }
-    if !report.services.is_empty() {
+    if !report.services.is_empty() && flavour == Flavour::Chat {
+        let _ = writeln!(out, "{}", flavour.heading("Services"));
+        let _ = writeln!(out);
+        for s in report.services.iter().take(500) {
+            let extra = policy_and_affinity(s);
+            let _ = writeln!(
+                out,
+                "- {}: {}{} → {}",
+                t(&s.id),
+                t(&entry_points(s)),
+                if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", t(&extra))
+                },
+                t(&endpoint_list(s))
+            );
+        }
+        if report.services.len() > 500 {
+            let _ = writeln!(
+                out,
+                "\n… {} more Services not listed.",
+                report.services.len() - 500
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !report.services.is_empty() && flavour == Flavour::Github {
         let _ = writeln!(out, "#### Services");
         let _ = writeln!(out);
         let _ = writeln!(
@@ -344,7 +428,21 @@ pub fn markdown(report: &Report) -> String {
     if let Some(m) = &report.migration {
         migration_markdown(&mut out, m);
     }
-    if !report.diagnostics.is_empty() {
+    if !report.diagnostics.is_empty() && flavour == Flavour::Chat {
+        let _ = writeln!(
+            out,
+            "{}",
+            flavour.heading(&format!(
+                "{} line(s) not understood",
+                report.diagnostics.len()
+            ))
+        );
+        let _ = writeln!(out);
+        for d in report.diagnostics.iter().take(50) {
+            let _ = writeln!(out, "- line {}: {}", d.line, t(&d.message));
+        }
+    }
+    if !report.diagnostics.is_empty() && flavour == Flavour::Github {
         let _ = writeln!(
             out,
             "<details><summary>{} line(s) not understood</summary>",
