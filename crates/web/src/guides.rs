@@ -305,7 +305,7 @@ pub fn href(target: Target, text: &str) -> Option<String> {
         Target::Line(needle) => Route::Source(Some(line_of(text, needle)?)).href(),
         Target::Finding(code) => Route::Finding(code.to_string()).href(),
         Target::Glossary(key) => Route::Glossary(Some(key.to_string())).href(),
-        Target::Trace => Route::Trace.href(),
+        Target::Trace => Route::Trace(crate::route::TraceQuery::default()).href(),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod glossary;
 pub mod guides;
 pub mod model;
 pub mod protocol;
+pub mod reading;
 pub mod route;
 pub mod samples;
 pub mod share;

@@ -71,13 +71,25 @@ pub fn namespaces(report: &Report) -> Vec<String> {
 
 /// Indices into `report.services` of the rows to show, in display order.
 pub fn select(report: &Report, filter: &Filter, sort: SortKey, descending: bool) -> Vec<usize> {
+    select_searching(report, filter, sort, descending, &[])
+}
+
+/// [`select`], the search also matching each Service's chain names (`chains[i]` for
+/// `report.services[i]`, see [`crate::reading::service_chains`]).
+pub fn select_searching(
+    report: &Report,
+    filter: &Filter,
+    sort: SortKey,
+    descending: bool,
+    chains: &[Vec<String>],
+) -> Vec<usize> {
     let findings = findings_by_service(report);
     let query = filter.query.trim().to_lowercase();
     let mut rows: Vec<usize> = report
         .services
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
+        .filter(|(i, s)| {
             (!filter.has_findings || findings.contains_key(s.id.as_str()))
                 && (!filter.node_port || s.node_port.is_some())
                 && (!filter.etp_local || s.external_traffic_policy == Some(TrafficPolicy::Local))
@@ -87,7 +99,11 @@ pub fn select(report: &Report, filter: &Filter, sort: SortKey, descending: bool)
                     .namespace
                     .as_deref()
                     .is_none_or(|ns| s.namespace.as_deref() == Some(ns))
-                && (query.is_empty() || matches_query(s, &query))
+                && (query.is_empty()
+                    || matches_query(s, &query)
+                    || chains.get(*i).is_some_and(|names| {
+                        names.iter().any(|n| n.to_lowercase().contains(&query))
+                    }))
         })
         .map(|(i, _)| i)
         .collect();
@@ -328,6 +344,22 @@ mod tests {
             }),
             vec![0]
         );
+        // Chain names, as people have them from a log line, find their Service.
+        let chains = vec![
+            vec!["KUBE-SVC-GNZBNJ2PO5MGZ6GT".to_string()],
+            vec![],
+            vec!["service-FY5PMXPG-a/api/tcp/http".to_string()],
+        ];
+        let find = |q: &str| {
+            let f = Filter {
+                query: q.into(),
+                ..Filter::default()
+            };
+            select_searching(&r, &f, SortKey::Name, false, &chains)
+        };
+        assert_eq!(find("kube-svc-gnzbnj"), vec![0]);
+        assert_eq!(find("service-FY5PMXPG"), vec![2]);
+        assert_eq!(find("KUBE-SEP-"), Vec::<usize>::new());
         assert_eq!(namespaces(&r), vec!["a".to_string(), "b".to_string()]);
         let summary = findings_by_service(&r);
         assert_eq!(summary["a/db:pg"].worst, Some(Severity::Critical));

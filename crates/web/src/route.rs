@@ -1,5 +1,8 @@
 //! The page's places, kept in the URL fragment so that links, back and forward work on a static host.
 
+use svcpath_analysis::report::Protocol;
+use svcpath_analysis::trace::From;
+
 /// One place in the page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Route {
@@ -10,8 +13,8 @@ pub enum Route {
     Service(String),
     /// The pasted text, scrolled to a line when given.
     Source(Option<u32>),
-    /// The packet trace form.
-    Trace,
+    /// The packet trace form, with the packet it traces (empty: the form alone).
+    Trace(TraceQuery),
     /// A bundled sample dump, loaded and explained.
     Sample(String),
     /// A shared, compressed dump (see [`crate::share`]).
@@ -42,7 +45,10 @@ impl Route {
             return Route::Source(line.parse().ok().filter(|n| *n > 0));
         }
         if path == "trace" {
-            return Route::Trace;
+            return Route::Trace(TraceQuery::default());
+        }
+        if let Some(query) = path.strip_prefix("trace?") {
+            return Route::Trace(TraceQuery::parse(query));
         }
         if let Some(name) = path.strip_prefix("sample/") {
             return Route::Sample(percent_decode(name));
@@ -75,7 +81,8 @@ impl Route {
             Route::Service(id) => format!("#/service/{}", percent_encode(id)),
             Route::Source(None) => "#/source".to_string(),
             Route::Source(Some(line)) => format!("#/source/L{line}"),
-            Route::Trace => "#/trace".to_string(),
+            Route::Trace(query) if query.is_empty() => "#/trace".to_string(),
+            Route::Trace(query) => format!("#/trace?{}", query.format()),
             Route::Sample(name) => format!("#/sample/{}", percent_encode(name)),
             Route::Shared(data) => format!("#/share/{}", percent_encode(data)),
             Route::Gallery => "#/gallery".to_string(),
@@ -85,6 +92,170 @@ impl Route {
             Route::Migration => "#/migration".to_string(),
         }
     }
+}
+
+impl Route {
+    /// The tab's title on this place (`service` is the open Service's display name, when known).
+    pub fn title(&self, service: Option<&str>) -> String {
+        let place = match self {
+            Route::Overview | Route::Sample(_) | Route::Shared(_) | Route::Finding(_) => {
+                "Overview".to_string()
+            }
+            Route::Service(id) => format!("{} · Service", service.unwrap_or(id)),
+            Route::Source(None) => "Source".to_string(),
+            Route::Source(Some(line)) => format!("Source line {line}"),
+            Route::Trace(q) if q.is_empty() => "Trace a packet".to_string(),
+            Route::Trace(q) => format!(
+                "Trace {}:{}/{} from {}",
+                q.dst.trim(),
+                q.port.trim(),
+                q.protocol.name(),
+                from_name(q.from)
+            ),
+            Route::Gallery => "Learn".to_string(),
+            Route::Glossary(None) => "Glossary".to_string(),
+            Route::Glossary(Some(key)) => format!("{key} · Glossary"),
+        };
+        format!("{place} — svcpath")
+    }
+}
+
+/// A packet to trace as the Trace form holds it, kept in the URL as
+/// `#/trace?dst=IP:PORT&src=IP&proto=udp&from=node&returning=1&sample=NAME`, so a trace can be linked
+/// to, reloaded and shared. `sample` names the bundled sample it was traced on; a pasted dump is never
+/// put in a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceQuery {
+    pub from: From,
+    pub src: String,
+    pub dst: String,
+    pub port: String,
+    pub protocol: Protocol,
+    pub returning: bool,
+    pub sample: Option<String>,
+}
+
+impl Default for TraceQuery {
+    fn default() -> TraceQuery {
+        TraceQuery {
+            from: From::Pod,
+            src: String::new(),
+            dst: String::new(),
+            port: String::new(),
+            protocol: Protocol::Tcp,
+            returning: false,
+            sample: None,
+        }
+    }
+}
+
+impl TraceQuery {
+    /// True when no packet is given (the bare form).
+    pub fn is_empty(&self) -> bool {
+        self.dst.trim().is_empty() && self.port.trim().is_empty()
+    }
+
+    /// The same packet, whichever dump it names.
+    pub fn same_packet(&self, other: &TraceQuery) -> bool {
+        TraceQuery {
+            sample: None,
+            ..self.clone()
+        } == TraceQuery {
+            sample: None,
+            ..other.clone()
+        }
+    }
+
+    /// Reads the part after `?`; unknown keys are ignored, unreadable values left at their defaults.
+    pub fn parse(query: &str) -> TraceQuery {
+        let mut out = TraceQuery::default();
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode(value);
+            match key {
+                "dst" => {
+                    let (addr, port) = split_host_port(&value);
+                    out.dst = addr;
+                    out.port = port;
+                }
+                "src" => out.src = value,
+                "proto" => out.protocol = Protocol::parse(&value).unwrap_or(Protocol::Tcp),
+                "from" => {
+                    out.from = match value.as_str() {
+                        "node" => From::Node,
+                        "external" => From::External,
+                        _ => From::Pod,
+                    }
+                }
+                "returning" => out.returning = matches!(value.as_str(), "1" | "true" | "yes"),
+                "sample" => out.sample = Some(value).filter(|v| !v.is_empty()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The part after `?`, every value percent-encoded.
+    pub fn format(&self) -> String {
+        let dst = self.dst.trim();
+        let port = self.port.trim();
+        let host = if dst.contains(':') && !dst.starts_with('[') {
+            format!("[{dst}]")
+        } else {
+            dst.to_string()
+        };
+        let dst = if port.is_empty() {
+            host
+        } else {
+            format!("{host}:{port}")
+        };
+        let mut out = format!("dst={}", query_encode(&dst));
+        if !self.src.trim().is_empty() {
+            out.push_str(&format!("&src={}", query_encode(self.src.trim())));
+        }
+        out.push_str(&format!("&proto={}", self.protocol.name()));
+        out.push_str(&format!("&from={}", from_name(self.from)));
+        if self.returning {
+            out.push_str("&returning=1");
+        }
+        if let Some(sample) = &self.sample {
+            out.push_str(&format!("&sample={}", query_encode(sample)));
+        }
+        out
+    }
+}
+
+/// `pod`, `node` or `external`, as the CLI's `--from` names them.
+pub fn from_name(from: From) -> &'static str {
+    match from {
+        From::Pod => "pod",
+        From::Node => "node",
+        From::External => "external",
+    }
+}
+
+/// `10.0.0.1:80` → (`10.0.0.1`, `80`); `[fd00::1]:80` → (`fd00::1`, `80`); a bare address keeps an empty
+/// port, and so does a bare IPv6 address.
+fn split_host_port(text: &str) -> (String, String) {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix('[') {
+        if let Some((host, tail)) = rest.split_once(']') {
+            return (
+                host.to_string(),
+                tail.strip_prefix(':').unwrap_or("").to_string(),
+            );
+        }
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => (host.to_string(), port.to_string()),
+        _ => (text.to_string(), String::new()),
+    }
+}
+
+/// [`percent_encode`] keeping the brackets of an IPv6 `[addr]:port` readable; `&`, `=` and `?`, on which
+/// a query splits, are escaped.
+fn query_encode(text: &str) -> String {
+    percent_encode(text).replace("%5B", "[").replace("%5D", "]")
 }
 
 /// Percent-encodes everything but unreserved characters, `/` and `:`, so a fragment built from input
@@ -142,7 +313,7 @@ mod tests {
         assert_eq!(Route::parse("#/source/L42"), Route::Source(Some(42)));
         assert_eq!(Route::parse("#/source/L0"), Route::Source(None));
         assert_eq!(Route::parse("#/source/Lx"), Route::Source(None));
-        assert_eq!(Route::parse("#/trace"), Route::Trace);
+        assert_eq!(Route::parse("#/trace"), Route::Trace(TraceQuery::default()));
         assert_eq!(Route::parse("#/migration"), Route::Migration);
         assert_eq!(
             Route::parse("#/sample/flannel"),
@@ -187,6 +358,89 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~/:%".contains(&b)));
             assert_eq!(Route::parse(&href), Route::Service(id.into()));
         }
+    }
+
+    #[test]
+    fn titles_follow_the_view() {
+        assert_eq!(Route::Overview.title(None), "Overview — svcpath");
+        assert_eq!(
+            Route::Service("a/b:c".into()).title(Some("a/b:c")),
+            "a/b:c · Service — svcpath"
+        );
+        assert_eq!(
+            Route::parse("#/trace?dst=10.96.0.10:53&proto=udp").title(None),
+            "Trace 10.96.0.10:53/udp from pod — svcpath"
+        );
+        assert_eq!(
+            Route::Source(Some(7)).title(None),
+            "Source line 7 — svcpath"
+        );
+    }
+
+    #[test]
+    fn trace_queries_round_trip() {
+        let q = TraceQuery {
+            from: From::External,
+            src: "203.0.113.7".into(),
+            dst: "10.96.0.10".into(),
+            port: "53".into(),
+            protocol: Protocol::Udp,
+            returning: true,
+            sample: Some("flannel".into()),
+        };
+        let href = Route::Trace(q.clone()).href();
+        assert_eq!(
+            href,
+            "#/trace?dst=10.96.0.10:53&src=203.0.113.7&proto=udp&from=external&returning=1&sample=flannel"
+        );
+        assert_eq!(Route::parse(&href), Route::Trace(q));
+
+        let v6 = TraceQuery {
+            dst: "fd00:10:96::a".into(),
+            port: "443".into(),
+            ..TraceQuery::default()
+        };
+        let href = Route::Trace(v6.clone()).href();
+        assert_eq!(href, "#/trace?dst=[fd00:10:96::a]:443&proto=tcp&from=pod");
+        assert_eq!(Route::parse(&href), Route::Trace(v6));
+        // The bare form has no query.
+        assert_eq!(Route::Trace(TraceQuery::default()).href(), "#/trace");
+    }
+
+    #[test]
+    fn trace_queries_read_what_people_type() {
+        let q = TraceQuery::parse("from=node&dst=10.0.0.5%3A30080&proto=UDP&junk=1&returning=0");
+        assert_eq!(q.from, From::Node);
+        assert_eq!((q.dst.as_str(), q.port.as_str()), ("10.0.0.5", "30080"));
+        assert_eq!(q.protocol, Protocol::Udp);
+        assert!(!q.returning);
+        // A bare address keeps no port; a bare IPv6 address is not split at its last colon.
+        let q = TraceQuery::parse("dst=10.96.0.1");
+        assert_eq!((q.dst.as_str(), q.port.as_str()), ("10.96.0.1", ""));
+        let q = TraceQuery::parse("dst=fd00::1");
+        assert_eq!((q.dst.as_str(), q.port.as_str()), ("fd00::1", ""));
+        // Unknown protocols and origins fall back to the form's defaults.
+        let q = TraceQuery::parse("proto=icmp&from=mars&sample=");
+        assert_eq!(
+            (q.protocol, q.from, q.sample),
+            (Protocol::Tcp, From::Pod, None)
+        );
+        // Whatever is typed, the link stays inert text in this page's fragment.
+        let q = TraceQuery {
+            src: "\"><script>&x=1".into(),
+            dst: "a&b=c".into(),
+            port: "1".into(),
+            ..TraceQuery::default()
+        };
+        let href = Route::Trace(q.clone()).href();
+        assert!(href[1..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~/:%?&=[]".contains(&b)));
+        assert_eq!(Route::parse(&href), Route::Trace(q));
+        assert!(TraceQuery::default().same_packet(&TraceQuery {
+            sample: Some("x".into()),
+            ..TraceQuery::default()
+        }));
     }
 
     #[test]

@@ -219,6 +219,7 @@ for (const [scheme, viewport, label] of [
   ["dark", { width: 1280, height: 900 }, "desktop-dark"],
   ["light", { width: 390, height: 844 }, "phone-light"],
   ["dark", { width: 390, height: 844 }, "phone-dark"],
+  ["light", { width: 360, height: 740 }, "phone-small"],
 ]) {
   test(`screenshots: ${label}`, async () => {
     const s = await open({ hash: "#/sample/flannel", colorScheme: scheme, viewport });
@@ -230,6 +231,9 @@ for (const [scheme, viewport, label] of [
         if (shot.act) await shot.act(s.page);
         // On a phone the rule notes sit under the text: show them.
         if (shot.name === "source" && viewport.width < 800) await s.page.locator("#rule-notes").scrollIntoViewIfNeeded();
+        // Nothing makes the page scroll sideways, on a phone either (diagrams scroll in their own box).
+        const widths = await s.page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+        assert.ok(widths[0] <= widths[1], `${label} ${shot.name}: page ${widths[0]} px wide in a ${widths[1]} px window`);
         // Phone shots show the first screen of each view; desktop ones the whole page.
         await screenshot(s.page, `80-${label}-${shot.name}`, { fullPage: viewport.width > 800 && shot.name !== "source" });
       }

@@ -53,6 +53,8 @@ test("nothing is stored and nothing is requested after the first load", async ()
     await paste(s.page, lines.join("\n"));
     await s.page.waitForTimeout(1200);
     await s.page.selectOption("#samples", "flannel");
+    // The pasted dump is the user's: the page asks before the sample replaces it.
+    await s.page.click("#replace-confirm");
     await s.page.waitForSelector("a.svc-link:has-text('kube-system/kube-dns:dns-tcp')", { timeout: 60_000 });
     await explained(s.page);
     await screenshot(s.page, "10-after-cancel");

@@ -3,6 +3,7 @@
 //! Everything from the input is rendered as text through Yew, which escapes it; nothing from the input
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
+mod habits;
 mod host;
 mod learn;
 mod migration;
@@ -14,6 +15,7 @@ mod source;
 mod trace;
 mod widgets;
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -59,16 +61,27 @@ pub struct Shown {
     pub text: Rc<str>,
     pub line_starts: Rc<Vec<usize>>,
     pub report: Rc<Report>,
+    /// Each Service's chain names (`KUBE-SVC-…`, `service-…`), read from its lines, for the search.
+    pub chains: Rc<Vec<Vec<String>>>,
 }
 
 impl Shown {
     fn new(text: Rc<str>, report: Rc<Report>) -> Shown {
         let line_starts = Rc::new(line_starts(&text));
-        Shown {
+        let mut shown = Shown {
             text,
             line_starts,
             report,
-        }
+            chains: Rc::default(),
+        };
+        let chains = shown
+            .report
+            .services
+            .iter()
+            .map(|s| crate::reading::service_chains(s, |n| shown.line(n)))
+            .collect();
+        shown.chains = Rc::new(chains);
+        shown
     }
 
     /// The text of 1-based line `n`, without its newline.
@@ -164,6 +177,10 @@ pub enum Msg {
     ExplainLine(u32, bool),
     /// The option of that line under the pointer.
     ExplainPart(Option<usize>),
+    /// The window scrolled or was resized.
+    WindowScroll,
+    /// The answer to "replace your paste?": yes or keep it.
+    ReplaceAnswer(bool),
 }
 
 pub struct App {
@@ -218,6 +235,17 @@ pub struct App {
     /// pointer right after the link is followed.
     explain_hold_until: f64,
     _hash_listener: EventListener,
+    /// The Services table's body, to find which rows are in the window.
+    table_ref: NodeRef,
+    /// True while the input is the user's own (pasted, typed, opened), not a sample or a shared link.
+    user_input: Rc<Cell<bool>>,
+    /// A sample waiting for the user's yes before it replaces their paste.
+    confirm: Option<habits::Replace>,
+    /// Move the focus to the view's heading once it is drawn (after a navigation, not the first load).
+    focus_heading: bool,
+    /// The Trace form's packet came from a link: trace it once its dump is explained.
+    pending_trace: bool,
+    _page_listeners: Option<habits::PageListeners>,
     _tick: Option<Interval>,
     _notice_timer: Option<Timeout>,
 }
@@ -247,6 +275,8 @@ impl Component for App {
         wasm_bindgen_futures::spawn_local(async move {
             on_parts.emit(host::load().await.map(Rc::new));
         });
+        let user_input = Rc::new(Cell::new(false));
+        let page_listeners = habits::PageListeners::install(ctx.link().clone(), user_input.clone());
         let mut app = App {
             input: Rc::from(""),
             files: Vec::new(),
@@ -289,19 +319,30 @@ impl Component for App {
             explain_part: None,
             explain_hold_until: 0.0,
             _hash_listener: hash_listener,
+            table_ref: NodeRef::default(),
+            user_input,
+            confirm: None,
+            focus_heading: false,
+            pending_trace: false,
+            _page_listeners: page_listeners,
             _tick: None,
             _notice_timer: None,
         };
         app.go(ctx, route);
-        if app.input.is_empty() {
+        // A trace link that names no sample waits for its dump to be pasted.
+        let waits_for_paste =
+            matches!(&app.route, Route::Trace(q) if !q.is_empty() && q.sample.is_none());
+        if app.input.is_empty() && !waits_for_paste {
             app.load_sample(ctx, samples::DEFAULT_SAMPLE);
         }
+        app.focus_heading = false;
         app
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Self::Message) -> bool {
         match msg {
             Msg::Input(text, pasted) => {
+                self.user_input.set(!text.trim().is_empty());
                 self.input = Rc::from(text);
                 self.shared_copy = false;
                 self.files.clear();
@@ -318,6 +359,7 @@ impl Component for App {
                 true
             }
             Msg::Clear => {
+                self.user_input.set(false);
                 self.input = Rc::from("");
                 self.shared_copy = false;
                 self.files.clear();
@@ -386,6 +428,10 @@ impl Component for App {
             Msg::LoadSample(name) => {
                 if name.is_empty() {
                     return false;
+                }
+                if self.user_input.get() {
+                    self.confirm = Some(habits::Replace::Sample(name));
+                    return true;
                 }
                 // The route first, so the hashchange that follows does not load the sample again.
                 self.route = Route::Sample(name.clone());
@@ -503,6 +549,12 @@ impl Component for App {
                 true
             }
             Msg::RunTrace => {
+                self.trace_form.sample = self.sample.map(str::to_string);
+                let route = Route::Trace(self.trace_form.clone());
+                if self.route != route {
+                    self.route = route.clone();
+                    self.set_hash(&route);
+                }
                 self.run_trace(ctx);
                 true
             }
@@ -518,9 +570,13 @@ impl Component for App {
                         protocol: service
                             .protocol
                             .unwrap_or(svcpath_analysis::report::Protocol::Tcp),
+                        sample: self.sample.map(str::to_string),
                         ..self.trace_form.clone()
                     };
-                    self.set_hash(&Route::Trace);
+                    let route = Route::Trace(self.trace_form.clone());
+                    self.route = route.clone();
+                    self.set_hash(&route);
+                    self.focus_heading = true;
                     self.run_trace(ctx);
                 }
                 true
@@ -545,6 +601,32 @@ impl Component for App {
                 self.explain_part = part;
                 changed
             }
+            Msg::WindowScroll => {
+                let Some((top, height)) = habits::table_window(&self.table_ref) else {
+                    return false;
+                };
+                let changed = (top - self.table_scroll.0).abs() >= services::ROW_HEIGHT / 2.0
+                    || height != self.table_scroll.1;
+                self.table_scroll = (top, height);
+                changed
+            }
+            Msg::ReplaceAnswer(replace) => {
+                let Some(habits::Replace::Sample(name)) = self.confirm.take() else {
+                    return false;
+                };
+                if replace {
+                    self.user_input.set(false);
+                    self.route = Route::Sample(name.clone());
+                    self.set_hash(&Route::Sample(name.clone()));
+                    self.load_sample(ctx, &name);
+                } else if matches!(self.route, Route::Sample(_)) {
+                    // A tour's link asked: stay on the overview of the paste.
+                    self.route = Route::Overview;
+                    replace_location_hash(&Route::Overview);
+                }
+                self.focus_heading = true;
+                true
+            }
             Msg::Dragging(on) => {
                 let changed = self.dragging != on;
                 self.dragging = on;
@@ -563,13 +645,14 @@ impl Component for App {
         let body = match (&self.route, self.current()) {
             (Route::Gallery, _) => learn::gallery(self),
             (Route::Glossary(key), _) => learn::glossary(key.as_deref()),
+            (Route::Trace(_), None) if self.pending_trace => trace::form(self, ctx),
             (_, None) if self.redact && self.shown.is_some() => html! {
                 <section class="panel empty"><p>{"Redacting…"}</p></section>
             },
             (_, None) => self.view_empty(),
             (Route::Service(id), Some(shown)) => service::view(self, ctx, shown, id),
             (Route::Source(_), Some(shown)) => source::view(self, ctx, shown),
-            (Route::Trace, Some(_)) => trace::form(self, ctx),
+            (Route::Trace(_), Some(_)) => trace::form(self, ctx),
             (Route::Migration, Some(shown)) => migration::view(self, ctx, shown),
             (_, Some(shown)) => html! { <>
                 if let Some(guide) = guide { { learn::tour(ctx, guide, &shown.text) } }
@@ -578,7 +661,7 @@ impl Component for App {
         };
         // On the other views of a sample, a way back to its tour.
         let crumb = match (&self.route, guide) {
-            (Route::Service(_) | Route::Source(_) | Route::Trace, Some(guide)) => {
+            (Route::Service(_) | Route::Source(_) | Route::Trace(_), Some(guide)) => {
                 learn::tour_crumb(guide)
             }
             _ => html! {},
@@ -591,7 +674,7 @@ impl Component for App {
         };
         let is_source = matches!(self.route, Route::Source(_));
         let is_service = matches!(self.route, Route::Service(_));
-        let is_trace = matches!(self.route, Route::Trace);
+        let is_trace = matches!(self.route, Route::Trace(_));
         let is_gallery = matches!(self.route, Route::Gallery);
         let is_glossary = matches!(self.route, Route::Glossary(_));
         let is_migration = matches!(self.route, Route::Migration);
@@ -606,6 +689,7 @@ impl Component for App {
                     e.prevent_default();
                     Msg::Files(dropped_files(&e))
                 })}>
+                { habits::skip_link() }
                 <header class="top">
                     <div class="brand">
                         <span class="logo" aria-hidden="true">{"⇢"}</span>
@@ -614,7 +698,7 @@ impl Component for App {
                     </div>
                     <nav class="tabs" aria-label="Views">
                         { tab(Route::Overview, "Overview", is_overview) }
-                        { tab(Route::Trace, "Trace", is_trace) }
+                        { tab(Route::Trace(self.trace_tab_query()), "Trace", is_trace) }
                         { tab(Route::Source(None), "Source", is_source) }
                         { tab(Route::Gallery, "Learn", is_gallery) }
                         { tab(Route::Glossary(None), "Glossary", is_glossary) }
@@ -624,7 +708,8 @@ impl Component for App {
                 if self.shared_copy { { redaction::shared_banner() } }
                 { self.view_input(ctx) }
                 { self.view_actions(ctx) }
-                <main id="main">{ crumb }{ body }</main>
+                if let Some(replace) = &self.confirm { { habits::confirm_replace(ctx, replace) } }
+                <main id="main" tabindex="-1">{ crumb }{ body }</main>
                 <footer class="privacy">
                     <p id="privacy-line">
                         {"Your dump never leaves this tab: it is analysed by WebAssembly in your browser. \
@@ -636,6 +721,18 @@ impl Component for App {
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
+        let service = self.service_index().and_then(|i| {
+            self.current()
+                .and_then(|s| s.report.services.get(i).map(model::service_title))
+        });
+        habits::set_title(&self.route.title(service.as_deref()));
+        if self.confirm.is_some() {
+            habits::focus_keep_button();
+        } else if self.focus_heading {
+            // One try: a view without a heading yet does not take the focus later, from the user.
+            habits::focus_view_heading();
+            self.focus_heading = false;
+        }
         // Scroll to a glossary entry or a finding once it is drawn (a finding only after the analysis).
         if let Some(id) = &self.pending_anchor {
             let element = web_sys::window()
@@ -751,13 +848,35 @@ impl App {
             Route::Sample(name) => {
                 self.tour_hidden = false;
                 if samples::find(name).is_some() && self.sample != Some(name.as_str()) {
-                    self.load_sample(ctx, &name.clone());
+                    if self.user_input.get() {
+                        // A tour's link: ask before the sample replaces the paste.
+                        self.confirm = Some(habits::Replace::Sample(name.clone()));
+                    } else {
+                        self.load_sample(ctx, &name.clone());
+                    }
+                }
+            }
+            Route::Trace(query) => {
+                if query.is_empty() {
+                    // The bare tab keeps the form as it is.
+                } else if !query.same_packet(&self.trace_form) || self.trace.result.is_none() {
+                    self.trace_form = query.clone();
+                    let sample = query.sample.as_deref().and_then(samples::find);
+                    match sample {
+                        Some(s) if self.sample != Some(s.name) && !self.user_input.get() => {
+                            self.pending_trace = true;
+                            self.load_sample(ctx, s.name);
+                        }
+                        _ if self.shown.is_some() && !self.pending_trace => self.run_trace(ctx),
+                        _ => self.pending_trace = true,
+                    }
                 }
             }
             Route::Shared(data) => {
                 if self.route != route {
                     match share::decode(data) {
                         Some(text) => {
+                            self.user_input.set(false);
                             self.input = Rc::from(text);
                             // Already redacted by the sender: shown as it is, under a banner.
                             self.shared_copy = true;
@@ -789,11 +908,10 @@ impl App {
             Route::Finding(code) => {
                 self.pending_anchor = Some(format!("finding-{code}"));
             }
-            Route::Service(_)
-            | Route::Overview
-            | Route::Trace
-            | Route::Gallery
-            | Route::Migration => {}
+            Route::Service(_) | Route::Overview | Route::Gallery | Route::Migration => {}
+        }
+        if self.route != route {
+            self.focus_heading = true;
         }
         self.route = route;
         self.request_paths(ctx);
@@ -961,6 +1079,7 @@ impl App {
                     millis,
                     bytes: self.input.len(),
                 };
+                let same_input = self.shown.as_ref().is_some_and(|s| *s.text == *self.input);
                 let mut report = report;
                 if !self.input_diagnostics.is_empty() {
                     report
@@ -984,6 +1103,19 @@ impl App {
                     }
                 }
                 self.request_paths(ctx);
+                if self.pending_trace {
+                    self.pending_trace = false;
+                    self.run_trace(ctx);
+                } else if !same_input {
+                    // A new paste: the form's packet comes from it, not from the last one.
+                    if let Some(form) = self
+                        .shown
+                        .as_ref()
+                        .map(|s| crate::reading::default_trace(&s.report))
+                    {
+                        self.trace_form = form;
+                    }
+                }
                 true
             }
             Reply::Redacted {
@@ -1040,6 +1172,15 @@ impl App {
                 self.status = Status::Failed(message);
                 true
             }
+        }
+    }
+
+    /// Where the Trace tab leads: the packet last traced, so the tab's link is the trace's link.
+    fn trace_tab_query(&self) -> crate::route::TraceQuery {
+        if self.trace.result.is_some() {
+            self.trace_form.clone()
+        } else {
+            crate::route::TraceQuery::default()
         }
     }
 
@@ -1207,6 +1348,7 @@ impl App {
             }
         }
         self.readers.clear();
+        self.user_input.set(!text.trim().is_empty());
         self.input = Rc::from(text);
         self.shared_copy = false;
         self.files = notes;
@@ -1386,6 +1528,13 @@ impl App {
                 }
             </section>
         }
+    }
+}
+
+/// Replaces the URL's fragment without a history entry or a `hashchange`.
+pub fn replace_location_hash(route: &Route) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&route.href()));
     }
 }
 

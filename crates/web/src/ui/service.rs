@@ -211,7 +211,7 @@ fn paths(
                                     onclick={link.callback(move |_| Msg::PathChoice(i))}>{ app.redacted_value(label) }</button>
                             }) }
                         </div>
-                        { trace::view(&app.redacted_value(chosen), &label, on_highlight) }
+                        { trace::view(&app.redacted_value(chosen), &label, on_highlight, app.current()) }
                     </>
                 }
             }

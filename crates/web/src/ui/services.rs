@@ -1,13 +1,15 @@
-//! The Services table: search, filters, sort, and only the rows in view rendered, so 10,000 Services
-//! scroll as smoothly as ten.
+//! The Services table: search (names, addresses, ports, endpoints and chain names), filters, sort, a
+//! sticky header; it scrolls with the page, and past a few hundred rows only the rows in the window are
+//! drawn, so 10,000 Services scroll as smoothly as ten.
 
 use svcpath_analysis::report::{Report, TrafficPolicy};
-use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::widgets::{probability_strip, severity_badge};
 use super::{App, Msg};
 use crate::model::{self, Filter, SortKey};
+use crate::reading;
 use crate::route::Route;
 
 /// Height of one row in pixels; the stylesheet gives rows exactly this height.
@@ -17,10 +19,16 @@ const OVERSCAN: usize = 8;
 pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
     let link = ctx.link();
     let filter = app.filter.clone();
-    let rows = model::select(report, &filter, app.sort, app.descending);
+    // The chain names of the report on screen (redacted ones when redaction is on).
+    let chains = app.current().map(|s| s.chains.clone()).unwrap_or_default();
+    let rows = model::select_searching(report, &filter, app.sort, app.descending, &chains);
     let findings = model::findings_by_service(report);
     let (scroll_top, height) = app.table_scroll;
-    let (first, count) = model::visible_rows(rows.len(), scroll_top, height, ROW_HEIGHT, OVERSCAN);
+    let (first, count) = if rows.len() <= reading::DRAW_ALL_ROWS_UP_TO {
+        (0, rows.len())
+    } else {
+        model::visible_rows(rows.len(), scroll_top, height, ROW_HEIGHT, OVERSCAN)
+    };
     let before = first as f64 * ROW_HEIGHT;
     let after = rows.len().saturating_sub(first + count) as f64 * ROW_HEIGHT;
 
@@ -54,13 +62,6 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
             })
         })
     };
-    let on_scroll = link.callback(|e: Event| {
-        let element: Element = e.target_unchecked_into();
-        Msg::TableScroll(
-            f64::from(element.scroll_top()),
-            f64::from(element.client_height()),
-        )
-    });
     let header = |key: SortKey, label: &str, class: &str| {
         let active = app.sort == key;
         let arrow = match (active, app.descending) {
@@ -80,8 +81,8 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
         <section id="services" class="panel" aria-labelledby="services-title">
             <h2 id="services-title">{ format!("Services ({} of {})", rows.len(), report.services.len()) }</h2>
             <div class="filters">
-                <input id="service-search" type="search" placeholder="Search name, address, port, endpoint…"
-                    value={filter.query.clone()} oninput={on_query} aria-label="Search Services" />
+                <input id="service-search" type="search" placeholder="Search name, address, port, endpoint, chain (KUBE-SVC-…, service-…)   /"
+                    value={filter.query.clone()} oninput={on_query} aria-label="Search Services (press / to come here)" aria-keyshortcuts="/" />
                 <select id="namespace-filter" onchange={on_namespace} aria-label="Namespace">
                     <option value="" selected={filter.namespace.is_none()}>{"all namespaces"}</option>
                     { for namespaces.iter().map(|ns| html! {
@@ -101,20 +102,22 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
                     <div role="row" class="svc-row svc-head">
                         { header(SortKey::Name, "Service", "c-name") }
                         { header(SortKey::ClusterIp, "ClusterIP:port", "c-ip") }
+                        <div role="columnheader" class="cell c-ext">{"External / LB IPs"}</div>
                         { header(SortKey::NodePort, "NodePort", "c-np") }
+                        <div role="columnheader" class="cell c-etp" title="externalTrafficPolicy">{"eTP"}</div>
                         { header(SortKey::Endpoints, "Endpoints", "c-ep") }
+                        <div role="columnheader" class="cell c-local" title="an endpoint runs on this node">{"On this node"}</div>
                         { header(SortKey::Findings, "Findings", "c-f") }
                     </div>
-                    <div class="svc-body" onscroll={on_scroll} tabindex="0" aria-label="Services">
+                    <div class="svc-body" ref={app.table_ref.clone()} role="rowgroup">
                         <svg class="spacer" width="1" height={format!("{before:.0}")} aria-hidden="true" />
                         { for rows.iter().skip(first).take(count).enumerate().filter_map(|(k, &i)| {
                             let s = report.services.get(i)?;
                             let f = findings.get(s.id.as_str()).copied().unwrap_or_default();
                             let mut tags: Vec<&str> = Vec::new();
-                            if s.external_traffic_policy == Some(TrafficPolicy::Local) { tags.push("eTP Local"); }
                             if s.session_affinity_seconds.is_some() { tags.push("affinity"); }
-                            if !s.load_balancer_ips.is_empty() { tags.push("LB"); }
-                            if !s.external_ips.is_empty() { tags.push("externalIP"); }
+                            let external = reading::external_addresses(s);
+                            let local = reading::local_endpoints(s);
                             Some(html! {
                                 <div role="row" class={classes!("svc-row", ((first + k) % 2 == 1).then_some("odd"))}
                                     aria-rowindex={(first + k + 2).to_string()} key={s.id.clone()}>
@@ -123,8 +126,12 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
                                         { for tags.iter().map(|t| html! { <span class="tag">{ *t }</span> }) }
                                     </div>
                                     <div role="cell" class="cell c-ip"><code>{ model::service_address(s) }</code></div>
+                                    <div role="cell" class="cell c-ext" title={external.clone()}><code>{ external }</code></div>
                                     <div role="cell" class="cell c-np">{ s.node_port.map(|p| p.to_string()).unwrap_or_default() }</div>
+                                    <div role="cell" class={classes!("cell", "c-etp", (s.external_traffic_policy == Some(TrafficPolicy::Local)).then_some("etp-local"))}>
+                                        { reading::traffic_policy(s) }</div>
                                     <div role="cell" class="cell c-ep">{ probability_strip(&s.endpoints, s.no_endpoints) }</div>
+                                    <div role="cell" class="cell c-local" title={local.clone()}>{ local }</div>
                                     <div role="cell" class="cell c-f">
                                         if let Some(worst) = f.worst { { severity_badge(worst) }{ format!(" {}", f.count) } }
                                     </div>

@@ -1,5 +1,6 @@
 //! Traces drawn: a packet's outcomes (endpoint, drop, reject, accept) with their odds, masquerade marked,
-//! and the hooks and chains each one passed, every rule linked to its line; and the Trace form.
+//! the rule that decided each, the hooks and chains each one passed and its rules in path order, every
+//! rule linked to its line; and the Trace form with its Service picker, whose packet is kept in the URL.
 
 use svcpath_analysis::report::Protocol;
 use svcpath_analysis::trace::{From, Outcome, Trace};
@@ -7,32 +8,12 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::widgets::line_links;
-use super::{App, Msg};
+use super::{App, Msg, Shown};
 use crate::model;
+use crate::reading;
 
-/// What the Trace form holds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceForm {
-    pub from: From,
-    pub src: String,
-    pub dst: String,
-    pub port: String,
-    pub protocol: Protocol,
-    pub returning: bool,
-}
-
-impl Default for TraceForm {
-    fn default() -> TraceForm {
-        TraceForm {
-            from: From::Pod,
-            src: String::new(),
-            dst: String::new(),
-            port: String::new(),
-            protocol: Protocol::Tcp,
-            returning: false,
-        }
-    }
-}
+/// What the Trace form holds: the packet of its link (see [`crate::route::TraceQuery`]).
+pub type TraceForm = crate::route::TraceQuery;
 
 pub fn from_label(from: From) -> &'static str {
     match from {
@@ -57,7 +38,12 @@ fn verdict_label(o: &Outcome) -> (&'static str, String) {
 
 /// The outcomes of one trace: an SVG overview (origin, then one bar per outcome sized by its odds, drops
 /// in red, masquerade marked), then each outcome's steps.
-pub fn view(trace: &Trace, label: &str, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+pub fn view(
+    trace: &Trace,
+    label: &str,
+    on_highlight: &Callback<(Vec<u32>, String)>,
+    shown: Option<&Shown>,
+) -> Html {
     let packet = &trace.packet;
     let origin = format!(
         "{} {} → {}:{}/{}",
@@ -77,6 +63,7 @@ pub fn view(trace: &Trace, label: &str, on_highlight: &Callback<(Vec<u32>, Strin
     let mid = height / 2.0;
     html! {
         <div class="trace">
+            { summary(trace, label, on_highlight, shown) }
             <figure class="path">
                 <svg viewBox={format!("0 0 900 {height:.0}")} width="100%" role="img"
                     aria-label={format!("Outcomes of {label}")}>
@@ -118,10 +105,10 @@ pub fn view(trace: &Trace, label: &str, on_highlight: &Callback<(Vec<u32>, Strin
                                 if o.masquerade { <span class="tag masq" title="the source address is rewritten to the node's">{"masquerade"}</span> }
                                 if o.uncertain { <span class="tag" title="something on the way was assumed: see the steps">{"uncertain"}</span> }
                                 if !o.rules.is_empty() {
-                                    <span class="muted">{" rules: "}</span>{ line_links(&o.rules, &title, on_highlight) }
+                                    <span class="muted">{" rules in path order: "}</span>{ path_links(&o.rules, &title, on_highlight) }
                                 }
                             </p>
-                            { flow(o) }
+                            <div class="flow-box">{ flow(o) }</div>
                             <details class="step-list"><summary>{ format!("{} steps", o.steps.len()) }</summary>
                             <ol class="steps">
                                 { for o.steps.iter().map(|s| html! {
@@ -149,6 +136,75 @@ pub fn view(trace: &Trace, label: &str, on_highlight: &Callback<(Vec<u32>, Strin
                 </details>
             }
         </div>
+    }
+}
+
+/// One sentence per outcome, likeliest first: where it ends and the rule that decides it, with that
+/// rule's text from the dump.
+fn summary(
+    trace: &Trace,
+    label: &str,
+    on_highlight: &Callback<(Vec<u32>, String)>,
+    shown: Option<&Shown>,
+) -> Html {
+    const SHOWN: usize = 4;
+    let more = trace.outcomes.len().saturating_sub(SHOWN);
+    html! {
+        <ul class="trace-summary" aria-label="Summary">
+            { for trace.outcomes.iter().take(SHOWN).map(|o| {
+                let (class, text) = verdict_label(o);
+                let decided = reading::deciding_step(o);
+                let rule = decided
+                    .and_then(|s| s.line)
+                    .and_then(|n| shown.map(|sh| sh.line(n).trim().to_string()))
+                    .filter(|t| !t.is_empty())
+                    .map(|t| shorten(&t, 220));
+                html! {
+                    <li>
+                        <strong class={classes!("verdict-tag", class)}>{ format!("{} {text}", model::percent(o.probability)) }</strong>
+                        if o.masquerade { {" (masqueraded)"} }
+                        { match decided {
+                            Some(step) => html! { <>
+                                {", decided by "}
+                                if let Some(n) = step.line { { line_links(&[n], &format!("{label}: deciding rule"), on_highlight) } }
+                                if !step.chain.is_empty() { {" in "}<code>{ format!("{} {}", step.table, step.chain).trim().to_string() }</code> }
+                                if let Some(rule) = rule { {": "}<code class="rule-text">{ rule }</code> }
+                            </> },
+                            None if o.verdict == "accept" => html! {
+                                <span class="muted">{", no rule of the dump decided: no rule matched it, so the chains' policies let it through"}</span>
+                            },
+                            None => html! { <span class="muted">{", decided outside the dump's rules (see the steps)"}</span> },
+                        } }
+                        if o.uncertain { <span class="muted">{" — uncertain: the tracer assumed something on the way (see the steps and notes)"}</span> }
+                    </li>
+                }
+            }) }
+            if more > 0 { <li class="muted">{ format!("and {more} more outcomes below") }</li> }
+        </ul>
+    }
+}
+
+/// The rules an outcome matched, in the order the packet met them (a rule met again is shown again,
+/// but not twice in a row).
+fn path_links(lines: &[u32], label: &str, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+    let mut path: Vec<u32> = lines.to_vec();
+    path.dedup();
+    let all = path.clone();
+    let label = label.to_string();
+    html! {
+        <span class="lines path-order">
+            { for path.iter().enumerate().map(|(i, &n)| {
+                let all = all.clone();
+                let label = label.clone();
+                let cb = on_highlight.clone();
+                html! { <>
+                    if i > 0 { <span class="muted" aria-hidden="true">{"→ "}</span> }
+                    <a class="line-link" href={crate::route::Route::Source(Some(n)).href()}
+                        onclick={Callback::from(move |e: MouseEvent| { e.prevent_default(); cb.emit((all.clone(), label.clone())) })}>
+                        { format!("L{n}") }</a>
+                </> }
+            }) }
+        </span>
     }
 }
 
@@ -204,6 +260,67 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
     });
     let on_highlight =
         link.callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
+    let shown = app.current();
+    let report = shown.map(|s| s.report.clone());
+    let defaults = report
+        .as_deref()
+        .map(reading::default_trace)
+        .unwrap_or_default();
+    let dst_placeholder = if defaults.dst.is_empty() {
+        "an address".to_string()
+    } else {
+        defaults.dst.clone()
+    };
+    let port_placeholder = if defaults.port.is_empty() {
+        "port".to_string()
+    } else {
+        defaults.port.clone()
+    };
+    let picked = report
+        .as_deref()
+        .and_then(|r| reading::service_for_query(r, &f));
+    let mut choices: Vec<(usize, String)> = report
+        .as_deref()
+        .map(|r| {
+            r.services
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.cluster_ip.is_some() && s.port.is_some())
+                .map(|(i, s)| {
+                    (
+                        i,
+                        format!(
+                            "{} — {}",
+                            model::service_title(s),
+                            model::service_address(s)
+                        ),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    choices.sort_by(|a, b| a.1.cmp(&b.1));
+    let on_service = {
+        let f = f.clone();
+        let report = report.clone();
+        link.callback(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let service = select
+                .value()
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| report.as_ref().and_then(|r| r.services.get(i).cloned()));
+            match service {
+                Some(s) => Msg::TraceForm(TraceForm {
+                    dst: s.cluster_ip.clone().unwrap_or_default(),
+                    port: s.port.map(|p| p.to_string()).unwrap_or_default(),
+                    protocol: s.protocol.unwrap_or(Protocol::Tcp),
+                    ..f.clone()
+                }),
+                None => Msg::TraceForm(f.clone()),
+            }
+        })
+    };
     html! {
         <section id="trace" class="panel" aria-labelledby="trace-title">
             <h2 id="trace-title">{"Trace a packet"}</h2>
@@ -211,7 +328,21 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
             if app.redact {
                 <p class="warn-text">{"Turn redaction off to trace: the rules are traced with their real addresses."}</p>
             }
+            if app.pending_trace && shown.is_none() {
+                <p id="trace-waits" class="warn-text">{"This link carries the packet, not the dump: a paste is never put in a link. \
+                    Paste the node's dump above and this packet is traced on it."}</p>
+            }
             <form class="trace-form" onsubmit={on_submit}>
+                if !choices.is_empty() {
+                    <label class="service-pick">{"Service "}
+                        <select id="trace-service" onchange={on_service}>
+                            <option value="" selected={picked.is_none()}>{"— pick a Service of this paste —"}</option>
+                            { for choices.iter().map(|(i, label)| html! {
+                                <option value={i.to_string()} selected={picked == Some(*i)}>{ label.clone() }</option>
+                            }) }
+                        </select>
+                    </label>
+                }
                 <label>{"from "}
                     <select id="trace-from" onchange={on_from}>
                         { for [From::Pod, From::Node, From::External].into_iter().map(|o| html! {
@@ -221,8 +352,8 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                     </select>
                 </label>
                 <label>{"source "}<input id="trace-src" placeholder="chosen for you" value={f.src.clone()} oninput={text(|f, v| f.src = v)} /></label>
-                <label>{"destination "}<input id="trace-dst" placeholder="10.96.0.10" required=true value={f.dst.clone()} oninput={text(|f, v| f.dst = v)} /></label>
-                <label>{"port "}<input id="trace-port" class="port" inputmode="numeric" placeholder="53" required=true value={f.port.clone()} oninput={text(|f, v| f.port = v)} /></label>
+                <label>{"destination "}<input id="trace-dst" placeholder={dst_placeholder} required=true value={f.dst.clone()} oninput={text(|f, v| f.dst = v)} /></label>
+                <label>{"port "}<input id="trace-port" class="port" inputmode="numeric" placeholder={port_placeholder} required=true value={f.port.clone()} oninput={text(|f, v| f.port = v)} /></label>
                 <label>{"protocol "}
                     <select id="trace-protocol" onchange={on_protocol}>
                         { for [Protocol::Tcp, Protocol::Udp, Protocol::Sctp].into_iter().map(|p| html! {
@@ -238,7 +369,7 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                     None if app.trace.loading => html! { <p class="status busy"><progress />{" Tracing…"}</p> },
                     None => html! {},
                     Some(Err(message)) => html! { <p class="status failed">{ message.clone() }</p> },
-                    Some(Ok(trace)) => view(&app.redacted_value(trace), "trace", &on_highlight),
+                    Some(Ok(trace)) => view(&app.redacted_value(trace), "trace", &on_highlight, shown),
                 }
             }
         </section>
