@@ -199,11 +199,16 @@ impl Snapshot {
     pub fn node_facts(&self, options: &Options) -> NodeFacts {
         let mut node = NodeFacts::default();
         for ip in &options.node_ips {
-            node.node_ips.push(Fact {
-                value: ip.clone(),
-                source: "given by the user".to_string(),
-                lines: Vec::new(),
-            });
+            let ip = ip.trim();
+            if !ip.is_empty() && !node.node_ips.iter().any(|f| f.value == ip) {
+                node.node_ips.push(given(ip));
+            }
+        }
+        for cidr in &options.pod_cidrs {
+            let cidr = cidr.trim();
+            if !cidr.is_empty() && !node.pod_cidrs.iter().any(|f| f.value == cidr) {
+                node.pod_cidrs.push(given(cidr));
+            }
         }
         for ruleset in &self.iptables {
             for fact in crate::iptables::node_ips(ruleset) {
@@ -244,6 +249,14 @@ impl Snapshot {
         }
         if node.ip_family.is_none() && !self.iptables.is_empty() {
             node.ip_family = Some("ipv4".to_string());
+        }
+        // Endpoints on this node outside the pod network are host-network pods: on a node address.
+        for ruleset in &self.iptables {
+            for fact in host_network_endpoints(ruleset, &node.pod_cidrs) {
+                if !node.node_ips.iter().any(|f| f.value == fact.value) {
+                    node.node_ips.push(fact);
+                }
+            }
         }
         node
     }
@@ -408,4 +421,70 @@ fn cut_to_limit<'a>(paste: &'a str, diagnostics: &mut Vec<Diagnostic>) -> &'a st
         ),
     });
     &paste[..cut]
+}
+
+/// A fact the user gave.
+fn given(value: &str) -> Fact {
+    Fact {
+        value: value.to_string(),
+        source: crate::report::GIVEN_BY_USER.to_string(),
+        lines: Vec::new(),
+    }
+}
+
+/// Node addresses shown by host-network endpoints: an endpoint that kube-proxy lists as local to
+/// this node (in a Service's `KUBE-SVL-` chain) and that lies outside every known pod CIDR runs in the
+/// node's own network namespace, on one of the node's addresses. Nothing without a known pod CIDR.
+fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Vec<Fact> {
+    let cidrs: Vec<&str> = pod_cidrs
+        .iter()
+        .map(|f| f.value.as_str())
+        .filter(|c| crate::net::parse_cidr(c).is_some())
+        .collect();
+    let mut facts: Vec<Fact> = Vec::new();
+    let Some(nat) = ruleset.table("nat").filter(|_| !cidrs.is_empty()) else {
+        return facts;
+    };
+    for chain in nat.chains.iter().filter(|c| c.name.starts_with("KUBE-SVL-")) {
+        for rule in &chain.rules {
+            let Some(sep) = rule.target_name().filter(|t| t.starts_with("KUBE-SEP-")) else {
+                continue;
+            };
+            let Some(sep_chain) = nat.chain(sep) else {
+                continue;
+            };
+            for dnat in sep_chain.rules.iter().filter(|r| r.target_name() == Some("DNAT")) {
+                let Some(to) = dnat
+                    .target
+                    .as_ref()
+                    .and_then(|t| t.option("to-destination"))
+                    .and_then(|o| o.value())
+                else {
+                    continue;
+                };
+                let host = crate::net::host_of_endpoint(to);
+                let Some(ip) = crate::net::parse_ip(host) else {
+                    continue;
+                };
+                let known = cidrs.iter().filter_map(|c| crate::net::cidr_contains(c, host));
+                let (mut same_family, mut in_pods) = (false, false);
+                for inside in known {
+                    same_family = true;
+                    in_pods |= inside;
+                }
+                if !same_family || in_pods || ip.is_loopback() || facts.iter().any(|f| f.value == ip.to_string()) {
+                    continue;
+                }
+                facts.push(Fact {
+                    value: ip.to_string(),
+                    source: format!(
+                        "a host-network endpoint: {sep} (line {}) is local to this node ({}) and {ip} lies outside the pod CIDRs",
+                        dnat.line, chain.name
+                    ),
+                    lines: vec![rule.line, dnat.line],
+                });
+            }
+        }
+    }
+    facts
 }
