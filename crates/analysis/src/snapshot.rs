@@ -445,7 +445,11 @@ fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Ve
     let Some(nat) = ruleset.table("nat").filter(|_| !cidrs.is_empty()) else {
         return facts;
     };
-    for chain in nat.chains.iter().filter(|c| c.name.starts_with("KUBE-SVL-")) {
+    for chain in nat
+        .chains
+        .iter()
+        .filter(|c| c.name.starts_with("KUBE-SVL-"))
+    {
         for rule in &chain.rules {
             let Some(sep) = rule.target_name().filter(|t| t.starts_with("KUBE-SEP-")) else {
                 continue;
@@ -453,7 +457,11 @@ fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Ve
             let Some(sep_chain) = nat.chain(sep) else {
                 continue;
             };
-            for dnat in sep_chain.rules.iter().filter(|r| r.target_name() == Some("DNAT")) {
+            for dnat in sep_chain
+                .rules
+                .iter()
+                .filter(|r| r.target_name() == Some("DNAT"))
+            {
                 let Some(to) = dnat
                     .target
                     .as_ref()
@@ -466,13 +474,19 @@ fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Ve
                 let Some(ip) = crate::net::parse_ip(host) else {
                     continue;
                 };
-                let known = cidrs.iter().filter_map(|c| crate::net::cidr_contains(c, host));
+                let known = cidrs
+                    .iter()
+                    .filter_map(|c| crate::net::cidr_contains(c, host));
                 let (mut same_family, mut in_pods) = (false, false);
                 for inside in known {
                     same_family = true;
                     in_pods |= inside;
                 }
-                if !same_family || in_pods || ip.is_loopback() || facts.iter().any(|f| f.value == ip.to_string()) {
+                if !same_family
+                    || in_pods
+                    || ip.is_loopback()
+                    || facts.iter().any(|f| f.value == ip.to_string())
+                {
                     continue;
                 }
                 facts.push(Fact {

@@ -6,9 +6,9 @@ use svcpath_analysis::Options;
 
 pub const USAGE: &str = "\
 usage:
-  svcpath explain [FILE…] [--format text|json|markdown] [--node-ip IP]…
+  svcpath explain [FILE…] [--format text|json|markdown] [--node-ip IP]… [--pod-cidr CIDR]…
   svcpath trace [FILE…] --dst IP:PORT [--src IP] [--proto tcp|udp|sctp] [--from pod|node|external]
-                [--returning] [--node-ip IP]… [--format text|json]
+                [--returning] [--node-ip IP]… [--pod-cidr CIDR]… [--format text|json]
   svcpath --help | --version
 
 Reads what was captured on a Kubernetes node (iptables-save, ipvsadm -Ln, ipset list, nft list ruleset,
@@ -17,6 +17,7 @@ standard input when there is none, and explains what kube-proxy programmed there
 
   --format F     text (default), json (the Report, see README) or markdown (for a chat or a ticket)
   --node-ip IP   an address of this node (NodePort and --dst-type LOCAL); may be repeated
+  --pod-cidr C   a pod network of this node (10.244.0.0/16), when the rules do not show it; may be repeated
 
 trace follows one new connection through the rules as netfilter would and prints each possible outcome
 with its probability, verdict (dnat, accept, drop, reject), endpoint, whether it is masqueraded, and the
@@ -106,6 +107,13 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
                     return Err(format!("--node-ip {ip:?} is not an IP address"));
                 }
                 options.node_ips.push(ip);
+            }
+            "--pod-cidr" => {
+                let cidr = value()?;
+                if !cidr.contains('/') || svcpath_analysis::net::parse_cidr(&cidr).is_none() {
+                    return Err(format!("--pod-cidr {cidr:?} is not a CIDR (10.244.0.0/16)"));
+                }
+                options.pod_cidrs.push(cidr);
             }
             "--dst" if tracing => dst = Some(parse_destination(&value()?)?),
             "--src" if tracing => {

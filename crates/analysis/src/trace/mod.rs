@@ -571,9 +571,7 @@ fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
             Some((o, best)) => {
                 o.probability += b.prob;
                 for r in &b.uncertain_reasons {
-                    if !o.uncertain_reasons.contains(r) {
-                        o.uncertain_reasons.push(r.clone());
-                    }
+                    walk::add_reason(&mut o.uncertain_reasons, r.clone());
                 }
                 if b.prob > *best {
                     *best = b.prob;

@@ -236,7 +236,8 @@ impl<'a> Net<'a> {
                     let Some(comment) = rule.comment() else {
                         continue;
                     };
-                    if !(comment.ends_with(" cluster IP") || comment.ends_with(" has no endpoints")) {
+                    if !(comment.ends_with(" cluster IP") || comment.ends_with(" has no endpoints"))
+                    {
                         continue;
                     }
                     let Some(d) = rule.basic(BasicKind::Destination).filter(|d| !d.negated) else {

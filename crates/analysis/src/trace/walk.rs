@@ -265,9 +265,7 @@ impl Branch {
     /// Marks the branch uncertain and says why (each reason once).
     pub(super) fn assume(&mut self, reason: String) {
         self.uncertain = true;
-        if !self.uncertain_reasons.contains(&reason) {
-            self.uncertain_reasons.push(reason);
-        }
+        add_reason(&mut self.uncertain_reasons, reason);
     }
 
     pub(super) fn step(
@@ -281,11 +279,12 @@ impl Branch {
         // A step that states an assumption, or the first step after the branch became uncertain
         // without a reason, is the reason (the nft walk marks `uncertain` and then says why).
         if self.uncertain && (self.uncertain_reasons.is_empty() || states_assumption(&note)) {
-            let reason = reason_text(&note, line);
-            if !self.uncertain_reasons.contains(&reason) {
-                self.uncertain_reasons.push(reason);
-            }
+            add_reason(&mut self.uncertain_reasons, reason_text(&note, line));
         }
+        self.push_step(hook, table, chain, line, note);
+    }
+
+    fn push_step(&mut self, hook: &str, table: &str, chain: &str, line: Option<u32>, note: String) {
         self.steps.push(Step {
             hook: hook.to_string(),
             table: table.to_string(),
@@ -305,7 +304,7 @@ impl Branch {
         note: String,
     ) {
         self.assume(reason_text(&note, line));
-        self.step(hook, table, chain, line, note);
+        self.push_step(hook, table, chain, line, note);
     }
 
     pub(super) fn hook_step(&mut self, note: String) {
@@ -368,9 +367,7 @@ pub fn merge(branches: Vec<Branch>) -> Vec<Branch> {
                     let total = kept.prob + b.prob;
                     let mut reasons = std::mem::take(&mut kept.uncertain_reasons);
                     for r in &b.uncertain_reasons {
-                        if !reasons.contains(r) {
-                            reasons.push(r.clone());
-                        }
+                        add_reason(&mut reasons, r.clone());
                     }
                     if b.prob > kept.prob {
                         *kept = b;
@@ -802,7 +799,8 @@ impl<'a> Engine<'a> {
                 if eval.p <= 0.0 {
                     // A rule passed over on an assumption is as much a guess as one taken on it.
                     for a in &eval.assumed {
-                        b.uncertain_step(
+                        b.assume(reason_text(a, line));
+                        b.push_step(
                             hook.name(),
                             table.name,
                             chain.name,
@@ -847,7 +845,8 @@ impl<'a> Engine<'a> {
                     }
                 }
                 for a in &eval.assumed {
-                    b.uncertain_step(
+                    b.assume(reason_text(a, line));
+                    b.push_step(
                         hook.name(),
                         table.name,
                         chain.name,
@@ -902,7 +901,10 @@ impl<'a> Engine<'a> {
                     table.name,
                     chain.name,
                     None,
-                    format!("policy {other} of {} is not understood; taken as ACCEPT", chain.name),
+                    format!(
+                        "policy {other} of {} is not understood; taken as ACCEPT",
+                        chain.name
+                    ),
                 );
                 Flow::TableDone
             }
@@ -1007,7 +1009,8 @@ impl<'a> Engine<'a> {
                     match opt("to-destination").and_then(addr::parse_nat_to) {
                         Some(to) => (to.ip.unwrap_or(b.dst), to.port.unwrap_or(b.dport), to.range),
                         None => {
-                            unsure(b,
+                            unsure(
+                                b,
                                 format!(
                                     "DNAT target {:?} cannot be read; the packet is left unchanged",
                                     opt("to-destination").unwrap_or("")
@@ -1063,7 +1066,8 @@ impl<'a> Engine<'a> {
                         step(b, format!("MARK: mark {before:#x} -> {after:#x}{suffix}"));
                     }
                     None => {
-                        unsure(b,
+                        unsure(
+                            b,
                             "MARK with options svcpath does not read; mark unchanged".to_string(),
                         );
                     }
@@ -1108,7 +1112,8 @@ impl<'a> Engine<'a> {
                             );
                         }
                         None => {
-                            unsure(b,
+                            unsure(
+                                b,
                                 "CONNMARK with options svcpath does not read; ignored".to_string(),
                             );
                         }
@@ -1244,6 +1249,55 @@ pub(super) fn reason_text(note: &str, line: Option<u32>) -> String {
         Some(l) => format!("{note} (line {l})"),
         None => note.to_string(),
     }
+}
+
+/// Adds a reason once; the same reason at another rule gets that rule's line added:
+/// `… (lines 55, 12)`.
+pub(super) fn add_reason(reasons: &mut Vec<String>, reason: String) {
+    if reasons.contains(&reason) {
+        return;
+    }
+    let (text, line) = split_line(&reason);
+    if let Some(line) = line {
+        for r in reasons.iter_mut() {
+            let (t, lines) = split_lines(r);
+            if t == text && !lines.is_empty() && lines.len() < 8 {
+                let mut lines = lines;
+                if !lines.contains(&line) {
+                    lines.push(line);
+                }
+                let list: Vec<String> = lines.iter().map(u32::to_string).collect();
+                *r = format!("{t} (lines {})", list.join(", "));
+                return;
+            }
+        }
+    }
+    reasons.push(reason);
+}
+
+/// `text (line N)` into its text and line.
+fn split_line(reason: &str) -> (&str, Option<u32>) {
+    match reason.strip_suffix(')').and_then(|r| r.rsplit_once(" (line ")) {
+        Some((text, n)) => match n.parse() {
+            Ok(n) => (text, Some(n)),
+            Err(_) => (reason, None),
+        },
+        None => (reason, None),
+    }
+}
+
+/// `text (line N)` or `text (lines N, M)` into its text and lines.
+fn split_lines(reason: &str) -> (&str, Vec<u32>) {
+    if let (text, Some(n)) = split_line(reason) {
+        return (text, vec![n]);
+    }
+    if let Some((text, list)) = reason.strip_suffix(')').and_then(|r| r.rsplit_once(" (lines ")) {
+        let lines: Option<Vec<u32>> = list.split(", ").map(|n| n.parse().ok()).collect();
+        if let Some(lines) = lines {
+            return (text, lines);
+        }
+    }
+    (reason, Vec::new())
 }
 
 /// Whether a step's note states an assumption (the nft walk writes them so).
