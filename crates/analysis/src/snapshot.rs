@@ -44,9 +44,14 @@ impl Snapshot {
             None => paste,
         };
         snapshot.sections = split_with_overrides(paste, &options.section_overrides);
-        if let Some(d) = nothing_to_read(paste, &snapshot.sections) {
-            snapshot.diagnostics.push(d);
+        // `iptables -L` and the like: said with the command to run instead.
+        let near_misses = svcpath_syntax::near_miss::find(paste);
+        if near_misses.is_empty() {
+            if let Some(d) = nothing_to_read(paste, &snapshot.sections) {
+                snapshot.diagnostics.push(d);
+            }
         }
+        snapshot.diagnostics.extend(near_misses);
         for section in &snapshot.sections {
             let text = section.text(paste);
             let origin = section.origin();
@@ -232,10 +237,8 @@ impl Snapshot {
                     }
                 });
             }
-            if ruleset.ipv6 && node.ip_family.is_none() {
-                node.ip_family = Some("ipv6".to_string());
-            }
         }
+        node.ip_family = self.ip_family();
         // kube-proxy's nftables table: the NodePort address set and the pod CIDR it masquerades by.
         for fact in crate::nft::facts::node_ips(&self.nft) {
             if !node.node_ips.iter().any(|f| f.value == fact.value) {
@@ -247,9 +250,6 @@ impl Snapshot {
                 node.pod_cidrs.push(fact);
             }
         }
-        if node.ip_family.is_none() && !self.iptables.is_empty() {
-            node.ip_family = Some("ipv4".to_string());
-        }
         // Endpoints on this node outside the pod network are host-network pods: on a node address.
         for ruleset in &self.iptables {
             for fact in host_network_endpoints(ruleset, &node.pod_cidrs) {
@@ -259,6 +259,63 @@ impl Snapshot {
             }
         }
         node
+    }
+
+    /// `ipv4`, `ipv6` or `dual-stack`: the families whose rules hold kube-proxy's Services (or, when
+    /// none does, any rule at all). An empty `ip6tables-save` after the IPv4 dump does not make an IPv6
+    /// node.
+    fn ip_family(&self) -> Option<String> {
+        let with_rules = |r: &iptables::Ruleset| {
+            r.tables
+                .iter()
+                .any(|t| t.chains.iter().any(|c| !c.rules.is_empty()))
+        };
+        let families = |keep: &dyn Fn(&iptables::Ruleset) -> bool| {
+            let v4 = self.iptables.iter().any(|r| !r.ipv6 && keep(r));
+            let v6 = self.iptables.iter().any(|r| r.ipv6 && keep(r));
+            (v4, v6)
+        };
+        let (mut v4, mut v6) = families(&crate::iptables::has_service_chains);
+        if !v4 && !v6 {
+            (v4, v6) = families(&with_rules);
+        }
+        if !v4 && !v6 {
+            // Nothing but empty tables: the family of the first dump.
+            match self.iptables.first() {
+                Some(r) => (v4, v6) = (!r.ipv6, r.ipv6),
+                None => return None,
+            }
+        }
+        match (v4, v6) {
+            (true, true) => Some("dual-stack".to_string()),
+            (true, false) => Some("ipv4".to_string()),
+            (false, true) => Some("ipv6".to_string()),
+            (false, false) => None,
+        }
+    }
+
+    /// nft rules that are not the iptables-nft view of a table the paste also shows as iptables-save
+    /// (the same rules listed twice are counted once, as iptables rules).
+    fn nft_rule_count(&self) -> usize {
+        let mut count = 0;
+        for ruleset in &self.nft {
+            for table in &ruleset.tables {
+                let ipv6 = match table.family.as_str() {
+                    "ip" => Some(false),
+                    "ip6" => Some(true),
+                    _ => None,
+                };
+                let mirrored = ipv6.is_some_and(|v6| {
+                    self.iptables
+                        .iter()
+                        .any(|r| r.ipv6 == v6 && r.table(&table.name).is_some())
+                });
+                if !mirrored {
+                    count += table.chains.iter().map(|c| c.rules.len()).sum::<usize>();
+                }
+            }
+        }
+        count
     }
 
     fn rule_stats(&self, services: &[crate::report::Service]) -> RuleStats {
@@ -279,7 +336,7 @@ impl Snapshot {
         }
         stats.ipvs_virtual_services = self.ipvs.iter().map(|l| l.services.len()).sum();
         stats.ipvs_real_servers = self.ipvs.iter().map(|l| l.real_server_count()).sum();
-        stats.nft_rules = self.nft.iter().map(|r| r.rule_count()).sum();
+        stats.nft_rules = self.nft_rule_count();
         let per_packet = crate::cost::rules_per_packet(self, services);
         stats.mean_rules_per_packet = per_packet.mean;
         stats.max_rules_per_packet = per_packet.max;

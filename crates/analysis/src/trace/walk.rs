@@ -1277,7 +1277,10 @@ pub(super) fn add_reason(reasons: &mut Vec<String>, reason: String) {
 
 /// `text (line N)` into its text and line.
 fn split_line(reason: &str) -> (&str, Option<u32>) {
-    match reason.strip_suffix(')').and_then(|r| r.rsplit_once(" (line ")) {
+    match reason
+        .strip_suffix(')')
+        .and_then(|r| r.rsplit_once(" (line "))
+    {
         Some((text, n)) => match n.parse() {
             Ok(n) => (text, Some(n)),
             Err(_) => (reason, None),
@@ -1291,7 +1294,10 @@ fn split_lines(reason: &str) -> (&str, Vec<u32>) {
     if let (text, Some(n)) = split_line(reason) {
         return (text, vec![n]);
     }
-    if let Some((text, list)) = reason.strip_suffix(')').and_then(|r| r.rsplit_once(" (lines ")) {
+    if let Some((text, list)) = reason
+        .strip_suffix(')')
+        .and_then(|r| r.rsplit_once(" (lines "))
+    {
         let lines: Option<Vec<u32>> = list.split(", ").map(|n| n.parse().ok()).collect();
         if let Some(lines) = lines {
             return (text, lines);
