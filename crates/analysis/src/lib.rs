@@ -37,6 +37,8 @@ pub struct Options {
     pub section_overrides: Vec<(u32, svcpath_syntax::SectionKind)>,
     /// Node addresses the user gave (in addition to those inferred from the dumps).
     pub node_ips: Vec<String>,
+    /// Pod CIDRs the user gave (in addition to those inferred from the dumps).
+    pub pod_cidrs: Vec<String>,
 }
 
 /// Largest paste svcpath analyses, in bytes. Larger input is cut at a line boundary below this size and

@@ -61,6 +61,18 @@ pub fn cidr_contains(cidr: &str, ip: &str) -> Option<bool> {
     }
 }
 
+/// The address of an `ip:port` endpoint (`10.0.0.5:443`, `[fd00::5]:443`, or a bare address).
+pub fn host_of_endpoint(endpoint: &str) -> &str {
+    let e = endpoint.trim();
+    if let Some(rest) = e.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match e.rsplit_once(':') {
+        Some((host, _)) if !host.contains(':') => host,
+        _ => e,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +87,13 @@ mod tests {
         assert_eq!(cidr_contains("10.0.0.0/8", "fd00::1"), None);
         assert_eq!(cidr_contains("10.0.0.0/99", "10.0.0.1"), None);
         assert_eq!(cidr_contains("10.0.0.0/255.0.0.0", "10.2.0.1"), Some(true));
+    }
+
+    #[test]
+    fn endpoint_hosts() {
+        assert_eq!(host_of_endpoint("10.0.0.5:443"), "10.0.0.5");
+        assert_eq!(host_of_endpoint("[fd00::5]:443"), "fd00::5");
+        assert_eq!(host_of_endpoint("fd00::5"), "fd00::5");
+        assert_eq!(host_of_endpoint("10.0.0.5"), "10.0.0.5");
     }
 }

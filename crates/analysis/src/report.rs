@@ -196,6 +196,19 @@ pub struct NodeFacts {
     pub ip_family: Option<String>,
     /// iptables backend when the dump tells (`legacy`, `nf_tables`).
     pub iptables_backend: Option<String>,
+    /// The node's interface addresses (`addr/len` on an interface) from an `ip addr` section.
+    #[serde(default)]
+    pub addresses: Vec<Fact>,
+}
+
+/// `Fact::source` of a fact the user gave.
+pub const GIVEN_BY_USER: &str = "given by the user";
+
+impl Fact {
+    /// True for a fact the user gave (in the options), false for one read from the paste.
+    pub fn given_by_user(&self) -> bool {
+        self.source == GIVEN_BY_USER
+    }
 }
 
 /// Size of the ruleset and the per-packet work it implies.

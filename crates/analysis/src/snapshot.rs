@@ -46,9 +46,14 @@ impl Snapshot {
             None => paste,
         };
         snapshot.sections = split_with_overrides(paste, &options.section_overrides);
-        if let Some(d) = nothing_to_read(paste, &snapshot.sections) {
-            snapshot.diagnostics.push(d);
+        // `iptables -L` and the like: said with the command to run instead.
+        let near_misses = svcpath_syntax::near_miss::find(paste);
+        if near_misses.is_empty() {
+            if let Some(d) = nothing_to_read(paste, &snapshot.sections) {
+                snapshot.diagnostics.push(d);
+            }
         }
+        snapshot.diagnostics.extend(near_misses);
         for section in &snapshot.sections {
             let text = section.text(paste);
             let origin = section.origin();
@@ -240,11 +245,16 @@ impl Snapshot {
     pub fn node_facts(&self, options: &Options) -> NodeFacts {
         let mut node = NodeFacts::default();
         for ip in &options.node_ips {
-            node.node_ips.push(Fact {
-                value: ip.clone(),
-                source: "given by the user".to_string(),
-                lines: Vec::new(),
-            });
+            let ip = ip.trim();
+            if !ip.is_empty() && !node.node_ips.iter().any(|f| f.value == ip) {
+                node.node_ips.push(given(ip));
+            }
+        }
+        for cidr in &options.pod_cidrs {
+            let cidr = cidr.trim();
+            if !cidr.is_empty() && !node.pod_cidrs.iter().any(|f| f.value == cidr) {
+                node.pod_cidrs.push(given(cidr));
+            }
         }
         for ruleset in &self.iptables {
             for fact in crate::iptables::node_ips(ruleset) {
@@ -268,10 +278,8 @@ impl Snapshot {
                     }
                 });
             }
-            if ruleset.ipv6 && node.ip_family.is_none() {
-                node.ip_family = Some("ipv6".to_string());
-            }
         }
+        node.ip_family = self.ip_family();
         // kube-proxy's nftables table: the NodePort address set and the pod CIDR it masquerades by.
         for fact in crate::nft::facts::node_ips(&self.nft) {
             if !node.node_ips.iter().any(|f| f.value == fact.value) {
@@ -283,10 +291,72 @@ impl Snapshot {
                 node.pod_cidrs.push(fact);
             }
         }
-        if node.ip_family.is_none() && !self.iptables.is_empty() {
-            node.ip_family = Some("ipv4".to_string());
+        // Endpoints on this node outside the pod network are host-network pods: on a node address.
+        for ruleset in &self.iptables {
+            for fact in host_network_endpoints(ruleset, &node.pod_cidrs) {
+                if !node.node_ips.iter().any(|f| f.value == fact.value) {
+                    node.node_ips.push(fact);
+                }
+            }
         }
         node
+    }
+
+    /// `ipv4`, `ipv6` or `dual-stack`: the families whose rules hold kube-proxy's Services (or, when
+    /// none does, any rule at all). An empty `ip6tables-save` after the IPv4 dump does not make an IPv6
+    /// node.
+    fn ip_family(&self) -> Option<String> {
+        let with_rules = |r: &iptables::Ruleset| {
+            r.tables
+                .iter()
+                .any(|t| t.chains.iter().any(|c| !c.rules.is_empty()))
+        };
+        let families = |keep: &dyn Fn(&iptables::Ruleset) -> bool| {
+            let v4 = self.iptables.iter().any(|r| !r.ipv6 && keep(r));
+            let v6 = self.iptables.iter().any(|r| r.ipv6 && keep(r));
+            (v4, v6)
+        };
+        let (mut v4, mut v6) = families(&crate::iptables::has_service_chains);
+        if !v4 && !v6 {
+            (v4, v6) = families(&with_rules);
+        }
+        if !v4 && !v6 {
+            // Nothing but empty tables: the family of the first dump.
+            match self.iptables.first() {
+                Some(r) => (v4, v6) = (!r.ipv6, r.ipv6),
+                None => return None,
+            }
+        }
+        match (v4, v6) {
+            (true, true) => Some("dual-stack".to_string()),
+            (true, false) => Some("ipv4".to_string()),
+            (false, true) => Some("ipv6".to_string()),
+            (false, false) => None,
+        }
+    }
+
+    /// nft rules that are not the iptables-nft view of a table the paste also shows as iptables-save
+    /// (the same rules listed twice are counted once, as iptables rules).
+    fn nft_rule_count(&self) -> usize {
+        let mut count = 0;
+        for ruleset in &self.nft {
+            for table in &ruleset.tables {
+                let ipv6 = match table.family.as_str() {
+                    "ip" => Some(false),
+                    "ip6" => Some(true),
+                    _ => None,
+                };
+                let mirrored = ipv6.is_some_and(|v6| {
+                    self.iptables
+                        .iter()
+                        .any(|r| r.ipv6 == v6 && r.table(&table.name).is_some())
+                });
+                if !mirrored {
+                    count += table.chains.iter().map(|c| c.rules.len()).sum::<usize>();
+                }
+            }
+        }
+        count
     }
 
     fn rule_stats(&self, services: &[crate::report::Service]) -> RuleStats {
@@ -307,7 +377,7 @@ impl Snapshot {
         }
         stats.ipvs_virtual_services = self.ipvs.iter().map(|l| l.services.len()).sum();
         stats.ipvs_real_servers = self.ipvs.iter().map(|l| l.real_server_count()).sum();
-        stats.nft_rules = self.nft.iter().map(|r| r.rule_count()).sum();
+        stats.nft_rules = self.nft_rule_count();
         let per_packet = crate::cost::rules_per_packet(self, services);
         stats.mean_rules_per_packet = per_packet.mean;
         stats.max_rules_per_packet = per_packet.max;
@@ -449,4 +519,84 @@ fn cut_to_limit<'a>(paste: &'a str, diagnostics: &mut Vec<Diagnostic>) -> &'a st
         ),
     });
     &paste[..cut]
+}
+
+/// A fact the user gave.
+fn given(value: &str) -> Fact {
+    Fact {
+        value: value.to_string(),
+        source: crate::report::GIVEN_BY_USER.to_string(),
+        lines: Vec::new(),
+    }
+}
+
+/// Node addresses shown by host-network endpoints: an endpoint that kube-proxy lists as local to
+/// this node (in a Service's `KUBE-SVL-` chain) and that lies outside every known pod CIDR runs in the
+/// node's own network namespace, on one of the node's addresses. Nothing without a known pod CIDR.
+fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Vec<Fact> {
+    let cidrs: Vec<&str> = pod_cidrs
+        .iter()
+        .map(|f| f.value.as_str())
+        .filter(|c| crate::net::parse_cidr(c).is_some())
+        .collect();
+    let mut facts: Vec<Fact> = Vec::new();
+    let Some(nat) = ruleset.table("nat").filter(|_| !cidrs.is_empty()) else {
+        return facts;
+    };
+    for chain in nat
+        .chains
+        .iter()
+        .filter(|c| c.name.starts_with("KUBE-SVL-"))
+    {
+        for rule in &chain.rules {
+            let Some(sep) = rule.target_name().filter(|t| t.starts_with("KUBE-SEP-")) else {
+                continue;
+            };
+            let Some(sep_chain) = nat.chain(sep) else {
+                continue;
+            };
+            for dnat in sep_chain
+                .rules
+                .iter()
+                .filter(|r| r.target_name() == Some("DNAT"))
+            {
+                let Some(to) = dnat
+                    .target
+                    .as_ref()
+                    .and_then(|t| t.option("to-destination"))
+                    .and_then(|o| o.value())
+                else {
+                    continue;
+                };
+                let host = crate::net::host_of_endpoint(to);
+                let Some(ip) = crate::net::parse_ip(host) else {
+                    continue;
+                };
+                let known = cidrs
+                    .iter()
+                    .filter_map(|c| crate::net::cidr_contains(c, host));
+                let (mut same_family, mut in_pods) = (false, false);
+                for inside in known {
+                    same_family = true;
+                    in_pods |= inside;
+                }
+                if !same_family
+                    || in_pods
+                    || ip.is_loopback()
+                    || facts.iter().any(|f| f.value == ip.to_string())
+                {
+                    continue;
+                }
+                facts.push(Fact {
+                    value: ip.to_string(),
+                    source: format!(
+                        "a host-network endpoint: {sep} (line {}) is local to this node ({}) and {ip} lies outside the pod CIDRs",
+                        dnat.line, chain.name
+                    ),
+                    lines: vec![rule.line, dnat.line],
+                });
+            }
+        }
+    }
+    facts
 }

@@ -6,9 +6,9 @@ use svcpath_analysis::Options;
 
 pub const USAGE: &str = "\
 usage:
-  svcpath explain [FILE…] [--format text|json|markdown|markdown-chat] [--node-ip IP]…
+  svcpath explain [FILE…] [--format text|json|markdown|markdown-chat] [--node-ip IP]… [--pod-cidr CIDR]…
   svcpath trace [FILE…] --dst IP:PORT [--src IP] [--proto tcp|udp|sctp] [--from pod|node|external]
-                [--returning] [--node-ip IP]… [--format text|json]
+                [--returning] [--node-ip IP]… [--pod-cidr CIDR]… [--format text|json]
   svcpath redact [FILE…] [-o OUT] [--node-ip IP]…
   svcpath --help | --version
 
@@ -19,6 +19,7 @@ standard input when there is none, and explains what kube-proxy programmed there
   --format F     text (default), json (the Report, see README), markdown (GitHub) or markdown-chat
                  (for a chat or a ticket: no backslash escapes, no tables)
   --node-ip IP   an address of this node (NodePort and --dst-type LOCAL); may be repeated
+  --pod-cidr C   a pod network of this node (10.244.0.0/16), when the rules do not show it; may be repeated
   --redact       (explain) explain the redacted copy: the report names no address, Service or namespace
 
 redact writes the input with its addresses, Service names, namespaces, port and host names replaced
@@ -129,6 +130,13 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
                     return Err(format!("--node-ip {ip:?} is not an IP address"));
                 }
                 options.node_ips.push(ip);
+            }
+            "--pod-cidr" => {
+                let cidr = value()?;
+                if !cidr.contains('/') || svcpath_analysis::net::parse_cidr(&cidr).is_none() {
+                    return Err(format!("--pod-cidr {cidr:?} is not a CIDR (10.244.0.0/16)"));
+                }
+                options.pod_cidrs.push(cidr);
             }
             "--dst" if tracing => dst = Some(parse_destination(&value()?)?),
             "--src" if tracing => {

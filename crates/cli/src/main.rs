@@ -122,6 +122,9 @@ fn trace_text(trace: &svcpath_analysis::trace::Trace) -> String {
             if o.masquerade { ", masqueraded" } else { "" },
             if o.uncertain { " (uncertain)" } else { "" }
         );
+        for reason in &o.uncertain_reasons {
+            let _ = writeln!(out, "         uncertain: {reason}");
+        }
         for step in &o.steps {
             let line = step
                 .line

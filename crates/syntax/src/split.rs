@@ -449,7 +449,7 @@ fn tool_kind(tool: &str, command: &str) -> Option<SectionKind> {
 
 /// Returns the command after a shell prompt, or the whole line when it starts with a bare command name.
 /// `None` when the line does not look like a command line at all.
-fn strip_prompt(text: &str) -> Option<&str> {
+pub(crate) fn strip_prompt(text: &str) -> Option<&str> {
     // A prompt never starts with `-` or `:` (see below) and no tool's name does, so rule lines (`-A …`) and
     // chain declarations (`:KUBE-…`) are not command lines: deciding that first spares three searches
     // of every line of a large iptables dump.

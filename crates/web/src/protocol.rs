@@ -3,6 +3,8 @@
 //! The page posts a two-element array: a JSON [`Request`] and, for an analysis, the paste as a plain
 //! string (never copied into JSON). The worker answers with one JSON [`Reply`] string per message.
 
+use std::net::IpAddr;
+
 use serde::{Deserialize, Serialize};
 use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::{Options, Report};
@@ -18,6 +20,9 @@ pub enum Request {
         /// Section kinds chosen by the user: first line and kind name (`SectionKind::name`).
         section_overrides: Vec<(u32, String)>,
         node_ips: Vec<String>,
+        /// Pod CIDRs the user gave.
+        #[serde(default)]
+        pod_cidrs: Vec<String>,
     },
     /// Trace one packet through the rules of analysis `generation`.
     Trace {
@@ -105,14 +110,107 @@ impl Reply {
     }
 }
 
+/// What the user told the page about the node, sent with every analysis as `Options`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFacts {
+    pub node_ips: Vec<String>,
+    pub pod_cidrs: Vec<String>,
+}
+
+/// Which list a fact belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactKind {
+    NodeIp,
+    PodCidr,
+}
+
+/// A change the user makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Add(FactKind, String),
+    Remove(FactKind, String),
+    /// The node IPs as typed in the Trace form (comma or space separated).
+    SetNodeIps(String),
+}
+
+impl UserFacts {
+    fn list(&mut self, kind: FactKind) -> &mut Vec<String> {
+        match kind {
+            FactKind::NodeIp => &mut self.node_ips,
+            FactKind::PodCidr => &mut self.pod_cidrs,
+        }
+    }
+
+    /// Applies an edit: `Ok(true)` when the facts changed (the paste is analysed again), `Err` with
+    /// what is wrong with a value that is not an address or CIDR.
+    pub fn apply(&mut self, edit: Edit) -> Result<bool, String> {
+        match edit {
+            Edit::Add(kind, value) => {
+                let value = normalise(kind, &value)?;
+                let list = self.list(kind);
+                if list.contains(&value) {
+                    return Ok(false);
+                }
+                list.push(value);
+                Ok(true)
+            }
+            Edit::Remove(kind, value) => {
+                let list = self.list(kind);
+                let before = list.len();
+                list.retain(|v| *v != value);
+                Ok(list.len() != before)
+            }
+            Edit::SetNodeIps(text) => {
+                let mut ips = Vec::new();
+                for word in text.split([',', ' ']).filter(|w| !w.trim().is_empty()) {
+                    let ip = normalise(FactKind::NodeIp, word)?;
+                    if !ips.contains(&ip) {
+                        ips.push(ip);
+                    }
+                }
+                let changed = ips != self.node_ips;
+                self.node_ips = ips;
+                Ok(changed)
+            }
+        }
+    }
+}
+
+/// A node IP as an address (`10.0.0.5`, `fd00::5`), a pod CIDR as `addr/len` with its network address.
+fn normalise(kind: FactKind, text: &str) -> Result<String, String> {
+    let text = text.trim();
+    match kind {
+        FactKind::NodeIp => text
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+            .map(|ip| ip.to_string())
+            .map_err(|_| format!("{text:?} is not an IP address (for example 192.168.0.2)")),
+        FactKind::PodCidr => {
+            let bad = || format!("{text:?} is not a CIDR (for example 10.244.0.0/16)");
+            let (addr, len) = text.split_once('/').ok_or_else(bad)?;
+            let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
+            let len: u8 = len.trim().parse().map_err(|_| bad())?;
+            if len > if addr.is_ipv4() { 32 } else { 128 } {
+                return Err(bad());
+            }
+            Ok(format!("{addr}/{len}"))
+        }
+    }
+}
+
 /// The analysis options a request carries; unknown kind names are ignored.
-pub fn options(section_overrides: &[(u32, String)], node_ips: &[String]) -> Options {
+pub fn options(
+    section_overrides: &[(u32, String)],
+    node_ips: &[String],
+    pod_cidrs: &[String],
+) -> Options {
     Options {
         section_overrides: section_overrides
             .iter()
             .filter_map(|(line, kind)| SectionKind::from_name(kind).map(|k| (*line, k)))
             .collect(),
         node_ips: node_ips.to_vec(),
+        pod_cidrs: pod_cidrs.to_vec(),
     }
 }
 
@@ -121,18 +219,76 @@ mod tests {
     use super::*;
 
     #[test]
+    fn edits_add_remove_and_check_values() {
+        let mut facts = UserFacts::default();
+        assert_eq!(
+            facts.apply(Edit::Add(FactKind::NodeIp, " 192.168.0.2 ".into())),
+            Ok(true)
+        );
+        assert_eq!(
+            facts.apply(Edit::Add(FactKind::NodeIp, "192.168.0.2".into())),
+            Ok(false)
+        );
+        assert!(facts
+            .apply(Edit::Add(FactKind::NodeIp, "node-1".into()))
+            .is_err());
+        assert_eq!(
+            facts.apply(Edit::Add(FactKind::PodCidr, "10.244.0.0/16".into())),
+            Ok(true)
+        );
+        assert!(facts
+            .apply(Edit::Add(FactKind::PodCidr, "10.244.0.0/40".into()))
+            .is_err());
+        assert!(facts
+            .apply(Edit::Add(FactKind::PodCidr, "10.244.0.0".into()))
+            .is_err());
+        assert_eq!(facts.node_ips, vec!["192.168.0.2".to_string()]);
+        assert_eq!(facts.pod_cidrs, vec!["10.244.0.0/16".to_string()]);
+        assert_eq!(
+            facts.apply(Edit::Remove(FactKind::NodeIp, "192.168.0.2".into())),
+            Ok(true)
+        );
+        assert!(facts.node_ips.is_empty());
+        assert_eq!(
+            facts.apply(Edit::SetNodeIps("10.0.0.1, [fd00::1] 10.0.0.1".into())),
+            Ok(true)
+        );
+        assert_eq!(
+            facts.node_ips,
+            vec!["10.0.0.1".to_string(), "fd00::1".to_string()]
+        );
+        assert_eq!(facts.apply(Edit::SetNodeIps("".into())), Ok(true));
+        assert!(facts.node_ips.is_empty());
+    }
+
+    #[test]
     fn requests_and_replies_round_trip() {
         let request = Request::Analyze {
             generation: 3,
             section_overrides: vec![(12, "ipvsadm".into())],
             node_ips: vec![],
+            pod_cidrs: vec!["10.244.0.0/16".into()],
         };
         let json = serde_json::to_string(&request).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"analyze","generation":3,"section_overrides":[[12,"ipvsadm"]],"node_ips":[]}"#
+            r#"{"kind":"analyze","generation":3,"section_overrides":[[12,"ipvsadm"]],"node_ips":[],"pod_cidrs":["10.244.0.0/16"]}"#
         );
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        // A header without pod CIDRs (an older page) is still read.
+        let old =
+            r#"{"kind":"analyze","generation":3,"section_overrides":[],"node_ips":["10.0.0.1"]}"#;
+        match serde_json::from_str::<Request>(old).unwrap() {
+            Request::Analyze {
+                pod_cidrs,
+                node_ips,
+                ..
+            } => {
+                assert!(pod_cidrs.is_empty());
+                assert_eq!(node_ips, vec!["10.0.0.1".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
         let reply = Reply::Analysed {
             generation: 3,
             report: Box::default(),
@@ -195,11 +351,13 @@ mod tests {
                 (9, "conntrack_stats".into()),
             ],
             &["10.0.0.1".into()],
+            &["10.244.0.0/16".into()],
         );
         assert_eq!(
             o.section_overrides,
             vec![(1, SectionKind::Nft), (9, SectionKind::ConntrackStats)]
         );
         assert_eq!(o.node_ips, vec!["10.0.0.1".to_string()]);
+        assert_eq!(o.pod_cidrs, vec!["10.244.0.0/16".to_string()]);
     }
 }

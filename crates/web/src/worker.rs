@@ -74,9 +74,10 @@ fn handle(data: &JsValue) -> Vec<Reply> {
             generation,
             section_overrides,
             node_ips,
+            pod_cidrs,
         } => {
             let paste = array.get(1).as_string().unwrap_or_default();
-            let options = options(&section_overrides, &node_ips);
+            let options = options(&section_overrides, &node_ips, &pod_cidrs);
             let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
             let started = Reply::Started {
                 generation,

@@ -605,10 +605,31 @@ fn addr_type(
     let any = types
         .split(',')
         .any(|t| t.trim().eq_ignore_ascii_case(kind));
+    let asks_local = types
+        .split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case("LOCAL"));
+    if asks_local && assumption.is_none() && node_address_unknown(ctx, ip) {
+        assumption = Some(format!(
+            "no node IP is known, so whether {ip} is an address of this node cannot be told; it is taken as not the node's (give the node's IP to trace its NodePorts)"
+        ));
+    }
     match assumption {
         Some(why) => M::Assume(any, why),
         None => M::from_bool(any),
     }
+}
+
+/// True when `ip` might be one of the node's own addresses but no node IP of its family is known: not
+/// loopback, not a pod address, not an endpoint, not multicast or broadcast, not already local.
+pub(super) fn node_address_unknown(ctx: &Ctx<'_>, ip: IpAddr) -> bool {
+    ctx.node_ips.is_empty()
+        && !ctx.is_local(ip)
+        && !ip.is_unspecified()
+        && !addr::is_broadcast(ip)
+        && !addr::is_multicast(ip)
+        && !ctx.pod_cidrs.iter().any(|c| c.contains(ip))
+        && !ctx.endpoints.contains(&ip)
+        && !ctx.service_ips.contains(&ip)
 }
 
 /// `0x4000/0x4000`, `0x4000` (mask all ones), decimal values.

@@ -69,6 +69,10 @@ pub struct Outcome {
     /// the line of the map element that decided).
     pub rules: Vec<u32>,
     pub steps: Vec<Step>,
+    /// Why the outcome is `uncertain`: each assumption or limit on the way (with its rule's line), and
+    /// a fact svcpath lacks (a node IP) with what to give. Empty when the outcome is certain.
+    #[serde(default)]
+    pub uncertain_reasons: Vec<String>,
 }
 
 /// One thing that happened to the packet.
@@ -190,6 +194,7 @@ struct View<'a> {
     hooks: Option<nft::Hooks<'a>>,
     notes: Vec<String>,
     endpoints: Vec<IpAddr>,
+    service_ips: Vec<IpAddr>,
 }
 
 impl<'a> Tracer<'a> {
@@ -301,11 +306,13 @@ impl<'a> Tracer<'a> {
                 let known: std::collections::HashSet<IpAddr> = endpoints.iter().copied().collect();
                 endpoints.extend(h.dnat_addresses().into_iter().filter(|ip| !known.contains(ip)));
             }
+            let service_ips = net.service_addresses();
             View {
                 net,
                 hooks,
                 notes,
                 endpoints,
+                service_ips,
             }
         })
     }
@@ -355,7 +362,7 @@ impl<'a> Tracer<'a> {
             .filter(|ip| ip.is_ipv6() == dst.is_ipv6())
             .collect();
         if node_ips.is_empty() {
-            notes.push("no node IP is known (give one in the options): only loopback addresses count as the node's own".to_string());
+            notes.push("no node IP is known (give one: the node facts on the page, `--node-ip` on the command line): only loopback addresses count as the node's own".to_string());
         } else {
             let list: Vec<String> = node_ips.iter().map(ToString::to_string).collect();
             notes.push(format!(
@@ -398,6 +405,7 @@ impl<'a> Tracer<'a> {
             pod_cidrs,
             endpoints,
             node_ips,
+            service_ips: view.service_ips.clone(),
             ipsets: self.ipsets.clone(),
             hooks: view.hooks.as_ref(),
         };
@@ -575,6 +583,9 @@ fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
         }) {
             Some((o, best)) => {
                 o.probability += b.prob;
+                for r in &b.uncertain_reasons {
+                    walk::add_reason(&mut o.uncertain_reasons, r.clone());
+                }
                 if b.prob > *best {
                     *best = b.prob;
                     o.rules = b.rules;
@@ -590,12 +601,23 @@ fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
                     uncertain: b.uncertain,
                     rules: b.rules,
                     steps: b.steps,
+                    uncertain_reasons: if b.uncertain {
+                        b.uncertain_reasons
+                    } else {
+                        Vec::new()
+                    },
                 },
                 b.prob,
             )),
         }
     }
     let mut out: Vec<Outcome> = out.into_iter().map(|(o, _)| o).collect();
+    for o in &mut out {
+        if o.uncertain && o.uncertain_reasons.is_empty() {
+            o.uncertain_reasons
+                .push("svcpath assumed something on the way (see the steps)".to_string());
+        }
+    }
     // Likeliest first; shares equal but for the kernel's rounding of probabilities keep endpoint order.
     let rounded = |p: f64| (p * 1e6).round() as i64;
     out.sort_by(|a, b| {

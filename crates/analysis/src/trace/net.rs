@@ -225,6 +225,35 @@ impl<'a> Net<'a> {
     }
 
     /// Every `--to-destination` address of a DNAT rule (the endpoints).
+    /// Service addresses the rules name: the destination of kube-proxy's "cluster IP" and "has no
+    /// endpoints" rules. None of them is an address of the node.
+    pub fn service_addresses(&self) -> Vec<std::net::IpAddr> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for table in &self.tables {
+            for chain in &table.chains {
+                for rule in &chain.rules {
+                    let Some(comment) = rule.comment() else {
+                        continue;
+                    };
+                    if !(comment.ends_with(" cluster IP") || comment.ends_with(" has no endpoints"))
+                    {
+                        continue;
+                    }
+                    let Some(d) = rule.basic(BasicKind::Destination).filter(|d| !d.negated) else {
+                        continue;
+                    };
+                    if let Some(ip) = super::addr::parse_ip(&d.value) {
+                        if seen.insert(ip) {
+                            out.push(ip);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn dnat_addresses(&self) -> Vec<std::net::IpAddr> {
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();

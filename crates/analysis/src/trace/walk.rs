@@ -32,6 +32,8 @@ pub struct Ctx<'a> {
     /// DNAT target addresses in the dump.
     pub endpoints: Vec<IpAddr>,
     pub node_ips: Vec<IpAddr>,
+    /// Service addresses the rules name (ClusterIPs): never the node's own.
+    pub service_ips: Vec<IpAddr>,
     /// Sets from `ipset list` sections of the paste.
     pub ipsets: Vec<&'a svcpath_syntax::ipset::IpSet>,
     /// nftables base chains (with the iptables tables placed among them by priority), when the paste
@@ -43,6 +45,15 @@ impl Ctx<'_> {
     /// `--dst-type LOCAL`: a node IP or a loopback address.
     pub fn is_local(&self, ip: IpAddr) -> bool {
         addr::is_loopback(ip) || self.local.contains(&ip)
+    }
+
+    /// An endpoint outside the known pod CIDRs while no node IP of its family is known: it may be a
+    /// host-network endpoint on the node's own address, which the tracer cannot tell.
+    pub fn endpoint_may_be_node(&self, ip: IpAddr) -> bool {
+        self.node_ips.is_empty()
+            && !self.pod_cidrs.is_empty()
+            && !self.is_local(ip)
+            && !self.pod_cidrs.iter().any(|c| c.contains(ip))
     }
 
     /// The link a non-local destination is routed out on.
@@ -160,6 +171,8 @@ pub struct Branch {
     /// `-m recent --set` lists this connection was added to.
     pub recent_set: Vec<String>,
     pub uncertain: bool,
+    /// Why the branch is uncertain: each assumption or limit, once.
+    pub uncertain_reasons: Vec<String>,
     pub rules: Vec<u32>,
     pub steps: Vec<Step>,
     pub verdict: Option<Verdict>,
@@ -190,14 +203,19 @@ impl Branch {
     /// Applies DNAT or REDIRECT (iptables target or nft statement) to the packet's destination.
     pub(super) fn rewrite_destination(&mut self, ip: IpAddr, port: u16, range: bool) -> Rewrite {
         if ip.is_ipv4() != self.dst.is_ipv4() {
-            self.uncertain = true;
+            self.assume(format!(
+                "a NAT rule rewrites the destination to {ip}, of the other address family; the packet was left unchanged"
+            ));
             return Rewrite::OtherFamily;
         }
         self.dst = ip;
         self.dport = port;
         self.dnat = true;
         if range {
-            self.uncertain = true;
+            self.assume(format!(
+                "DNAT to a range: the kernel picks one address; the first, {}, is followed",
+                addr::endpoint(ip, port)
+            ));
             Rewrite::Range
         } else {
             Rewrite::Exact
@@ -229,6 +247,7 @@ impl Branch {
             history,
             recent_set: Vec::new(),
             uncertain: false,
+            uncertain_reasons: Vec::new(),
             rules: Vec::new(),
             steps: Vec::new(),
             verdict: None,
@@ -243,6 +262,12 @@ impl Branch {
         self.dnat.then(|| addr::endpoint(self.dst, self.dport))
     }
 
+    /// Marks the branch uncertain and says why (each reason once).
+    pub(super) fn assume(&mut self, reason: String) {
+        self.uncertain = true;
+        add_reason(&mut self.uncertain_reasons, reason);
+    }
+
     pub(super) fn step(
         &mut self,
         hook: &str,
@@ -251,6 +276,15 @@ impl Branch {
         line: Option<u32>,
         note: String,
     ) {
+        // A step that states an assumption, or the first step after the branch became uncertain
+        // without a reason, is the reason (the nft walk marks `uncertain` and then says why).
+        if self.uncertain && (self.uncertain_reasons.is_empty() || states_assumption(&note)) {
+            add_reason(&mut self.uncertain_reasons, reason_text(&note, line));
+        }
+        self.push_step(hook, table, chain, line, note);
+    }
+
+    fn push_step(&mut self, hook: &str, table: &str, chain: &str, line: Option<u32>, note: String) {
         self.steps.push(Step {
             hook: hook.to_string(),
             table: table.to_string(),
@@ -259,6 +293,19 @@ impl Branch {
             note,
             owner: None,
         });
+    }
+
+    /// A step that is also why the branch is uncertain.
+    pub(super) fn uncertain_step(
+        &mut self,
+        hook: &str,
+        table: &str,
+        chain: &str,
+        line: Option<u32>,
+        note: String,
+    ) {
+        self.assume(reason_text(&note, line));
+        self.push_step(hook, table, chain, line, note);
     }
 
     pub(super) fn hook_step(&mut self, note: String) {
@@ -319,10 +366,15 @@ pub fn merge(branches: Vec<Branch>) -> Vec<Branch> {
             Some(&i) => {
                 if let Some(kept) = out.get_mut(i) {
                     let total = kept.prob + b.prob;
+                    let mut reasons = std::mem::take(&mut kept.uncertain_reasons);
+                    for r in &b.uncertain_reasons {
+                        add_reason(&mut reasons, r.clone());
+                    }
                     if b.prob > kept.prob {
                         *kept = b;
                     }
                     kept.prob = total;
+                    kept.uncertain_reasons = reasons;
                 }
             }
             None => {
@@ -443,9 +495,15 @@ impl<'a> Engine<'a> {
             pending = next;
         }
         for mut b in pending {
-            b.uncertain = true;
             b.verdict = Some(Verdict::Drop);
-            b.hook_step("the path is longer than svcpath follows; stopped here".to_string());
+            let hook = b.hook.name();
+            b.uncertain_step(
+                hook,
+                "",
+                "",
+                None,
+                "the path is longer than svcpath follows; stopped here".to_string(),
+            );
             done.push(b);
         }
         done
@@ -560,6 +618,9 @@ impl<'a> Engine<'a> {
                         "enters INPUT: for the node itself".to_string(),
                     );
                 } else {
+                    if b.dnat && ctx.endpoint_may_be_node(b.dst) {
+                        b.assume(host_network_reason(b.dst));
+                    }
                     b.out_link = ctx.link_for(b.dst);
                     let out = self.describe_link(b.out_link);
                     b.step(
@@ -609,6 +670,9 @@ impl<'a> Engine<'a> {
                 } else {
                     ctx.link_for(b.dst)
                 };
+                if b.dnat && b.out_link != Link::Loopback && ctx.endpoint_may_be_node(b.dst) {
+                    b.assume(host_network_reason(b.dst));
+                }
                 if b.dnat {
                     let out = self.describe_link(b.out_link);
                     let again = if before == b.out_link {
@@ -690,9 +754,15 @@ impl<'a> Engine<'a> {
                 self.work += 1;
                 if self.work > MAX_WORK {
                     self.note(format!("stopped after {MAX_WORK} rule evaluations"));
-                    b.uncertain = true;
                     b.verdict = Some(Verdict::Drop);
-                    b.hook_step("svcpath stopped following this path (work limit)".to_string());
+                    let hook = b.hook.name();
+                    b.uncertain_step(
+                        hook,
+                        "",
+                        "",
+                        None,
+                        format!("svcpath stopped following this path after {MAX_WORK} rule evaluations (work limit)"),
+                    );
                     out.push(b);
                     break;
                 }
@@ -730,8 +800,8 @@ impl<'a> Engine<'a> {
                 if eval.p <= 0.0 {
                     // A rule passed over on an assumption is as much a guess as one taken on it.
                     for a in &eval.assumed {
-                        b.uncertain = true;
-                        b.step(
+                        b.assume(reason_text(a, line));
+                        b.push_step(
                             hook.name(),
                             table.name,
                             chain.name,
@@ -759,7 +829,10 @@ impl<'a> Engine<'a> {
                         work.push(other);
                         b.prob *= eval.p;
                     } else {
-                        b.uncertain = true;
+                        b.assume(format!(
+                            "more than {MAX_BRANCHES} branches: the split {} followed only its likelier side",
+                            reason_text(&split, line)
+                        ));
                         if eval.p < 0.5 {
                             b.step(
                                 hook.name(),
@@ -773,8 +846,8 @@ impl<'a> Engine<'a> {
                     }
                 }
                 for a in &eval.assumed {
-                    b.uncertain = true;
-                    b.step(
+                    b.assume(reason_text(a, line));
+                    b.push_step(
                         hook.name(),
                         table.name,
                         chain.name,
@@ -824,13 +897,15 @@ impl<'a> Engine<'a> {
                 Flow::Verdict(Verdict::Drop)
             }
             other => {
-                b.uncertain = true;
-                b.step(
+                b.uncertain_step(
                     hook,
                     table.name,
                     chain.name,
                     None,
-                    format!("policy {other} is not understood; taken as ACCEPT"),
+                    format!(
+                        "policy {other} of {} is not understood; taken as ACCEPT",
+                        chain.name
+                    ),
                 );
                 Flow::TableDone
             }
@@ -849,6 +924,9 @@ impl<'a> Engine<'a> {
         let line = (rule.line > 0).then_some(rule.line);
         let step =
             |b: &mut Branch, note: String| b.step(hook.name(), table.name, chain, line, note);
+        let unsure = |b: &mut Branch, note: String| {
+            b.uncertain_step(hook.name(), table.name, chain, line, note)
+        };
         let suffix = rule_suffix(rule, eval);
         let Some(target) = &rule.target else {
             step(b, format!("matched (no target: counts only){suffix}"));
@@ -886,16 +964,14 @@ impl<'a> Engine<'a> {
         }
         if let Some(ci) = table.chain_index(name) {
             if b.frames.iter().any(|f| f.chain == ci) {
-                step(b, format!("jumps back to {name}, which is already being walked: a loop (iptables would refuse it)"));
-                b.uncertain = true;
+                unsure(b, format!("jumps back to {name}, which is already being walked: a loop (iptables would refuse it)"));
                 return Flow::Verdict(Verdict::Drop);
             }
             if b.frames.len() >= MAX_DEPTH {
-                step(
+                unsure(
                     b,
                     format!("chain stack deeper than {MAX_DEPTH}; svcpath stops here"),
                 );
-                b.uncertain = true;
                 return Flow::Verdict(Verdict::Drop);
             }
             let (verb, goto) = match target.kind {
@@ -927,16 +1003,14 @@ impl<'a> Engine<'a> {
             }
             "DNAT" | "REDIRECT" => {
                 if !matches!(hook, Hook::Prerouting | Hook::Output) || table.name != "nat" {
-                    b.uncertain = true;
-                    step(b, format!("{name} outside nat PREROUTING/OUTPUT: iptables refuses such a rule; ignored"));
+                    unsure(b, format!("{name} outside nat PREROUTING/OUTPUT: iptables refuses such a rule; ignored"));
                     return Flow::Continue;
                 }
                 let (ip, port, range) = if name == "DNAT" {
                     match opt("to-destination").and_then(addr::parse_nat_to) {
                         Some(to) => (to.ip.unwrap_or(b.dst), to.port.unwrap_or(b.dport), to.range),
                         None => {
-                            b.uncertain = true;
-                            step(
+                            unsure(
                                 b,
                                 format!(
                                     "DNAT target {:?} cannot be read; the packet is left unchanged",
@@ -966,12 +1040,14 @@ impl<'a> Engine<'a> {
             }
             "SNAT" | "MASQUERADE" | "NETMAP" => {
                 if table.name != "nat" || !matches!(hook, Hook::Postrouting | Hook::Input) {
-                    b.uncertain = true;
-                    step(b, format!("{name} outside nat POSTROUTING/INPUT: iptables refuses such a rule; ignored"));
+                    unsure(b, format!("{name} outside nat POSTROUTING/INPUT: iptables refuses such a rule; ignored"));
                     return Flow::Continue;
                 }
                 if name == "NETMAP" {
-                    b.uncertain = true;
+                    b.assume(reason_text(
+                        "NETMAP maps the source address 1:1 onto another network; shown as masquerade",
+                        line,
+                    ));
                 }
                 b.snat = true;
                 let to = opt("to-source")
@@ -991,8 +1067,7 @@ impl<'a> Engine<'a> {
                         step(b, format!("MARK: mark {before:#x} -> {after:#x}{suffix}"));
                     }
                     None => {
-                        b.uncertain = true;
-                        step(
+                        unsure(
                             b,
                             "MARK with options svcpath does not read; mark unchanged".to_string(),
                         );
@@ -1038,8 +1113,7 @@ impl<'a> Engine<'a> {
                             );
                         }
                         None => {
-                            b.uncertain = true;
-                            step(
+                            unsure(
                                 b,
                                 "CONNMARK with options svcpath does not read; ignored".to_string(),
                             );
@@ -1081,19 +1155,17 @@ impl<'a> Engine<'a> {
                 Flow::Continue
             }
             "QUEUE" | "NFQUEUE" | "TPROXY" | "SYNPROXY" => {
-                b.uncertain = true;
-                step(b, format!("{name}: the verdict is up to a program or socket svcpath cannot see; taken as ACCEPT"));
+                unsure(b, format!("{name}: the verdict is up to a program or socket svcpath cannot see; taken as ACCEPT"));
                 Flow::TableDone
             }
             _ => {
-                b.uncertain = true;
                 if name.contains('-') || name.chars().any(|c| c.is_ascii_lowercase()) {
-                    step(
+                    unsure(
                         b,
                         format!("jump to {name}, which is not a chain of the {} table here: iptables-restore refuses such a rule; skipped", table.name),
                     );
                 } else {
-                    step(
+                    unsure(
                         b,
                         format!("target {name} is not modelled; taken as continuing"),
                     );
@@ -1170,4 +1242,79 @@ pub fn percent(p: f64) -> String {
     } else {
         format!("{v:.1}%")
     }
+}
+
+/// An uncertainty's reason: the note, with the rule's line when there is one.
+pub(super) fn reason_text(note: &str, line: Option<u32>) -> String {
+    match line {
+        Some(l) => format!("{note} (line {l})"),
+        None => note.to_string(),
+    }
+}
+
+/// Adds a reason once; the same reason at another rule gets that rule's line added:
+/// `… (lines 55, 12)`.
+pub(super) fn add_reason(reasons: &mut Vec<String>, reason: String) {
+    if reasons.contains(&reason) {
+        return;
+    }
+    let (text, line) = split_line(&reason);
+    if let Some(line) = line {
+        for r in reasons.iter_mut() {
+            let (t, lines) = split_lines(r);
+            if t == text && !lines.is_empty() && lines.len() < 8 {
+                let mut lines = lines;
+                if !lines.contains(&line) {
+                    lines.push(line);
+                }
+                let list: Vec<String> = lines.iter().map(u32::to_string).collect();
+                *r = format!("{t} (lines {})", list.join(", "));
+                return;
+            }
+        }
+    }
+    reasons.push(reason);
+}
+
+/// `text (line N)` into its text and line.
+fn split_line(reason: &str) -> (&str, Option<u32>) {
+    match reason
+        .strip_suffix(')')
+        .and_then(|r| r.rsplit_once(" (line "))
+    {
+        Some((text, n)) => match n.parse() {
+            Ok(n) => (text, Some(n)),
+            Err(_) => (reason, None),
+        },
+        None => (reason, None),
+    }
+}
+
+/// `text (line N)` or `text (lines N, M)` into its text and lines.
+fn split_lines(reason: &str) -> (&str, Vec<u32>) {
+    if let (text, Some(n)) = split_line(reason) {
+        return (text, vec![n]);
+    }
+    if let Some((text, list)) = reason
+        .strip_suffix(')')
+        .and_then(|r| r.rsplit_once(" (lines "))
+    {
+        let lines: Option<Vec<u32>> = list.split(", ").map(|n| n.parse().ok()).collect();
+        if let Some(lines) = lines {
+            return (text, lines);
+        }
+    }
+    (reason, Vec::new())
+}
+
+/// Whether a step's note states an assumption (the nft walk writes them so).
+fn states_assumption(note: &str) -> bool {
+    note.starts_with("assumed") || note.contains("not modelled") || note.contains("is assumed")
+}
+
+/// Why a trace to an endpoint outside the pod network is uncertain while the node's address is unknown.
+fn host_network_reason(ip: IpAddr) -> String {
+    format!(
+        "no node IP is known: if the endpoint {ip} (outside the pod CIDRs) is a host-network endpoint on this node's own address, the kernel delivers the connection locally (INPUT) instead; it is taken as another host (give the node's IP to decide)"
+    )
 }

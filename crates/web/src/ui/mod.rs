@@ -4,6 +4,7 @@
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
 mod habits;
+mod facts;
 mod host;
 mod learn;
 mod migration;
@@ -181,6 +182,8 @@ pub enum Msg {
     WindowScroll,
     /// The answer to "replace your paste?": yes or keep it.
     ReplaceAnswer(bool),
+    /// A node fact added or removed by the user.
+    Facts(facts::Edit),
 }
 
 pub struct App {
@@ -234,6 +237,9 @@ pub struct App {
     /// Until then the pointer does not replace the line a link opened: the text scrolls under a still
     /// pointer right after the link is followed.
     explain_hold_until: f64,
+    /// Node facts the user gave, and what was wrong with the last one typed.
+    facts: facts::UserFacts,
+    facts_error: Option<(facts::FactKind, String)>,
     _hash_listener: EventListener,
     /// The Services table's body, to find which rows are in the window.
     table_ref: NodeRef,
@@ -318,6 +324,8 @@ impl Component for App {
             explain_line: None,
             explain_part: None,
             explain_hold_until: 0.0,
+            facts: facts::UserFacts::default(),
+            facts_error: None,
             _hash_listener: hash_listener,
             table_ref: NodeRef::default(),
             user_input,
@@ -632,6 +640,22 @@ impl Component for App {
                 self.dragging = on;
                 changed
             }
+            Msg::Facts(edit) => {
+                let kind = match &edit {
+                    facts::Edit::Add(kind, _) | facts::Edit::Remove(kind, _) => *kind,
+                    facts::Edit::SetNodeIps(_) => facts::FactKind::NodeIp,
+                };
+                match self.facts.apply(edit) {
+                    Ok(changed) => {
+                        self.facts_error = None;
+                        if changed && !self.input.is_empty() {
+                            self.explain(ctx);
+                        }
+                    }
+                    Err(message) => self.facts_error = Some((kind, message)),
+                }
+                true
+            }
         }
     }
 
@@ -937,6 +961,8 @@ impl App {
             self.sample = Some(sample.name);
             self.tour_hidden = false;
             self.overrides.clear();
+            // A sample is another cluster: the node facts given for the last paste do not hold there.
+            self.facts = facts::UserFacts::default();
             self.explain(ctx);
         }
     }
@@ -995,7 +1021,8 @@ impl App {
         let request = Request::Analyze {
             generation: self.generation,
             section_overrides: self.overrides.clone(),
-            node_ips: Vec::new(),
+            node_ips: self.facts.node_ips.clone(),
+            pod_cidrs: self.facts.pod_cidrs.clone(),
         };
         let header = serde_json::to_string(&request).unwrap_or_default();
         let bytes = self.input.len();
@@ -1086,10 +1113,19 @@ impl App {
                         .diagnostics
                         .splice(0..0, self.input_diagnostics.iter().cloned());
                 }
+                // The same text analysed again (a node fact changed): the trace on screen is run again.
+                let same_text = self
+                    .shown
+                    .as_ref()
+                    .is_some_and(|s| Rc::ptr_eq(&s.text, &self.input));
+                let rerun = same_text && self.trace.result.is_some();
                 self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
                 self.redacted = None;
                 self.paths = None;
                 self.trace = TraceState::default();
+                if rerun {
+                    self.run_trace(ctx);
+                }
                 if self.redact {
                     self.compute_redacted(ctx);
                 }

@@ -38,6 +38,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
     html! {
         <>
             { summary(report) }
+            { super::facts::panel(app, ctx, &report.node) }
             if let Some(conntrack) = &report.conntrack {
                 { conntrack_panel(conntrack, &on_highlight) }
             }

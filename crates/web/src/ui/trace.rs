@@ -103,11 +103,12 @@ pub fn view(
                                 <span class="num">{ model::percent(o.probability) }</span>
                                 <span class={classes!("verdict-tag", class)}>{ text }</span>
                                 if o.masquerade { <span class="tag masq" title="the source address is rewritten to the node's">{"masquerade"}</span> }
-                                if o.uncertain { <span class="tag" title="something on the way was assumed: see the steps">{"uncertain"}</span> }
+                                if o.uncertain { <span class="tag" title="something on the way was assumed: the reasons are listed below">{"uncertain"}</span> }
                                 if !o.rules.is_empty() {
                                     <span class="muted">{" rules in path order: "}</span>{ path_links(&o.rules, &title, on_highlight) }
                                 }
                             </p>
+                            { super::facts::uncertain_reasons(o) }
                             <div class="flow-box">{ flow(o) }</div>
                             <details class="step-list"><summary>{ format!("{} steps", o.steps.len()) }</summary>
                             <ol class="steps">
@@ -361,6 +362,7 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                         }) }
                     </select>
                 </label>
+                { super::facts::trace_field(app, ctx) }
                 <label class="toggle"><input id="trace-returning" type="checkbox" checked={f.returning} onchange={on_returning} />{" returning client (affinity)"}</label>
                 <button id="trace-run" class="primary" type="submit" disabled={app.redact}>{"Trace"}</button>
             </form>
