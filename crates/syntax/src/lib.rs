@@ -11,6 +11,7 @@ pub mod ipset;
 pub mod iptables;
 pub mod ipvs;
 pub mod kernlog;
+pub mod kubelog;
 pub mod nft;
 pub mod source;
 pub mod split;
