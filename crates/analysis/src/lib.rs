@@ -9,6 +9,7 @@ pub mod findings;
 pub mod input;
 pub mod iptables;
 pub mod ipvs;
+pub mod kube_proxy;
 pub mod net;
 pub mod nft;
 pub mod redact;

@@ -139,6 +139,9 @@ pub fn text(report: &Report) -> String {
         }
         let _ = writeln!(out);
     }
+    if let Some(kp) = &report.kube_proxy {
+        out.push_str(&crate::kube_proxy::render::text(kp));
+    }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "FINDINGS");
         for f in &report.findings {
@@ -276,6 +279,9 @@ pub fn markdown(report: &Report) -> String {
             );
         }
         let _ = writeln!(out);
+    }
+    if let Some(kp) = &report.kube_proxy {
+        out.push_str(&crate::kube_proxy::render::markdown(kp));
     }
     if !report.services.is_empty() {
         let _ = writeln!(out, "#### Services");

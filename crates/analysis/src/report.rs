@@ -59,6 +59,9 @@ pub struct Report {
     pub node: NodeFacts,
     pub rules: RuleStats,
     pub conntrack: Option<ConntrackReport>,
+    /// What kube-proxy's own log says (`null` when no kube-proxy log was pasted).
+    #[serde(default)]
+    pub kube_proxy: Option<crate::kube_proxy::KubeProxyLog>,
 }
 
 /// One Service port, in any proxy mode.

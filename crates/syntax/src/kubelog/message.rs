@@ -398,36 +398,40 @@ pub fn classify(message: &Message, level: char) -> Option<EventKind> {
     }
     // Errors by what failed.
     let error_line = matches!(level, 'E' | 'F') || lower.starts_with("failed") || !err.is_empty();
-    let kind = if lower.contains("iptables-restore") || lower.contains("ip6tables-restore") {
-        Some(ErrorKind::IptablesRestore)
-    } else if lower.contains("stale service") && lower.contains("connections")
-        || lower.contains("endpoint connections")
-        || lower.contains("conntrack entries")
-        || lower.contains("conntrack returned error")
-        || (lower.contains("conntrack") && lower.contains("failed"))
-    {
-        Some(ErrorKind::Conntrack)
-    } else if lower.contains("failed to watch ")
-        || lower.contains("failed to list ")
-        || both.contains("failed to watch *")
-        || both.contains("failed to list *")
-    {
-        Some(ErrorKind::ApiWatch)
-    } else if !error_line {
-        None
-    } else if lower.contains("ipset") || lower.contains("ip set") {
-        Some(ErrorKind::Ipset)
-    } else if lower.contains("nftables") || lower.contains("nft ") || both.contains("nft:") {
-        Some(ErrorKind::Nft)
-    } else if lower.contains("ipvs") {
-        Some(ErrorKind::Ipvs)
-    } else if lower.contains("iptables") || lower.contains(" chain") {
-        Some(ErrorKind::Iptables)
-    } else if level == 'E' || level == 'F' {
-        Some(ErrorKind::Other)
-    } else {
-        None
-    };
+    let failed = lower.contains("fail") || matches!(level, 'E' | 'F');
+    let kind =
+        if failed && (lower.contains("iptables-restore") || lower.contains("ip6tables-restore")) {
+            Some(ErrorKind::IptablesRestore)
+        } else if !failed && !error_line {
+            None
+        } else if lower.contains("stale service") && lower.contains("connections")
+            || lower.contains("endpoint connections")
+            || lower.contains("conntrack entries")
+            || lower.contains("conntrack returned error")
+            || (lower.contains("conntrack") && lower.contains("failed"))
+        {
+            Some(ErrorKind::Conntrack)
+        } else if lower.contains("failed to watch ")
+            || lower.contains("failed to list ")
+            || both.contains("failed to watch *")
+            || both.contains("failed to list *")
+        {
+            Some(ErrorKind::ApiWatch)
+        } else if !error_line {
+            None
+        } else if lower.contains("ipset") || lower.contains("ip set") {
+            Some(ErrorKind::Ipset)
+        } else if lower.contains("nftables") || lower.contains("nft ") || both.contains("nft:") {
+            Some(ErrorKind::Nft)
+        } else if lower.contains("ipvs") {
+            Some(ErrorKind::Ipvs)
+        } else if lower.contains("iptables") || lower.contains(" chain") {
+            Some(ErrorKind::Iptables)
+        } else if level == 'E' || level == 'F' {
+            Some(ErrorKind::Other)
+        } else {
+            None
+        };
     kind.map(|kind| EventKind::Error {
         kind,
         missing: None,
