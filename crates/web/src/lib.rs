@@ -11,6 +11,7 @@ pub mod protocol;
 pub mod route;
 pub mod samples;
 pub mod share;
+pub mod sync_chart;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -4,6 +4,7 @@
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
 mod host;
+mod kube_proxy;
 mod learn;
 mod overview;
 mod service;
