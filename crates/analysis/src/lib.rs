@@ -11,6 +11,7 @@ pub mod input;
 pub mod iptables;
 pub mod ipvs;
 pub mod migration;
+pub mod kube_proxy;
 pub mod net;
 pub mod nft;
 pub mod owner;

@@ -68,6 +68,9 @@ pub struct Report {
     /// What is wrong here: the findings grouped by cause and ranked, each with its proof.
     #[serde(default)]
     pub diagnosis: Vec<crate::diagnosis::Cause>,
+    /// What kube-proxy's own log says (`null` when no kube-proxy log was pasted).
+    #[serde(default)]
+    pub kube_proxy: Option<crate::kube_proxy::KubeProxyLog>,
 }
 
 /// The kube-proxy rule layout recognised on this node (which releases write it), with the lines that

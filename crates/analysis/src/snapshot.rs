@@ -1,7 +1,7 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
 use svcpath_syntax::{
-    conntrack, ipset, iptables, ipvs, kernlog, nft, split::split_with_overrides, sysctl,
+    conntrack, ipset, iptables, ipvs, kernlog, kubelog, nft, split::split_with_overrides, sysctl,
     Diagnostic, SectionKind,
 };
 
@@ -25,6 +25,8 @@ pub struct Snapshot {
     pub diagnostics: Vec<Diagnostic>,
     /// Kernel and nft versions the paste shows (`uname -r`, `nft --version`, dmesg).
     pub versions: Vec<crate::migration::versions::ToolVersion>,
+    /// kube-proxy's own records in the log sections (one per section that has any).
+    pub kube_proxy_logs: Vec<kubelog::KubeProxyLog>,
 }
 
 impl Snapshot {
@@ -92,6 +94,10 @@ impl Snapshot {
                     snapshot.versions.extend(found);
                     let value = keep(diagnostics, kernlog::parse(text, origin));
                     snapshot.kernel_logs.push(value);
+                    let proxy = keep(diagnostics, kubelog::parse(text, origin));
+                    if !proxy.is_empty() {
+                        snapshot.kube_proxy_logs.push(proxy);
+                    }
                 }
                 SectionKind::Nft => {
                     if command.is_some_and(|c| c.contains("version") || c.contains(" -v")) {
@@ -179,6 +185,7 @@ impl Snapshot {
             report.leftover_modes.push(Mode::Ipvs);
         }
         report.rules = self.rule_stats(&report.services);
+        report.kube_proxy = crate::kube_proxy::summarize(&self.kube_proxy_logs);
         report.findings = mode_findings;
         report.findings = crate::findings::run(self, &report);
         report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);

@@ -6,7 +6,9 @@
 //! 786432`, also the structured `"Set sysctl" entry="…" value=…` form) and logrus
 //! (`INFO[…] Set sysctl '…' to …`, `time="…" level=info msg="…"`) formats.
 //!
-//! Log lines about anything else are skipped and counted in one diagnostic.
+//! Log lines about anything else are skipped and counted in one diagnostic, except kube-proxy's own
+//! records (klog or JSON), which [`crate::kubelog`] reads: this parser keeps only their conntrack
+//! settings.
 
 use serde::Serialize;
 
@@ -134,6 +136,7 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<KernelLog> {
     let mut diagnostics = Vec::new();
     let mut skipped = 0usize;
     let mut first_skipped: Option<Line<'_>> = None;
+    let proxy_records = crate::kubelog::parse(text, origin).value;
     for line in lines(text, origin) {
         let t = line.text.trim();
         if t.is_empty() {
@@ -148,7 +151,9 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<KernelLog> {
         }
         let prefix = strip_prefix(t);
         if !read_message(&line, &prefix, &mut log) {
-            if mentions_conntrack(prefix.message) {
+            if proxy_records.holds_line(line.number) {
+                // kube-proxy's own message: read by the kube-proxy log parser.
+            } else if mentions_conntrack(prefix.message) {
                 diagnostics.push(Diagnostic::info(
                     &line,
                     format!(
@@ -647,9 +652,17 @@ I0322 02:18:37.090094       1 server_others.go:148] Using iptables Proxier.
         assert_eq!(p.value.notes.len(), 2);
         assert_eq!(p.value.notes[0].kind, NoteKind::HashsizeNotWritable);
         assert_eq!(p.value.notes[1].kind, NoteKind::UsedConntrackMin);
+        // `Using iptables Proxier.` is kube-proxy's own record: the kube-proxy log parser reads it, so it
+        // is not counted among the skipped lines.
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    }
+
+    #[test]
+    fn lines_that_are_neither_conntrack_nor_kube_proxy_are_counted() {
+        let p = parse_text("[ 1.0] eth0: link up\nI0322 02:18:37.090094 1 server_others.go:148] Using iptables Proxier.\n");
         assert_eq!(p.diagnostics.len(), 1);
         assert!(p.diagnostics[0].message.starts_with("1 log line"));
-        assert_eq!(p.diagnostics[0].line, 11);
+        assert_eq!(p.diagnostics[0].line, 1);
     }
 
     #[test]

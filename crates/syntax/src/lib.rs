@@ -12,6 +12,7 @@ pub mod iptables;
 pub mod ipvs;
 pub mod kernlog;
 pub mod near_miss;
+pub mod kubelog;
 pub mod nft;
 pub mod source;
 pub mod split;

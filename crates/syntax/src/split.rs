@@ -625,6 +625,7 @@ fn content_kind(
         || text.contains("callbacks suppressed")
         || (text.contains("conntrack") && kube_log_like(text))
         || (text.starts_with('[') && text.contains("] ") && in_kind(KernelLog))
+        || kube_proxy_record_like(text)
     {
         return Some(KernelLog);
     }
@@ -708,6 +709,20 @@ fn kube_log_like(text: &str) -> bool {
         || text.contains("level=")
         || text.contains("kube-proxy")
         || logrus_text_like(text)
+}
+
+/// A kube-proxy log record: klog with a Go source file as caller, a `--logging-format=json` record, or
+/// either behind `kubectl logs --prefix`, a container-runtime time or a journald prefix.
+fn kube_proxy_record_like(text: &str) -> bool {
+    use crate::kubelog::prefix::{klog_header, strip_outer};
+    let (outer, rest) = strip_outer(text);
+    if outer.pod.is_some_and(|p| p.starts_with("kube-proxy")) {
+        return true;
+    }
+    if let Some(h) = klog_header(rest) {
+        return h.seconds.is_some() && h.caller.contains(".go:");
+    }
+    rest.starts_with("{\"ts\":") && rest.contains("\"msg\":")
 }
 
 /// logrus' text format: `INFO[2021-05-18T19:44:36.583297811Z] msg`, `DEBU[…]`, `WARN[…]`.
@@ -846,6 +861,28 @@ I0322 02:18:37.090094       1 server_others.go:148] Using iptables Proxier.
                 (SectionKind::ConntrackStats, 10, 9),
                 (SectionKind::ConntrackList, 11, 11),
                 (SectionKind::KernelLog, 13, 13),
+            ]
+        );
+    }
+
+    #[test]
+    fn kube_proxy_logs_open_a_log_section_without_a_command_line() {
+        let paste = "\
+*nat
+:KUBE-SERVICES - [0:0]
+COMMIT
+I1113 16:15:07.928773       1 proxier.go:1464] \"Reloading service iptables data\" numServices=4
+E1113 16:15:07.931291       1 proxier.go:1481] \"Failed to execute iptables-restore\" err=<
+\texit status 2: unknown option \"--xor-mark\"
+ >
+{\"ts\":1700000000.5,\"caller\":\"app/server.go:1\",\"msg\":\"Version info\",\"v\":0}
+[pod/kube-proxy-abc/kube-proxy] I1113 16:15:08.000000 1 proxier.go:858] \"Sync failed\"
+";
+        assert_eq!(
+            kinds(paste),
+            vec![
+                (SectionKind::Iptables, 1, 3),
+                (SectionKind::KernelLog, 4, 9)
             ]
         );
     }

@@ -9,6 +9,14 @@ mod etp_local;
 mod garbled_dnat;
 mod hairpin;
 mod jump_loop;
+mod kube_proxy_api_watch;
+mod kube_proxy_churn;
+mod kube_proxy_conntrack;
+mod kube_proxy_ipvs_deprecated;
+mod kube_proxy_missing;
+mod kube_proxy_mode;
+mod kube_proxy_slow_sync;
+mod kube_proxy_sync_failed;
 mod legacy_tables;
 mod no_endpoints;
 mod node_traffic_blocked;
@@ -54,6 +62,14 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
         service_blocked::check,
         service_bypassed::check,
         node_traffic_blocked::check,
+        kube_proxy_sync_failed::check,
+        kube_proxy_conntrack::check,
+        kube_proxy_mode::check,
+        kube_proxy_slow_sync::check,
+        kube_proxy_churn::check,
+        kube_proxy_api_watch::check,
+        kube_proxy_missing::check,
+        kube_proxy_ipvs_deprecated::check,
     ];
     // The proxy mode's own findings come first, so that a generic check repeating one (same code, same
     // Service) is dropped.

@@ -202,6 +202,9 @@ pub fn text(report: &Report) -> String {
         }
         let _ = writeln!(out);
     }
+    if let Some(kp) = &report.kube_proxy {
+        out.push_str(&crate::kube_proxy::render::text(kp));
+    }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "FINDINGS");
         for f in &report.findings {
@@ -370,6 +373,9 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
             );
         }
         let _ = writeln!(out);
+    }
+    if let Some(kp) = &report.kube_proxy {
+        out.push_str(&crate::kube_proxy::render::markdown(kp));
     }
     if !report.services.is_empty() && flavour == Flavour::Chat {
         let _ = writeln!(out, "{}", flavour.heading("Services"));

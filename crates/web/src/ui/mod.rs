@@ -6,6 +6,7 @@
 mod habits;
 mod facts;
 mod host;
+mod kube_proxy;
 mod learn;
 mod migration;
 mod overview;

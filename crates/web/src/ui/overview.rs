@@ -1,5 +1,5 @@
-//! The node overview: mode, counts, node facts, the conntrack panel, findings, the Services table,
-//! the sections the splitter recognised (with a way to correct them) and the parsers' diagnostics.
+//! The node overview: mode, counts, node facts, the conntrack and kube-proxy panels, findings, the
+//! Services table, the sections the splitter recognised (with a way to correct them) and the parsers' diagnostics.
 
 use svcpath_analysis::report::{
     ConntrackReport, ConntrackVerdict, Finding, Mode, Report, Severity,
@@ -41,6 +41,9 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
             { super::facts::panel(app, ctx, &report.node) }
             if let Some(conntrack) = &report.conntrack {
                 { conntrack_panel(conntrack, &on_highlight) }
+            }
+            if let Some(kp) = &report.kube_proxy {
+                { super::kube_proxy::panel(kp, report.conntrack.is_some(), &on_highlight) }
             }
             { findings(report, &on_highlight, match &app.route { Route::Finding(code) => Some(code.as_str()), _ => None }) }
             { services::view(app, ctx, report) }

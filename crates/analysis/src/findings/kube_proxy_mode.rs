@@ -1,0 +1,64 @@
+//! `kube-proxy-mode-fallback` and `kube-proxy-mode-mismatch`: the mode kube-proxy's log announces is
+//! not the one it was asked for, or not the one the rules in the same paste show.
+//!
+//! Example: `W1116 … Can't use ipvs proxier, trying iptables proxier` then `Using iptables Proxier`:
+//! the configuration says IPVS, the node cannot do it. Or the log says `Using ipvs Proxier` while the
+//! paste's rules are iptables mode's: the log is from another start (or node), or kube-proxy fell back.
+
+use super::{finding, Context};
+use crate::report::{Finding, Mode, Severity};
+
+fn mode_name(mode: Mode) -> Option<&'static str> {
+    match mode {
+        Mode::Iptables => Some("iptables"),
+        Mode::Ipvs => Some("ipvs"),
+        Mode::Nftables => Some("nftables"),
+        Mode::Unknown => None,
+    }
+}
+
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let Some(kp) = &cx.report.kube_proxy else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(f) = &kp.fallback {
+        let now = match (&kp.mode, kp.mode_line) {
+            (Some(mode), Some(line)) if line >= f.line => {
+                format!(" and runs in {mode} mode instead (line {line})")
+            }
+            _ => String::new(),
+        };
+        out.push(finding(
+            "kube-proxy-mode-fallback",
+            Severity::Warning,
+            None,
+            [Some(f.line), kp.mode_line].into_iter().flatten().collect(),
+            format!(
+                "kube-proxy was asked for {} mode but could not use it (line {}: {}){now}. The cluster's \
+                 kube-proxy configuration and this node disagree: load the IPVS kernel modules (ip_vs, \
+                 ip_vs_rr, ip_vs_wrr, ip_vs_sh, nf_conntrack) or set the mode the node can run.",
+                f.from, f.line, f.reason
+            ),
+        ));
+    }
+    if let (Some(logged), Some(rules)) = (kp.mode.as_deref(), mode_name(cx.report.mode)) {
+        if logged != rules && matches!(logged, "iptables" | "ipvs" | "nftables") {
+            out.push(finding(
+                "kube-proxy-mode-mismatch",
+                Severity::Warning,
+                None,
+                kp.mode_line.into_iter().collect(),
+                format!(
+                    "kube-proxy's log says it runs in {logged} mode (line {}), but the rules in this paste \
+                     are {rules} mode's. Either the log is from another start or another node, or the \
+                     {rules} rules are left over from before a mode change and the {logged} rules are \
+                     missing from the paste. Capture the log and the rules from the same node at the same \
+                     time.",
+                    kp.mode_line.unwrap_or(0)
+                ),
+            ));
+        }
+    }
+    out
+}
