@@ -44,6 +44,7 @@ pub fn run(
     match format {
         Format::Json => write_json(&report),
         Format::Markdown => write_out(&render::markdown(&report)),
+        Format::MarkdownChat => write_out(&render::markdown_chat(&report)),
         Format::Text => write_out(&render::text(&report)),
     }
 }

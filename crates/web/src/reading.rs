@@ -236,6 +236,7 @@ mod tests {
             chain: "KUBE-X".into(),
             line,
             note: note.into(),
+            owner: None,
         }
     }
 
@@ -248,6 +249,7 @@ mod tests {
             uncertain: false,
             rules: steps.iter().filter_map(|s| s.line).collect(),
             steps,
+            uncertain_reasons: Vec::new(),
         }
     }
 

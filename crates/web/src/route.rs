@@ -115,6 +115,7 @@ impl Route {
             Route::Gallery => "Learn".to_string(),
             Route::Glossary(None) => "Glossary".to_string(),
             Route::Glossary(Some(key)) => format!("{key} · Glossary"),
+            Route::Migration => "nftables move".to_string(),
         };
         format!("{place} — svcpath")
     }

@@ -3,8 +3,8 @@
 //! Everything from the input is rendered as text through Yew, which escapes it; nothing from the input
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
-mod habits;
 mod facts;
+mod habits;
 mod host;
 mod kube_proxy;
 mod learn;
@@ -17,7 +17,7 @@ mod source;
 mod trace;
 mod widgets;
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
