@@ -1032,3 +1032,35 @@ fn layouts_of_the_corpus() {
     assert_eq!(k.name, "nftables 1.29–1.33");
     assert_eq!(k.evidence, [82, 100]);
 }
+
+#[test]
+fn ipv6_tables_handles_and_markdown() {
+    // `nft -a list table ip6 kube-proxy` of a 1.36 node: handles after every rule.
+    let text = "\
+table ip6 kube-proxy { # handle 4
+	map service-ips { # handle 9
+		type ipv6_addr . inet_proto . inet_service : verdict
+		elements = { fd00:96::10 . tcp . 80 : goto service-AAAAAAAA-ns/v6/tcp/http }
+	}
+	chain nat-prerouting { # handle 2
+		type nat hook prerouting priority dstnat; policy accept;
+		ip6 daddr . meta l4proto . th dport vmap @service-ips # handle 11
+	}
+	chain service-AAAAAAAA-ns/v6/tcp/http { # handle 20
+		meta l4proto tcp dnat ip6 to numgen random mod 2 map { 0 : fd00:10::5 . 8080, 1 : fd00:10::6 . 8080 } # handle 21
+	}
+}
+";
+    let report = report_of(text);
+    assert_eq!(
+        summary(&report),
+        ["ns/v6:http fd00:96::10:80/tcp np=- fd00:10::5:8080 0.5000, fd00:10::6:8080 0.5000"]
+    );
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    let md = svcpath_analysis::render::markdown(&report);
+    assert!(md.contains("**Rule layout:** nftables 1.36\\+"), "{md}");
+    // Unknown endpoints in Markdown too.
+    let unknown = report_of(&text.replace("numgen random mod 2 map", "jhash ip6 saddr mod 2 map"));
+    let md = svcpath_analysis::render::markdown(&unknown);
+    assert!(md.contains("unknown — line 11"), "{md}");
+}
