@@ -1064,3 +1064,40 @@ table ip6 kube-proxy { # handle 4
     let md = svcpath_analysis::render::markdown(&unknown);
     assert!(md.contains("unknown — line 11"), "{md}");
 }
+
+#[test]
+fn hairpin_set_of_1_36() {
+    let path = format!(
+        "{}/../../tests/fixtures/nft/kube-proxy-1.36-backend-api.nft",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The real listing: every pod endpoint is in the set (the API server on the node's own address
+    // is not, as kube-proxy writes it): no finding.
+    assert!(report_of(&text)
+        .findings
+        .iter()
+        .all(|f| f.code != nft::hairpin::CODE));
+    // One endpoint taken out of the set: its hairpin connection would not be masqueraded.
+    let edited = text.replace(
+        "elements = { 10.244.0.8 . 10.244.0.8 . tcp . 9898,\n\t\t\t     10.244.0.10 . 10.244.0.10 . tcp . 9898 }",
+        "elements = { 10.244.0.8 . 10.244.0.8 . tcp . 9898 }",
+    );
+    assert_ne!(edited, text);
+    let report = report_of(&edited);
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == nft::hairpin::CODE)
+        .collect();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].service.as_deref(),
+        Some("kproxy-lab/backend-api:http")
+    );
+    assert!(found[0]
+        .message
+        .starts_with("10.244.0.10:9898 is not in the set @hairpin-connections"));
+    // The set, the masquerade rule and the DNAT rule (one line up: the edit joined two lines).
+    assert_eq!(found[0].lines, [3, 37, 45]);
+}
