@@ -35,13 +35,22 @@ test("a real kube-proxy 1.36 listing: both endpoints at 50 % on the Service page
       JSON.stringify(rows),
     );
     for (const [, share] of rows) assert.match(share, /^50(\.0)?\s?%$/, share);
-    // The drawn paths come from the tracer: two outcomes of one half each, named by the DNAT map.
+    await screenshot(s.page, "96-nft-1.36-service", { fullPage: true });
+
+    // The same layout with its base chains (svcpath-gen's 1.36 showcase): the drawn paths come from the
+    // tracer walking `dnat ip to numgen random mod 2 map`, two outcomes of one half each.
+    const full = await readFile(join(ROOT, "tests", "conformance", "nft-1.36.nft"), "utf8");
+    const again = await generation(s.page);
+    await paste(s.page, full);
+    await explainedAfter(s.page, again);
+    assert.match(await s.page.textContent("#layout"), /nftables 1\.36/);
+    await s.page.click("a.svc-link:has-text('shop/nodeport:http')");
     await s.page.waitForSelector("#paths .outcome");
     const heads = await s.page.$$eval("#paths .outcome-head", (h) => h.map((x) => x.textContent));
     assert.equal(heads.length, 2, heads.join(" | "));
     for (const head of heads) assert.match(head, /50/, head);
     assert.match(await s.page.textContent("#paths"), /numgen random mod 2/);
-    await screenshot(s.page, "96-nft-1.36-service", { fullPage: true });
+    await screenshot(s.page, "97-nft-1.36-paths", { fullPage: true });
     assert.deepEqual(s.requests.slice(firstLoad), []);
     assert.deepEqual(s.errors, []);
   } finally {
