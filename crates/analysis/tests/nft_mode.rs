@@ -1032,3 +1032,72 @@ fn layouts_of_the_corpus() {
     assert_eq!(k.name, "nftables 1.29–1.33");
     assert_eq!(k.evidence, [82, 100]);
 }
+
+#[test]
+fn ipv6_tables_handles_and_markdown() {
+    // `nft -a list table ip6 kube-proxy` of a 1.36 node: handles after every rule.
+    let text = "\
+table ip6 kube-proxy { # handle 4
+	map service-ips { # handle 9
+		type ipv6_addr . inet_proto . inet_service : verdict
+		elements = { fd00:96::10 . tcp . 80 : goto service-AAAAAAAA-ns/v6/tcp/http }
+	}
+	chain nat-prerouting { # handle 2
+		type nat hook prerouting priority dstnat; policy accept;
+		ip6 daddr . meta l4proto . th dport vmap @service-ips # handle 11
+	}
+	chain service-AAAAAAAA-ns/v6/tcp/http { # handle 20
+		meta l4proto tcp dnat ip6 to numgen random mod 2 map { 0 : fd00:10::5 . 8080, 1 : fd00:10::6 . 8080 } # handle 21
+	}
+}
+";
+    let report = report_of(text);
+    assert_eq!(
+        summary(&report),
+        ["ns/v6:http fd00:96::10:80/tcp np=- fd00:10::5:8080 0.5000, fd00:10::6:8080 0.5000"]
+    );
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    let md = svcpath_analysis::render::markdown(&report);
+    assert!(md.contains("**Rule layout:** nftables 1.36\\+"), "{md}");
+    // Unknown endpoints in Markdown too.
+    let unknown = report_of(&text.replace("numgen random mod 2 map", "jhash ip6 saddr mod 2 map"));
+    let md = svcpath_analysis::render::markdown(&unknown);
+    assert!(md.contains("unknown — line 11"), "{md}");
+}
+
+#[test]
+fn hairpin_set_of_1_36() {
+    let path = format!(
+        "{}/../../tests/fixtures/nft/kube-proxy-1.36-backend-api.nft",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The real listing: every pod endpoint is in the set (the API server on the node's own address
+    // is not, as kube-proxy writes it): no finding.
+    assert!(report_of(&text)
+        .findings
+        .iter()
+        .all(|f| f.code != nft::hairpin::CODE));
+    // One endpoint taken out of the set: its hairpin connection would not be masqueraded.
+    let edited = text.replace(
+        "elements = { 10.244.0.8 . 10.244.0.8 . tcp . 9898,\n\t\t\t     10.244.0.10 . 10.244.0.10 . tcp . 9898 }",
+        "elements = { 10.244.0.8 . 10.244.0.8 . tcp . 9898 }",
+    );
+    assert_ne!(edited, text);
+    let report = report_of(&edited);
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == nft::hairpin::CODE)
+        .collect();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].service.as_deref(),
+        Some("kproxy-lab/backend-api:http")
+    );
+    assert!(found[0]
+        .message
+        .starts_with("10.244.0.10:9898 is not in the set @hairpin-connections"));
+    // The set, the masquerade rule and the DNAT rule (one line up: the edit joined two lines).
+    assert_eq!(found[0].lines, [3, 37, 45]);
+}

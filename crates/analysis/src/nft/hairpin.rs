@@ -1,5 +1,7 @@
 //! Findings `hairpin-masquerade-missing` (an endpoint chain does not mark traffic from the endpoint to
-//! itself for masquerade) and `masquerade-missing` (marked traffic is never masqueraded on this node).
+//! itself for masquerade; since kube-proxy 1.36: the endpoint is not in the set that the hairpin
+//! masquerade rule looks up, `ENDPOINT . ENDPOINT . tcp . PORT` in `hairpin-connections`) and
+//! `masquerade-missing` (marked traffic is never masqueraded on this node).
 
 use super::model::{KubeTable, ServiceModel};
 use crate::report::{Finding, Severity};
@@ -19,6 +21,80 @@ pub(crate) fn has_hairpin_set(kt: &KubeTable<'_>) -> bool {
             && r.matches().any(|m| {
                 m.left.parts.len() == 4 && matches!(m.right, svcpath_syntax::nft::Value::SetRef(_))
             })
+    })
+}
+
+/// The set a hairpin masquerade rule (`ct status dnat ip saddr . ip daddr . meta l4proto . th dport
+/// @SET masquerade`) looks up, with the rule's line.
+pub(crate) fn hairpin_set<'a>(kt: &KubeTable<'a>) -> Option<(&'a svcpath_syntax::nft::Set, u32)> {
+    kt.table.chains.iter().flat_map(|c| &c.rules).find_map(|r| {
+        if !r
+            .exprs
+            .iter()
+            .any(|e| matches!(e, Expr::Nat(n) if n.kind == NatKind::Masquerade))
+        {
+            return None;
+        }
+        r.matches().find_map(|m| match &m.right {
+            svcpath_syntax::nft::Value::SetRef(name) if m.left.parts.len() == 4 => {
+                kt.set(name).map(|set| (set, r.line))
+            }
+            _ => None,
+        })
+    })
+}
+
+/// Endpoints DNATed straight from the service chain (1.36+) that the hairpin set does not hold: when
+/// such a pod reaches its own Service and is picked, the reply is not masqueraded. Endpoints at one of
+/// the node's own addresses (host-network pods such as the API server) are left out, as kube-proxy
+/// leaves them out of the set.
+pub(crate) fn find_in_set(
+    s: &ServiceModel,
+    set: &svcpath_syntax::nft::Set,
+    rule_line: u32,
+    node_ips: &[String],
+) -> Option<Finding> {
+    let proto = s.protocol.map(|p| p.name()).unwrap_or("tcp");
+    let missing: Vec<_> = s
+        .endpoints
+        .iter()
+        .filter(|e| e.direct)
+        .filter_map(|e| Some((e.ip.as_deref()?, e.port?, e)))
+        .filter(|(ip, _, _)| !node_ips.iter().any(|n| n == ip))
+        .filter(|(ip, port, _)| {
+            let want = [
+                ip.to_string(),
+                ip.to_string(),
+                proto.to_string(),
+                port.to_string(),
+            ];
+            !set.elements.iter().any(|el| el.key == want)
+        })
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = missing
+        .iter()
+        .map(|(ip, port, _)| format!("{ip}:{port}"))
+        .collect();
+    let mut lines = vec![set.line, rule_line];
+    lines.extend(missing.iter().filter_map(|(_, _, e)| e.dnat_line));
+    lines.sort_unstable();
+    lines.dedup();
+    Some(Finding {
+        code: CODE.into(),
+        severity: Severity::Warning,
+        service: Some(s.id.clone()),
+        lines,
+        message: format!(
+            "{} is not in the set @{} that the hairpin masquerade rule looks up (`{ip} . {ip} . {proto} . {port}` for each endpoint). When that pod connects to its own Service ({}) and is picked as the endpoint, the reply goes from the pod to itself without passing back through the node, and the connection hangs. kube-proxy always adds every endpoint; a missing one means the set was edited or the listing is cut.",
+            names.join(", "),
+            set.name,
+            s.id,
+            ip = "ENDPOINT",
+            port = "PORT",
+        ),
     })
 }
 

@@ -47,6 +47,10 @@ use crate::ModeAnalysis;
 /// The Service ports and findings of kube-proxy's nftables mode in these nft sections.
 pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
     let mut out = ModeAnalysis::default();
+    let node_ips: Vec<String> = facts::node_ips(rulesets)
+        .into_iter()
+        .map(|f| f.value)
+        .collect();
     for kt in model::kube_proxy_tables(rulesets) {
         let services = model::services(&kt);
         let hairpin_set = hairpin::has_hairpin_set(&kt);
@@ -58,6 +62,10 @@ pub fn analyze(rulesets: &[Ruleset]) -> ModeAnalysis {
             }
             if !hairpin_set {
                 out.findings.extend(hairpin::find(s));
+            }
+            if let Some((set, line)) = hairpin::hairpin_set(&kt) {
+                out.findings
+                    .extend(hairpin::find_in_set(s, set, line, &node_ips));
             }
             out.findings.extend(affinity::find(s));
             out.findings.extend(partial::find(s));

@@ -655,3 +655,99 @@ fn findings_agree_with_the_traces() {
     }
     assert_eq!(checked, 3);
 }
+
+/// `dnat ip to numgen … map { … }` (kube-proxy 1.36+), a single DNAT (1.37), and `ct mark set numgen`
+/// with a named map keyed by `ct mark` (the 1.38 design), as the kernel confirmed on the conformance
+/// dumps of each release.
+#[test]
+fn dnat_maps_of_each_release() {
+    for file in ["nft-1.36.nft", "nft-1.37.nft", "nft-1.38-design.nft"] {
+        let dump = conformance_dump(file);
+        let nodes = ["192.168.0.10"];
+        let web = run(&dump, &nodes, pkt(From::Pod, None, "10.96.0.11", 80));
+        assert_eq!(
+            summary(&web),
+            vec![
+                s("dnat 172.16.0.11:8080", 0.3333, false),
+                s("dnat 172.16.1.11:8080", 0.3333, false),
+                s("dnat 172.16.2.11:8080", 0.3333, false)
+            ],
+            "{file}"
+        );
+        let single = run(&dump, &nodes, pkt(From::Pod, None, "10.96.0.17", 80));
+        assert_eq!(
+            summary(&single),
+            vec![s("dnat 172.16.1.17:8080", 1.0, false)],
+            "{file}"
+        );
+        // From the node: the off-cluster mark of the `services` chain masquerades it.
+        let node = run(&dump, &nodes, pkt(From::Node, None, "10.96.0.17", 80));
+        assert_eq!(
+            summary(&node),
+            vec![s("dnat 172.16.1.17:8080", 1.0, true)],
+            "{file}"
+        );
+        // Hairpin: only the connection back to the client itself is masqueraded (the set).
+        let hairpin = run(
+            &dump,
+            &nodes,
+            pkt(From::Pod, Some("172.16.1.12"), "10.96.0.12", 80),
+        );
+        assert_eq!(
+            summary(&hairpin),
+            vec![
+                s("dnat 172.16.1.12:8080", 0.5, true),
+                s("dnat 172.16.2.12:8080", 0.5, false)
+            ],
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn dnat_map_offsets_ranges_misses_and_ipv6() {
+    let dump = "\
+table ip t {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 10.96.5.1 dnat ip to numgen random mod 4 offset 2 map { 2-4 : 10.1.0.1 . 80, 5 : 10.1.0.2 . 81 }
+		ip daddr 10.96.5.2 dnat ip to numgen random mod 4 map { 0 : 10.1.0.3 . 80 }
+		ip daddr 10.96.5.2 dnat ip to 10.1.0.9:99
+		ip daddr 10.96.5.3 dnat ip to th dport map { 80 : 10.1.0.4 . 8080, 443 : 10.1.0.5 . 8443 }
+	}
+}
+table ip6 t6 {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip6 daddr fd00:96::1 dnat ip6 to numgen random mod 2 map { 0 : fd00:10::1 . 80, 1 : fd00:10::2 . 80 }
+	}
+}
+";
+    let t = run(dump, &[], pkt(From::Pod, None, "10.96.5.1", 80));
+    assert_eq!(
+        summary(&t),
+        vec![
+            s("dnat 10.1.0.1:80", 0.75, false),
+            s("dnat 10.1.0.2:81", 0.25, false)
+        ]
+    );
+    // Three of four numbers find no element: the rule stops there and the next one DNATs.
+    let t = run(dump, &[], pkt(From::Pod, None, "10.96.5.2", 80));
+    assert_eq!(
+        summary(&t),
+        vec![
+            s("dnat 10.1.0.9:99", 0.75, false),
+            s("dnat 10.1.0.3:80", 0.25, false)
+        ]
+    );
+    let t = run(dump, &[], pkt(From::Pod, None, "10.96.5.3", 443));
+    assert_eq!(summary(&t), vec![s("dnat 10.1.0.5:8443", 1.0, false)]);
+    let t = run(dump, &[], pkt(From::Pod, None, "fd00:96::1", 80));
+    assert_eq!(
+        summary(&t),
+        vec![
+            s("dnat [fd00:10::1]:80", 0.5, false),
+            s("dnat [fd00:10::2]:80", 0.5, false)
+        ]
+    );
+}
