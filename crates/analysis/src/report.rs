@@ -90,13 +90,13 @@ pub struct Service {
     pub no_endpoints: bool,
     /// Dump lines that define this Service (1-based, in the whole paste).
     pub lines: Vec<u32>,
-    /// Set when the rule that picks this Service's endpoints was not understood or is missing from the
-    /// paste: the endpoints (and their odds) are then unknown, whatever `endpoints` lists.
+    /// Set when the rules that pick this Service's endpoints were not understood (or are cut from the
+    /// paste): the endpoints listed may be incomplete, and nothing is claimed about the rest.
     #[serde(default)]
     pub endpoints_unknown: Option<Unknown>,
 }
 
-/// Something the input does not prove, with why and the lines concerned.
+/// Why something could not be known from the rules, and the dump lines that show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Unknown {
     pub reason: String,
