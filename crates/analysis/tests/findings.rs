@@ -326,7 +326,7 @@ fn unknown_endpoint_target_is_unknown_never_no_endpoints() {
     assert_eq!(finding.lines, vec![line]);
     assert!(finding.message.contains(&format!("line {line}")));
     let text = svcpath_analysis::render::text(&report);
-    assert!(text.contains("endpoints: unknown ("), "{text}");
+    assert!(text.contains("endpoints: unknown — "), "{text}");
     assert!(!text.contains("no endpoints (rejected)"));
     // The healthy dump's endpoints are known.
     let healthy = analyze(HEALTHY, &Options::default());

@@ -126,6 +126,13 @@ fn azure_iptables_and_sets_without_ipvsadm() {
         .services
         .iter()
         .all(|s| s.endpoints.is_empty() && !s.no_endpoints));
+    // And say so, with the set member that shows each of them.
+    for s in &analysis.services {
+        let unknown = s.endpoints_unknown.as_ref().expect("endpoints unknown");
+        assert!(unknown.reason.contains("no `ipvsadm -Ln` listing"));
+        assert_eq!(unknown.lines.len(), 1);
+        assert!(s.lines.contains(&unknown.lines[0]));
+    }
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn unknown(cx: &Context<'_>) -> Vec<Finding> {
             };
             Some(finding(
                 "endpoints-unknown",
-                Severity::Info,
+                Severity::Warning,
                 Some(&s.id),
                 lines,
                 format!(

@@ -460,6 +460,13 @@ impl Node {
                     cluster_ip: Some(ip.clone()),
                     port: Some(*port),
                     lines: vec![*line],
+                    endpoints_unknown: Some(report::Unknown {
+                        reason:
+                            "no `ipvsadm -Ln` listing is in the paste, so the real servers of this \
+                                 virtual service are not shown"
+                                .to_string(),
+                        lines: vec![*line],
+                    }),
                     ..report::Service::default()
                 };
                 if let Some(n) = name {

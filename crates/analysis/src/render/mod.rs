@@ -87,16 +87,15 @@ pub fn entry_points(s: &Service) -> String {
 }
 
 fn endpoint_list(s: &Service) -> String {
-    if let Some(unknown) = &s.endpoints_unknown {
-        return if s.endpoints.is_empty() {
-            format!("unknown ({})", unknown.reason)
+    if let Some(u) = &s.endpoints_unknown {
+        let known = if s.endpoints.is_empty() {
+            String::new()
         } else {
-            format!(
-                "unknown ({}); read so far: {}",
-                unknown.reason,
-                known_endpoints(s)
-            )
+            let mut listed = s.clone();
+            listed.endpoints_unknown = None;
+            format!(" (listed: {})", endpoint_list(&listed))
         };
+        return format!("unknown — {}{known}", u.reason);
     }
     if s.endpoints.is_empty() {
         return if s.no_endpoints {
@@ -105,10 +104,6 @@ fn endpoint_list(s: &Service) -> String {
             "none".to_string()
         };
     }
-    known_endpoints(s)
-}
-
-fn known_endpoints(s: &Service) -> String {
     s.endpoints
         .iter()
         .map(|e| {
