@@ -24,16 +24,16 @@ test("the host firewall's REJECT is named first, with its line and owner", async
   assert.ok(forward > 0 && input > 0);
   const s = await open({ hash: "#/" });
   try {
+    await s.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.origin });
     await paste(s.page, dump);
     await explained(s.page);
     const firstLoad = s.requests.length;
 
-    // The diagnosis is the first panel of the overview, and its first cause is critical.
+    // The diagnosis is the first panel after the paste box and its actions, ahead of the summary and
+    // the findings; its first cause is critical.
     await s.page.waitForSelector("#diagnosis .cause");
-    const firstPanel = await s.page.$eval("main .panel, #diagnosis", () =>
-      document.querySelector(".panel")?.id,
-    );
-    assert.equal(firstPanel, "diagnosis");
+    const panels = await s.page.$$eval("section.panel:not(.input)", (p) => p.map((x) => x.id || x.className));
+    assert.equal(panels[0], "diagnosis", panels.join(" "));
     const first = s.page.locator("#diagnosis .cause").first();
     assert.match(await first.locator(".badge").textContent(), /critical/i);
     const summary = await first.locator(".cause-summary").textContent();
@@ -89,6 +89,14 @@ test("the host firewall's REJECT is named first, with its line and owner", async
     await s.page.waitForSelector("text=Markdown report copied to the clipboard.");
     const github = await s.page.evaluate(() => navigator.clipboard.readText());
     assert.match(github, /#### What is wrong here/);
+
+    // On a phone the block wraps instead of scrolling sideways.
+    await s.page.setViewportSize({ width: 390, height: 844 });
+    await s.page.waitForSelector("#diagnosis .cause");
+    const overflow = await s.page.$eval("#diagnosis", (d) => d.scrollWidth - d.clientWidth);
+    assert.ok(overflow <= 1, `the diagnosis block is ${overflow}px wider than the phone`);
+    await s.page.locator("#diagnosis").scrollIntoViewIfNeeded();
+    await screenshot(s.page, "83-diagnosis-phone");
 
     assert.deepEqual(foreign(s.requests, s.origin), []);
     assert.deepEqual(s.requests.slice(firstLoad).filter((u) => !u.startsWith("blob:")), []);

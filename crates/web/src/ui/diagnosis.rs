@@ -93,7 +93,9 @@ fn cause(
 /// Trace form.
 fn proof(ctx: &Context<App>, t: &CauseTrace, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
     let packet = t.packet.clone();
-    let open = ctx.link().callback(move |_| Msg::TracePacket(packet.clone()));
+    let open = ctx
+        .link()
+        .callback(move |_| Msg::TracePacket(packet.clone()));
     let end = match (t.verdict.as_str(), &t.endpoint) {
         ("dnat", Some(ep)) => format!("→ {ep}"),
         (v, Some(ep)) => format!("{} (after DNAT to {ep})", v.to_uppercase()),
