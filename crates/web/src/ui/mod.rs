@@ -3,6 +3,7 @@
 //! Everything from the input is rendered as text through Yew, which escapes it; nothing from the input
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
+mod diagnosis;
 mod facts;
 mod habits;
 mod host;
@@ -167,6 +168,10 @@ pub enum Msg {
     DownloadDump,
     CopyMarkdown,
     Share,
+    /// Copies the Markdown report for chat tools and tickets (no backslash escapes).
+    CopyMarkdownChat,
+    /// Opens this packet in the Trace form and traces it (a cause's deciding trace).
+    TracePacket(svcpath_analysis::trace::Packet),
     Notice(Option<String>),
     Dragging(bool),
     PathChoice(usize),
@@ -526,6 +531,30 @@ impl Component for App {
                     widgets::copy_text(&markdown);
                     self.notify(ctx, "Markdown report copied to the clipboard.");
                 }
+                true
+            }
+            Msg::CopyMarkdownChat => {
+                if let Some(shown) = self.current() {
+                    let markdown = svcpath_analysis::render::markdown_chat(&shown.report);
+                    widgets::copy_text(&markdown);
+                    self.notify(
+                        ctx,
+                        "Markdown report for a chat or a ticket copied to the clipboard.",
+                    );
+                }
+                true
+            }
+            Msg::TracePacket(packet) => {
+                self.trace_form = trace::TraceForm {
+                    from: packet.from,
+                    src: packet.src.clone().unwrap_or_default(),
+                    dst: packet.dst.clone(),
+                    port: packet.dst_port.to_string(),
+                    protocol: packet.protocol,
+                    returning: packet.returning_client,
+                };
+                self.set_hash(&Route::Trace);
+                self.run_trace(ctx);
                 true
             }
             Msg::Share => {
@@ -1538,8 +1567,12 @@ impl App {
                         onchange={link.callback(|_| Msg::ToggleRedact)} disabled={!ready} />
                     {" Redact addresses and names"}
                 </label>
-                <button id="copy-markdown" onclick={link.callback(|_| Msg::CopyMarkdown)} disabled={!ready}>
+                <button id="copy-markdown" onclick={link.callback(|_| Msg::CopyMarkdown)} disabled={!ready}
+                    title="Markdown for GitHub, GitLab and wikis">
                     {"Copy Markdown report"}</button>
+                <button id="copy-markdown-chat" onclick={link.callback(|_| Msg::CopyMarkdownChat)} disabled={!ready}
+                    title="Markdown for Slack, Teams, Jira and tickets: no backslash escapes, no tables">
+                    {"Copy for chat"}</button>
                 <button id="download-json" onclick={link.callback(|_| Msg::DownloadJson)} disabled={!ready}>
                     {"Download JSON"}</button>
                 if self.redact {

@@ -37,6 +37,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
         .callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
     html! {
         <>
+            { super::diagnosis::view(app, ctx, shown) }
             { summary(report) }
             { super::facts::panel(app, ctx, &report.node) }
             if let Some(conntrack) = &report.conntrack {

@@ -151,6 +151,9 @@ fn explain_panel(explained: Option<&(u32, Explanation)>, active: Option<usize>) 
     html! {
         <aside id="rule-notes" class="explain" aria-live="polite" aria-labelledby="rule-notes-title">
             <h3 id="rule-notes-title">{ format!("Line {n}: {}", e.title) }</h3>
+            if let Some(owner) = e.owner_sentence() {
+                <p class={classes!("explain-owner", e.owner.is_some_and(|o| !o.is_kubernetes()).then_some("foreign"))}>{ owner }</p>
+            }
             <ul class="explain-parts">
                 { for e.parts.iter().enumerate().map(|(i, p)| html! {
                     <li class={classes!("explain-part", (active == Some(i)).then_some("active"))}>

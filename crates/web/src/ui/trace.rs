@@ -118,6 +118,10 @@ pub fn view(
                                         if !s.table.is_empty() { <span class="table">{ &s.table }</span> }
                                         if !s.chain.is_empty() { <code class="chain">{ &s.chain }</code> }
                                         if let Some(line) = s.line { { line_links(&[line], &title, on_highlight) } }
+                                        if let Some(owner) = s.owner {
+                                            <span class={classes!("tag", "owner", (!owner.is_kubernetes()).then_some("foreign"))}
+                                                title={owner.describe()}>{ owner.name() }</span>
+                                        }
                                         <span class="note">{ &s.note }</span>
                                     </li>
                                 }) }
