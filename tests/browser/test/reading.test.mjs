@@ -200,7 +200,7 @@ test("a paste is never dropped without asking: a sample, a tour's link, a reload
 
     // A reload asks the browser's question (the paste is stored nowhere); dismissed, the paste stays.
     await s.page.click("#paste");
-    await s.page.keyboard.press("End");
+    await s.page.keyboard.press("Control+End");
     await s.page.keyboard.type("\n");
     const dialog = s.page.waitForEvent("dialog");
     const reload = s.page.reload({ timeout: 4000 }).catch(() => "stayed");
@@ -222,10 +222,10 @@ test("a paste is never dropped without asking: a sample, a tour's link, a reload
 });
 
 test("keyboard only: paste → Service → trace → back, the focus on each view's heading", async () => {
-  const s = await open({ hash: "#/sample/kube-proxy-test" });
+  const s = await open();
   try {
     await explained(s.page);
-    const tabTo = async (want, most = 60) => {
+    const tabTo = async (want, most = 150) => {
       for (let i = 0; i < most; i++) {
         await s.page.keyboard.press("Tab");
         if (await s.page.evaluate((w) => document.activeElement?.matches(w), want)) return;

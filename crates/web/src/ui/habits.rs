@@ -148,8 +148,19 @@ pub fn set_title(title: &str) {
     }
 }
 
-/// Focuses the "keep my paste" button of the question, once it is drawn.
+/// Focuses the "keep my paste" button of the question once it is drawn, unless the focus is on the
+/// question already (on its other button).
 pub fn focus_keep_button() {
+    let Some(question) = element_by_id("replace-question") else {
+        return;
+    };
+    let inside = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|e| question.contains(Some(&e)));
+    if inside {
+        return;
+    }
     if let Some(button) =
         element_by_id("replace-keep").and_then(|e| e.dyn_into::<HtmlElement>().ok())
     {

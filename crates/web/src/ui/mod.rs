@@ -311,7 +311,14 @@ impl Component for App {
             filter: Filter::default(),
             sort: SortKey::default(),
             descending: false,
-            table_scroll: (0.0, 480.0),
+            table_scroll: (
+                0.0,
+                window
+                    .inner_height()
+                    .ok()
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(900.0),
+            ),
             source_scroll: (0.0, 600.0),
             source_ref: NodeRef::default(),
             scroll_to_line: None,
@@ -461,7 +468,8 @@ impl Component for App {
             }
             Msg::Filter(filter) => {
                 self.filter = filter;
-                self.table_scroll.0 = 0.0;
+                self.table_scroll =
+                    habits::table_window(&self.table_ref).unwrap_or((0.0, self.table_scroll.1));
                 true
             }
             Msg::Sort(key) => {
@@ -646,7 +654,11 @@ impl Component for App {
                 let changed = (top - self.table_scroll.0).abs() >= services::ROW_HEIGHT / 2.0
                     || height != self.table_scroll.1;
                 self.table_scroll = (top, height);
-                changed
+                // A table that draws all its rows needs no new drawing.
+                let windowed = self
+                    .current()
+                    .is_some_and(|s| s.report.services.len() > crate::reading::DRAW_ALL_ROWS_UP_TO);
+                changed && windowed
             }
             Msg::ReplaceAnswer(replace) => {
                 let Some(habits::Replace::Sample(name)) = self.confirm.take() else {
@@ -911,8 +923,8 @@ impl App {
                 }
             }
             Route::Trace(query) => {
-                if query.is_empty() {
-                    // The bare tab keeps the form as it is.
+                if query.is_empty() || self.route == route {
+                    // The bare tab keeps the form as it is; the hash this page just set is no news.
                 } else if !query.same_packet(&self.trace_form) || self.trace.result.is_none() {
                     self.trace_form = query.clone();
                     let sample = query.sample.as_deref().and_then(samples::find);
