@@ -402,3 +402,37 @@ KUBE-SERVICES  all  --  0.0.0.0/0            0.0.0.0/0            /* kubernetes 
         .iter()
         .any(|d| d.message.contains("nothing in the input looks like")));
 }
+
+#[test]
+fn the_addresses_section_gives_the_node_ips() {
+    let brief = "===== svcpath: addresses =====\n\
+                 lo               UNKNOWN        127.0.0.1/8 ::1/128\n\
+                 eth0@if12        UP             192.168.0.2/24 fe80::42:acff:fe11:2/64\n\
+                 cni0             UP             10.0.0.1/24\n\
+                 kube-ipvs0       DOWN           172.30.0.41/32\n";
+    let paste = format!("{}{brief}", overall());
+    let report = analyze(&paste, &Options::default());
+    assert!(report.sections.iter().any(|s| s.kind == "addresses"), "{:?}", report.sections);
+    let ips: Vec<&str> = report.node.node_ips.iter().map(|f| f.value.as_str()).collect();
+    assert_eq!(ips, vec!["192.168.0.2"], "only the node's own link: {:?}", report.node.node_ips);
+    assert!(report.node.node_ips[0].source.contains("eth0"), "{}", report.node.node_ips[0].source);
+    assert_eq!(report.node.addresses.len(), 6, "{:?}", report.node.addresses);
+    // The NodePort is now traced on that address without the user giving it.
+    let t = run(&paste, &Options::default(), packet("192.168.0.2", 3003, From::External));
+    assert_eq!(t.outcomes[0].endpoint.as_deref(), Some("10.180.0.3:80"));
+
+    // `ip addr` after a prompt, read without a marker.
+    let full = "$ ip addr\n\
+                1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n\
+                \x20   inet 127.0.0.1/8 scope host lo\n\
+                2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000\n\
+                \x20   link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff\n\
+                \x20   inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic ens3\n\
+                \x20   inet6 fe80::5054:ff:fe12:3456/64 scope link\n";
+    let report = analyze(full, &Options::default());
+    assert_eq!(report.sections.len(), 1, "{:?}", report.sections);
+    assert_eq!(report.sections[0].kind, "addresses");
+    assert!(report.diagnostics.iter().all(|d| d.severity != "error"), "{:?}", report.diagnostics);
+    let ips: Vec<&str> = report.node.node_ips.iter().map(|f| f.value.as_str()).collect();
+    assert_eq!(ips, vec!["10.0.2.15"]);
+}
