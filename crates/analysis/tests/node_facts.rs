@@ -412,13 +412,40 @@ fn the_addresses_section_gives_the_node_ips() {
                  kube-ipvs0       DOWN           172.30.0.41/32\n";
     let paste = format!("{}{brief}", overall());
     let report = analyze(&paste, &Options::default());
-    assert!(report.sections.iter().any(|s| s.kind == "addresses"), "{:?}", report.sections);
-    let ips: Vec<&str> = report.node.node_ips.iter().map(|f| f.value.as_str()).collect();
-    assert_eq!(ips, vec!["192.168.0.2"], "only the node's own link: {:?}", report.node.node_ips);
-    assert!(report.node.node_ips[0].source.contains("eth0"), "{}", report.node.node_ips[0].source);
-    assert_eq!(report.node.addresses.len(), 6, "{:?}", report.node.addresses);
+    assert!(
+        report.sections.iter().any(|s| s.kind == "addresses"),
+        "{:?}",
+        report.sections
+    );
+    let ips: Vec<&str> = report
+        .node
+        .node_ips
+        .iter()
+        .map(|f| f.value.as_str())
+        .collect();
+    assert_eq!(
+        ips,
+        vec!["192.168.0.2"],
+        "only the node's own link: {:?}",
+        report.node.node_ips
+    );
+    assert!(
+        report.node.node_ips[0].source.contains("eth0"),
+        "{}",
+        report.node.node_ips[0].source
+    );
+    assert_eq!(
+        report.node.addresses.len(),
+        6,
+        "{:?}",
+        report.node.addresses
+    );
     // The NodePort is now traced on that address without the user giving it.
-    let t = run(&paste, &Options::default(), packet("192.168.0.2", 3003, From::External));
+    let t = run(
+        &paste,
+        &Options::default(),
+        packet("192.168.0.2", 3003, From::External),
+    );
     assert_eq!(t.outcomes[0].endpoint.as_deref(), Some("10.180.0.3:80"));
 
     // `ip addr` after a prompt, read without a marker.
@@ -432,7 +459,16 @@ fn the_addresses_section_gives_the_node_ips() {
     let report = analyze(full, &Options::default());
     assert_eq!(report.sections.len(), 1, "{:?}", report.sections);
     assert_eq!(report.sections[0].kind, "addresses");
-    assert!(report.diagnostics.iter().all(|d| d.severity != "error"), "{:?}", report.diagnostics);
-    let ips: Vec<&str> = report.node.node_ips.iter().map(|f| f.value.as_str()).collect();
+    assert!(
+        report.diagnostics.iter().all(|d| d.severity != "error"),
+        "{:?}",
+        report.diagnostics
+    );
+    let ips: Vec<&str> = report
+        .node
+        .node_ips
+        .iter()
+        .map(|f| f.value.as_str())
+        .collect();
     assert_eq!(ips, vec!["10.0.2.15"]);
 }
