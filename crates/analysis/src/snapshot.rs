@@ -1,7 +1,8 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
 use svcpath_syntax::{
-    conntrack, ipset, iptables, ipvs, kernlog, kubelog, nft, split::split_with_overrides, sysctl,
+    addresses, conntrack, ipset, iptables, ipvs, kernlog, kubelog, nft, split::split_with_overrides,
+    sysctl,
     Diagnostic, SectionKind,
 };
 
@@ -27,6 +28,8 @@ pub struct Snapshot {
     pub versions: Vec<crate::migration::versions::ToolVersion>,
     /// kube-proxy's own records in the log sections (one per section that has any).
     pub kube_proxy_logs: Vec<kubelog::KubeProxyLog>,
+    /// The interface addresses of each `ip addr` section.
+    pub addresses: Vec<Vec<addresses::InterfaceAddress>>,
 }
 
 impl Snapshot {
@@ -106,6 +109,10 @@ impl Snapshot {
                     }
                     let value = keep(diagnostics, nft::parse(text, origin));
                     snapshot.nft.push(value);
+                }
+                SectionKind::Addresses => {
+                    let value = keep(diagnostics, addresses::parse(text, origin));
+                    snapshot.addresses.push(value);
                 }
                 SectionKind::Other => {
                     let found = crate::migration::versions::scan(text, origin, command);
@@ -298,6 +305,29 @@ impl Snapshot {
                 node.pod_cidrs.push(fact);
             }
         }
+        // The node's interface addresses, and its node IPs among them.
+        for fact in self.interface_facts() {
+            if !node.node_ips.iter().any(|f| f.value == fact.value) {
+                node.node_ips.push(fact);
+            }
+        }
+        for list in &self.addresses {
+            for a in list {
+                node.addresses.push(Fact {
+                    value: a.address.clone(),
+                    source: format!(
+                        "{} in the `ip addr` section (line {}){}",
+                        a.interface,
+                        a.line,
+                        a.scope
+                            .as_deref()
+                            .map(|s| format!(", scope {s}"))
+                            .unwrap_or_default()
+                    ),
+                    lines: vec![a.line],
+                });
+            }
+        }
         // Endpoints on this node outside the pod network are host-network pods: on a node address.
         for ruleset in &self.iptables {
             for fact in host_network_endpoints(ruleset, &node.pod_cidrs) {
@@ -307,6 +337,38 @@ impl Snapshot {
             }
         }
         node
+    }
+
+    /// Node IPs among the interface addresses: global addresses of the node's own links — not
+    /// loopback, not link-local, not the pods' bridges and tunnels, not `kube-ipvs0` (which holds the
+    /// Service addresses in IPVS mode) or Docker's bridge.
+    fn interface_facts(&self) -> Vec<Fact> {
+        let mut facts: Vec<Fact> = Vec::new();
+        for a in self.addresses.iter().flatten() {
+            let Some(ip) = crate::net::parse_ip(a.ip()) else {
+                continue;
+            };
+            let link_local = match ip {
+                std::net::IpAddr::V4(v4) => v4.is_link_local(),
+                std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+            };
+            let scope_ok = a.scope.as_deref().is_none_or(|s| s == "global");
+            if ip.is_loopback() || link_local || !scope_ok || !node_link(&a.interface) {
+                continue;
+            }
+            if facts.iter().any(|f| f.value == ip.to_string()) {
+                continue;
+            }
+            facts.push(Fact {
+                value: ip.to_string(),
+                source: format!(
+                    "address of {} in the `ip addr` section (line {})",
+                    a.interface, a.line
+                ),
+                lines: vec![a.line],
+            });
+        }
+        facts
     }
 
     /// `ipv4`, `ipv6` or `dual-stack`: the families whose rules hold kube-proxy's Services (or, when
@@ -606,4 +668,37 @@ fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Ve
         }
     }
     facts
+}
+
+/// Whether an interface is one of the node's own links rather than a pod bridge, an overlay tunnel, a
+/// container link or kube-proxy's IPVS dummy interface.
+fn node_link(name: &str) -> bool {
+    const NOT_NODE: &[&str] = &[
+        "lo",
+        "cni",
+        "cbr",
+        "docker",
+        "flannel",
+        "cali",
+        "veth",
+        "vxlan",
+        "tunl",
+        "cilium",
+        "lxc",
+        "weave",
+        "datapath",
+        "kube-",
+        "nodelocaldns",
+        "genev",
+        "antrea",
+        "br-",
+        "virbr",
+        "tun",
+        "tap",
+        "wg",
+        "ovs",
+        "nerdctl",
+        "podman",
+    ];
+    !NOT_NODE.iter().any(|p| name.starts_with(p))
 }

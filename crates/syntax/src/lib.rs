@@ -5,6 +5,7 @@
 //! never panics; every diagnostic carries a 1-based line number and a byte span into the whole paste.
 #![forbid(unsafe_code)]
 
+pub mod addresses;
 pub mod conntrack;
 pub mod diag;
 pub mod ipset;

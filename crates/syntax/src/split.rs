@@ -30,12 +30,14 @@ pub enum SectionKind {
     ConntrackList,
     /// Kernel log lines (`dmesg`, `journalctl -k`) and kube-proxy log lines.
     KernelLog,
-    /// Anything else (`uname -r`, `date`, `ip addr`, prose): kept and shown, not analysed.
+    /// The node's interface addresses: `ip -brief addr`, `ip addr`, `ip -o addr`.
+    Addresses,
+    /// Anything else (`uname -r`, `date`, prose): kept and shown, not analysed.
     Other,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 9] = [
+    pub const ALL: [SectionKind; 10] = [
         SectionKind::Iptables,
         SectionKind::Ipvsadm,
         SectionKind::Ipset,
@@ -44,6 +46,7 @@ impl SectionKind {
         SectionKind::ConntrackStats,
         SectionKind::ConntrackList,
         SectionKind::KernelLog,
+        SectionKind::Addresses,
         SectionKind::Other,
     ];
 
@@ -58,6 +61,7 @@ impl SectionKind {
             SectionKind::ConntrackStats => "conntrack_stats",
             SectionKind::ConntrackList => "conntrack_list",
             SectionKind::KernelLog => "kernel_log",
+            SectionKind::Addresses => "addresses",
             SectionKind::Other => "other",
         }
     }
@@ -86,7 +90,8 @@ impl SectionKind {
             "kernel_log" | "dmesg" | "journalctl" | "kernel-log" | "kube-proxy-log" => {
                 SectionKind::KernelLog
             }
-            "other" | "uname" | "date" | "addresses" | "ip-addr" => SectionKind::Other,
+            "addresses" | "ip-addr" | "ip-address" => SectionKind::Addresses,
+            "other" | "uname" | "date" => SectionKind::Other,
             _ => return None,
         })
     }
@@ -441,10 +446,36 @@ fn tool_kind(tool: &str, command: &str) -> Option<SectionKind> {
         "kubectl" if command.contains(" logs ") && command.contains("kube-proxy") => {
             SectionKind::KernelLog
         }
+        "ip" if ip_addr_command(command) => SectionKind::Addresses,
         "uname" | "date" | "ip" | "hostname" | "kubectl" => SectionKind::Other,
         _ => return None,
     };
     Some(kind)
+}
+
+/// `ip addr`, `ip a`, `ip -br a s`, `ip -4 -o address show`: the `ip` command listing addresses.
+fn ip_addr_command(command: &str) -> bool {
+    let mut words = command
+        .split_whitespace()
+        .skip_while(|w| w.rsplit('/').next() != Some("ip"));
+    words.next();
+    words
+        .find(|w| !w.starts_with('-'))
+        .is_some_and(|object| "address".starts_with(object) && !object.is_empty())
+}
+
+/// `N: NAME: <FLAGS>` — the first line of an interface in `ip addr` / `ip link`.
+fn interface_header(text: &str) -> bool {
+    let Some((index, rest)) = text.split_once(": ") else {
+        return false;
+    };
+    if index.is_empty() || index.len() > 6 || !index.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    match rest.split_once(": <") {
+        Some((name, _)) => !name.is_empty() && !name.contains(' '),
+        None => false,
+    }
 }
 
 /// Returns the command after a shell prompt, or the whole line when it starts with a bare command name.
@@ -534,6 +565,10 @@ fn content_kind(
         || (text.starts_with(':') && text.split_whitespace().count() >= 2 && !text.contains("://"))
     {
         return Some(Iptables);
+    }
+    // ip addr: `2: eth0@if5: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 …`
+    if interface_header(text) {
+        return Some(Addresses);
     }
     // ipvsadm
     if text.starts_with("IP Virtual Server version")
