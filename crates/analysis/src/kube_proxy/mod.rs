@@ -73,6 +73,16 @@ pub struct KubeProxyLog {
     pub last_sync_line: Option<u32>,
     #[serde(default)]
     pub last_failure_line: Option<u32>,
+    /// The last failure of a pod (or of the log, without `--prefix`) that no later sync of the same pod
+    /// made good: that node's rules are stale.
+    #[serde(default)]
+    pub unrecovered_failure_line: Option<u32>,
+    /// The pod of that failure, when named.
+    #[serde(default)]
+    pub unrecovered_pod: Option<String>,
+    /// That pod's last successful sync before the failure, if the log shows one.
+    #[serde(default)]
+    pub unrecovered_last_sync_line: Option<u32>,
     /// Rule counts reported at each sync (`Reloading service iptables data`), the latest [`MAX_POINTS`].
     #[serde(default)]
     pub rule_counts: Vec<RuleCount>,
@@ -187,6 +197,8 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
     let mut first_time: Vec<(Option<&str>, f64)> = Vec::new();
     // Pods whose running sync has failed: the next `SyncProxyRules complete` closes that failed sync.
     let mut failing: Vec<Option<&str>> = Vec::new();
+    // Per pod: its last failure and its last successful sync.
+    let mut per_pod: Vec<(Option<&str>, Option<u32>, Option<u32>)> = Vec::new();
     for e in events(logs) {
         match &e.kind {
             EventKind::ProxyMode { mode } => {
@@ -218,6 +230,7 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
                 };
                 if !failed {
                     s.last_sync_line = Some(e.line);
+                    note(&mut per_pod, e.pod.as_deref(), None, Some(e.line));
                 }
                 durations.push((*seconds, e.line));
                 let pod = e.pod.as_deref();
@@ -256,6 +269,7 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             }),
             EventKind::SyncFailed { retry_seconds } => {
                 sync_failed_lines.push(e.line);
+                note(&mut per_pod, e.pod.as_deref(), Some(e.line), None);
                 if !failing.contains(&e.pod.as_deref()) {
                     failing.push(e.pod.as_deref());
                 }
@@ -273,6 +287,7 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             EventKind::Error { kind, missing } => {
                 if matches!(kind, ErrorKind::IptablesRestore | ErrorKind::Nft) {
                     restore_failed_lines.push(e.line);
+                    note(&mut per_pod, e.pod.as_deref(), Some(e.line), None);
                     if !failing.contains(&e.pod.as_deref()) {
                         failing.push(e.pod.as_deref());
                     }
@@ -294,6 +309,20 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
         }
     }
     s.errors_left_out += logs.iter().map(|l| l.events_left_out).sum::<usize>();
+    if let Some((pod, failure, success)) = per_pod
+        .iter()
+        .filter_map(|(pod, failure, success)| {
+            let failure = (*failure)?;
+            success
+                .is_none_or(|ok| ok < failure)
+                .then_some((*pod, failure, *success))
+        })
+        .min_by_key(|(_, failure, _)| *failure)
+    {
+        s.unrecovered_failure_line = Some(failure);
+        s.unrecovered_last_sync_line = success;
+        s.unrecovered_pod = pod.map(str::to_string);
+    }
     let failures = if sync_failed_lines.is_empty() {
         restore_failed_lines.clone()
     } else {
@@ -335,6 +364,28 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
     keep_latest(&mut s.sync_points);
     keep_latest(&mut s.rule_counts);
     Some(s)
+}
+
+/// A pod's last failure or last successful sync.
+fn note<'a>(
+    per_pod: &mut Vec<(Option<&'a str>, Option<u32>, Option<u32>)>,
+    pod: Option<&'a str>,
+    failure: Option<u32>,
+    success: Option<u32>,
+) {
+    let i = match per_pod.iter().position(|(p, _, _)| *p == pod) {
+        Some(i) => i,
+        None => {
+            per_pod.push((pod, None, None));
+            per_pod.len() - 1
+        }
+    };
+    if failure.is_some() {
+        per_pod[i].1 = failure;
+    }
+    if success.is_some() {
+        per_pod[i].2 = success;
+    }
 }
 
 fn keep_latest<T>(list: &mut Vec<T>) {
