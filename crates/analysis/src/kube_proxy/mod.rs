@@ -193,12 +193,12 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
     let mut full = 0usize;
     let mut partial = 0usize;
     // Per pod: the times of completed syncs, for frequency and bursts.
-    let mut times: Vec<(Option<&str>, Clock, f64, u32)> = Vec::new();
-    let mut first_time: Vec<(Option<&str>, f64)> = Vec::new();
+    let mut times: Vec<(Stream<'_>, Clock, f64, u32)> = Vec::new();
+    let mut first_time: Vec<(Stream<'_>, f64)> = Vec::new();
     // Pods whose running sync has failed: the next `SyncProxyRules complete` closes that failed sync.
-    let mut failing: Vec<Option<&str>> = Vec::new();
+    let mut failing: Vec<Stream<'_>> = Vec::new();
     // Per pod: its last failure and its last successful sync.
-    let mut per_pod: Vec<(Option<&str>, Option<u32>, Option<u32>)> = Vec::new();
+    let mut per_pod: Vec<(Stream<'_>, Option<u32>, Option<u32>)> = Vec::new();
     for e in events(logs) {
         match &e.kind {
             EventKind::ProxyMode { mode } => {
@@ -221,7 +221,7 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             EventKind::SyncStart { full: None } => {}
             EventKind::SyncDone { seconds } => {
                 s.syncs += 1;
-                let failed = match failing.iter().position(|p| *p == e.pod.as_deref()) {
+                let failed = match failing.iter().position(|p| *p == stream(e)) {
                     Some(i) => {
                         failing.swap_remove(i);
                         true
@@ -230,10 +230,10 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
                 };
                 if !failed {
                     s.last_sync_line = Some(e.line);
-                    note(&mut per_pod, e.pod.as_deref(), None, Some(e.line));
+                    note(&mut per_pod, stream(e), None, Some(e.line));
                 }
                 durations.push((*seconds, e.line));
-                let pod = e.pod.as_deref();
+                let pod = stream(e);
                 let at = match (e.seconds, e.clock) {
                     (Some(t), Some(clock)) => {
                         times.push((pod, clock, t, e.line));
@@ -269,9 +269,9 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             }),
             EventKind::SyncFailed { retry_seconds } => {
                 sync_failed_lines.push(e.line);
-                note(&mut per_pod, e.pod.as_deref(), Some(e.line), None);
-                if !failing.contains(&e.pod.as_deref()) {
-                    failing.push(e.pod.as_deref());
+                note(&mut per_pod, stream(e), Some(e.line), None);
+                if !failing.contains(&stream(e)) {
+                    failing.push(stream(e));
                 }
                 if retry_seconds.is_some() {
                     s.sync_period_seconds = *retry_seconds;
@@ -287,9 +287,9 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             EventKind::Error { kind, missing } => {
                 if matches!(kind, ErrorKind::IptablesRestore | ErrorKind::Nft) {
                     restore_failed_lines.push(e.line);
-                    note(&mut per_pod, e.pod.as_deref(), Some(e.line), None);
-                    if !failing.contains(&e.pod.as_deref()) {
-                        failing.push(e.pod.as_deref());
+                    note(&mut per_pod, stream(e), Some(e.line), None);
+                    if !failing.contains(&stream(e)) {
+                        failing.push(stream(e));
                     }
                 }
                 if s.errors.len() < MAX_ERRORS {
@@ -321,7 +321,7 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
     {
         s.unrecovered_failure_line = Some(failure);
         s.unrecovered_last_sync_line = success;
-        s.unrecovered_pod = pod.map(str::to_string);
+        s.unrecovered_pod = pod.0.map(str::to_string);
     }
     let failures = if sync_failed_lines.is_empty() {
         restore_failed_lines.clone()
@@ -366,10 +366,18 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
     Some(s)
 }
 
-/// A pod's last failure or last successful sync.
+/// One kube-proxy's sync loop: its pod (from `--prefix`) and IP family (dual-stack kube-proxy syncs each
+/// family on its own).
+type Stream<'a> = (Option<&'a str>, Option<&'a str>);
+
+fn stream(e: &Event) -> Stream<'_> {
+    (e.pod.as_deref(), e.family.as_deref())
+}
+
+/// A stream's last failure or last successful sync.
 fn note<'a>(
-    per_pod: &mut Vec<(Option<&'a str>, Option<u32>, Option<u32>)>,
-    pod: Option<&'a str>,
+    per_pod: &mut Vec<(Stream<'a>, Option<u32>, Option<u32>)>,
+    pod: Stream<'a>,
     failure: Option<u32>,
     success: Option<u32>,
 ) {
@@ -395,8 +403,8 @@ fn keep_latest<T>(list: &mut Vec<T>) {
 }
 
 /// Syncs per minute (the busiest pod's) and the minute with the most syncs.
-fn frequency(times: &[(Option<&str>, Clock, f64, u32)]) -> (Option<f64>, Option<BusyMinute>) {
-    let mut pods: Vec<(Option<&str>, Clock)> = Vec::new();
+fn frequency(times: &[(Stream<'_>, Clock, f64, u32)]) -> (Option<f64>, Option<BusyMinute>) {
+    let mut pods: Vec<(Stream<'_>, Clock)> = Vec::new();
     for (pod, clock, _, _) in times {
         if !pods.contains(&(*pod, *clock)) {
             pods.push((*pod, *clock));
