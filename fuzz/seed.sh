@@ -37,3 +37,7 @@ seed nft nft
 seed sysctl sysctl
 seed conntrack conntrack
 seed kernlog conntrack sysctl
+seed kube_proxy_log conntrack sysctl
+# and the kube-proxy logs kept with the repository's tests
+cp -f "$here"/../tests/fixtures/kube-proxy-log/*.txt "$here/corpus/kube_proxy_log/" 2>/dev/null || true
+echo "seed.sh: kube_proxy_log: $(find "$here/corpus/kube_proxy_log" -type f | wc -l) inputs (with the fixtures)"
