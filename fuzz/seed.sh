@@ -41,3 +41,7 @@ seed kernlog conntrack sysctl
 mkdir -p "$here/corpus/nft_json"
 cp -f "$here"/../crates/syntax/tests/fixtures/nft-json/*.json "$here/corpus/nft_json/"
 echo "seed.sh: nft_json: $(find "$here/corpus/nft_json" -type f | wc -l) inputs"
+seed kube_proxy_log conntrack sysctl
+# and the kube-proxy logs kept with the repository's tests
+cp -f "$here"/../tests/fixtures/kube-proxy-log/*.txt "$here/corpus/kube_proxy_log/" 2>/dev/null || true
+echo "seed.sh: kube_proxy_log: $(find "$here/corpus/kube_proxy_log" -type f | wc -l) inputs (with the fixtures)"

@@ -225,3 +225,29 @@ fn text_and_markdown_show_the_section() {
     let none = svcpath_analysis::render::text(&report("*nat\nCOMMIT\n"));
     assert!(!none.contains("KUBE-PROXY LOG"));
 }
+
+#[test]
+fn a_dual_stack_family_that_keeps_failing_is_not_recovered_by_the_other() {
+    let log = "\
+E0410 11:41:12.000000 1 proxier.go:1481] \"Failed to execute iptables-restore\" ipFamily=\"IPv6\" err=\"exit status 2: ip6tables-restore: unknown option \\\"--xor-mark\\\"\"
+I0410 11:41:12.000100 1 proxier.go:858] \"Sync failed\" ipFamily=\"IPv6\" retryingTime=\"30s\"
+I0410 11:41:12.000200 1 proxier.go:820] \"SyncProxyRules complete\" ipFamily=\"IPv6\" elapsed=\"22ms\"
+I0410 11:41:12.100000 1 proxier.go:820] \"SyncProxyRules complete\" ipFamily=\"IPv4\" elapsed=\"20ms\"
+";
+    let r = report(log);
+    let kp = r.kube_proxy.as_ref().unwrap();
+    assert_eq!(kp.unrecovered_failure_line, Some(2));
+    assert_eq!(
+        get(&r, "kube-proxy-sync-failed").severity,
+        Severity::Critical
+    );
+    // The same lines without families read as one loop that recovered.
+    let single = log
+        .replace(" ipFamily=\"IPv6\"", "")
+        .replace(" ipFamily=\"IPv4\"", "");
+    let r = report(&single);
+    assert_eq!(
+        get(&r, "kube-proxy-sync-failed").severity,
+        Severity::Warning
+    );
+}

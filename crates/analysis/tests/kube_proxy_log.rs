@@ -227,6 +227,19 @@ fn json_and_prefixed_logs() {
     // The second pod's sync is not the first pod's recovery.
     assert!(kp.sync_points[0].failed);
     assert!(!kp.sync_points[1].failed);
+    assert_eq!(kp.unrecovered_failure_line, Some(7));
+    assert_eq!(kp.unrecovered_pod.as_deref(), Some("kube-proxy-8dfx8"));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "kube-proxy-sync-failed")
+        .unwrap();
+    assert_eq!(f.severity, svcpath_analysis::report::Severity::Critical);
+    assert!(
+        f.message.contains("No sync of kube-proxy-8dfx8 succeeded"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]

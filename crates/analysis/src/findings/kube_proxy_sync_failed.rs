@@ -20,7 +20,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .errors
         .iter()
         .find(|e| e.kind == "iptables-restore" || e.kind == "nft");
-    let recovered = kp.last_sync_line.filter(|l| *l > last_failure);
+    let recovered = match kp.unrecovered_failure_line {
+        Some(_) => None,
+        None => kp.last_sync_line.filter(|l| *l > last_failure),
+    };
     let mut message = format!(
         "kube-proxy's log shows {} failed sync(s) (first on line {}).",
         kp.sync_failures.max(1),
@@ -39,15 +42,20 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             Severity::Warning
         }
         None => {
+            let pod = kp
+                .unrecovered_pod
+                .as_deref()
+                .map(|p| format!(" of {p}"))
+                .unwrap_or_default();
             let family = match refused {
                 Some(e) if e.message.contains("ip6tables") => "IPv6 ",
                 _ => "",
             };
             message.push_str(&format!(
-                " No sync succeeded after it in this log: the node's {family}rules are those of its last \
+                " No sync{pod} succeeded after it in this log: the node's {family}rules are those of its last \
                  successful sync{}, and every Service or endpoint change since is missing from the kernel. \
                  kube-proxy retries every {}.",
-                match kp.last_sync_line {
+                match kp.unrecovered_last_sync_line {
                     Some(l) => format!(" (line {l})"),
                     None => " — this log shows none, so there may be no Service rules at all".to_string(),
                 },

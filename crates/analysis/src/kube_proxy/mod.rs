@@ -73,6 +73,16 @@ pub struct KubeProxyLog {
     pub last_sync_line: Option<u32>,
     #[serde(default)]
     pub last_failure_line: Option<u32>,
+    /// The last failure of a pod (or of the log, without `--prefix`) that no later sync of the same pod
+    /// made good: that node's rules are stale.
+    #[serde(default)]
+    pub unrecovered_failure_line: Option<u32>,
+    /// The pod of that failure, when named.
+    #[serde(default)]
+    pub unrecovered_pod: Option<String>,
+    /// That pod's last successful sync before the failure, if the log shows one.
+    #[serde(default)]
+    pub unrecovered_last_sync_line: Option<u32>,
     /// Rule counts reported at each sync (`Reloading service iptables data`), the latest [`MAX_POINTS`].
     #[serde(default)]
     pub rule_counts: Vec<RuleCount>,
@@ -183,10 +193,12 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
     let mut full = 0usize;
     let mut partial = 0usize;
     // Per pod: the times of completed syncs, for frequency and bursts.
-    let mut times: Vec<(Option<&str>, Clock, f64, u32)> = Vec::new();
-    let mut first_time: Vec<(Option<&str>, f64)> = Vec::new();
+    let mut times: Vec<(Stream<'_>, Clock, f64, u32)> = Vec::new();
+    let mut first_time: Vec<(Stream<'_>, f64)> = Vec::new();
     // Pods whose running sync has failed: the next `SyncProxyRules complete` closes that failed sync.
-    let mut failing: Vec<Option<&str>> = Vec::new();
+    let mut failing: Vec<Stream<'_>> = Vec::new();
+    // Per pod: its last failure and its last successful sync.
+    let mut per_pod: Vec<(Stream<'_>, Option<u32>, Option<u32>)> = Vec::new();
     for e in events(logs) {
         match &e.kind {
             EventKind::ProxyMode { mode } => {
@@ -209,7 +221,7 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             EventKind::SyncStart { full: None } => {}
             EventKind::SyncDone { seconds } => {
                 s.syncs += 1;
-                let failed = match failing.iter().position(|p| *p == e.pod.as_deref()) {
+                let failed = match failing.iter().position(|p| *p == stream(e)) {
                     Some(i) => {
                         failing.swap_remove(i);
                         true
@@ -218,9 +230,10 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
                 };
                 if !failed {
                     s.last_sync_line = Some(e.line);
+                    note(&mut per_pod, stream(e), None, Some(e.line));
                 }
                 durations.push((*seconds, e.line));
-                let pod = e.pod.as_deref();
+                let pod = stream(e);
                 let at = match (e.seconds, e.clock) {
                     (Some(t), Some(clock)) => {
                         times.push((pod, clock, t, e.line));
@@ -256,8 +269,9 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             }),
             EventKind::SyncFailed { retry_seconds } => {
                 sync_failed_lines.push(e.line);
-                if !failing.contains(&e.pod.as_deref()) {
-                    failing.push(e.pod.as_deref());
+                note(&mut per_pod, stream(e), Some(e.line), None);
+                if !failing.contains(&stream(e)) {
+                    failing.push(stream(e));
                 }
                 if retry_seconds.is_some() {
                     s.sync_period_seconds = *retry_seconds;
@@ -273,8 +287,9 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             EventKind::Error { kind, missing } => {
                 if matches!(kind, ErrorKind::IptablesRestore | ErrorKind::Nft) {
                     restore_failed_lines.push(e.line);
-                    if !failing.contains(&e.pod.as_deref()) {
-                        failing.push(e.pod.as_deref());
+                    note(&mut per_pod, stream(e), Some(e.line), None);
+                    if !failing.contains(&stream(e)) {
+                        failing.push(stream(e));
                     }
                 }
                 if s.errors.len() < MAX_ERRORS {
@@ -294,6 +309,20 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
         }
     }
     s.errors_left_out += logs.iter().map(|l| l.events_left_out).sum::<usize>();
+    if let Some((pod, failure, success)) = per_pod
+        .iter()
+        .filter_map(|(pod, failure, success)| {
+            let failure = (*failure)?;
+            success
+                .is_none_or(|ok| ok < failure)
+                .then_some((*pod, failure, *success))
+        })
+        .min_by_key(|(_, failure, _)| *failure)
+    {
+        s.unrecovered_failure_line = Some(failure);
+        s.unrecovered_last_sync_line = success;
+        s.unrecovered_pod = pod.0.map(str::to_string);
+    }
     let failures = if sync_failed_lines.is_empty() {
         restore_failed_lines.clone()
     } else {
@@ -337,6 +366,36 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
     Some(s)
 }
 
+/// One kube-proxy's sync loop: its pod (from `--prefix`) and IP family (dual-stack kube-proxy syncs each
+/// family on its own).
+type Stream<'a> = (Option<&'a str>, Option<&'a str>);
+
+fn stream(e: &Event) -> Stream<'_> {
+    (e.pod.as_deref(), e.family.as_deref())
+}
+
+/// A stream's last failure or last successful sync.
+fn note<'a>(
+    per_pod: &mut Vec<(Stream<'a>, Option<u32>, Option<u32>)>,
+    pod: Stream<'a>,
+    failure: Option<u32>,
+    success: Option<u32>,
+) {
+    let i = match per_pod.iter().position(|(p, _, _)| *p == pod) {
+        Some(i) => i,
+        None => {
+            per_pod.push((pod, None, None));
+            per_pod.len() - 1
+        }
+    };
+    if failure.is_some() {
+        per_pod[i].1 = failure;
+    }
+    if success.is_some() {
+        per_pod[i].2 = success;
+    }
+}
+
 fn keep_latest<T>(list: &mut Vec<T>) {
     if list.len() > MAX_POINTS {
         list.drain(..list.len() - MAX_POINTS);
@@ -344,8 +403,8 @@ fn keep_latest<T>(list: &mut Vec<T>) {
 }
 
 /// Syncs per minute (the busiest pod's) and the minute with the most syncs.
-fn frequency(times: &[(Option<&str>, Clock, f64, u32)]) -> (Option<f64>, Option<BusyMinute>) {
-    let mut pods: Vec<(Option<&str>, Clock)> = Vec::new();
+fn frequency(times: &[(Stream<'_>, Clock, f64, u32)]) -> (Option<f64>, Option<BusyMinute>) {
+    let mut pods: Vec<(Stream<'_>, Clock)> = Vec::new();
     for (pod, clock, _, _) in times {
         if !pods.contains(&(*pod, *clock)) {
             pods.push((*pod, *clock));

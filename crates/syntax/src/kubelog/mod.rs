@@ -88,6 +88,8 @@ pub struct Event {
     pub pod: Option<String>,
     /// `proxier.go:1481`.
     pub caller: Option<String>,
+    /// `ipFamily=` of a dual-stack kube-proxy's record (`IPv4`, `IPv6`).
+    pub family: Option<String>,
     /// The message (at most 200 characters).
     pub message: String,
     /// The `err` value (at most 400 characters), lines joined by `\n`.
@@ -328,6 +330,7 @@ fn finish(pending: &mut Option<Pending<'_>>, log: &mut KubeProxyLog, _d: &mut Di
         clock: p.clock,
         pod: p.pod,
         caller: p.caller,
+        family: message.get("ipFamily").map(|f| f.chars().take(8).collect()),
         message: message
             .text
             .chars()

@@ -51,9 +51,7 @@ pub fn panel(
     has_conntrack_panel: bool,
     on_highlight: &Callback<(Vec<u32>, String)>,
 ) -> Html {
-    let failing = kp
-        .last_failure_line
-        .is_some_and(|f| kp.last_sync_line.is_none_or(|s| s < f));
+    let failing = kp.unrecovered_failure_line.is_some();
     let class = if failing {
         "critical"
     } else if !kp.errors.is_empty() {
