@@ -274,6 +274,20 @@ pub fn rule_text(snapshot: &Snapshot, line: u32) -> Option<String> {
             }
         }
     }
+    // One line can hold a whole ruleset (`nft -j` prints one line): then no one rule is named.
+    let on_line = snapshot
+        .nft
+        .iter()
+        .flat_map(|r| &r.tables)
+        .flat_map(|t| &t.chains)
+        .map(|c| {
+            c.rules.iter().filter(|r| r.line == line).count()
+                + usize::from(c.base.as_ref().is_some_and(|b| b.line == line))
+        })
+        .sum::<usize>();
+    if on_line > 1 {
+        return None;
+    }
     for ruleset in &snapshot.nft {
         for table in &ruleset.tables {
             for chain in &table.chains {

@@ -304,6 +304,11 @@ pub fn of_nft_rule(table: &str, chain: &str, text: &str, comment: Option<&str>) 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Owners {
     by_line: HashMap<u32, Owner>,
+    /// nft rules by table (`FAMILY NAME`), chain and line: one line can hold many rules (`nft -j` prints
+    /// a whole ruleset on one line).
+    by_nft_rule: HashMap<(String, String, u32), Owner>,
+    /// Lines that hold several nft rules: no one owner is named for them.
+    shared_lines: std::collections::HashSet<u32>,
 }
 
 impl Owners {
@@ -312,6 +317,8 @@ impl Owners {
         nft: &[&svcpath_syntax::nft::Ruleset],
     ) -> Owners {
         let mut by_line = HashMap::new();
+        let mut by_nft_rule = HashMap::new();
+        let mut shared_lines = std::collections::HashSet::new();
         for ruleset in iptables {
             for table in &ruleset.tables {
                 for chain in &table.chains {
@@ -332,18 +339,27 @@ impl Owners {
                             } else {
                                 of_chain(&chain.name).unwrap_or(Owner::Host)
                             });
-                        by_line.entry(base.line).or_insert(owner);
+                        if by_line.insert(base.line, owner).is_some() {
+                            shared_lines.insert(base.line);
+                        }
+                        by_nft_rule.insert((label.clone(), chain.name.clone(), base.line), owner);
                     }
                     for rule in &chain.rules {
-                        by_line.insert(
-                            rule.line,
-                            of_nft_rule(&label, &chain.name, &rule.text, rule.comment.as_deref()),
-                        );
+                        let owner =
+                            of_nft_rule(&label, &chain.name, &rule.text, rule.comment.as_deref());
+                        if by_line.insert(rule.line, owner).is_some() {
+                            shared_lines.insert(rule.line);
+                        }
+                        by_nft_rule.insert((label.clone(), chain.name.clone(), rule.line), owner);
                     }
                 }
             }
         }
-        Owners { by_line }
+        Owners {
+            by_line,
+            by_nft_rule,
+            shared_lines,
+        }
     }
 
     pub fn of_snapshot(snapshot: &crate::Snapshot) -> Owners {
@@ -355,12 +371,22 @@ impl Owners {
 
     /// The owner of the rule on this line, if a rule is there.
     pub fn line(&self, line: u32) -> Option<Owner> {
+        if self.shared_lines.contains(&line) {
+            return None;
+        }
         self.by_line.get(&line).copied()
     }
 
     /// The owner of one trace step: its rule's, or for a base chain's policy the table's (iptables
     /// built-in chains: the host's).
     pub fn step(&self, table: &str, chain: &str, line: Option<u32>) -> Option<Owner> {
+        if let Some(owner) = line.and_then(|l| {
+            self.by_nft_rule
+                .get(&(table.to_string(), chain.to_string(), l))
+                .copied()
+        }) {
+            return Some(owner);
+        }
         if let Some(owner) = line.and_then(|l| self.line(l)) {
             return Some(owner);
         }

@@ -1,9 +1,8 @@
 //! The snapshot: every section of a paste, parsed by the parser for its kind.
 
 use svcpath_syntax::{
-    addresses, conntrack, ipset, iptables, ipvs, kernlog, kubelog, nft, split::split_with_overrides,
-    sysctl,
-    Diagnostic, SectionKind,
+    addresses, conntrack, ipset, iptables, ipvs, kernlog, kubelog, nft,
+    split::split_with_overrides, sysctl, Diagnostic, SectionKind,
 };
 
 use crate::report::{DiagnosticEntry, Fact, Mode, NodeFacts, Report, RuleStats, SectionEntry};

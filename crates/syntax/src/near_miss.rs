@@ -1,5 +1,5 @@
 //! Near-miss commands: output of a command close to one svcpath reads that lacks what it needs —
-//! `iptables -L` or `-S` instead of `iptables-save`, `ipvsadm -L` without `-n`, `nft list tables`,
+//! `iptables -L` instead of `iptables-save`, `ipvsadm -L` without `-n`, `nft list tables`,
 //! `conntrack -C` alone — recognised by its command line or by lines only that command prints, and
 //! reported with the command to run instead.
 
@@ -68,7 +68,6 @@ fn warning(line: &Line<'_>, miss: Miss) -> Diagnostic {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Miss {
     IptablesList,
-    IptablesRules,
     IpvsadmNames,
     NftTables,
     ConntrackCount,
@@ -88,11 +87,6 @@ impl Miss {
                 "this is `iptables -L` output, a table for people: it hides the match details svcpath needs \
                  (marks, comments, probabilities, interfaces), so it is not read; run `iptables-save` (and \
                  `ip6tables-save`) instead"
-            }
-            Miss::IptablesRules => {
-                "`iptables -S` prints one table's rules without its `*table` line, so svcpath cannot tell \
-                 which table they belong to; run `iptables-save` (and `ip6tables-save`), which prints every \
-                 table"
             }
             Miss::IpvsadmNames => {
                 "`ipvsadm -L` without `-n` prints host and service names instead of addresses and ports, \
@@ -160,7 +154,6 @@ fn command_miss(text: &str) -> Option<Miss> {
     let long = |name: &str| args.contains(&name);
     match tool {
         "iptables" if short('L') || long("--list") => Some(Miss::IptablesList),
-        "iptables" if short('S') || long("--list-rules") => Some(Miss::IptablesRules),
         "ipvsadm"
             if (short('L') || short('l') || long("--list"))
                 && !(short('n') || long("--numeric"))
@@ -242,7 +235,6 @@ mod tests {
                 "$ sudo iptables --list KUBE-SERVICES -t nat",
                 "run `iptables-save`",
             ),
-            ("iptables -t nat -S", "`iptables -S`"),
             ("[root@n ~]# ipvsadm -L", "run `ipvsadm -Ln`"),
             (
                 "kubectl exec -n kube-system kube-proxy-x -- ipvsadm -l",
@@ -267,6 +259,8 @@ mod tests {
             "sudo ipvsadm -l --timeout",
             "# nft list ruleset",
             "# conntrack -S",
+            // `iptables -S` (one table's rules) is read as iptables rules.
+            "iptables -t nat -S",
             "# iptables -A INPUT -j ACCEPT",
             "-A KUBE-SERVICES -j KUBE-NODEPORTS",
             "TCP  10.96.0.1:443 rr",

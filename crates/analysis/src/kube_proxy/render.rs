@@ -6,7 +6,7 @@ use super::KubeProxyLog;
 use crate::render::md;
 
 /// How many errors a report lists before counting the rest.
-const LISTED_ERRORS: usize = 20;
+pub(crate) const LISTED_ERRORS: usize = 20;
 
 fn clean(text: &str) -> String {
     text.chars()
@@ -18,8 +18,8 @@ fn at(line: Option<u32>) -> String {
     line.map(|l| format!(" (line {l})")).unwrap_or_default()
 }
 
-/// Facts as short lines, shared by both formats (unescaped).
-fn facts(kp: &KubeProxyLog) -> Vec<String> {
+/// Facts as short lines, shared by every format (unescaped).
+pub(crate) fn facts(kp: &KubeProxyLog) -> Vec<String> {
     let mut out = Vec::new();
     out.push(format!(
         "mode announced: {}{}; version: {}{}",

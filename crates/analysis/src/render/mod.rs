@@ -326,8 +326,8 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
         let _ = writeln!(
             out,
             "- **Rule layout:** {} — {}{}",
-            md(&l.name),
-            md(&l.summary),
+            t(&l.name),
+            t(&l.summary),
             line_list(&l.evidence)
         );
     }
@@ -370,7 +370,23 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
         let _ = writeln!(out);
     }
     if let Some(kp) = &report.kube_proxy {
-        out.push_str(&crate::kube_proxy::render::markdown(kp));
+        match flavour {
+            Flavour::Github => out.push_str(&crate::kube_proxy::render::markdown(kp)),
+            Flavour::Chat => {
+                let _ = writeln!(out, "{}\n", flavour.heading("kube-proxy log"));
+                for fact in crate::kube_proxy::render::facts(kp) {
+                    let _ = writeln!(out, "- {}", t(&fact));
+                }
+                for e in kp
+                    .errors
+                    .iter()
+                    .take(crate::kube_proxy::render::LISTED_ERRORS)
+                {
+                    let _ = writeln!(out, "- line {}, {}: {}", e.line, t(&e.kind), t(&e.message));
+                }
+                let _ = writeln!(out);
+            }
+        }
     }
     if !report.services.is_empty() && flavour == Flavour::Chat {
         let _ = writeln!(out, "{}", flavour.heading("Services"));
@@ -427,7 +443,7 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
         let _ = writeln!(out);
     }
     if let Some(m) = &report.migration {
-        migration_markdown(&mut out, m);
+        migration_markdown(&mut out, m, flavour);
     }
     if !report.diagnostics.is_empty() && flavour == Flavour::Chat {
         let _ = writeln!(
@@ -527,11 +543,15 @@ fn migration_text(out: &mut String, m: &Migration) {
     let _ = writeln!(out);
 }
 
-fn migration_markdown(out: &mut String, m: &Migration) {
+fn migration_markdown(out: &mut String, m: &Migration, flavour: Flavour) {
+    let md = |text: &str| flavour.text(text);
     let _ = writeln!(
         out,
-        "#### Move to nftables mode (from {})",
-        mode_name(m.from)
+        "{}",
+        flavour.heading(&format!(
+            "Move to nftables mode (from {})",
+            mode_name(m.from)
+        ))
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", md(&m.summary));
@@ -553,7 +573,7 @@ fn migration_markdown(out: &mut String, m: &Migration) {
         );
     }
     for n in &m.notes {
-        let _ = writeln!(out, "- *Note:* {}", md(n));
+        let _ = writeln!(out, "- *Note:* {}", md(n.as_str()));
     }
     let _ = writeln!(out);
 }

@@ -560,8 +560,9 @@ impl Component for App {
                     port: packet.dst_port.to_string(),
                     protocol: packet.protocol,
                     returning: packet.returning_client,
+                    sample: None,
                 };
-                self.set_hash(&Route::Trace);
+                self.set_hash(&Route::Trace(self.trace_form.clone()));
                 self.run_trace(ctx);
                 true
             }
