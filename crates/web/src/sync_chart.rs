@@ -4,8 +4,8 @@ use svcpath_analysis::kube_proxy::SyncPoint;
 
 /// Fewest syncs for which the chart is drawn.
 pub const MIN_CHART_SYNCS: usize = 3;
-pub const CHART_WIDTH: f64 = 300.0;
-pub const CHART_HEIGHT: f64 = 80.0;
+pub const CHART_WIDTH: f64 = 600.0;
+pub const CHART_HEIGHT: f64 = 100.0;
 
 /// One dot of the chart, in the chart's own coordinates.
 #[derive(Debug, Clone, PartialEq)]

@@ -246,15 +246,6 @@ pub fn parse(text: &str, origin: Origin) -> Parsed<KubeProxyLog> {
         }
         finish(&mut pending, &mut log, &mut diagnostics);
     }
-    if let Some(p) = pending.as_ref().filter(|p| p.open_block) {
-        diagnostics.push(Diagnostic::warning(
-            &p.first,
-            format!(
-                "the multi-line value opened on line {} is not closed (no line `>`): the paste may be cut there",
-                p.first.number
-            ),
-        ));
-    }
     finish(&mut pending, &mut log, &mut diagnostics);
     if log.events_left_out > 0 {
         if let Some(last) = log.events.last() {
@@ -296,10 +287,23 @@ fn note_format(log: &mut KubeProxyLog, format: RecordFormat) {
 }
 
 /// Turns the gathered record into an event, when svcpath reads its message.
-fn finish(pending: &mut Option<Pending<'_>>, log: &mut KubeProxyLog, _d: &mut Diagnostics) {
+fn finish(
+    pending: &mut Option<Pending<'_>>,
+    log: &mut KubeProxyLog,
+    diagnostics: &mut Diagnostics,
+) {
     let Some(p) = pending.take() else {
         return;
     };
+    if p.open_block {
+        diagnostics.push(Diagnostic::warning(
+            &p.first,
+            format!(
+                "the multi-line value opened on line {} is not closed (no line `>`): the paste may be cut there",
+                p.first.number
+            ),
+        ));
+    }
     log.records += 1;
     match log.record_lines.last_mut() {
         Some((_, last)) if *last + 1 >= p.first.number => *last = p.last_line,
@@ -503,6 +507,15 @@ I0809 05:37:21.484752       1 proxier.go:779] Sync failed; retrying in 30s
         assert!(log.events[1].message.contains("line 51 failed"));
         assert_eq!(log.events[2].clock, Some(Clock::Klog));
         assert!(!log.holds_line(5));
+    }
+
+    #[test]
+    fn a_block_cut_by_the_next_record_is_reported_and_both_records_read() {
+        let p = parse_text("E1113 16:15:07.931291 1 proxier.go:1481] \"Failed to execute iptables-restore\" err=<\n\texit status 2\nI1113 16:15:07.931308 1 proxier.go:858] \"Sync failed\"\n");
+        assert_eq!(p.value.events.len(), 2);
+        assert_eq!(p.value.events[0].last_line, 2);
+        assert_eq!(p.diagnostics.len(), 1);
+        assert_eq!(p.diagnostics[0].line, 1);
     }
 
     #[test]

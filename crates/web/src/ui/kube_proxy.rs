@@ -30,12 +30,12 @@ fn chart(kp: &KubeProxyLog) -> Html {
     );
     html! {
         <figure class="sync-chart">
-            <svg viewBox={format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")} width="100%" height="120" role="img"
-                aria-label={label.clone()} preserveAspectRatio="none">
+            <svg viewBox={format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")} width="100%" role="img"
+                aria-label={label.clone()}>
                 <rect x="0" y="0" width={CHART_WIDTH.to_string()} height={CHART_HEIGHT.to_string()} class="chart-bg" />
                 <polyline points={path} class="chart-line" />
                 { for dots.iter().map(|d| html! {
-                    <circle cx={format!("{:.1}", d.x)} cy={format!("{:.1}", d.y)} r="2"
+                    <circle cx={format!("{:.1}", d.x)} cy={format!("{:.1}", d.y)} r="3"
                         class={classes!("chart-dot", d.failed.then_some("failed"))}>
                         <title>{ format!("line {}: {}{}", d.line, seconds(d.seconds), if d.failed { " (failed)" } else { "" }) }</title>
                     </circle>
