@@ -78,7 +78,9 @@ test("gallery: every sample opens with its tour, and every tour link lands on it
     await s.page.waitForSelector("#tour");
     await screenshot(s.page, "70-tour-hairpin", { fullPage: true });
     assert.deepEqual(foreign(s.requests, s.origin), []);
-    assert.deepEqual(s.requests.slice(firstLoad), [], "no request after the first load");
+    // A worker restarted from its cached module loads a blob: URL, which never reaches the network.
+    const later = s.requests.slice(firstLoad).filter((u) => !u.startsWith("blob:"));
+    assert.deepEqual(later, [], "no request after the first load");
     assert.deepEqual(s.errors, []);
   } finally {
     await s.close();

@@ -618,7 +618,6 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         no_endpoints,
         lines: g.lines,
         endpoints_unknown,
-        ..Service::default()
     }
 }
 
