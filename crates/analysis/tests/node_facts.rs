@@ -214,14 +214,6 @@ fn a_host_network_endpoint_gives_the_node_ip_and_is_delivered_locally() {
         o.steps
     );
 
-    // From the node itself: kube-proxy marks it for masquerade, but out on lo the source already is
-    // the node's own address, so the kernel leaves it (checked against the kernel: case
-    // host-network-endpoint).
-    let t = run(HOST_NETWORK, &options, packet("10.96.0.50", 80, From::Node));
-    assert_eq!(t.outcomes.len(), 1, "{:#?}", t.outcomes);
-    assert_eq!(t.outcomes[0].endpoint.as_deref(), Some("10.1.2.3:8080"));
-    assert!(!t.outcomes[0].masquerade, "{:#?}", t.outcomes[0].steps);
-
     // Its NodePort from outside: accepted on the node IP, DNATed locally, eTP=Local keeps the source.
     let t = run(
         HOST_NETWORK,

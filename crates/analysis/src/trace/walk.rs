@@ -1043,16 +1043,6 @@ impl<'a> Engine<'a> {
                     unsure(b, format!("{name} outside nat POSTROUTING/INPUT: iptables refuses such a rule; ignored"));
                     return Flow::Continue;
                 }
-                if name == "MASQUERADE" && b.out_link == Link::Loopback && self.ctx.is_local(b.src)
-                {
-                    // The kernel masquerades to an address of the node (for lo, the first global
-                    // one): the source already is the node's own, so the connection is unchanged.
-                    step(
-                        b,
-                        format!("MASQUERADE on lo: the source {} is already an address of the node, so it stays{suffix}", b.src),
-                    );
-                    return Flow::TableDone;
-                }
                 if name == "NETMAP" {
                     b.assume(reason_text(
                         "NETMAP maps the source address 1:1 onto another network; shown as masquerade",
