@@ -108,8 +108,9 @@ export async function explainedAfter(page, before, timeout = 60_000) {
   await page.waitForSelector(`#status.done:not([data-generation="${before}"])`, { timeout });
 }
 
-/** Puts `text` into the paste box as a user's paste would (which starts the analysis). */
+/** Puts `text` into the paste box as a user's paste would (which starts the analysis), once the box is drawn. */
 export async function paste(page, text) {
+  await page.waitForSelector("#paste");
   await page.evaluate((t) => {
     const area = document.querySelector("#paste");
     area.value = t;
