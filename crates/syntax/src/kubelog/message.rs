@@ -144,7 +144,7 @@ pub fn parse_klog_message(rest: &str) -> Message {
     let (text, mut after) = read_quoted(quoted);
     let mut values = Vec::new();
     while values.len() < 64 {
-        after = after.trim_start_matches([' ', '\t']);
+        after = after.trim_start_matches(|c: char| c.is_whitespace() && c != '\n');
         if after.is_empty() || after.starts_with('\n') {
             break;
         }
@@ -475,6 +475,17 @@ fn module_from_text(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_whitespace_between_values_ends_or_separates_them() {
+        // A vertical tab (or a form feed, a carriage return) between values once stopped the reader
+        // from moving on: the fuzzer's 2 KB input ran for minutes.
+        for gap in ["\u{b}", "\u{c}", "\r", "\u{a0}", " \u{b} "] {
+            let m = parse_klog_message(&format!("\"Syncing\" a=1{gap}b=2{gap}"));
+            assert_eq!(m.get("a"), Some("1"), "{gap:?}");
+            assert_eq!(m.get("b"), Some("2"), "{gap:?}");
+        }
+    }
 
     #[test]
     fn structured_message_with_quoted_and_block_values() {
