@@ -7,11 +7,7 @@ use svcpath_syntax::source::count_lines;
 use svcpath_syntax::Origin;
 
 fn corpus(name: &str) -> String {
-    let path = format!(
-        "{}/../../../shared/corpus/nft/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    svcpath_testkit::corpus::read(format!("nft/{name}"))
 }
 
 fn fixture(name: &str) -> String {
