@@ -1,5 +1,6 @@
 //! IPVS mode: the node model, Services, odds and findings on the corpus dumps (golden snapshots) and on
 //! small inputs that show, or do not show, each finding.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use svcpath_analysis::ipvs::{analyze, is_ipvs_node};
 use svcpath_analysis::report::{Finding, Severity};

@@ -1,5 +1,6 @@
 //! Plain-chat Markdown of every corpus dump: no backslash escapes (chat tools print them literally),
 //! and a Markdown renderer shows the names and messages exactly as the text report has them.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
 //! kube-proxy's nftables mode from real dumps: Services, endpoints and odds, the findings, iptables-mode
 //! rules seen through nft, and the per-packet cost.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use proptest::prelude::*;
 use svcpath_analysis::nft;

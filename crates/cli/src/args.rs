@@ -31,13 +31,13 @@ read, 2 for a usage error.";
     arg_required_else_help = true,
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Explains the dump: proxy mode, Services, endpoints and their odds, findings.
     #[command(after_help = EXIT_STATUS)]
     Explain(ExplainArgs),
@@ -63,21 +63,21 @@ pub enum Command {
 
 /// What every subcommand reads: the dump and the facts about the node the dump may not show.
 #[derive(Debug, Args)]
-pub struct InputArgs {
+pub(crate) struct InputArgs {
     /// Dump files, read one after another as one snapshot; `-` or none reads standard input.
     #[arg(value_name = "FILE")]
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// An address of this node (NodePort and --dst-type LOCAL); may be repeated.
     #[arg(long = "node-ip", value_name = "IP", value_parser = ip_address)]
-    pub node_ips: Vec<String>,
+    pub(crate) node_ips: Vec<String>,
     /// A pod network of this node (10.244.0.0/16), when the rules do not show it; may be repeated.
     #[arg(long = "pod-cidr", value_name = "CIDR", value_parser = cidr)]
-    pub pod_cidrs: Vec<String>,
+    pub(crate) pod_cidrs: Vec<String>,
 }
 
 impl InputArgs {
     /// The analysis options these arguments give.
-    pub fn options(&self) -> Options {
+    pub(crate) fn options(&self) -> Options {
         Options {
             node_ips: self.node_ips.clone(),
             pod_cidrs: self.pod_cidrs.clone(),
@@ -87,44 +87,44 @@ impl InputArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     #[command(flatten)]
-    pub input: InputArgs,
+    pub(crate) input: InputArgs,
     /// How the report is written.
     #[arg(short, long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Explain the redacted copy: the report names no address, Service or namespace.
     #[arg(long)]
-    pub redact: bool,
+    pub(crate) redact: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct TraceArgs {
+pub(crate) struct TraceArgs {
     #[command(flatten)]
-    pub input: InputArgs,
+    pub(crate) input: InputArgs,
     /// Where the packet goes: IP:PORT ([IPv6]:PORT for IPv6).
     #[arg(long, value_name = "IP:PORT", value_parser = destination)]
-    pub dst: (String, u16),
+    pub(crate) dst: (String, u16),
     /// Its source (chosen from the dump when left out).
     #[arg(long, value_name = "IP", value_parser = ip_address)]
-    pub src: Option<String>,
+    pub(crate) src: Option<String>,
     /// Its protocol: tcp, udp or sctp.
     #[arg(long = "proto", visible_alias = "protocol", value_name = "PROTO", default_value = "tcp", value_parser = protocol)]
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// Where it comes from.
     #[arg(long, value_enum, default_value_t = Origin::Pod, value_name = "ORIGIN")]
-    pub from: Origin,
+    pub(crate) from: Origin,
     /// A returning client: session affinity sends it where it went before.
     #[arg(long)]
-    pub returning: bool,
+    pub(crate) returning: bool,
     /// How the outcomes are written.
     #[arg(short, long, value_enum, default_value_t = TraceFormat::Text, value_name = "FORMAT")]
-    pub format: TraceFormat,
+    pub(crate) format: TraceFormat,
 }
 
 impl TraceArgs {
     /// The packet these arguments describe.
-    pub fn packet(&self) -> Packet {
+    pub(crate) fn packet(&self) -> Packet {
         let (dst, dst_port) = self.dst.clone();
         Packet {
             src: self.src.clone(),
@@ -138,17 +138,17 @@ impl TraceArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RedactArgs {
+pub(crate) struct RedactArgs {
     #[command(flatten)]
-    pub input: InputArgs,
+    pub(crate) input: InputArgs,
     /// Write the redacted dump to OUT instead of standard output.
     #[arg(short, long, value_name = "OUT")]
-    pub output: Option<String>,
+    pub(crate) output: Option<String>,
 }
 
 /// How `explain` writes its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Plain text.
     Text,
     /// The Report as JSON (see README).
@@ -163,7 +163,7 @@ pub enum Format {
 
 /// How `trace` writes its outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TraceFormat {
+pub(crate) enum TraceFormat {
     /// Plain text.
     Text,
     /// The Trace as JSON.
@@ -172,7 +172,7 @@ pub enum TraceFormat {
 
 /// Where a traced packet comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// A pod on this node.
     Pod,
     /// A host process on the node.

@@ -1,6 +1,7 @@
 //! The `svcpath` command line: reads dumps from files or stdin and prints the report as text, JSON or
 //! Markdown, or traces one packet through the rules.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod args;
 mod input;

@@ -9,7 +9,7 @@ use svcpath_analysis::report::Report;
 use crate::args::Format;
 
 /// Writes `report` in `format`: the one place a report format is chosen.
-pub fn report(report: &Report, format: Format) -> ExitCode {
+pub(crate) fn report(report: &Report, format: Format) -> ExitCode {
     match format {
         Format::Json => json(report),
         Format::Markdown => text(&render::markdown(report)),
@@ -19,7 +19,7 @@ pub fn report(report: &Report, format: Format) -> ExitCode {
 }
 
 /// Writes `value` as pretty JSON straight to stdout: a large node's report is not held twice in memory.
-pub fn json<T: serde::Serialize>(value: &T) -> ExitCode {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> ExitCode {
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = serde_json::to_writer_pretty(&mut stdout, value)
         .map_err(std::io::Error::from)
@@ -29,7 +29,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> ExitCode {
 }
 
 /// Writes `text` to stdout as it is.
-pub fn text(text: &str) -> ExitCode {
+pub(crate) fn text(text: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     finished(
         stdout

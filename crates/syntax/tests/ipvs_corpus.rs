@@ -1,5 +1,6 @@
 //! Golden tests: every ipvsadm and ipset file of the shared corpus parses without a panic, and what it
 //! yields (virtual services, real servers, weights, counters, sets and members) is pinned in snapshots.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use std::path::PathBuf;
 

@@ -1,4 +1,5 @@
 //! The nft parser against the real corpus (`nft -f` transactions and `nft list` output), plus its invariants.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use proptest::prelude::*;
 use svcpath_syntax::diag::Severity;
