@@ -102,8 +102,12 @@ pub(crate) struct ExplainArgs {
 pub(crate) struct TraceArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
-    /// Where the packet goes: IP:PORT ([IPv6]:PORT for IPv6).
-    #[arg(long, value_name = "IP:PORT", value_parser = destination)]
+    #[arg(
+        long,
+        value_name = "IP:PORT",
+        value_parser = destination,
+        help = "Where the packet goes: IP:PORT ([IPv6]:PORT for IPv6)"
+    )]
     pub(crate) dst: (String, u16),
     /// Its source (chosen from the dump when left out).
     #[arg(long, value_name = "IP", value_parser = ip_address)]
