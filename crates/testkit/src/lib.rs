@@ -1,4 +1,4 @@
-//! Test helpers for the svcpath workspace: the corpus of real node dumps, found in one place.
+//! Shared test code for the svcpath workspace: the corpus of real node dumps, found in one place.
 //!
 //! The corpus lives beside the repository, at `../shared/corpus` from its root, one folder per input
 //! kind (`iptables/`, `ipvs/`, `nft/`, …; its `SOURCES.md` says what each dump shows). The environment
