@@ -11,12 +11,13 @@ export TRUNK_NO_COLOR := true
 # Where the site is hosted; `./` makes dist/ work at the root and under any sub-path.
 PUBLIC_URL ?= ./
 
-.PHONY: help setup setup-site serve build test fmt clippy unit site browser conformance clean
+.PHONY: help setup setup-site serve build check test fmt clippy unit unit-fast doc site browser conformance clean
 
 help:
 	@echo "make serve   build the page and serve it on http://127.0.0.1:8080 (installs what is missing)"
 	@echo "make build   release build of the page into dist/"
-	@echo "make test    format, clippy (host, wasm32), unit and golden tests, release build, browser tests,"
+	@echo "make check   the fast lane: format, clippy (host, wasm32), unit tests of every crate"
+	@echo "make test    format, clippy (host, wasm32), docs, unit and golden tests, release build, browser tests,"
 	@echo "             kernel conformance (needs root)"
 
 setup:
@@ -31,8 +32,13 @@ serve: setup-site
 build: setup-site
 	trunk build --release --offline --public-url "$(PUBLIC_URL)"
 
+# The fast lane, for before a commit: no site build, no browser, no kernel. Clippy's wasm32 half needs
+# the wasm32-unknown-unknown target (`make setup` adds it).
+check:
+	$(MAKE) --no-print-directory fmt clippy unit-fast
+
 test: setup
-	$(MAKE) --no-print-directory fmt clippy unit site browser conformance
+	$(MAKE) --no-print-directory fmt clippy doc unit site browser conformance
 
 fmt:
 	cargo fmt --all -- --check
@@ -43,6 +49,14 @@ clippy:
 
 unit:
 	cargo test --workspace
+
+# Unit tests only (each crate's library and binaries), not the integration and golden tests.
+unit-fast:
+	cargo test --workspace --lib --bins
+
+# The API docs build without a warning (broken intra-doc links, bad code blocks).
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 site:
 	@start=$$(date +%s); \

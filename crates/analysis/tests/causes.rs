@@ -1,6 +1,7 @@
 //! The cause first: rule owners, the findings for rules that are not Kubernetes' but decide a Service's
 //! fate (each on a dump that shows it and one that does not), the diagnosis that groups and ranks
 //! findings, and the CentOS-like host-firewall case.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use svcpath_analysis::diagnosis::Cause;
 use svcpath_analysis::owner::Owner;

@@ -1,33 +1,23 @@
 //! Golden tests over the shared corpus: every file is explained without a panic, and the Services,
 //! endpoints and odds of the iptables dumps are pinned (each snapshot was checked by hand against its dump).
 
-use std::path::PathBuf;
-
 use serde_json::json;
 use svcpath_analysis::{analyze, Options, Report};
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
-
 fn read(kind: &str, file: &str) -> String {
-    let path = corpus_dir().join(kind).join(file);
-    String::from_utf8_lossy(
-        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .into_owned()
+    svcpath_testkit::corpus::read(format!("{kind}/{file}"))
 }
 
 fn files(kind: &str) -> Vec<String> {
-    let dir = corpus_dir().join(kind);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".txt"))
-        .collect();
-    names.sort();
-    names
+    svcpath_testkit::corpus::files(kind)
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
 }
 
 /// The parts of a report a golden test pins: Services with endpoints and odds (rounded to 1e-9),

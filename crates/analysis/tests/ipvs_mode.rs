@@ -1,7 +1,6 @@
 //! IPVS mode: the node model, Services, odds and findings on the corpus dumps (golden snapshots) and on
 //! small inputs that show, or do not show, each finding.
-
-use std::path::PathBuf;
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use svcpath_analysis::ipvs::{analyze, is_ipvs_node};
 use svcpath_analysis::report::{Finding, Severity};
@@ -9,10 +8,7 @@ use svcpath_analysis::{ModeAnalysis, Options, Snapshot};
 use svcpath_syntax::{ipset, iptables, ipvs, Origin};
 
 fn corpus(path: &str) -> String {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(path);
-    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    svcpath_testkit::corpus::read(path)
 }
 
 fn listing(text: &str) -> ipvs::Listing {

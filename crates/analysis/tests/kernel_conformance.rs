@@ -8,6 +8,7 @@
 //! namespaces and opens real connections), and asserts that the kernel agrees with every probe.
 //!
 //! Needs root, the oracle and its tools, so it is `#[ignore]`d: `scripts/conformance.sh` runs it.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};

@@ -1,5 +1,6 @@
 //! Plain-chat Markdown of every corpus dump: no backslash escapes (chat tools print them literally),
 //! and a Markdown renderer shows the names and messages exactly as the text report has them.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use std::path::PathBuf;
 
@@ -7,22 +8,12 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use svcpath_analysis::{analyze, render, Options};
 
 fn corpus_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    let mut out = Vec::new();
-    for kind in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let kind = kind.expect("corpus entry").path();
-        if !kind.is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(&kind).expect("corpus folder") {
-            let f = f.expect("corpus file").path();
-            if f.extension().is_some_and(|e| e == "txt") {
-                out.push(f);
-            }
-        }
-    }
-    out.sort();
-    assert!(out.len() > 30, "the corpus is missing: {}", dir.display());
+    let out = svcpath_testkit::corpus::every_file();
+    assert!(
+        out.len() > 30,
+        "the corpus is missing: {}",
+        svcpath_testkit::corpus::dir().display()
+    );
     out
 }
 

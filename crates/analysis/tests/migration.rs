@@ -1,19 +1,11 @@
 //! The move to nftables mode: the section appears for iptables- and IPVS-mode dumps of the corpus
 //! (golden snapshots), and each blocker or behaviour change on a dump that shows it and one that does not.
 
-use std::path::PathBuf;
-
 use svcpath_analysis::migration::Migration;
 use svcpath_analysis::{analyze, Options};
 
 fn corpus(path: &str) -> String {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(path);
-    String::from_utf8_lossy(
-        &std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
-    )
-    .into_owned()
+    svcpath_testkit::corpus::read(path)
 }
 
 fn migration(paste: &str) -> Migration {

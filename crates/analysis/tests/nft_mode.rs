@@ -1,5 +1,6 @@
 //! kube-proxy's nftables mode from real dumps: Services, endpoints and odds, the findings, iptables-mode
 //! rules seen through nft, and the per-packet cost.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use proptest::prelude::*;
 use svcpath_analysis::nft;
@@ -8,11 +9,7 @@ use svcpath_syntax::nft::Ruleset;
 use svcpath_syntax::Origin;
 
 fn corpus(name: &str) -> String {
-    let path = format!(
-        "{}/../../../shared/corpus/nft/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    svcpath_testkit::corpus::read(format!("nft/{name}"))
 }
 
 fn fixture(name: &str) -> String {

@@ -2,21 +2,12 @@
 //! user), outcomes that say when they depend on an unknown node IP, reasons for every uncertain
 //! outcome, the IP family and rule counts of mixed pastes, and near-miss commands.
 
-use std::path::PathBuf;
-
 use svcpath_analysis::report::Protocol;
 use svcpath_analysis::trace::{self, From, Packet, Trace};
 use svcpath_analysis::{analyze, Options, Snapshot};
 
 fn corpus(kind: &str, file: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(kind)
-        .join(file);
-    String::from_utf8_lossy(
-        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .into_owned()
+    svcpath_testkit::corpus::read(format!("{kind}/{file}"))
 }
 
 fn overall() -> String {

@@ -1,217 +1,224 @@
-//! Command-line arguments of `svcpath`.
+//! Command-line arguments of `svcpath`, declared with clap: one struct per subcommand, `--help` for each,
+//! usage errors in clap's words with exit status 2.
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use svcpath_analysis::report::Protocol;
 use svcpath_analysis::trace::{From, Packet};
 use svcpath_analysis::Options;
 
-pub const USAGE: &str = "\
-usage:
-  svcpath explain [FILE…] [--format text|json|markdown|markdown-chat] [--node-ip IP]… [--pod-cidr CIDR]…
-  svcpath trace [FILE…] --dst IP:PORT [--src IP] [--proto tcp|udp|sctp] [--from pod|node|external]
-                [--returning] [--node-ip IP]… [--pod-cidr CIDR]… [--format text|json]
-  svcpath redact [FILE…] [-o OUT] [--node-ip IP]…
-  svcpath --help | --version
+const ABOUT: &str =
+    "Explains what kube-proxy programmed on a Kubernetes node, from captures of it.";
 
-Reads what was captured on a Kubernetes node (iptables-save, ipvsadm -Ln, ipset list, nft list ruleset,
-sysctl, conntrack -S, dmesg — one file or several, or one paste with all of them) from the FILEs, or from
-standard input when there is none, and explains what kube-proxy programmed there.
+const LONG_ABOUT: &str = "\
+Explains what kube-proxy programmed on a Kubernetes node.
 
-  --format F     text (default), json (the Report, see README), markdown (GitHub) or markdown-chat
-                 (for a chat or a ticket: no backslash escapes, no tables)
-  --node-ip IP   an address of this node (NodePort and --dst-type LOCAL); may be repeated
-  --pod-cidr C   a pod network of this node (10.244.0.0/16), when the rules do not show it; may be repeated
-  --redact       (explain) explain the redacted copy: the report names no address, Service or namespace
+Reads what was captured on the node (iptables-save, ipvsadm -Ln, ipset list, nft list ruleset, sysctl,
+conntrack -S, dmesg — one file or several, or one paste with all of them) from the FILEs, or from
+standard input when there is none.";
 
-redact writes the input with its addresses, Service names, namespaces, port and host names replaced
-consistently and kube-proxy's chain names hashed again from the new names, so that it explains exactly as
-the original does (to OUT, or to standard output). Scrub a paste with it before it goes into a ticket.
-
-trace follows one new connection through the rules as netfilter would and prints each possible outcome
-with its probability, verdict (dnat, accept, drop, reject), endpoint, whether it is masqueraded, and the
-dump lines it passed.
-  --dst IP:PORT  where the packet goes ([IPv6]:PORT for IPv6)
-  --src IP       its source (chosen from the dump when left out)
-  --proto P      tcp (default), udp or sctp
-  --from F       pod (default: a pod on this node), node (a host process) or external (arrives from outside)
-  --returning    a returning client: session affinity sends it where it went before
-
+const EXIT_STATUS: &str = "\
 Exit status: 0 when the input was read (even if parts were not understood), 1 when a file could not be
 read, 2 for a usage error.";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+/// `svcpath` and its subcommands.
+#[derive(Debug, Parser)]
+#[command(
+    name = "svcpath",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXIT_STATUS,
+    arg_required_else_help = true,
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Explains the dump: proxy mode, Services, endpoints and their odds, findings.
+    #[command(after_help = EXIT_STATUS)]
+    Explain(ExplainArgs),
+    /// Follows one new connection through the rules as netfilter would.
+    ///
+    /// Prints each possible outcome with its probability, verdict (dnat, accept, drop, reject),
+    /// endpoint, whether it is masqueraded, and the dump lines it passed.
+    #[command(after_help = EXIT_STATUS)]
+    Trace(TraceArgs),
+    /// Writes the input with its addresses, Service names, namespaces, port and host names replaced.
+    ///
+    /// Replaced consistently, and kube-proxy's chain names hashed again from the new names, so that the
+    /// redacted dump explains exactly as the original does (to OUT, or to standard output). Scrub a
+    /// paste with it before it goes into a ticket.
+    #[command(after_help = EXIT_STATUS)]
+    Redact(RedactArgs),
+    /// Prints a shell completion script: `svcpath completions bash > /etc/bash_completion.d/svcpath`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// What every subcommand reads: the dump and the facts about the node the dump may not show.
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// Dump files, read one after another as one snapshot; `-` or none reads standard input.
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<String>,
+    /// An address of this node (NodePort and --dst-type LOCAL); may be repeated.
+    #[arg(long = "node-ip", value_name = "IP", value_parser = ip_address)]
+    pub(crate) node_ips: Vec<String>,
+    /// A pod network of this node (10.244.0.0/16), when the rules do not show it; may be repeated.
+    #[arg(long = "pod-cidr", value_name = "CIDR", value_parser = cidr)]
+    pub(crate) pod_cidrs: Vec<String>,
+}
+
+impl InputArgs {
+    /// The analysis options these arguments give.
+    pub(crate) fn options(&self) -> Options {
+        Options {
+            node_ips: self.node_ips.clone(),
+            pod_cidrs: self.pod_cidrs.clone(),
+            ..Options::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// How the report is written.
+    #[arg(short, long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub(crate) format: Format,
+    /// Explain the redacted copy: the report names no address, Service or namespace.
+    #[arg(long)]
+    pub(crate) redact: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TraceArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[arg(
+        long,
+        value_name = "IP:PORT",
+        value_parser = destination,
+        help = "Where the packet goes: IP:PORT ([IPv6]:PORT for IPv6)"
+    )]
+    pub(crate) dst: (String, u16),
+    /// Its source (chosen from the dump when left out).
+    #[arg(long, value_name = "IP", value_parser = ip_address)]
+    pub(crate) src: Option<String>,
+    /// Its protocol: tcp, udp or sctp.
+    #[arg(long = "proto", visible_alias = "protocol", value_name = "PROTO", default_value = "tcp", value_parser = protocol)]
+    pub(crate) protocol: Protocol,
+    /// Where it comes from.
+    #[arg(long, value_enum, default_value_t = Origin::Pod, value_name = "ORIGIN")]
+    pub(crate) from: Origin,
+    /// A returning client: session affinity sends it where it went before.
+    #[arg(long)]
+    pub(crate) returning: bool,
+    /// How the outcomes are written.
+    #[arg(short, long, value_enum, default_value_t = TraceFormat::Text, value_name = "FORMAT")]
+    pub(crate) format: TraceFormat,
+}
+
+impl TraceArgs {
+    /// The packet these arguments describe.
+    pub(crate) fn packet(&self) -> Packet {
+        let (dst, dst_port) = self.dst.clone();
+        Packet {
+            src: self.src.clone(),
+            dst,
+            dst_port,
+            protocol: self.protocol,
+            from: self.from.into(),
+            returning_client: self.returning,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RedactArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Write the redacted dump to OUT instead of standard output.
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: Option<String>,
+}
+
+/// How `explain` writes its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Plain text.
     Text,
+    /// The Report as JSON (see README).
     Json,
+    /// Markdown for GitHub.
+    #[value(alias = "md")]
     Markdown,
-    /// Markdown for chat tools and tickets (no backslash escapes).
+    /// Markdown for a chat or a ticket: no backslash escapes, no tables.
+    #[value(alias = "chat")]
     MarkdownChat,
 }
 
-#[derive(Debug)]
-pub enum Command {
-    Help,
-    Version,
-    Explain {
-        files: Vec<String>,
-        format: Format,
-        options: Options,
-    },
-    Trace {
-        files: Vec<String>,
-        format: Format,
-        options: Options,
-        packet: Packet,
-    },
-    /// `svcpath redact` (the redacted dump) and `svcpath explain --redact` (the redacted copy's report,
-    /// in `report`'s format).
-    Redact {
-        files: Vec<String>,
-        output: Option<String>,
-        options: Options,
-        report: Option<Format>,
-    },
+/// How `trace` writes its outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TraceFormat {
+    /// Plain text.
+    Text,
+    /// The Trace as JSON.
+    Json,
 }
 
-pub fn parse(argv: &[String]) -> Result<Command, String> {
-    let Some(first) = argv.first() else {
-        return Err("a command is needed".to_string());
-    };
-    match first.as_str() {
-        "-h" | "--help" | "help" => return Ok(Command::Help),
-        "-V" | "--version" => return Ok(Command::Version),
-        "explain" | "trace" | "redact" => {}
-        other => return Err(format!("unknown command {other:?}")),
-    }
-    let tracing = first == "trace";
-    let redacting = first == "redact";
-    let mut redact_report = false;
-    let mut output = None;
-    let mut dst: Option<(String, u16)> = None;
-    let mut src = None;
-    let mut protocol = Protocol::Tcp;
-    let mut from = From::Pod;
-    let mut returning_client = false;
-    let mut files = Vec::new();
-    let mut format = Format::Text;
-    let mut options = Options::default();
-    let mut i = 1;
-    while i < argv.len() {
-        let arg = argv[i].as_str();
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            i += 1;
-            argv.get(i)
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match name {
-            "--format" | "-f" => {
-                format = match value()?.as_str() {
-                    "text" => Format::Text,
-                    "json" => Format::Json,
-                    "markdown" | "md" => Format::Markdown,
-                    "markdown-chat" | "chat" => Format::MarkdownChat,
-                    other => {
-                        return Err(format!(
-                            "unknown format {other:?} (text, json, markdown, markdown-chat)"
-                        ))
-                    }
-                }
-            }
-            "--node-ip" => {
-                let ip = value()?;
-                if svcpath_analysis::net::parse_ip(&ip).is_none() {
-                    return Err(format!("--node-ip {ip:?} is not an IP address"));
-                }
-                options.node_ips.push(ip);
-            }
-            "--pod-cidr" => {
-                let cidr = value()?;
-                if !cidr.contains('/') || svcpath_analysis::net::parse_cidr(&cidr).is_none() {
-                    return Err(format!("--pod-cidr {cidr:?} is not a CIDR (10.244.0.0/16)"));
-                }
-                options.pod_cidrs.push(cidr);
-            }
-            "--dst" if tracing => dst = Some(parse_destination(&value()?)?),
-            "--src" if tracing => {
-                let ip = value()?;
-                if svcpath_analysis::net::parse_ip(&ip).is_none() {
-                    return Err(format!("--src {ip:?} is not an IP address"));
-                }
-                src = Some(ip);
-            }
-            "--proto" | "--protocol" if tracing => {
-                let p = value()?;
-                protocol = Protocol::parse(&p)
-                    .ok_or_else(|| format!("unknown protocol {p:?} (tcp, udp, sctp)"))?;
-            }
-            "--from" if tracing => {
-                from = match value()?.as_str() {
-                    "pod" => From::Pod,
-                    "node" | "host" => From::Node,
-                    "external" | "outside" => From::External,
-                    other => return Err(format!("unknown origin {other:?} (pod, node, external)")),
-                }
-            }
-            "--returning" if tracing => returning_client = true,
-            "--redact" if first == "explain" => redact_report = true,
-            "-o" | "--output" if redacting => output = Some(value()?),
-            "-h" | "--help" => return Ok(Command::Help),
-            "-" => files.push("-".to_string()),
-            s if s.starts_with('-') => return Err(format!("unknown option {s:?}")),
-            file => files.push(file.to_string()),
+/// Where a traced packet comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Origin {
+    /// A pod on this node.
+    Pod,
+    /// A host process on the node.
+    #[value(alias = "host")]
+    Node,
+    /// A client outside the node: the packet arrives from outside.
+    #[value(alias = "outside")]
+    External,
+}
+
+impl std::convert::From<Origin> for From {
+    fn from(origin: Origin) -> From {
+        match origin {
+            Origin::Pod => From::Pod,
+            Origin::Node => From::Node,
+            Origin::External => From::External,
         }
-        i += 1;
     }
-    if tracing {
-        if matches!(format, Format::Markdown | Format::MarkdownChat) {
-            return Err("trace prints text or json".to_string());
-        }
-        let (dst, dst_port) = dst.ok_or("trace needs --dst IP:PORT")?;
-        let packet = Packet {
-            src,
-            dst,
-            dst_port,
-            protocol,
-            from,
-            returning_client,
-        };
-        return Ok(Command::Trace {
-            files,
-            format,
-            options,
-            packet,
-        });
+}
+
+fn ip_address(text: &str) -> Result<String, String> {
+    match svcpath_analysis::net::parse_ip(text) {
+        Some(_) => Ok(text.to_string()),
+        None => Err("not an IP address".to_string()),
     }
-    if redacting || redact_report {
-        if redacting && format != Format::Text {
-            return Err(
-                "redact writes the redacted dump; use explain --redact for a report".into(),
-            );
-        }
-        return Ok(Command::Redact {
-            files,
-            output,
-            options,
-            report: redact_report.then_some(format),
-        });
+}
+
+fn cidr(text: &str) -> Result<String, String> {
+    if text.contains('/') && svcpath_analysis::net::parse_cidr(text).is_some() {
+        Ok(text.to_string())
+    } else {
+        Err("not a CIDR (10.244.0.0/16)".to_string())
     }
-    Ok(Command::Explain {
-        files,
-        format,
-        options,
-    })
+}
+
+fn protocol(text: &str) -> Result<Protocol, String> {
+    Protocol::parse(text).ok_or_else(|| "not a protocol (tcp, udp, sctp)".to_string())
 }
 
 /// `10.96.0.10:53` or `[fd00::10]:53`.
-fn parse_destination(text: &str) -> Result<(String, u16), String> {
-    let bad = || format!("--dst {text:?} is not IP:PORT");
+fn destination(text: &str) -> Result<(String, u16), String> {
+    let bad = || "not IP:PORT ([IPv6]:PORT for IPv6)".to_string();
     let (ip, port) = if let Some(rest) = text.strip_prefix('[') {
         rest.split_once("]:").ok_or_else(bad)?
     } else {
@@ -222,4 +229,50 @@ fn parse_destination(text: &str) -> Result<(String, u16), String> {
     }
     let port: u16 = port.parse().map_err(|_| bad())?;
     Ok((ip.to_string(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_declaration_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn destinations_take_ipv4_and_bracketed_ipv6() {
+        assert_eq!(destination("10.96.0.10:53"), Ok(("10.96.0.10".into(), 53)));
+        assert_eq!(destination("[fd00::10]:53"), Ok(("fd00::10".into(), 53)));
+        assert!(destination("10.96.0.10").is_err());
+        assert!(destination("10.96.0.10:99999").is_err());
+        assert!(destination("example:80").is_err());
+    }
+
+    #[test]
+    fn aliases_of_the_old_parser_still_parse() {
+        let cli = Cli::try_parse_from([
+            "svcpath",
+            "trace",
+            "--protocol",
+            "udp",
+            "--from",
+            "host",
+            "--dst",
+            "10.0.0.1:53",
+        ])
+        .unwrap();
+        let Command::Trace(trace) = cli.command else {
+            panic!("not a trace")
+        };
+        assert_eq!(trace.packet().protocol, Protocol::Udp);
+        assert_eq!(trace.packet().from, From::Node);
+        let cli = Cli::try_parse_from(["svcpath", "explain", "-f", "chat", "-"]).unwrap();
+        let Command::Explain(explain) = cli.command else {
+            panic!("not an explain")
+        };
+        assert_eq!(explain.format, Format::MarkdownChat);
+        assert_eq!(explain.input.files, ["-"]);
+    }
 }

@@ -5,13 +5,13 @@ use std::io::Read;
 use svcpath_analysis::report::DiagnosticEntry;
 
 /// The text to analyse and what was wrong with its bytes.
-pub struct Input {
-    pub text: String,
-    pub diagnostics: Vec<DiagnosticEntry>,
+pub(crate) struct Input {
+    pub(crate) text: String,
+    pub(crate) diagnostics: Vec<DiagnosticEntry>,
 }
 
 /// Reads and joins the files (stdin for none or `-`), one after another with a line break between.
-pub fn read(files: &[String]) -> Result<Input, String> {
+pub(crate) fn read(files: &[String]) -> Result<Input, String> {
     let mut bytes = Vec::new();
     if files.is_empty() {
         std::io::stdin()
@@ -54,7 +54,7 @@ pub fn read(files: &[String]) -> Result<Input, String> {
 
 /// Turns bytes into text: invalid UTF-8 sequences and NUL bytes become U+FFFD, each line where that
 /// happened gets one diagnostic (see `svcpath_analysis::input`).
-pub fn decode(bytes: &[u8]) -> Input {
+pub(crate) fn decode(bytes: &[u8]) -> Input {
     let decoded = svcpath_analysis::input::decode(bytes);
     Input {
         text: decoded.text,

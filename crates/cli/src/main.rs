@@ -1,87 +1,67 @@
 //! The `svcpath` command line: reads dumps from files or stdin and prints the report as text, JSON or
 //! Markdown, or traces one packet through the rules.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod args;
 mod input;
+mod output;
 mod redact;
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use args::{Command, Format};
+use clap::{CommandFactory, Parser};
+
+use args::{Cli, Command, TraceFormat};
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let command = match args::parse(&argv) {
-        Ok(c) => c,
-        Err(message) => {
-            eprintln!("svcpath: {message}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
+    // Usage errors, `--help` and `--version` end here, in clap's words; a usage error exits with 2.
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Explain(explain) if explain.redact => {
+            redact::run(&explain.input, None, Some(explain.format))
         }
-    };
-    match command {
-        Command::Help => {
-            println!("{}", args::USAGE);
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            println!("svcpath {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Command::Explain {
-            files,
-            format,
-            options,
-        } => {
-            let paste = match input::read(&files) {
+        Command::Explain(explain) => {
+            let paste = match input::read(&explain.input.files) {
                 Ok(p) => p,
-                Err(message) => {
-                    eprintln!("svcpath: {message}");
-                    return ExitCode::from(1);
-                }
+                Err(message) => return unreadable(&message),
             };
-            let mut report = svcpath_analysis::analyze(&paste.text, &options);
+            let mut report = svcpath_analysis::analyze(&paste.text, &explain.input.options());
             // The report stands on its own: the paste (as large as the input) is not needed for output.
             drop(paste.text);
             report.diagnostics.splice(0..0, paste.diagnostics);
-            match format {
-                Format::Json => write_json(&report),
-                Format::Markdown => write_out(&svcpath_analysis::render::markdown(&report)),
-                Format::MarkdownChat => {
-                    write_out(&svcpath_analysis::render::markdown_chat(&report))
-                }
-                Format::Text => write_out(&svcpath_analysis::render::text(&report)),
+            output::report(&report, explain.format)
+        }
+        Command::Redact(redact) => redact::run(&redact.input, redact.output.as_deref(), None),
+        Command::Trace(trace) => {
+            let paste = match input::read(&trace.input.files) {
+                Ok(p) => p,
+                Err(message) => return unreadable(&message),
+            };
+            let options = trace.input.options();
+            let snapshot = svcpath_analysis::Snapshot::parse(&paste.text, &options);
+            let result = svcpath_analysis::trace::trace(&snapshot, &options, &trace.packet());
+            match trace.format {
+                TraceFormat::Json => output::json(&result),
+                TraceFormat::Text => output::text(&trace_text(&result)),
             }
         }
-        Command::Redact {
-            files,
-            output,
-            options,
-            report,
-        } => redact::run(&files, output.as_deref(), &options, report),
-        Command::Trace {
-            files,
-            format,
-            options,
-            packet,
-        } => {
-            let paste = match input::read(&files) {
-                Ok(p) => p,
-                Err(message) => {
-                    eprintln!("svcpath: {message}");
-                    return ExitCode::from(1);
-                }
-            };
-            let snapshot = svcpath_analysis::Snapshot::parse(&paste.text, &options);
-            let trace = svcpath_analysis::trace::trace(&snapshot, &options, &packet);
-            let out = match format {
-                Format::Json => serde_json::to_string_pretty(&trace).unwrap_or_default() + "\n",
-                _ => trace_text(&trace),
-            };
-            write_out(&out)
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "svcpath",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
         }
     }
+}
+
+/// A file or standard input could not be read: exit status 1.
+pub(crate) fn unreadable(message: &str) -> ExitCode {
+    eprintln!("svcpath: {message}");
+    ExitCode::from(1)
 }
 
 fn trace_text(trace: &svcpath_analysis::trace::Trace) -> String {
@@ -138,37 +118,4 @@ fn trace_text(trace: &svcpath_analysis::trace::Trace) -> String {
         }
     }
     out
-}
-
-/// Writes `value` as pretty JSON straight to stdout: a large node's report is not held twice in memory.
-pub(crate) fn write_json<T: serde::Serialize>(value: &T) -> ExitCode {
-    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut stdout, value)
-        .map_err(std::io::Error::from)
-        .and_then(|_| stdout.write_all(b"\n"))
-        .and_then(|_| stdout.flush());
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("svcpath: cannot write output: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-pub(crate) fn write_out(text: &str) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        // A closed pipe (`svcpath explain | head`) is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("svcpath: cannot write output: {e}");
-            ExitCode::from(1)
-        }
-    }
 }

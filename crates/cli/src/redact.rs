@@ -2,32 +2,26 @@
 
 use std::process::ExitCode;
 
-use svcpath_analysis::{redact, render, Options};
+use svcpath_analysis::redact;
 
-use crate::args::Format;
-use crate::{input, write_json, write_out};
+use crate::args::{Format, InputArgs};
+use crate::{input, output, unreadable};
 
-pub fn run(
-    files: &[String],
-    output: Option<&str>,
-    options: &Options,
-    report: Option<Format>,
-) -> ExitCode {
-    let paste = match input::read(files) {
+/// Redacts the input; writes the redacted dump (to `out`, else stdout), or with `report` the redacted
+/// copy's report in that format.
+pub(crate) fn run(input: &InputArgs, out: Option<&str>, report: Option<Format>) -> ExitCode {
+    let paste = match input::read(&input.files) {
         Ok(p) => p,
-        Err(message) => {
-            eprintln!("svcpath: {message}");
-            return ExitCode::from(1);
-        }
+        Err(message) => return unreadable(&message),
     };
-    let redacted = redact::redact_dump(&paste.text, options);
+    let redacted = redact::redact_dump(&paste.text, &input.options());
     drop(paste.text);
     let Some(format) = report else {
         eprintln!(
             "svcpath: {} addresses, {} names and {} chain hashes replaced",
             redacted.addresses, redacted.names, redacted.chains
         );
-        return match output {
+        return match out {
             Some(path) => match std::fs::write(path, redacted.dump.as_bytes()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -35,16 +29,11 @@ pub fn run(
                     ExitCode::from(1)
                 }
             },
-            None => write_out(&redacted.dump),
+            None => output::text(&redacted.dump),
         };
     };
     let mut report = svcpath_analysis::analyze(&redacted.dump, &redacted.options);
     // Diagnostics about the bytes read name lines only, never input text: they stay.
     report.diagnostics.splice(0..0, paste.diagnostics);
-    match format {
-        Format::Json => write_json(&report),
-        Format::Markdown => write_out(&render::markdown(&report)),
-        Format::MarkdownChat => write_out(&render::markdown_chat(&report)),
-        Format::Text => write_out(&render::text(&report)),
-    }
+    output::report(&report, format)
 }

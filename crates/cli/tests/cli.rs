@@ -9,10 +9,7 @@ fn svcpath() -> Command {
 }
 
 fn corpus(kind: &str, file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(kind)
-        .join(file)
+    svcpath_testkit::corpus::path(kind).join(file)
 }
 
 const MINIK8S: &str = "repo-notes-minik8s-flannel-full-iptables-save-v1.8.4-legacy.txt";
@@ -278,4 +275,75 @@ fn trace_prints_outcomes_with_odds_and_masquerade() {
             .code(),
         Some(2)
     );
+}
+
+#[test]
+fn every_subcommand_has_its_own_help() {
+    for (command, option) in [
+        ("explain", "--format"),
+        ("trace", "--dst"),
+        ("redact", "--output"),
+        ("completions", "SHELL"),
+    ] {
+        let out = svcpath().args([command, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains(&format!("Usage: svcpath {command}")),
+            "{help}"
+        );
+        assert!(
+            help.contains(option),
+            "{command} --help lacks {option}: {help}"
+        );
+    }
+}
+
+#[test]
+fn completions_for_each_shell_name_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = svcpath().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["explain", "trace", "redact", "node-ip"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(
+        svcpath()
+            .args(["completions", "cmd.exe"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn usage_errors_name_the_argument_and_exit_with_2() {
+    for (args, named) in [
+        (&["explain", "--format", "yaml"][..], "--format"),
+        (&["explain", "--node-ip", "not-an-ip"][..], "--node-ip"),
+        (&["explain", "--pod-cidr", "10.244.0.0"][..], "--pod-cidr"),
+        (&["trace", "--dst", "10.0.0.1"][..], "--dst"),
+        (
+            &["trace", "--dst", "10.0.0.1:80", "--format", "markdown"][..],
+            "--format",
+        ),
+        (
+            &["trace", "--dst", "10.0.0.1:80", "--proto", "icmp"][..],
+            "--proto",
+        ),
+        (&["frobnicate"][..], "frobnicate"),
+    ] {
+        let out = svcpath().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            message.starts_with("error:") && message.contains(named),
+            "{args:?}: {message}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -9,10 +9,7 @@ fn svcpath() -> Command {
 }
 
 fn corpus(kind: &str, file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(kind)
-        .join(file)
+    svcpath_testkit::corpus::path(kind).join(file)
 }
 
 const MINIK8S: &str = "repo-notes-minik8s-flannel-full-iptables-save-v1.8.4-legacy.txt";

@@ -4,32 +4,14 @@
 //! the files. Property tests check that the parsers never panic and that every line number and byte
 //! span stays inside the text they were given.
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use svcpath_syntax::{conntrack, kernlog, split, sysctl, Origin, SectionKind};
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
-
 fn files(kind: &str) -> Vec<(String, String)> {
-    let dir = corpus_dir().join(kind);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".txt"))
-        .collect();
-    names.sort();
-    names
+    svcpath_testkit::corpus::texts(kind)
         .into_iter()
-        .map(|name| {
-            let text =
-                String::from_utf8_lossy(&std::fs::read(dir.join(&name)).unwrap()).into_owned();
-            (name.trim_end_matches(".txt").to_string(), text)
-        })
+        .map(|(name, text)| (name.trim_end_matches(".txt").to_string(), text))
         .collect()
 }
 

@@ -1,5 +1,6 @@
 //! Golden tests: every ipvsadm and ipset file of the shared corpus parses without a panic, and what it
 //! yields (virtual services, real servers, weights, counters, sets and members) is pinned in snapshots.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use std::path::PathBuf;
 
@@ -7,25 +8,11 @@ use proptest::prelude::*;
 use svcpath_syntax::{ipset, ipvs, Origin, Span};
 
 fn corpus_dir(kind: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(kind)
+    svcpath_testkit::corpus::path(kind)
 }
 
 fn corpus_files(kind: &str) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = std::fs::read_dir(corpus_dir(kind))
-        .unwrap_or_else(|e| panic!("the corpus folder {kind} is missing: {e}"))
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&p).unwrap();
-            (name, text)
-        })
-        .collect();
-    files.sort();
-    files
+    svcpath_testkit::corpus::texts(kind)
 }
 
 /// A compact, readable summary of a listing for the snapshot.

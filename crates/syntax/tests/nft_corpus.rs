@@ -1,4 +1,5 @@
 //! The nft parser against the real corpus (`nft -f` transactions and `nft list` output), plus its invariants.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use proptest::prelude::*;
 use svcpath_syntax::diag::Severity;
@@ -7,11 +8,7 @@ use svcpath_syntax::source::count_lines;
 use svcpath_syntax::Origin;
 
 fn corpus(name: &str) -> String {
-    let path = format!(
-        "{}/../../../shared/corpus/nft/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    svcpath_testkit::corpus::read(format!("nft/{name}"))
 }
 
 fn fixture(name: &str) -> String {

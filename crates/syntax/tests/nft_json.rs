@@ -1,6 +1,7 @@
 //! The nft JSON reader against real `nft -j list ruleset` output: for every fixture, the JSON and the text
 //! listing the kernel printed for the same ruleset give the same parse tree; plus invariants under
 //! arbitrary cuts and edits of the JSON.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use proptest::prelude::*;
 use serde_json::Value;

@@ -15,6 +15,7 @@
 
 pub mod address;
 pub mod chains;
+pub mod report;
 mod words;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -26,6 +27,7 @@ use crate::report::Report;
 use crate::Options;
 use address::AddressMap;
 use chains::{ChainIndex, HashOrigin};
+pub use report::Redact;
 pub use words::{KEPT_NAMES, VOCABULARY};
 
 /// A redacted dump with the options that go with it and what was replaced.

@@ -162,3 +162,103 @@ proptest::proptest! {
         proptest::prop_assert_eq!(out.lines().count(), text.lines().count());
     }
 }
+
+/// Words of a text that could be a name.
+fn name_words(text: &str) -> HashSet<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// A Service as the facts redaction must carry over: id, names, addresses, endpoints.
+fn service_facts(report: &Report) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .services
+        .iter()
+        .map(|s| {
+            let endpoints: Vec<String> = s
+                .endpoints
+                .iter()
+                .map(|e| format!("{}:{:?}", e.ip, e.port))
+                .collect();
+            format!(
+                "{} {:?}/{:?}:{} {:?} {:?}",
+                s.id, s.namespace, s.name, s.port_name, s.cluster_ip, endpoints
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_redacted_report_names_its_services_as_the_report_of_the_redacted_dump() {
+    let mut checked = 0;
+    for kind in ["iptables", "ipvs", "nft"] {
+        for path in svcpath_testkit::corpus::files(kind) {
+            let dump = svcpath_testkit::read_lossy(&path);
+            let options = Options::default();
+            let report = crate::analyze(&dump, &options);
+            let mut redactor = Redactor::for_input(Some(&report), &dump);
+            let redacted_dump = redactor.text(&dump);
+            let redacted_options = redactor.options(&options);
+            let typed = report.redacted(&mut redactor);
+            let of_dump = crate::analyze(&redacted_dump, &redacted_options);
+            let name = path.display();
+            assert_eq!(
+                service_facts(&typed),
+                service_facts(&of_dump),
+                "{name}: the redacted report and the redacted dump's report differ"
+            );
+            let json = serde_json::to_string(&typed).unwrap();
+            let words = name_words(&json);
+            for original in redactor.replaced_names() {
+                assert!(
+                    !words.contains(original.as_str()),
+                    "{name}: {original} is left in the redacted report"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} dumps");
+}
+
+#[test]
+fn every_text_field_of_the_report_is_redacted_and_counts_are_kept() {
+    let dump = "-A KUBE-SERVICES -d 10.96.12.7/32 -p tcp -m comment --comment \"shop/cart:web cluster IP\" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA\n";
+    let mut redactor = Redactor::for_input(None, dump);
+    redactor.text(dump);
+    let report = Report {
+        services: vec![crate::report::Service {
+            id: "shop/cart:web".into(),
+            namespace: Some("shop".into()),
+            name: Some("cart".into()),
+            port_name: "web".into(),
+            cluster_ip: Some("10.96.12.7".into()),
+            port: Some(80),
+            lines: vec![1],
+            ..Default::default()
+        }],
+        findings: vec![crate::report::Finding {
+            code: "no-endpoints".into(),
+            severity: crate::report::Severity::Warning,
+            service: Some("shop/cart:web".into()),
+            lines: vec![1],
+            message: "shop/cart:web (10.96.12.7:80) has no endpoints".into(),
+        }],
+        ..Default::default()
+    };
+    let typed = report.redacted(&mut redactor);
+    let json = serde_json::to_string(&typed).unwrap();
+    for secret in ["shop", "cart", "10.96.12.7"] {
+        assert!(!json.contains(secret), "{secret} is in {json}");
+    }
+    assert_eq!(typed.services[0].port, Some(80));
+    assert_eq!(typed.services[0].lines, [1]);
+    assert_eq!(typed.findings[0].code, "no-endpoints");
+    assert_eq!(
+        typed.findings[0].service.as_deref(),
+        Some(typed.services[0].id.as_str())
+    );
+}

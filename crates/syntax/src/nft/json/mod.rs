@@ -2,11 +2,12 @@
 //! the libnftables-json schema `{"nftables": [{"metainfo": …}, {"table": …}, {"chain": …}, {"rule": …},
 //! {"set": …}, {"map": …}, {"element": …}]}`, read into the same [`Ruleset`] the text reader builds.
 //!
-//! Each statement of a rule is written back in `nft list` syntax ([`render`]) and read by the text reader's
-//! rule parser, so the analysis sees one kind of tree whatever the input was. The objects of the
+//! Each statement of a rule is written back in `nft list` syntax (the `render` module) and read by the text
+//! reader's rule parser, so the analysis sees one kind of tree whatever the input was. The objects of the
 //! `nftables` array are read one by one: a paste cut in the middle keeps every object before the cut.
 //! Lines and byte spans point at the JSON object (JSON is often one line: the span tells where). What is
-//! not understood stays in the rule as [`Expr::Unknown`] with its JSON text, and a diagnostic says so.
+//! not understood stays in the rule as [`Expr::Unknown`](crate::nft::Expr::Unknown) with its JSON text,
+//! and a diagnostic says so.
 
 mod objects;
 mod render;
