@@ -1,7 +1,7 @@
 //! Command-line arguments of `svcpath`.
 
 use svcpath_analysis::report::Protocol;
-use svcpath_analysis::trace::{From, Packet};
+use svcpath_analysis::trace::{Origin, Packet};
 use svcpath_analysis::Options;
 
 pub const USAGE: &str = "\
@@ -89,7 +89,7 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
     let mut dst: Option<(String, u16)> = None;
     let mut src = None;
     let mut protocol = Protocol::Tcp;
-    let mut from = From::Pod;
+    let mut from = Origin::Pod;
     let mut returning_client = false;
     let mut files = Vec::new();
     let mut format = Format::Text;
@@ -153,9 +153,9 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
             }
             "--from" if tracing => {
                 from = match value()?.as_str() {
-                    "pod" => From::Pod,
-                    "node" | "host" => From::Node,
-                    "external" | "outside" => From::External,
+                    "pod" => Origin::Pod,
+                    "node" | "host" => Origin::Node,
+                    "external" | "outside" => Origin::External,
                     other => return Err(format!("unknown origin {other:?} (pod, node, external)")),
                 }
             }

@@ -3,7 +3,7 @@
 //! Trace form's defaults from the paste on screen.
 
 use svcpath_analysis::report::{Report, Service, TrafficPolicy};
-use svcpath_analysis::trace::{Outcome, Step};
+use svcpath_analysis::trace::{Outcome, Step, Verdict};
 
 use crate::route::TraceQuery;
 
@@ -104,12 +104,12 @@ pub fn deciding_step(outcome: &Outcome) -> Option<&Step> {
         let note = s.note.trim_start().to_ascii_lowercase();
         words.iter().any(|w| note.starts_with(w))
     };
-    match outcome.verdict.as_str() {
-        "dnat" => with_line()
+    match outcome.verdict {
+        Verdict::Dnat => with_line()
             .find(|s| starts(s, &["dnat", "redirect", "masquerade to", "ipvs"]))
             .or_else(|| with_line().next()),
-        "drop" | "reject" => with_line().next(),
-        _ => with_line().find(|s| starts(s, &["accept"])),
+        Verdict::Drop | Verdict::Reject => with_line().next(),
+        Verdict::Accept => with_line().find(|s| starts(s, &["accept"])),
     }
 }
 
