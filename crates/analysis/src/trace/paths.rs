@@ -113,7 +113,7 @@ impl Tracer<'_> {
                     .collect();
                 let inside = ranges
                     .first()
-                    .and_then(|r| r.nth(1).filter(|_| r.prefix < 32).or(Some(r.addr)));
+                    .and_then(|r| r.nth(1).filter(|_| r.prefix() < 32).or(Some(r.addr())));
                 if let Some(inside) = inside {
                     push(
                         format!(

@@ -468,30 +468,31 @@ fn default_source(
             }
         }
         Origin::Pod => {
-            let cidr = pod_cidrs.iter().find(|c| c.addr.is_ipv6() == dst.is_ipv6());
+            let cidr = pod_cidrs
+                .iter()
+                .find(|c| c.addr().is_ipv6() == dst.is_ipv6());
             let (base, how) = match cidr {
-                Some(c) => (*c, format!("the pod CIDR {}/{}", c.addr, c.prefix)),
+                Some(c) => (*c, format!("the pod CIDR {}/{}", c.addr(), c.prefix())),
                 None => {
                     let guess = endpoints
                         .iter()
                         .find(|e| e.is_ipv6() == dst.is_ipv6())
-                        .map(|e| addr::Cidr {
-                            addr: *e,
-                            prefix: if e.is_ipv4() { 24 } else { 64 },
-                        })
-                        .unwrap_or(addr::Cidr {
-                            addr: if dst.is_ipv6() {
-                                IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0))
+                        .map(|e| addr::Cidr::new_or_host(*e, if e.is_ipv4() { 24 } else { 64 }))
+                        .unwrap_or_else(|| {
+                            if dst.is_ipv6() {
+                                let net = std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0);
+                                addr::Cidr::new_or_host(IpAddr::V6(net), 64)
                             } else {
-                                IpAddr::V4(std::net::Ipv4Addr::new(10, 244, 0, 0))
-                            },
-                            prefix: if dst.is_ipv6() { 64 } else { 24 },
+                                let net = std::net::Ipv4Addr::new(10, 244, 0, 0);
+                                addr::Cidr::new_or_host(IpAddr::V4(net), 24)
+                            }
                         });
                     (
                         guess,
                         format!(
                             "no pod CIDR is known; the network {}/{} is assumed",
-                            guess.addr, guess.prefix
+                            guess.addr(),
+                            guess.prefix()
                         ),
                     )
                 }
@@ -499,7 +500,7 @@ fn default_source(
             let ip = (2u128..1026)
                 .filter_map(|n| base.nth(n))
                 .find(|ip| !endpoints.contains(ip) && *ip != dst)
-                .unwrap_or(base.addr);
+                .unwrap_or(base.addr());
             (
                 ip,
                 format!("source {ip}: a pod address from {how} that is no endpoint"),
