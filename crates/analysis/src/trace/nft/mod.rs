@@ -1,8 +1,8 @@
-//! The nftables side of the tracer: base chains found by hook and priority in every table of the
-//! packet's family (with the iptables tables of the paste placed among them at their priorities), and
-//! the walk of one nft base chain — matches on addresses, protocols, ports, marks, conntrack state and
-//! `fib`, named and anonymous sets and maps with concatenations and intervals, verdict maps,
-//! `numgen` splits with exact odds, NAT, mark and set-update statements.
+//! The nftables walker: one nft base chain for a branch (`walk.rs`) — matches on addresses,
+//! protocols, ports, marks, conntrack state and `fib`, named and anonymous sets and maps with
+//! concatenations and intervals (`values.rs`), verdict maps, `numgen` splits with exact odds, NAT
+//! (`nat.rs`), mark and set-update statements — over the tables indexed by name (`tables.rs`). Which
+//! base chains run, in which order, is the schedule in `hooks.rs`.
 //!
 //! What cannot be evaluated (an unknown expression, an `xt` match, a source port) is assumed, shown in
 //! the steps, and the outcome marked `uncertain`.
