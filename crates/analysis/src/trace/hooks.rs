@@ -90,6 +90,13 @@ pub struct Hooks<'a> {
     pub notes: Vec<String>,
 }
 
+/// Adds a base chain to its hook's list (a routing step has none).
+fn push(lists: &mut [Vec<HookChain>; 5], hook: Hook, chain: HookChain) {
+    if let Some(list) = hook_index(hook).and_then(|i| lists.get_mut(i)) {
+        list.push(chain);
+    }
+}
+
 fn hook_index(hook: Hook) -> Option<usize> {
     match hook {
         Hook::Prerouting => Some(0),
@@ -183,11 +190,15 @@ impl<'a> Hooks<'a> {
                     continue;
                 }
                 if let Some(priority) = iptables_priority(view.name, hook) {
-                    lists[hook_index(hook).unwrap_or(0)].push(HookChain {
-                        base: Base::Iptables(ti),
-                        priority,
-                        nat: view.name == "nat",
-                    });
+                    push(
+                        &mut lists,
+                        hook,
+                        HookChain {
+                            base: Base::Iptables(ti),
+                            priority,
+                            nat: view.name == "nat",
+                        },
+                    );
                 }
             }
         }
@@ -212,14 +223,18 @@ impl<'a> Hooks<'a> {
                     }
                 };
                 any = true;
-                lists[hook_index(hook).unwrap_or(0)].push(HookChain {
-                    base: Base::Nft {
-                        table: ti,
-                        chain: ci,
+                push(
+                    &mut lists,
+                    hook,
+                    HookChain {
+                        base: Base::Nft {
+                            table: ti,
+                            chain: ci,
+                        },
+                        priority,
+                        nat: base.kind == "nat",
                     },
-                    priority,
-                    nat: base.kind == "nat",
-                });
+                );
             }
         }
         if !any {
