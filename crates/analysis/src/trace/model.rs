@@ -119,6 +119,56 @@ impl Verdict {
 
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON and the text of hooks and verdicts are the strings front ends and saved reports know.
+    #[test]
+    fn hooks_and_verdicts_read_as_before() {
+        let hooks = [
+            (Hook::Prerouting, "PREROUTING"),
+            (Hook::Input, "INPUT"),
+            (Hook::Forward, "FORWARD"),
+            (Hook::Output, "OUTPUT"),
+            (Hook::Postrouting, "POSTROUTING"),
+            (Hook::Routing, "routing"),
+        ];
+        for (hook, name) in hooks {
+            assert_eq!(serde_json::to_string(&hook).unwrap(), format!("\"{name}\""));
+            assert_eq!(
+                serde_json::from_str::<Hook>(&format!("\"{name}\"")).unwrap(),
+                hook
+            );
+            assert_eq!(hook.to_string(), name);
+        }
+        let verdicts = [
+            (Verdict::Dnat, "dnat"),
+            (Verdict::Accept, "accept"),
+            (Verdict::Drop, "drop"),
+            (Verdict::Reject, "reject"),
+        ];
+        for (verdict, name) in verdicts {
+            assert_eq!(
+                serde_json::to_string(&verdict).unwrap(),
+                format!("\"{name}\"")
+            );
+            assert_eq!(
+                serde_json::from_str::<Verdict>(&format!("\"{name}\"")).unwrap(),
+                verdict
+            );
+            assert_eq!(verdict.to_string(), name);
+        }
+        // Widths and alignment apply, as they did to the strings (`svcpath trace` aligns its columns).
+        assert_eq!(format!("[{:<11}]", Hook::Input), "[INPUT      ]");
+        assert_eq!(format!("[{:>6}]", Verdict::Drop), "[  drop]");
+        assert_eq!(
+            serde_json::to_string(&Origin::External).unwrap(),
+            "\"external\""
+        );
     }
 }
