@@ -11,7 +11,7 @@ use crate::findings::traced;
 use crate::owner::{Owner, Owners};
 use crate::report::{Finding, Report, Severity};
 use crate::snapshot::Snapshot;
-use crate::trace::{NodeContext, Packet, Step, Tracer};
+use crate::trace::{NodeContext, Packet, Step, Tracer, Verdict};
 
 /// One cause of what is wrong on the node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -337,7 +337,7 @@ fn proof(
     };
     let mut best: Option<(usize, CauseTrace)> = None;
     for (label, trace) in traces {
-        let share = |verdict: &str| -> f64 {
+        let share = |verdict: Verdict| -> f64 {
             trace
                 .outcomes
                 .iter()
@@ -346,8 +346,8 @@ fn proof(
                 .sum()
         };
         for o in trace.outcomes.iter().filter(|o| touches(o)) {
-            let total = share(&o.verdict);
-            let rank = usize::from(!matches!(o.verdict.as_str(), "drop" | "reject"));
+            let total = share(o.verdict);
+            let rank = usize::from(!matches!(o.verdict, Verdict::Drop | Verdict::Reject));
             if best
                 .as_ref()
                 .is_none_or(|(r, b)| rank < *r || (rank == *r && total > b.probability + 1e-9))
@@ -357,7 +357,7 @@ fn proof(
                     CauseTrace {
                         label: label.clone(),
                         packet: trace.packet.clone(),
-                        verdict: o.verdict.clone(),
+                        verdict: o.verdict.name().to_string(),
                         endpoint: o.endpoint.clone(),
                         probability: total,
                         steps: o.steps.clone(),

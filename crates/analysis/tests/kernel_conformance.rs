@@ -17,7 +17,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use svcpath_analysis::trace::{self, From, Outcome, Packet, Trace};
+use svcpath_analysis::trace::{self, Hook, Origin, Outcome, Packet, Trace, Verdict};
 use svcpath_analysis::{Options, Snapshot};
 
 /// Connections per probe whose outcome is a split between endpoints, and per single-outcome probe.
@@ -84,15 +84,15 @@ const ALPHA: &str = "0.00001";
 /// first packet leaves POSTROUTING (or reaches INPUT's end), so a packet the node sends to itself and
 /// then drops in INPUT still shows up as a connection.
 fn oracle_key(o: &Outcome) -> String {
-    let confirmed = o.steps.iter().any(|s| s.hook == "POSTROUTING");
-    match o.verdict.as_str() {
-        "dnat" => o.endpoint.clone().unwrap_or_else(|| "passed".to_string()),
-        "accept" => "passed".to_string(),
-        "drop" | "reject" if confirmed => {
+    let confirmed = o.steps.iter().any(|s| s.hook == Hook::Postrouting);
+    match o.verdict {
+        Verdict::Dnat => o.endpoint.clone().unwrap_or_else(|| "passed".to_string()),
+        Verdict::Accept => "passed".to_string(),
+        Verdict::Drop | Verdict::Reject if confirmed => {
             o.endpoint.clone().unwrap_or_else(|| "passed".to_string())
         }
-        "reject" => "rejected".to_string(),
-        _ => "dropped".to_string(),
+        Verdict::Reject => "rejected".to_string(),
+        Verdict::Drop => "dropped".to_string(),
     }
 }
 
@@ -187,7 +187,7 @@ fn probe_for(case: &str, index: usize, label: &str, t: &Trace, clients: Clients)
     let isolate = t.packet.protocol == svcpath_analysis::report::Protocol::Tcp
         && t.outcomes
             .iter()
-            .any(|o| o.steps.iter().any(|s| s.hook == "INPUT"));
+            .any(|o| o.steps.iter().any(|s| s.hook == Hook::Input));
     let expect: serde_json::Map<String, Value> =
         expect.into_iter().map(|(k, v)| (k, json!(v))).collect();
     match clients {
@@ -242,7 +242,7 @@ fn equivalent_clients(
     let Some(IpAddr::V4(first)) = t.packet.src.as_deref().and_then(|s| s.parse().ok()) else {
         return Vec::new();
     };
-    if t.packet.from == From::Node {
+    if t.packet.from == Origin::Node {
         return Vec::new();
     }
     let signature = |t: &Trace| -> Vec<(String, bool, u64)> {

@@ -815,7 +815,7 @@ fn every_release_layout_gives_the_same_services_and_odds() {
 
 #[test]
 fn the_model_and_the_tracer_agree_on_every_release() {
-    use svcpath_analysis::trace::{self, From, Packet};
+    use svcpath_analysis::trace::{self, Origin, Packet};
     use svcpath_analysis::{Options, Snapshot};
     for (file, _) in RELEASES {
         let options = Options {
@@ -833,7 +833,7 @@ fn the_model_and_the_tracer_agree_on_every_release() {
                     dst: s.cluster_ip.clone().unwrap(),
                     dst_port: s.port.unwrap(),
                     protocol: s.protocol.unwrap(),
-                    from: From::Pod,
+                    from: Origin::Pod,
                     returning_client: false,
                 },
             );
@@ -842,7 +842,7 @@ fn the_model_and_the_tracer_agree_on_every_release() {
                 .iter()
                 .map(|o| {
                     (
-                        o.endpoint.clone().unwrap_or(o.verdict.clone()),
+                        o.endpoint.clone().unwrap_or_else(|| o.verdict.to_string()),
                         o.probability,
                     )
                 })

@@ -3,7 +3,7 @@
 //! outcome, the IP family and rule counts of mixed pastes, and near-miss commands.
 
 use svcpath_analysis::report::Protocol;
-use svcpath_analysis::trace::{self, From, Packet, Trace};
+use svcpath_analysis::trace::{self, Hook, Origin, Packet, Trace, Verdict};
 use svcpath_analysis::{analyze, Options, Snapshot};
 
 fn corpus(kind: &str, file: &str) -> String {
@@ -19,7 +19,7 @@ fn run(dump: &str, options: &Options, packet: Packet) -> Trace {
     trace::trace(&snapshot, options, &packet)
 }
 
-fn packet(dst: &str, port: u16, from: From) -> Packet {
+fn packet(dst: &str, port: u16, from: Origin) -> Packet {
     Packet {
         src: None,
         dst: dst.to_string(),
@@ -36,11 +36,11 @@ fn a_nodeport_trace_without_a_node_ip_says_so_and_asks_for_it() {
     let unknown = run(
         &dump,
         &Options::default(),
-        packet("192.168.0.2", 3003, From::External),
+        packet("192.168.0.2", 3003, Origin::External),
     );
     assert_eq!(unknown.outcomes.len(), 1, "{:#?}", unknown.outcomes);
     let o = &unknown.outcomes[0];
-    assert_eq!(o.verdict, "accept");
+    assert_eq!(o.verdict, Verdict::Accept);
     assert!(
         o.uncertain,
         "an ACCEPT that rests on an unknown node IP is not certain"
@@ -58,9 +58,13 @@ fn a_nodeport_trace_without_a_node_ip_says_so_and_asks_for_it() {
         node_ips: vec!["192.168.0.2".into()],
         ..Options::default()
     };
-    let known = run(&dump, &options, packet("192.168.0.2", 3003, From::External));
+    let known = run(
+        &dump,
+        &options,
+        packet("192.168.0.2", 3003, Origin::External),
+    );
     assert_eq!(known.outcomes.len(), 1, "{:#?}", known.outcomes);
-    assert_eq!(known.outcomes[0].verdict, "dnat");
+    assert_eq!(known.outcomes[0].verdict, Verdict::Dnat);
     assert_eq!(known.outcomes[0].endpoint.as_deref(), Some("10.180.0.3:80"));
     assert!(!known.outcomes[0].uncertain);
     assert!(known.outcomes[0].uncertain_reasons.is_empty());
@@ -73,14 +77,14 @@ fn cluster_ips_and_pod_addresses_do_not_ask_for_a_node_ip() {
     let t = run(
         &dump,
         &Options::default(),
-        packet("172.30.0.41", 80, From::Pod),
+        packet("172.30.0.41", 80, Origin::Pod),
     );
     assert!(t.outcomes.iter().all(|o| !o.uncertain), "{:#?}", t.outcomes);
     // A Service without endpoints: its REJECT does not depend on the node's address either.
     let t = run(
         &dump,
         &Options::default(),
-        packet("172.30.0.46", 80, From::Pod),
+        packet("172.30.0.46", 80, Origin::Pod),
     );
     assert!(t.outcomes.iter().all(|o| !o.uncertain), "{:#?}", t.outcomes);
 }
@@ -192,15 +196,23 @@ fn a_host_network_endpoint_gives_the_node_ip_and_is_delivered_locally() {
 
     // From a pod to the ClusterIP: DNAT to the node's own address, delivered locally (INPUT), not
     // forwarded, and not masqueraded (POSTROUTING is not on the way).
-    let t = run(HOST_NETWORK, &options, packet("10.96.0.50", 80, From::Pod));
+    let t = run(
+        HOST_NETWORK,
+        &options,
+        packet("10.96.0.50", 80, Origin::Pod),
+    );
     assert_eq!(t.outcomes.len(), 1, "{:#?}", t.outcomes);
     let o = &t.outcomes[0];
-    assert_eq!(o.verdict, "dnat");
+    assert_eq!(o.verdict, Verdict::Dnat);
     assert_eq!(o.endpoint.as_deref(), Some("10.1.2.3:8080"));
     assert!(!o.masquerade);
-    assert!(o.steps.iter().any(|s| s.hook == "INPUT"), "{:#?}", o.steps);
     assert!(
-        !o.steps.iter().any(|s| s.hook == "FORWARD"),
+        o.steps.iter().any(|s| s.hook == Hook::Input),
+        "{:#?}",
+        o.steps
+    );
+    assert!(
+        !o.steps.iter().any(|s| s.hook == Hook::Forward),
         "{:#?}",
         o.steps
     );
@@ -209,10 +221,10 @@ fn a_host_network_endpoint_gives_the_node_ip_and_is_delivered_locally() {
     let t = run(
         HOST_NETWORK,
         &options,
-        packet("10.1.2.3", 30080, From::External),
+        packet("10.1.2.3", 30080, Origin::External),
     );
     assert_eq!(t.outcomes.len(), 1, "{:#?}", t.outcomes);
-    assert_eq!(t.outcomes[0].verdict, "dnat");
+    assert_eq!(t.outcomes[0].verdict, Verdict::Dnat);
     assert!(!t.outcomes[0].masquerade);
     assert!(
         !t.outcomes[0].uncertain,
@@ -228,9 +240,9 @@ fn an_endpoint_outside_the_pod_network_with_no_node_ip_known_is_uncertain() {
     let dump = HOST_NETWORK.replace("-A KUBE-SVL-AAAAAAAAAAAAAAAA -m comment --comment \"infra/agent:http -> 10.1.2.3:8080\" -j KUBE-SEP-BBBBBBBBBBBBBBBB\n", "");
     let options = Options::default();
     assert!(analyze(&dump, &options).node.node_ips.is_empty());
-    let t = run(&dump, &options, packet("10.96.0.50", 80, From::Pod));
+    let t = run(&dump, &options, packet("10.96.0.50", 80, Origin::Pod));
     let o = &t.outcomes[0];
-    assert_eq!(o.verdict, "dnat");
+    assert_eq!(o.verdict, Verdict::Dnat);
     assert!(o.uncertain);
     assert!(
         o.uncertain_reasons
@@ -244,13 +256,13 @@ fn an_endpoint_outside_the_pod_network_with_no_node_ip_known_is_uncertain() {
         node_ips: vec!["10.1.2.3".into()],
         ..Options::default()
     };
-    let t = run(&dump, &options, packet("10.96.0.50", 80, From::Pod));
+    let t = run(&dump, &options, packet("10.96.0.50", 80, Origin::Pod));
     assert!(
         !t.outcomes[0].uncertain,
         "{:?}",
         t.outcomes[0].uncertain_reasons
     );
-    assert!(t.outcomes[0].steps.iter().any(|s| s.hook == "INPUT"));
+    assert!(t.outcomes[0].steps.iter().any(|s| s.hook == Hook::Input));
 }
 
 #[test]
@@ -427,7 +439,7 @@ fn the_addresses_section_gives_the_node_ips() {
     let t = run(
         &paste,
         &Options::default(),
-        packet("192.168.0.2", 3003, From::External),
+        packet("192.168.0.2", 3003, Origin::External),
     );
     assert_eq!(t.outcomes[0].endpoint.as_deref(), Some("10.180.0.3:80"));
 

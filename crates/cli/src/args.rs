@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use svcpath_analysis::report::Protocol;
-use svcpath_analysis::trace::{From, Packet};
+use svcpath_analysis::trace::{Origin, Packet};
 use svcpath_analysis::Options;
 
 const ABOUT: &str =
@@ -116,8 +116,8 @@ pub(crate) struct TraceArgs {
     #[arg(long = "proto", visible_alias = "protocol", value_name = "PROTO", default_value = "tcp", value_parser = protocol)]
     pub(crate) protocol: Protocol,
     /// Where it comes from.
-    #[arg(long, value_enum, default_value_t = Origin::Pod, value_name = "ORIGIN")]
-    pub(crate) from: Origin,
+    #[arg(long, value_enum, default_value_t = OriginArg::Pod, value_name = "ORIGIN")]
+    pub(crate) from: OriginArg,
     /// A returning client: session affinity sends it where it went before.
     #[arg(long)]
     pub(crate) returning: bool,
@@ -176,7 +176,7 @@ pub(crate) enum TraceFormat {
 
 /// Where a traced packet comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Origin {
+pub(crate) enum OriginArg {
     /// A pod on this node.
     Pod,
     /// A host process on the node.
@@ -187,12 +187,12 @@ pub(crate) enum Origin {
     External,
 }
 
-impl std::convert::From<Origin> for From {
-    fn from(origin: Origin) -> From {
+impl From<OriginArg> for Origin {
+    fn from(origin: OriginArg) -> Origin {
         match origin {
-            Origin::Pod => From::Pod,
-            Origin::Node => From::Node,
-            Origin::External => From::External,
+            OriginArg::Pod => Origin::Pod,
+            OriginArg::Node => Origin::Node,
+            OriginArg::External => Origin::External,
         }
     }
 }
@@ -267,7 +267,7 @@ mod tests {
             panic!("not a trace")
         };
         assert_eq!(trace.packet().protocol, Protocol::Udp);
-        assert_eq!(trace.packet().from, From::Node);
+        assert_eq!(trace.packet().from, Origin::Node);
         let cli = Cli::try_parse_from(["svcpath", "explain", "-f", "chat", "-"]).unwrap();
         let Command::Explain(explain) = cli.command else {
             panic!("not an explain")

@@ -76,9 +76,9 @@ fn trace_text(trace: &svcpath_analysis::trace::Trace) -> String {
         p.dst_port,
         p.protocol.name(),
         match p.from {
-            svcpath_analysis::trace::From::Pod => "a pod",
-            svcpath_analysis::trace::From::Node => "the node",
-            svcpath_analysis::trace::From::External => "outside",
+            svcpath_analysis::trace::Origin::Pod => "a pod",
+            svcpath_analysis::trace::Origin::Node => "the node",
+            svcpath_analysis::trace::Origin::External => "outside",
         },
         if p.returning_client {
             " (returning client)"

@@ -309,7 +309,7 @@ mod tests {
                 dst: "10.96.0.10".into(),
                 dst_port: 53,
                 protocol: svcpath_analysis::report::Protocol::Udp,
-                from: svcpath_analysis::trace::From::Pod,
+                from: svcpath_analysis::trace::Origin::Pod,
                 returning_client: false,
             },
         };

@@ -3,7 +3,7 @@
 //! Trace form's defaults from the paste on screen.
 
 use svcpath_analysis::report::{Report, Service, TrafficPolicy};
-use svcpath_analysis::trace::{Outcome, Step};
+use svcpath_analysis::trace::{Outcome, Step, Verdict};
 
 use crate::route::TraceQuery;
 
@@ -104,12 +104,12 @@ pub fn deciding_step(outcome: &Outcome) -> Option<&Step> {
         let note = s.note.trim_start().to_ascii_lowercase();
         words.iter().any(|w| note.starts_with(w))
     };
-    match outcome.verdict.as_str() {
-        "dnat" => with_line()
+    match outcome.verdict {
+        Verdict::Dnat => with_line()
             .find(|s| starts(s, &["dnat", "redirect", "masquerade to", "ipvs"]))
             .or_else(|| with_line().next()),
-        "drop" | "reject" => with_line().next(),
-        _ => with_line().find(|s| starts(s, &["accept"])),
+        Verdict::Drop | Verdict::Reject => with_line().next(),
+        Verdict::Accept => with_line().find(|s| starts(s, &["accept"])),
     }
 }
 
@@ -149,6 +149,7 @@ pub fn service_for_query(report: &Report, query: &TraceQuery) -> Option<usize> {
 mod tests {
     use super::*;
     use svcpath_analysis::report::{Endpoint, Protocol};
+    use svcpath_analysis::trace::Hook;
 
     #[test]
     fn finds_iptables_and_nft_chain_names() {
@@ -231,7 +232,7 @@ mod tests {
 
     fn step(line: Option<u32>, note: &str) -> Step {
         Step {
-            hook: "PREROUTING".into(),
+            hook: Hook::Prerouting,
             table: "nat".into(),
             chain: "KUBE-X".into(),
             line,
@@ -240,10 +241,10 @@ mod tests {
         }
     }
 
-    fn outcome(verdict: &str, steps: Vec<Step>) -> Outcome {
+    fn outcome(verdict: Verdict, steps: Vec<Step>) -> Outcome {
         Outcome {
             probability: 1.0,
-            verdict: verdict.into(),
+            verdict,
             endpoint: None,
             masquerade: false,
             uncertain: false,
@@ -256,7 +257,7 @@ mod tests {
     #[test]
     fn the_deciding_rule() {
         let dnat = outcome(
-            "dnat",
+            Verdict::Dnat,
             vec![
                 step(Some(47), "jump to KUBE-SVC-X"),
                 step(Some(78), "DNAT to 10.180.0.2:80"),
@@ -265,7 +266,7 @@ mod tests {
         );
         assert_eq!(deciding_step(&dnat).and_then(|s| s.line), Some(78));
         let drop = outcome(
-            "drop",
+            Verdict::Drop,
             vec![
                 step(Some(49), "jump to KUBE-EXT-X"),
                 step(Some(11), "DROP — \"no local endpoints\""),
@@ -274,12 +275,12 @@ mod tests {
         assert_eq!(deciding_step(&drop).and_then(|s| s.line), Some(11));
         // Accepted by a policy: no rule of the dump decided.
         let accept = outcome(
-            "accept",
+            Verdict::Accept,
             vec![step(Some(3), "RETURN"), step(None, "policy ACCEPT")],
         );
         assert_eq!(deciding_step(&accept), None);
         let accept = outcome(
-            "accept",
+            Verdict::Accept,
             vec![step(Some(3), "ACCEPT"), step(Some(4), "RETURN")],
         );
         assert_eq!(deciding_step(&accept).and_then(|s| s.line), Some(3));

@@ -1,7 +1,7 @@
 //! The page's places, kept in the URL fragment so that links, back and forward work on a static host.
 
 use svcpath_analysis::report::Protocol;
-use svcpath_analysis::trace::From;
+use svcpath_analysis::trace::Origin;
 
 /// One place in the page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -127,7 +127,7 @@ impl Route {
 /// put in a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceQuery {
-    pub from: From,
+    pub from: Origin,
     pub src: String,
     pub dst: String,
     pub port: String,
@@ -139,7 +139,7 @@ pub struct TraceQuery {
 impl Default for TraceQuery {
     fn default() -> TraceQuery {
         TraceQuery {
-            from: From::Pod,
+            from: Origin::Pod,
             src: String::new(),
             dst: String::new(),
             port: String::new(),
@@ -183,9 +183,9 @@ impl TraceQuery {
                 "proto" => out.protocol = Protocol::parse(&value).unwrap_or(Protocol::Tcp),
                 "from" => {
                     out.from = match value.as_str() {
-                        "node" => From::Node,
-                        "external" => From::External,
-                        _ => From::Pod,
+                        "node" => Origin::Node,
+                        "external" => Origin::External,
+                        _ => Origin::Pod,
                     }
                 }
                 "returning" => out.returning = matches!(value.as_str(), "1" | "true" | "yes"),
@@ -227,11 +227,11 @@ impl TraceQuery {
 }
 
 /// `pod`, `node` or `external`, as the CLI's `--from` names them.
-pub fn from_name(from: From) -> &'static str {
+pub fn from_name(from: Origin) -> &'static str {
     match from {
-        From::Pod => "pod",
-        From::Node => "node",
-        From::External => "external",
+        Origin::Pod => "pod",
+        Origin::Node => "node",
+        Origin::External => "external",
     }
 }
 
@@ -381,7 +381,7 @@ mod tests {
     #[test]
     fn trace_queries_round_trip() {
         let q = TraceQuery {
-            from: From::External,
+            from: Origin::External,
             src: "203.0.113.7".into(),
             dst: "10.96.0.10".into(),
             port: "53".into(),
@@ -411,7 +411,7 @@ mod tests {
     #[test]
     fn trace_queries_read_what_people_type() {
         let q = TraceQuery::parse("from=node&dst=10.0.0.5%3A30080&proto=UDP&junk=1&returning=0");
-        assert_eq!(q.from, From::Node);
+        assert_eq!(q.from, Origin::Node);
         assert_eq!((q.dst.as_str(), q.port.as_str()), ("10.0.0.5", "30080"));
         assert_eq!(q.protocol, Protocol::Udp);
         assert!(!q.returning);
@@ -424,7 +424,7 @@ mod tests {
         let q = TraceQuery::parse("proto=icmp&from=mars&sample=");
         assert_eq!(
             (q.protocol, q.from, q.sample),
-            (Protocol::Tcp, From::Pod, None)
+            (Protocol::Tcp, Origin::Pod, None)
         );
         // Whatever is typed, the link stays inert text in this page's fragment.
         let q = TraceQuery {

@@ -15,7 +15,7 @@ use super::traced;
 use super::Context;
 use crate::report::{Finding, Protocol, Report, Severity};
 use crate::snapshot::Snapshot;
-use crate::trace::{From, Packet, Trace};
+use crate::trace::{Origin, Packet, Trace};
 
 /// Stands for the node when no node IP is known (documentation range).
 const PLACEHOLDER_NODE_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
@@ -56,7 +56,7 @@ fn traced(snapshot: &Snapshot, report: &Report) -> (Vec<(&'static str, bool, Tra
     let node_ip = known_ip
         .unwrap_or(IpAddr::V4(PLACEHOLDER_NODE_IP))
         .to_string();
-    let packet = |dst: &str, port: u16, protocol: Protocol, from: From| Packet {
+    let packet = |dst: &str, port: u16, protocol: Protocol, from: Origin| Packet {
         src: None,
         dst: dst.to_string(),
         dst_port: port,
@@ -73,7 +73,7 @@ fn traced(snapshot: &Snapshot, report: &Report) -> (Vec<(&'static str, bool, Tra
     {
         probes.push(Probe {
             what: "pods on this node talking to pods on other nodes",
-            packet: packet(&dst, 8080, Protocol::Tcp, From::Pod),
+            packet: packet(&dst, 8080, Protocol::Tcp, Origin::Pod),
             critical: true,
         });
     }
@@ -96,7 +96,7 @@ fn traced(snapshot: &Snapshot, report: &Report) -> (Vec<(&'static str, bool, Tra
     ] {
         probes.push(Probe {
             what,
-            packet: packet(&node_ip, port, protocol, From::External),
+            packet: packet(&node_ip, port, protocol, Origin::External),
             critical: false,
         });
     }

@@ -14,13 +14,13 @@
 use super::traced::{self, Decision};
 use super::{finding, Context};
 use crate::report::{Finding, Severity};
-use crate::trace::{From, Trace};
+use crate::trace::{Origin, Trace};
 
 /// One Service's blocked entry points, grouped by the rule that blocks them.
 pub struct Blocked<'a> {
     pub line: Option<u32>,
     pub decision: Decision<'a>,
-    pub origins: Vec<From>,
+    pub origins: Vec<Origin>,
     pub labels: Vec<String>,
     /// The largest share of one traced entry's new connections that the rule ends.
     pub share: f64,

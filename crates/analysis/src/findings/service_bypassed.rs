@@ -14,12 +14,12 @@ use super::traced;
 use super::{finding, Context};
 use crate::owner::Owner;
 use crate::report::{Finding, Severity};
-use crate::trace::{Outcome, Step};
+use crate::trace::{Hook, Outcome, Step, Verdict};
 
 /// The foreign nat rule that ended the walk before (or instead of) kube-proxy's Service rules.
 fn bypassing_step(outcome: &Outcome) -> Option<&Step> {
     let nat = |s: &Step| {
-        matches!(s.hook.as_str(), "PREROUTING" | "OUTPUT")
+        matches!(s.hook, Hook::Prerouting | Hook::Output)
             && (s.table == "nat" || (s.table.contains(' ') && s.line.is_some()))
     };
     let steps: Vec<&Step> = outcome
@@ -34,9 +34,9 @@ fn bypassing_step(outcome: &Outcome) -> Option<&Step> {
         .iter()
         .rev()
         .find(|s| s.owner.is_some_and(|o| !o.is_kubernetes()))?;
-    match outcome.verdict.as_str() {
-        "accept" if !reached_kube => Some(*foreign),
-        "dnat" => {
+    match outcome.verdict {
+        Verdict::Accept if !reached_kube => Some(*foreign),
+        Verdict::Dnat => {
             Some(*foreign).filter(|s| s.note.starts_with("DNAT") || s.note.starts_with("REDIRECT"))
         }
         _ => None,
@@ -65,7 +65,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let mut lines = Vec::new();
         for (label, trace) in traces {
             for outcome in &trace.outcomes {
-                if outcome.verdict == "dnat"
+                if outcome.verdict == Verdict::Dnat
                     && outcome
                         .endpoint
                         .as_ref()

@@ -4,7 +4,7 @@
 use crate::owner::Owner;
 use crate::report::{Mode, Report};
 use crate::snapshot::Snapshot;
-use crate::trace::{NodeContext, Outcome, Step, Trace, Tracer};
+use crate::trace::{NodeContext, Outcome, Step, Trace, Tracer, Verdict};
 
 use super::Context;
 
@@ -118,12 +118,12 @@ pub struct Decision<'a> {
 }
 
 pub fn decision<'a>(snapshot: &Snapshot, outcome: &'a Outcome) -> Option<Decision<'a>> {
-    if !matches!(outcome.verdict.as_str(), "drop" | "reject") {
+    if !matches!(outcome.verdict, Verdict::Drop | Verdict::Reject) {
         return None;
     }
     let step = outcome.steps.iter().rev().find(|s| !s.chain.is_empty())?;
     let owner = step.owner?;
-    let verdict = outcome.verdict.to_ascii_uppercase();
+    let verdict = outcome.verdict.name().to_ascii_uppercase();
     let (line, what) = match step.line {
         Some(l) if step.note.starts_with("end of ") => (Some(l), format!("policy {verdict}")),
         Some(l) => (Some(l), verdict),
@@ -168,11 +168,11 @@ pub fn rule_phrase(owner: Owner, what: &str) -> String {
 }
 
 /// Who sent the traced packet, for a sentence.
-pub fn origin(from: crate::trace::From) -> &'static str {
+pub fn origin(from: crate::trace::Origin) -> &'static str {
     match from {
-        crate::trace::From::Pod => "pods on this node",
-        crate::trace::From::Node => "the node itself (and host-network pods)",
-        crate::trace::From::External => "clients outside the node",
+        crate::trace::Origin::Pod => "pods on this node",
+        crate::trace::Origin::Node => "the node itself (and host-network pods)",
+        crate::trace::Origin::External => "clients outside the node",
     }
 }
 

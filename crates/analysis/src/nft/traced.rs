@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use svcpath_syntax::nft::Ruleset;
 
 use crate::report::{NodeFacts, Service};
-use crate::trace::{From, NodeContext, Packet, Tracer};
+use crate::trace::{NodeContext, Origin, Packet, Tracer, Verdict};
 
 /// Fills in the endpoints of Services whose endpoints the model left unknown, when tracing their
 /// ClusterIP proves them.
@@ -36,14 +36,14 @@ pub(crate) fn fill(rulesets: &[Ruleset], services: &mut [Service]) {
             dst: ip.clone(),
             dst_port: port,
             protocol,
-            from: From::Pod,
+            from: Origin::Pod,
             returning_client: false,
         });
         let proven = !trace.outcomes.is_empty()
             && trace
                 .outcomes
                 .iter()
-                .all(|o| !o.uncertain && o.verdict == "dnat" && o.endpoint.is_some());
+                .all(|o| !o.uncertain && o.verdict == Verdict::Dnat && o.endpoint.is_some());
         if !proven {
             continue;
         }

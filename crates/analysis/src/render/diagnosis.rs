@@ -40,7 +40,7 @@ fn outcome(t: &CauseTrace) -> String {
 
 fn step_place(s: &crate::trace::Step) -> String {
     let mut out = if s.table.is_empty() {
-        s.hook.clone()
+        s.hook.name().to_string()
     } else {
         format!("{} {}/{}", s.hook, s.table, s.chain)
     };

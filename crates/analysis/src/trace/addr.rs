@@ -2,15 +2,20 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use ipnet::IpNet;
+
 /// An address prefix (`10.0.0.0/8`, `fd00::/64`, a bare address = a host prefix, or an address with a
-/// dotted mask such as `10.0.0.0/255.0.0.0`).
+/// dotted mask such as `10.0.0.0/255.0.0.0`), with the address as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    pub addr: IpAddr,
-    pub prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
+    /// The prefix `addr/prefix`, or the host prefix of `addr` when the length is longer than the
+    /// address.
+    pub fn new_or_host(addr: IpAddr, prefix: u8) -> Cidr {
+        Cidr(IpNet::new(addr, prefix).unwrap_or(IpNet::from(addr)))
+    }
+
     pub fn parse(text: &str) -> Option<Cidr> {
         let text = text.trim();
         let (addr, mask) = match text.split_once('/') {
@@ -22,83 +27,56 @@ impl Cidr {
             .trim_end_matches(']')
             .parse()
             .ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match mask {
-            None => max,
+        let net = match mask {
+            None => IpNet::from(addr),
             Some(m) => match m.parse::<u8>() {
-                Ok(p) if p <= max => p,
-                Ok(_) => return None,
+                Ok(prefix) => IpNet::new(addr, prefix).ok()?,
                 Err(_) => match (addr, m.parse::<IpAddr>().ok()?) {
-                    (IpAddr::V4(_), IpAddr::V4(mask)) => contiguous_prefix(u32::from(mask))?,
+                    (IpAddr::V4(_), mask @ IpAddr::V4(_)) => {
+                        IpNet::with_netmask(addr, mask).ok()?
+                    }
                     _ => return None,
                 },
             },
         };
-        Some(Cidr { addr, prefix })
+        Some(Cidr(net))
     }
 
+    /// The address as written (not truncated to the prefix).
+    pub fn addr(&self) -> IpAddr {
+        self.0.addr()
+    }
+
+    pub fn prefix(&self) -> u8 {
+        self.0.prefix_len()
+    }
+
+    /// Whether `ip` is in the prefix (never for an address of the other family).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.prefix == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - u32::from(self.prefix.min(32)))
-                };
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.prefix == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - u32::from(self.prefix.min(128)))
-                };
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&ip)
     }
 
     /// The `n`-th address of the prefix (0 = the network address), if the prefix holds it.
     pub fn nth(&self, n: u128) -> Option<IpAddr> {
-        match self.addr {
-            IpAddr::V4(net) => {
-                let bits = 32 - u32::from(self.prefix.min(32));
-                if bits < 128 && n >= (1u128 << bits) {
+        match self.0 {
+            IpNet::V4(net) => {
+                if n > u128::from(u32::from(net.hostmask())) {
                     return None;
                 }
-                let mask = if self.prefix == 0 {
-                    0
-                } else {
-                    u32::MAX << bits
-                };
-                let base = u32::from(net) & mask;
                 let n = u32::try_from(n).ok()?;
-                Some(IpAddr::V4(Ipv4Addr::from(base.checked_add(n)?)))
+                Some(IpAddr::V4(Ipv4Addr::from(
+                    u32::from(net.network()).checked_add(n)?,
+                )))
             }
-            IpAddr::V6(net) => {
-                let bits = 128 - u32::from(self.prefix.min(128));
-                if bits < 128 && n >= (1u128 << bits) {
+            IpNet::V6(net) => {
+                if n > u128::from(net.hostmask()) {
                     return None;
                 }
-                let mask = if self.prefix == 0 {
-                    0
-                } else {
-                    u128::MAX << bits
-                };
-                let base = u128::from(net) & mask;
-                Some(IpAddr::V6(Ipv6Addr::from(base.checked_add(n)?)))
+                Some(IpAddr::V6(Ipv6Addr::from(
+                    u128::from(net.network()).checked_add(n)?,
+                )))
             }
         }
-    }
-}
-
-fn contiguous_prefix(mask: u32) -> Option<u8> {
-    let ones = mask.leading_ones();
-    if mask.checked_shl(ones).unwrap_or(0) == 0 {
-        u8::try_from(ones).ok()
-    } else {
-        None
     }
 }
 
@@ -246,7 +224,7 @@ mod tests {
             .unwrap()
             .contains(ip("10.180.0.6")));
         assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("1.2.3.4")));
-        assert_eq!(Cidr::parse("10.0.0.0/255.255.0.0").unwrap().prefix, 16);
+        assert_eq!(Cidr::parse("10.0.0.0/255.255.0.0").unwrap().prefix(), 16);
         assert_eq!(Cidr::parse("10.0.0.0/255.0.255.0"), None);
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
         assert!(Cidr::parse("fd00:ab34::/64")

@@ -3,6 +3,7 @@
 
 use super::tests::{conformance_dump, pkt, run, s, summary, total};
 use super::*;
+use crate::report::Protocol;
 
 /// The kube-proxy test transaction, read from the shared corpus beside the repository (a missing corpus
 /// fails the test rather than skipping it).
@@ -16,7 +17,7 @@ fn overall() -> String {
 fn clusterip_splits_by_numgen_and_only_the_node_is_masqueraded() {
     let dump = overall();
     let nodes = ["192.168.0.2"];
-    let pod = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.44", 80));
+    let pod = run(&dump, &nodes, pkt(Origin::Pod, None, "172.30.0.44", 80));
     assert_eq!(
         summary(&pod),
         vec![
@@ -37,7 +38,7 @@ fn clusterip_splits_by_numgen_and_only_the_node_is_masqueraded() {
     assert!(steps
         .iter()
         .any(|st| st.note.starts_with("numgen random mod 2 vmap: 0, 50%")));
-    let node = run(&dump, &nodes, pkt(From::Node, None, "172.30.0.44", 80));
+    let node = run(&dump, &nodes, pkt(Origin::Node, None, "172.30.0.44", 80));
     assert_eq!(
         summary(&node),
         vec![
@@ -45,7 +46,7 @@ fn clusterip_splits_by_numgen_and_only_the_node_is_masqueraded() {
             s("dnat 10.180.0.5:80", 0.5, true)
         ]
     );
-    assert_eq!(node.outcomes[0].steps[0].hook, "OUTPUT");
+    assert_eq!(node.outcomes[0].steps[0].hook, Hook::Output);
 }
 
 #[test]
@@ -54,7 +55,7 @@ fn hairpin_masquerades_only_the_connection_back_to_itself() {
     let t = run(
         &dump,
         &["192.168.0.2"],
-        pkt(From::Pod, Some("10.180.0.4"), "172.30.0.44", 80),
+        pkt(Origin::Pod, Some("10.180.0.4"), "172.30.0.44", 80),
     );
     assert_eq!(
         summary(&t),
@@ -72,17 +73,17 @@ fn etp_local_without_local_endpoints_drops_outside_traffic_only() {
     let outside = run(
         &dump,
         &nodes,
-        pkt(From::External, None, "192.168.0.2", 3001),
+        pkt(Origin::External, None, "192.168.0.2", 3001),
     );
     assert_eq!(summary(&outside), vec![s("drop", 1.0, false)]);
     let last = outside.outcomes[0].steps.last().unwrap();
     assert_eq!(
-        (last.hook.as_str(), last.chain.as_str()),
+        (last.hook.name(), last.chain.as_str()),
         ("INPUT", "nodeport-endpoints-check")
     );
-    let pod = run(&dump, &nodes, pkt(From::Pod, None, "192.168.0.2", 3001));
+    let pod = run(&dump, &nodes, pkt(Origin::Pod, None, "192.168.0.2", 3001));
     assert_eq!(summary(&pod), vec![s("dnat 10.180.0.2:80", 1.0, false)]);
-    let node = run(&dump, &nodes, pkt(From::Node, None, "192.168.0.2", 3001));
+    let node = run(&dump, &nodes, pkt(Origin::Node, None, "192.168.0.2", 3001));
     assert_eq!(summary(&node), vec![s("dnat 10.180.0.2:80", 1.0, true)]);
 }
 
@@ -90,16 +91,16 @@ fn etp_local_without_local_endpoints_drops_outside_traffic_only() {
 fn no_endpoints_reject_and_invalid_clusterips() {
     let dump = overall();
     let nodes = ["192.168.0.2"];
-    let t = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.46", 80));
+    let t = run(&dump, &nodes, pkt(Origin::Pod, None, "172.30.0.46", 80));
     assert_eq!(summary(&t), vec![s("reject", 1.0, false)]);
     assert_eq!(t.outcomes[0].steps.last().unwrap().chain, "reject-chain");
     // A port the ClusterIP does not serve is rejected, an unallocated ClusterIP dropped.
-    let port = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.41", 81));
+    let port = run(&dump, &nodes, pkt(Origin::Pod, None, "172.30.0.41", 81));
     assert_eq!(summary(&port), vec![s("reject", 1.0, false)]);
-    let unallocated = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.99", 80));
+    let unallocated = run(&dump, &nodes, pkt(Origin::Pod, None, "172.30.0.99", 80));
     assert_eq!(summary(&unallocated), vec![s("drop", 1.0, false)]);
     // A served port is neither.
-    let served = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.41", 80));
+    let served = run(&dump, &nodes, pkt(Origin::Pod, None, "172.30.0.41", 80));
     assert_eq!(summary(&served), vec![s("dnat 10.180.0.1:80", 1.0, false)]);
 }
 
@@ -110,13 +111,13 @@ fn load_balancer_source_ranges() {
     let inside = run(
         &dump,
         &nodes,
-        pkt(From::External, Some("203.0.113.9"), "5.6.7.8", 80),
+        pkt(Origin::External, Some("203.0.113.9"), "5.6.7.8", 80),
     );
     assert_eq!(summary(&inside), vec![s("dnat 10.180.0.3:80", 1.0, true)]);
     let outside = run(
         &dump,
         &nodes,
-        pkt(From::External, Some("203.0.113.200"), "5.6.7.8", 80),
+        pkt(Origin::External, Some("203.0.113.200"), "5.6.7.8", 80),
     );
     assert_eq!(summary(&outside), vec![s("drop", 1.0, false)]);
     assert!(outside.outcomes[0]
@@ -160,7 +161,7 @@ const AFFINITY: &str = "table ip kube-proxy {
 
 #[test]
 fn a_returning_client_goes_back_to_its_first_endpoint() {
-    let first = run(AFFINITY, &[], pkt(From::Pod, None, "10.96.0.5", 80));
+    let first = run(AFFINITY, &[], pkt(Origin::Pod, None, "10.96.0.5", 80));
     assert_eq!(
         summary(&first),
         vec![
@@ -168,7 +169,7 @@ fn a_returning_client_goes_back_to_its_first_endpoint() {
             s("dnat 10.1.0.2:80", 0.5, false)
         ]
     );
-    let mut p = pkt(From::Pod, None, "10.96.0.5", 80);
+    let mut p = pkt(Origin::Pod, None, "10.96.0.5", 80);
     p.returning_client = true;
     let again = run(AFFINITY, &[], p);
     assert_eq!(summary(&again), summary(&first));
@@ -186,7 +187,7 @@ fn a_returning_client_goes_back_to_its_first_endpoint() {
     }
     // Without `update @…` a returning client is like a new one.
     let plain = AFFINITY.replace("update @", "counter comment \"x\" # @");
-    let mut p = pkt(From::Pod, None, "10.96.0.5", 80);
+    let mut p = pkt(Origin::Pod, None, "10.96.0.5", 80);
     p.returning_client = true;
     let t = run(&plain, &[], p);
     assert!(t
@@ -201,7 +202,7 @@ fn nat_chains_run_at_the_nat_hook_whatever_their_priority() {
     let nodes = ["192.168.30.5"];
     // The user's nat chain (priority -150) DNATs to 10.244.0.30; the filter chain at -120 that drops
     // 10.244.0.30 runs before it, because every nat chain runs at the NAT hook (-100).
-    let t = run(&dump, &nodes, pkt(From::Pod, None, "10.96.1.12", 80));
+    let t = run(&dump, &nodes, pkt(Origin::Pod, None, "10.96.1.12", 80));
     assert_eq!(summary(&t), vec![s("dnat 10.244.0.30:8080", 1.0, false)]);
     // kube-proxy's nat chain is not consulted after the user's DNAT.
     assert!(!t.outcomes[0]
@@ -220,7 +221,7 @@ fn uneven_maps_offsets_marks_and_user_tables() {
     let uneven = run(
         &dump,
         &nodes,
-        pkt(From::Pod, Some("10.244.0.66"), "10.96.1.10", 80),
+        pkt(Origin::Pod, Some("10.244.0.66"), "10.96.1.10", 80),
     );
     // `0-1 : goto A1, 2 : goto A2`; the user's mark makes kube-proxy masquerade this client.
     assert_eq!(
@@ -230,7 +231,7 @@ fn uneven_maps_offsets_marks_and_user_tables() {
             s("dnat 10.244.2.12:8080", 0.3333, true)
         ]
     );
-    let mut dns = pkt(From::Pod, None, "10.96.1.40", 53);
+    let mut dns = pkt(Origin::Pod, None, "10.96.1.40", 53);
     dns.protocol = Protocol::Udp;
     let dns = run(&dump, &nodes, dns);
     assert_eq!(
@@ -243,11 +244,19 @@ fn uneven_maps_offsets_marks_and_user_tables() {
     );
     assert!((total(&dns) - 1.0).abs() < 1e-9);
     // The user's forward chain: interval set, interface names and a port range, policy drop.
-    let blocked = run(&dump, &nodes, pkt(From::External, None, "10.244.9.5", 8080));
+    let blocked = run(
+        &dump,
+        &nodes,
+        pkt(Origin::External, None, "10.244.9.5", 8080),
+    );
     assert_eq!(summary(&blocked), vec![s("drop", 1.0, false)]);
-    let ranged = run(&dump, &nodes, pkt(From::External, None, "10.244.5.5", 9050));
+    let ranged = run(
+        &dump,
+        &nodes,
+        pkt(Origin::External, None, "10.244.5.5", 9050),
+    );
     assert_eq!(summary(&ranged), vec![s("accept", 1.0, false)]);
-    let other = run(&dump, &nodes, pkt(From::External, None, "10.244.5.5", 22));
+    let other = run(&dump, &nodes, pkt(Origin::External, None, "10.244.5.5", 22));
     assert_eq!(summary(&other), vec![s("drop", 1.0, false)]);
     assert!(other.outcomes[0]
         .steps
@@ -255,7 +264,7 @@ fn uneven_maps_offsets_marks_and_user_tables() {
         .unwrap()
         .note
         .contains("policy drop"));
-    let reset = run(&dump, &nodes, pkt(From::Node, None, "203.0.113.50", 7777));
+    let reset = run(&dump, &nodes, pkt(Origin::Node, None, "203.0.113.50", 7777));
     assert_eq!(summary(&reset), vec![s("reject", 1.0, false)]);
 }
 
@@ -269,7 +278,7 @@ fn iptables_tables_run_among_the_nft_base_chains() {
         "===== svcpath: iptables-save =====\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -d 10.180.0.4/32 -j ACCEPT\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -d 10.96.0.99/32 -p tcp --dport 80 -j DNAT --to-destination 10.180.0.4:80\n-A PREROUTING -d 172.30.0.44/32 -p tcp --dport 80 -j DNAT --to-destination 10.180.0.9:80\nCOMMIT\n===== svcpath: nft =====\n# Warning: table ip nat is managed by iptables-nft, do not touch!\ntable ip nat {{\n\tchain PREROUTING {{\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t}}\n}}\n{nft}"
     );
     let nodes = ["192.168.0.2"];
-    let t = run(&dump, &nodes, pkt(From::Pod, None, "172.30.0.44", 80));
+    let t = run(&dump, &nodes, pkt(Origin::Pod, None, "172.30.0.44", 80));
     assert_eq!(
         summary(&t),
         vec![
@@ -277,10 +286,14 @@ fn iptables_tables_run_among_the_nft_base_chains() {
             s("drop 10.180.0.5:80", 0.5, false)
         ]
     );
-    let drop = t.outcomes.iter().find(|o| o.verdict == "drop").unwrap();
+    let drop = t
+        .outcomes
+        .iter()
+        .find(|o| o.verdict == Verdict::Drop)
+        .unwrap();
     let last = drop.steps.last().unwrap();
     assert_eq!(
-        (last.hook.as_str(), last.table.as_str()),
+        (last.hook.name(), last.table.as_str()),
         ("FORWARD", "filter")
     );
     assert!(t.notes.iter().any(|n| n.contains("iptables filter (0)")));
@@ -296,7 +309,7 @@ fn iptables_tables_run_among_the_nft_base_chains() {
         .iter()
         .any(|n| n.starts_with("base chains of equal priority")
             && n.contains("PREROUTING ip kube-proxy nat-prerouting before iptables nat")));
-    let user = run(&dump, &nodes, pkt(From::Pod, None, "10.96.0.99", 80));
+    let user = run(&dump, &nodes, pkt(Origin::Pod, None, "10.96.0.99", 80));
     assert_eq!(summary(&user), vec![s("dnat 10.180.0.4:80", 1.0, false)]);
     let steps = &user.outcomes[0].steps;
     let kube = steps.iter().position(|st| st.chain == "nat-prerouting");
@@ -335,7 +348,7 @@ fn ipv6_tables_trace_ipv6_packets_only() {
 	}
 }
 ";
-    let t = run(dump, &[], pkt(From::Pod, None, "fd00:10:96::a", 80));
+    let t = run(dump, &[], pkt(Origin::Pod, None, "fd00:10:96::a", 80));
     assert_eq!(
         summary(&t),
         vec![
@@ -343,7 +356,7 @@ fn ipv6_tables_trace_ipv6_packets_only() {
             s("dnat [fd00:10:244::6]:80", 0.5, false)
         ]
     );
-    let v4 = run(dump, &[], pkt(From::Pod, None, "10.96.0.10", 80));
+    let v4 = run(dump, &[], pkt(Origin::Pod, None, "10.96.0.10", 80));
     assert!(v4.outcomes.is_empty());
     assert!(v4
         .notes
@@ -371,7 +384,7 @@ fn iptables_nft_statistic_splits_by_meta_random() {
 	}
 }
 ";
-    let t = run(dump, &[], pkt(From::Pod, None, "10.96.0.9", 80));
+    let t = run(dump, &[], pkt(Origin::Pod, None, "10.96.0.9", 80));
     assert_eq!(
         summary(&t),
         vec![
@@ -392,21 +405,21 @@ fn unknown_expressions_are_assumed_and_marked_uncertain() {
 	}
 }
 ";
-    let cpu = run(dump, &[], pkt(From::Pod, None, "10.96.0.9", 80));
+    let cpu = run(dump, &[], pkt(Origin::Pod, None, "10.96.0.9", 80));
     assert_eq!(cpu.outcomes.len(), 1);
     assert!(cpu.outcomes[0].uncertain);
     assert!(cpu.outcomes[0]
         .steps
         .iter()
         .any(|st| st.note.contains("`meta cpu` is not modelled")));
-    let unknown = run(dump, &[], pkt(From::Pod, None, "10.96.0.8", 80));
+    let unknown = run(dump, &[], pkt(Origin::Pod, None, "10.96.0.8", 80));
     assert!(unknown.outcomes[0].uncertain);
     assert!(unknown.outcomes[0]
         .steps
         .iter()
         .any(|st| st.note.contains("not understood")));
     // A rule that needs no assumption is certain.
-    let known = run(dump, &[], pkt(From::Pod, None, "10.96.0.7", 80));
+    let known = run(dump, &[], pkt(Origin::Pod, None, "10.96.0.7", 80));
     assert_eq!(summary(&known), vec![s("dnat 10.1.0.7:80", 1.0, false)]);
 }
 
@@ -425,10 +438,10 @@ fn loops_missing_chains_and_deep_stacks_end_without_panic() {
 	}
 }
 ";
-    let t = run(looped, &[], pkt(From::Pod, None, "10.96.0.1", 80));
+    let t = run(looped, &[], pkt(Origin::Pod, None, "10.96.0.1", 80));
     assert_eq!(t.outcomes.len(), 1);
     assert!(t.outcomes[0].uncertain);
-    assert_eq!(t.outcomes[0].verdict, "drop");
+    assert_eq!(t.outcomes[0].verdict, Verdict::Drop);
     let missing = "table ip t {
 	chain pre {
 		type filter hook prerouting priority 0; policy drop;
@@ -437,12 +450,12 @@ fn loops_missing_chains_and_deep_stacks_end_without_panic() {
 	}
 }
 ";
-    let t = run(missing, &[], pkt(From::Pod, None, "10.96.0.1", 80));
+    let t = run(missing, &[], pkt(Origin::Pod, None, "10.96.0.1", 80));
     assert_eq!(t.outcomes.len(), 1);
     assert!(t.outcomes[0].uncertain);
-    assert_eq!(t.outcomes[0].verdict, "accept");
-    let t = run(missing, &[], pkt(From::Pod, None, "10.96.0.2", 80));
-    assert_eq!(t.outcomes[0].verdict, "drop");
+    assert_eq!(t.outcomes[0].verdict, Verdict::Accept);
+    let t = run(missing, &[], pkt(Origin::Pod, None, "10.96.0.2", 80));
+    assert_eq!(t.outcomes[0].verdict, Verdict::Drop);
     // A chain stack deeper than the limit.
     let mut deep = String::from(
         "table ip t {\n chain pre {\n  type filter hook prerouting priority 0; policy accept;\n  jump c0\n }\n",
@@ -451,7 +464,7 @@ fn loops_missing_chains_and_deep_stacks_end_without_panic() {
         deep.push_str(&format!(" chain c{i} {{\n  jump c{}\n }}\n", i + 1));
     }
     deep.push_str("}\n");
-    let t = run(&deep, &[], pkt(From::Pod, None, "10.96.0.1", 80));
+    let t = run(&deep, &[], pkt(Origin::Pod, None, "10.96.0.1", 80));
     assert!(t.outcomes.iter().all(|o| o.uncertain));
 }
 
@@ -488,7 +501,7 @@ fn service_paths_of_an_nft_node() {
         assert!(t
             .outcomes
             .iter()
-            .all(|o| o.verdict == "dnat" && !o.uncertain));
+            .all(|o| o.verdict == Verdict::Dnat && !o.uncertain));
     }
     // Outside traffic to the NodePort is masqueraded (eTP Cluster), pod traffic is not.
     assert!(paths[3].1.outcomes.iter().all(|o| o.masquerade));
@@ -556,7 +569,7 @@ mod properties {
         #[test]
         fn any_nft_ruleset_traces_to_outcomes_that_sum_to_one(
             dump in ruleset(),
-            from in prop::sample::select(vec![From::Pod, From::Node, From::External]),
+            from in prop::sample::select(vec![Origin::Pod, Origin::Node, Origin::External]),
             returning in any::<bool>(),
         ) {
             let mut p = pkt(from, None, "10.96.0.1", 80);
@@ -600,7 +613,7 @@ fn findings_agree_with_the_traces() {
         // eTP Local without a local endpoint: outside traffic to the NodePort is dropped.
         let outside_dropped = from_outside
             .iter()
-            .any(|t| t.outcomes.iter().all(|o| o.verdict == "drop"));
+            .any(|t| t.outcomes.iter().all(|o| o.verdict == Verdict::Drop));
         assert_eq!(
             outside_dropped,
             has("etp-local-no-local-endpoints", &svc.id),
@@ -612,13 +625,13 @@ fn findings_agree_with_the_traces() {
             assert!(from_outside.iter().all(|t| t
                 .outcomes
                 .iter()
-                .all(|o| o.verdict != "dnat" || o.masquerade)));
+                .all(|o| o.verdict != Verdict::Dnat || o.masquerade)));
             checked += 1;
         }
         // No endpoints: the ClusterIP rejects.
         let pod = &paths[0].1;
         assert_eq!(
-            pod.outcomes.iter().all(|o| o.verdict == "reject"),
+            pod.outcomes.iter().all(|o| o.verdict == Verdict::Reject),
             has("no-endpoints", &svc.id),
             "{}",
             svc.id
@@ -664,7 +677,7 @@ fn dnat_maps_of_each_release() {
     for file in ["nft-1.36.nft", "nft-1.37.nft", "nft-1.38-design.nft"] {
         let dump = conformance_dump(file);
         let nodes = ["192.168.0.10"];
-        let web = run(&dump, &nodes, pkt(From::Pod, None, "10.96.0.11", 80));
+        let web = run(&dump, &nodes, pkt(Origin::Pod, None, "10.96.0.11", 80));
         assert_eq!(
             summary(&web),
             vec![
@@ -674,14 +687,14 @@ fn dnat_maps_of_each_release() {
             ],
             "{file}"
         );
-        let single = run(&dump, &nodes, pkt(From::Pod, None, "10.96.0.17", 80));
+        let single = run(&dump, &nodes, pkt(Origin::Pod, None, "10.96.0.17", 80));
         assert_eq!(
             summary(&single),
             vec![s("dnat 172.16.1.17:8080", 1.0, false)],
             "{file}"
         );
         // From the node: the off-cluster mark of the `services` chain masquerades it.
-        let node = run(&dump, &nodes, pkt(From::Node, None, "10.96.0.17", 80));
+        let node = run(&dump, &nodes, pkt(Origin::Node, None, "10.96.0.17", 80));
         assert_eq!(
             summary(&node),
             vec![s("dnat 172.16.1.17:8080", 1.0, true)],
@@ -691,7 +704,7 @@ fn dnat_maps_of_each_release() {
         let hairpin = run(
             &dump,
             &nodes,
-            pkt(From::Pod, Some("172.16.1.12"), "10.96.0.12", 80),
+            pkt(Origin::Pod, Some("172.16.1.12"), "10.96.0.12", 80),
         );
         assert_eq!(
             summary(&hairpin),
@@ -723,7 +736,7 @@ table ip6 t6 {
 	}
 }
 ";
-    let t = run(dump, &[], pkt(From::Pod, None, "10.96.5.1", 80));
+    let t = run(dump, &[], pkt(Origin::Pod, None, "10.96.5.1", 80));
     assert_eq!(
         summary(&t),
         vec![
@@ -732,7 +745,7 @@ table ip6 t6 {
         ]
     );
     // Three of four numbers find no element: the rule stops there and the next one DNATs.
-    let t = run(dump, &[], pkt(From::Pod, None, "10.96.5.2", 80));
+    let t = run(dump, &[], pkt(Origin::Pod, None, "10.96.5.2", 80));
     assert_eq!(
         summary(&t),
         vec![
@@ -740,9 +753,9 @@ table ip6 t6 {
             s("dnat 10.1.0.3:80", 0.25, false)
         ]
     );
-    let t = run(dump, &[], pkt(From::Pod, None, "10.96.5.3", 443));
+    let t = run(dump, &[], pkt(Origin::Pod, None, "10.96.5.3", 443));
     assert_eq!(summary(&t), vec![s("dnat 10.1.0.5:8443", 1.0, false)]);
-    let t = run(dump, &[], pkt(From::Pod, None, "fd00:96::1", 80));
+    let t = run(dump, &[], pkt(Origin::Pod, None, "fd00:96::1", 80));
     assert_eq!(
         summary(&t),
         vec![

@@ -2,6 +2,7 @@
 //! ones the kernel oracle confirmed (`scripts/conformance.sh`).
 
 use super::*;
+use crate::report::Protocol;
 
 pub(super) fn conformance_dump(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,7 +29,7 @@ pub(super) fn run(dump: &str, node_ips: &[&str], packet: Packet) -> Trace {
     trace(&snapshot, &options, &packet)
 }
 
-pub(super) fn pkt(from: From, src: Option<&str>, dst: &str, port: u16) -> Packet {
+pub(super) fn pkt(from: Origin, src: Option<&str>, dst: &str, port: u16) -> Packet {
     Packet {
         src: src.map(str::to_string),
         dst: dst.to_string(),
@@ -46,7 +47,7 @@ pub(super) fn summary(t: &Trace) -> Vec<(String, f64, bool, bool)> {
         .map(|o| {
             let what = match &o.endpoint {
                 Some(e) => format!("{} {e}", o.verdict),
-                None => o.verdict.clone(),
+                None => o.verdict.to_string(),
             };
             (
                 what,
@@ -69,7 +70,7 @@ pub(super) fn s(what: &str, p: f64, masq: bool) -> (String, f64, bool, bool) {
 #[test]
 fn clusterip_from_a_pod_splits_evenly_and_is_not_masqueraded() {
     let dump = conformance_dump("affinity-udp-ranges.txt");
-    let mut p = pkt(From::Pod, None, "10.96.0.10", 53);
+    let mut p = pkt(Origin::Pod, None, "10.96.0.10", 53);
     p.protocol = Protocol::Udp;
     let t = run(&dump, &["192.168.20.5"], p);
     assert_eq!(
@@ -93,7 +94,7 @@ fn node_to_clusterip_is_masqueraded() {
     let t = run(
         &dump,
         &["192.168.20.5"],
-        pkt(From::Node, None, "10.96.40.20", 443),
+        pkt(Origin::Node, None, "10.96.40.20", 443),
     );
     assert_eq!(
         summary(&t),
@@ -103,11 +104,7 @@ fn node_to_clusterip_is_masqueraded() {
         ]
     );
     assert_eq!(t.packet.src.as_deref(), Some("192.168.20.5"));
-    let steps: Vec<&str> = t.outcomes[0]
-        .steps
-        .iter()
-        .map(|s| s.hook.as_str())
-        .collect();
+    let steps: Vec<&str> = t.outcomes[0].steps.iter().map(|s| s.hook.name()).collect();
     assert_eq!(steps.first(), Some(&"OUTPUT"));
     assert!(steps.contains(&"POSTROUTING"));
 }
@@ -118,7 +115,7 @@ fn hairpin_masquerades_only_the_connection_back_to_itself() {
     let t = run(
         &dump,
         &["192.168.10.5"],
-        pkt(From::Pod, Some("10.244.3.10"), "10.96.10.10", 80),
+        pkt(Origin::Pod, Some("10.244.3.10"), "10.96.10.10", 80),
     );
     assert_eq!(
         summary(&t),
@@ -136,24 +133,28 @@ fn etp_local_without_local_endpoints_drops_outside_traffic_only() {
     let outside = run(
         &dump,
         &nodes,
-        pkt(From::External, None, "192.168.10.5", 30101),
+        pkt(Origin::External, None, "192.168.10.5", 30101),
     );
     assert_eq!(summary(&outside), vec![s("drop", 1.0, false)]);
     let last = outside.outcomes[0].steps.last().unwrap();
     assert_eq!(
-        (last.hook.as_str(), last.table.as_str(), last.chain.as_str()),
+        (last.hook.name(), last.table.as_str(), last.chain.as_str()),
         ("INPUT", "filter", "KUBE-EXTERNAL-SERVICES")
     );
     // Pods and the node itself are short-circuited to the cluster-wide chain.
-    let pod = run(&dump, &nodes, pkt(From::Pod, None, "192.168.10.5", 30101));
+    let pod = run(&dump, &nodes, pkt(Origin::Pod, None, "192.168.10.5", 30101));
     assert_eq!(summary(&pod), vec![s("dnat 10.244.4.12:8080", 1.0, false)]);
-    let node = run(&dump, &nodes, pkt(From::Node, None, "192.168.10.5", 30101));
+    let node = run(
+        &dump,
+        &nodes,
+        pkt(Origin::Node, None, "192.168.10.5", 30101),
+    );
     assert_eq!(summary(&node), vec![s("dnat 10.244.4.12:8080", 1.0, true)]);
     // With a local endpoint, outside traffic keeps its source address.
     let local = run(
         &dump,
         &nodes,
-        pkt(From::External, None, "198.51.100.20", 80),
+        pkt(Origin::External, None, "198.51.100.20", 80),
     );
     assert_eq!(
         summary(&local),
@@ -169,7 +170,7 @@ fn v1_22_drop_mark_is_only_checked_on_input_and_output() {
     let lb = run(
         &dump,
         &nodes,
-        pkt(From::External, None, "198.51.100.21", 80),
+        pkt(Origin::External, None, "198.51.100.21", 80),
     );
     assert_eq!(summary(&lb), vec![s("accept", 1.0, false)]);
     assert!(lb.outcomes[0]
@@ -179,13 +180,13 @@ fn v1_22_drop_mark_is_only_checked_on_input_and_output() {
     let np = run(
         &dump,
         &nodes,
-        pkt(From::External, None, "192.168.10.5", 30101),
+        pkt(Origin::External, None, "192.168.10.5", 30101),
     );
     assert_eq!(summary(&np), vec![s("drop", 1.0, false)]);
     assert_eq!(np.outcomes[0].steps.last().unwrap().chain, "KUBE-FIREWALL");
     // Localhost NodePorts: masqueraded (the 127.0.0.0/8 rule), and the KUBE-FIREWALL localnet rule
     // lets DNATed connections pass.
-    let lo = run(&dump, &nodes, pkt(From::Node, None, "127.0.0.1", 30100));
+    let lo = run(&dump, &nodes, pkt(Origin::Node, None, "127.0.0.1", 30100));
     assert_eq!(
         summary(&lo),
         vec![
@@ -200,7 +201,7 @@ fn v1_22_drop_mark_is_only_checked_on_input_and_output() {
 fn no_endpoints_and_source_ranges() {
     let dump = conformance_dump("affinity-udp-ranges.txt");
     let nodes = ["192.168.20.5"];
-    let empty = run(&dump, &nodes, pkt(From::Pod, None, "10.96.40.30", 80));
+    let empty = run(&dump, &nodes, pkt(Origin::Pod, None, "10.96.40.30", 80));
     assert_eq!(summary(&empty), vec![s("reject", 1.0, false)]);
     assert!(empty.outcomes[0]
         .steps
@@ -211,13 +212,13 @@ fn no_endpoints_and_source_ranges() {
     let empty_np = run(
         &dump,
         &nodes,
-        pkt(From::External, None, "192.168.20.5", 31080),
+        pkt(Origin::External, None, "192.168.20.5", 31080),
     );
     assert_eq!(summary(&empty_np), vec![s("reject", 1.0, false)]);
     let inside = run(
         &dump,
         &nodes,
-        pkt(From::External, Some("198.51.100.1"), "203.0.113.50", 443),
+        pkt(Origin::External, Some("198.51.100.1"), "203.0.113.50", 443),
     );
     assert_eq!(
         summary(&inside),
@@ -229,7 +230,7 @@ fn no_endpoints_and_source_ranges() {
     let outside = run(
         &dump,
         &nodes,
-        pkt(From::External, Some("203.0.113.7"), "203.0.113.50", 443),
+        pkt(Origin::External, Some("203.0.113.7"), "203.0.113.50", 443),
     );
     assert_eq!(summary(&outside), vec![s("drop", 1.0, false)]);
     assert_eq!(
@@ -242,8 +243,8 @@ fn no_endpoints_and_source_ranges() {
 fn a_returning_client_goes_back_to_its_first_endpoint() {
     let dump = conformance_dump("affinity-udp-ranges.txt");
     let nodes = ["192.168.20.5"];
-    let new = run(&dump, &nodes, pkt(From::Pod, None, "10.96.40.10", 80));
-    let mut again = pkt(From::Pod, None, "10.96.40.10", 80);
+    let new = run(&dump, &nodes, pkt(Origin::Pod, None, "10.96.40.10", 80));
+    let mut again = pkt(Origin::Pod, None, "10.96.40.10", 80);
     again.returning_client = true;
     let returning = run(&dump, &nodes, again);
     let third = 1.0 / 3.0;
@@ -283,17 +284,17 @@ fn rules_others_added_are_evaluated_too() {
     let case = |p: Packet| summary(&run(&dump, &nodes, p));
     // A DNAT ahead of KUBE-SERVICES.
     assert_eq!(
-        case(pkt(From::Pod, Some("10.244.7.5"), "10.96.50.10", 80)),
+        case(pkt(Origin::Pod, Some("10.244.7.5"), "10.96.50.10", 80)),
         vec![s("dnat 10.244.9.9:8080", 1.0, false)]
     );
     // A RETURN ahead of it: no Service at all, and the CNI's masquerade rule for traffic leaving the cluster.
     assert_eq!(
-        case(pkt(From::Pod, Some("10.244.8.5"), "10.96.50.10", 80)),
+        case(pkt(Origin::Pod, Some("10.244.8.5"), "10.96.50.10", 80)),
         vec![s("accept", 1.0, true)]
     );
     // Every 4th connection to the canary.
     assert_eq!(
-        case(pkt(From::Pod, None, "10.96.50.40", 80)),
+        case(pkt(Origin::Pod, None, "10.96.50.40", 80)),
         vec![
             s("dnat 10.244.1.91:80", 0.75, false),
             s("dnat 10.244.9.11:80", 0.25, false)
@@ -301,17 +302,17 @@ fn rules_others_added_are_evaluated_too() {
     );
     // A connection mark from mangle read in nat.
     assert_eq!(
-        case(pkt(From::Pod, Some("10.244.5.5"), "10.96.50.20", 5432)),
+        case(pkt(Origin::Pod, Some("10.244.5.5"), "10.96.50.20", 5432)),
         vec![s("dnat 10.244.9.12:5432", 1.0, false)]
     );
     // A REJECT in FORWARD sees the port after DNAT.
     assert_eq!(
-        case(pkt(From::Pod, Some("10.244.6.5"), "10.96.50.20", 5432)),
+        case(pkt(Origin::Pod, Some("10.244.6.5"), "10.96.50.20", 5432)),
         vec![s("reject 10.244.2.71:5432", 1.0, false)]
     );
     // The mangle mark that collides with kube-proxy's masquerade bit.
     assert_eq!(
-        case(pkt(From::Pod, None, "10.96.50.30", 8443)),
+        case(pkt(Origin::Pod, None, "10.96.50.30", 8443)),
         vec![s("dnat 10.244.1.81:8443", 1.0, true)]
     );
     // -g: falling off the chain it went to ends PREROUTING, so KUBE-SERVICES never sees the packet,
@@ -319,7 +320,7 @@ fn rules_others_added_are_evaluated_too() {
     let goto = run(
         &dump,
         &nodes,
-        pkt(From::External, None, "100.100.100.100", 81),
+        pkt(Origin::External, None, "100.100.100.100", 81),
     );
     assert_eq!(summary(&goto), vec![s("drop", 1.0, false)]);
     assert!(goto.outcomes[0]
@@ -331,22 +332,22 @@ fn rules_others_added_are_evaluated_too() {
         "end of FORWARD: policy DROP"
     );
     assert_eq!(
-        case(pkt(From::External, None, "100.100.100.100", 80)),
+        case(pkt(Origin::External, None, "100.100.100.100", 80)),
         vec![s("dnat 10.244.9.10:80", 1.0, false)]
     );
     // INPUT rules do not protect a NodePort (it is forwarded after DNAT), but they do the unused ones.
     assert_eq!(
-        case(pkt(From::External, None, "192.168.30.5", 30080)).len(),
+        case(pkt(Origin::External, None, "192.168.30.5", 30080)).len(),
         2
     );
     assert_eq!(
-        case(pkt(From::External, None, "192.168.30.5", 30999)),
+        case(pkt(Origin::External, None, "192.168.30.5", 30999)),
         vec![s("drop", 1.0, false)]
     );
     // A quarantine rule matching on the uplink's name and the DNAT conntrack state.
     assert_eq!(
         case(pkt(
-            From::External,
+            Origin::External,
             Some("198.51.100.15"),
             "192.168.30.5",
             30080
@@ -358,7 +359,7 @@ fn rules_others_added_are_evaluated_too() {
     );
     // REDIRECT of host traffic: to 127.0.0.1, which KUBE-FIREWALL lets pass because it was DNATed.
     assert_eq!(
-        case(pkt(From::Node, None, "10.96.50.99", 80)),
+        case(pkt(Origin::Node, None, "10.96.50.99", 80)),
         vec![s("dnat 127.0.0.1:15001", 1.0, false)]
     );
 }
@@ -369,7 +370,7 @@ fn kube_proxy_test_dumps_get_the_jumps_kube_proxy_installs() {
     let t = run(
         &dump,
         &["192.168.0.2"],
-        pkt(From::Pod, None, "172.30.0.41", 80),
+        pkt(Origin::Pod, None, "172.30.0.41", 80),
     );
     assert_eq!(summary(&t), vec![s("dnat 10.180.0.1:80", 1.0, false)]);
     assert!(t
@@ -383,7 +384,7 @@ fn kube_proxy_test_dumps_get_the_jumps_kube_proxy_installs() {
     let lb = run(
         &dump,
         &["192.168.0.2"],
-        pkt(From::External, Some("203.0.113.1"), "5.6.7.8", 80),
+        pkt(Origin::External, Some("203.0.113.1"), "5.6.7.8", 80),
     );
     assert_eq!(summary(&lb), vec![s("dnat 10.180.0.3:80", 1.0, true)]);
 }
@@ -394,14 +395,12 @@ fn ipv6_rules_are_traced() {
     let t = run(
         &dump,
         &["fd00:ab34::10"],
-        pkt(From::Pod, Some("fd00:10:244::5"), "fd00:ab34::20", 80),
+        pkt(Origin::Pod, Some("fd00:10:244::5"), "fd00:ab34::20", 80),
     );
     assert!(!t.outcomes.is_empty(), "{t:?}");
     assert!(
-        t.outcomes
-            .iter()
-            .all(|o| o.verdict == "dnat"
-                && o.endpoint.as_deref().is_some_and(|e| e.starts_with('['))),
+        t.outcomes.iter().all(|o| o.verdict == Verdict::Dnat
+            && o.endpoint.as_deref().is_some_and(|e| e.starts_with('['))),
         "{:?}",
         summary(&t)
     );
@@ -414,7 +413,7 @@ fn a_node_address_as_source_from_outside_is_a_martian() {
     let t = run(
         &dump,
         &["192.168.10.5"],
-        pkt(From::Pod, Some("192.168.10.5"), "10.96.10.10", 80),
+        pkt(Origin::Pod, Some("192.168.10.5"), "10.96.10.10", 80),
     );
     // DNAT happens in PREROUTING; the routing decision after it drops the packet.
     assert_eq!(
@@ -439,7 +438,7 @@ fn jump_loops_and_deep_stacks_end_uncertain() {
     let t = run(
         &looped,
         &[],
-        pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![("drop".to_string(), 1.0, false, true)]);
     assert!(t.outcomes[0].steps.last().unwrap().note.contains("loop"));
@@ -451,7 +450,7 @@ fn jump_loops_and_deep_stacks_end_uncertain() {
     let t = run(
         &nat_dump(&format!("{deep}-A PREROUTING -j C0\n")),
         &[],
-        pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![("drop".to_string(), 1.0, false, true)]);
     assert!(t.outcomes[0]
@@ -474,7 +473,7 @@ fn many_random_splits_are_capped_and_still_sum_to_one() {
     let t = run(
         &nat_dump(&rules),
         &[],
-        pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert!((total(&t) - 1.0).abs() < 1e-9, "{}", total(&t));
     assert!(t
@@ -492,7 +491,7 @@ fn identical_outcomes_are_merged() {
     let t = run(
         &dump,
         &[],
-        pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![s("dnat 10.1.1.1:80", 1.0, false)]);
     // The likelier branch's path is kept: it skipped the 30% rule.
@@ -508,7 +507,7 @@ fn marks_and_connection_marks() {
     let t = run(
         &dump,
         &[],
-        pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![s("dnat 10.1.1.5:80", 1.0, false)]);
     let notes: Vec<&str> = t.outcomes[0]
@@ -527,7 +526,11 @@ fn marks_and_connection_marks() {
 #[test]
 fn unknown_matches_are_assumed_and_marked_uncertain() {
     let dump = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m string --string evil --algo bm -j DROP\n-A FORWARD -m nfacct --nfacct-name counted -j ACCEPT\nCOMMIT\n";
-    let t = run(dump, &[], pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80));
+    let t = run(
+        dump,
+        &[],
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+    );
     assert_eq!(summary(&t), vec![("drop".to_string(), 1.0, false, true)]);
     assert!(t.outcomes[0]
         .steps
@@ -538,7 +541,7 @@ fn unknown_matches_are_assumed_and_marked_uncertain() {
     let t = run(
         counted,
         &[],
-        pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![s("drop", 1.0, false)]);
     // The owner of a forwarded packet: there is none, so `-m owner` does not match (and is no guess).
@@ -546,13 +549,13 @@ fn unknown_matches_are_assumed_and_marked_uncertain() {
     let t = run(
         owner,
         &[],
-        pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![s("accept", 1.0, false)]);
     let t = run(
         owner,
         &[],
-        pkt(From::Node, Some("10.0.0.2"), "10.96.0.1", 80),
+        pkt(Origin::Node, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![("drop".to_string(), 1.0, false, true)]);
 }
@@ -561,7 +564,11 @@ fn unknown_matches_are_assumed_and_marked_uncertain() {
 fn interface_names() {
     let dump = "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -i docker0 -j DROP\n-A FORWARD -o eth0 -j ACCEPT\n-A FORWARD -i cni0 -o cni0 -j REJECT\n-A FORWARD -i weird7 -j DROP\nCOMMIT\n";
     // docker0 is not a pods' link: certain; cni0 is taken as the pods' link; eth0 as the uplink.
-    let t = run(dump, &[], pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80));
+    let t = run(
+        dump,
+        &[],
+        pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+    );
     assert_eq!(summary(&t), vec![s("accept", 1.0, false)]);
     assert!(t
         .notes
@@ -570,7 +577,7 @@ fn interface_names() {
     let t = run(
         "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -j DNAT --to-destination 10.244.1.1:80\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -i cni0 -o cni0 -j REJECT\nCOMMIT\n",
         &[],
-        Packet { src: Some("10.244.0.2".into()), ..pkt(From::Pod, None, "10.96.0.1", 80) },
+        Packet { src: Some("10.244.0.2".into()), ..pkt(Origin::Pod, None, "10.96.0.1", 80) },
     );
     // Without a pod CIDR, a DNAT target is taken to be a pod: pod to pod on cni0.
     assert_eq!(summary(&t), vec![s("reject 10.244.1.1:80", 1.0, false)]);
@@ -578,7 +585,7 @@ fn interface_names() {
     let t = run(
         "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -i weird7 -j DROP\nCOMMIT\n",
         &[],
-        pkt(From::External, None, "10.96.0.1", 80),
+        pkt(Origin::External, None, "10.96.0.1", 80),
     );
     assert_eq!(summary(&t), vec![("accept".to_string(), 1.0, false, true)]);
 }
@@ -594,13 +601,13 @@ fn ipset_members_decide_set_matches() {
     let hit = trace(
         &snapshot,
         &options,
-        &pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 443),
+        &pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 443),
     );
     assert_eq!(summary(&hit), vec![s("dnat 10.1.1.1:80", 1.0, false)]);
     let miss = trace(
         &snapshot,
         &options,
-        &pkt(From::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
+        &pkt(Origin::Pod, Some("10.0.0.2"), "10.96.0.1", 80),
     );
     assert_eq!(summary(&miss), vec![s("accept", 1.0, false)]);
 }
@@ -608,12 +615,16 @@ fn ipset_members_decide_set_matches() {
 #[test]
 fn unreadable_packets_trace_nothing_and_say_why() {
     let dump = conformance_dump("etp-local.txt");
-    let t = run(&dump, &[], pkt(From::Pod, None, "not-an-ip", 80));
+    let t = run(&dump, &[], pkt(Origin::Pod, None, "not-an-ip", 80));
     assert!(t.outcomes.is_empty());
     assert!(t.notes[0].contains("not an IP address"));
-    let t = run(&dump, &[], pkt(From::Pod, Some("10.0.0.1"), "fd00::1", 80));
+    let t = run(
+        &dump,
+        &[],
+        pkt(Origin::Pod, Some("10.0.0.1"), "fd00::1", 80),
+    );
     assert!(t.outcomes.is_empty());
-    let t = run("", &[], pkt(From::Pod, None, "10.0.0.1", 80));
+    let t = run("", &[], pkt(Origin::Pod, None, "10.0.0.1", 80));
     assert!(t.outcomes.is_empty());
 }
 
@@ -644,7 +655,7 @@ fn hairpin_trace_steps() {
     let t = run(
         &dump,
         &["192.168.10.5"],
-        pkt(From::Pod, Some("10.244.3.10"), "10.96.10.10", 80),
+        pkt(Origin::Pod, Some("10.244.3.10"), "10.96.10.10", 80),
     );
     insta::with_settings!({ snapshot_path => "../../tests/snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_json_snapshot!("trace_hairpin", t);
@@ -715,7 +726,7 @@ mod properties {
             from in 0u8..3,
             returning in any::<bool>(),
         ) {
-            let from = [From::Pod, From::Node, From::External][from as usize];
+            let from = [Origin::Pod, Origin::Node, Origin::External][from as usize];
             let mut p = pkt(from, None, "10.96.0.1", 80);
             p.returning_client = returning;
             let t = run(&dump(&picks), &["192.168.1.1"], p);
@@ -723,14 +734,14 @@ mod properties {
             let sum = total(&t);
             prop_assert!((sum - 1.0).abs() < 1e-9, "sum {}", sum);
             for o in &t.outcomes {
-                prop_assert!(["dnat", "accept", "drop", "reject"].contains(&o.verdict.as_str()));
+                prop_assert!(["dnat", "accept", "drop", "reject"].contains(&o.verdict.name()));
                 prop_assert!(o.probability > 0.0);
             }
         }
 
         #[test]
         fn arbitrary_text_never_panics(text in "\\PC{0,400}", dst in "[0-9a-f.:]{0,20}") {
-            let _ = run(&text, &["192.168.1.1"], pkt(From::Pod, None, &dst, 80));
+            let _ = run(&text, &["192.168.1.1"], pkt(Origin::Pod, None, &dst, 80));
         }
     }
 }

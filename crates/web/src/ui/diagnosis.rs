@@ -111,7 +111,7 @@ fn proof(ctx: &Context<App>, t: &CauseTrace, on_highlight: &Callback<(Vec<u32>, 
             <ol class="steps">
                 { for t.steps.iter().map(|s| html! {
                     <li class="step">
-                        <span class="hook">{ &s.hook }</span>
+                        <span class="hook">{ s.hook.name() }</span>
                         if !s.table.is_empty() { <span class="table">{ &s.table }</span> }
                         if !s.chain.is_empty() { <code class="chain">{ &s.chain }</code> }
                         if let Some(line) = s.line { { line_links(&[line], &t.label, on_highlight) } }

@@ -3,7 +3,7 @@
 //! rule linked to its line; and the Trace form with its Service picker, whose packet is kept in the URL.
 
 use svcpath_analysis::report::Protocol;
-use svcpath_analysis::trace::{From, Outcome, Trace};
+use svcpath_analysis::trace::{Hook, Origin, Outcome, Trace, Verdict};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -15,24 +15,23 @@ use crate::reading;
 /// What the Trace form holds: the packet of its link (see [`crate::route::TraceQuery`]).
 pub type TraceForm = crate::route::TraceQuery;
 
-pub fn from_label(from: From) -> &'static str {
+pub fn from_label(from: Origin) -> &'static str {
     match from {
-        From::Pod => "a pod on this node",
-        From::Node => "the node itself",
-        From::External => "outside the node",
+        Origin::Pod => "a pod on this node",
+        Origin::Node => "the node itself",
+        Origin::External => "outside the node",
     }
 }
 
 fn verdict_label(o: &Outcome) -> (&'static str, String) {
-    match o.verdict.as_str() {
-        "dnat" => (
+    match o.verdict {
+        Verdict::Dnat => (
             "v-dnat",
             format!("→ {}", o.endpoint.as_deref().unwrap_or("endpoint")),
         ),
-        "drop" => ("v-drop", "DROP".to_string()),
-        "reject" => ("v-drop", "REJECT".to_string()),
-        "accept" => ("v-accept", "ACCEPT (no DNAT)".to_string()),
-        other => ("v-accept", other.to_uppercase()),
+        Verdict::Drop => ("v-drop", "DROP".to_string()),
+        Verdict::Reject => ("v-drop", "REJECT".to_string()),
+        Verdict::Accept => ("v-accept", "ACCEPT (no DNAT)".to_string()),
     }
 }
 
@@ -48,9 +47,9 @@ pub fn view(
     let origin = format!(
         "{} {} → {}:{}/{}",
         match packet.from {
-            From::Pod => "pod",
-            From::Node => "node",
-            From::External => "outside",
+            Origin::Pod => "pod",
+            Origin::Node => "node",
+            Origin::External => "outside",
         },
         packet.src.as_deref().unwrap_or("?"),
         packet.dst,
@@ -114,7 +113,7 @@ pub fn view(
                             <ol class="steps">
                                 { for o.steps.iter().map(|s| html! {
                                     <li class="step">
-                                        <span class="hook">{ &s.hook }</span>
+                                        <span class="hook">{ s.hook.name() }</span>
                                         if !s.table.is_empty() { <span class="table">{ &s.table }</span> }
                                         if !s.chain.is_empty() { <code class="chain">{ &s.chain }</code> }
                                         if let Some(line) = s.line { { line_links(&[line], &title, on_highlight) } }
@@ -175,7 +174,7 @@ fn summary(
                                 if !step.chain.is_empty() { {" in "}<code>{ format!("{} {}", step.table, step.chain).trim().to_string() }</code> }
                                 if let Some(rule) = rule { {": "}<code class="rule-text">{ rule }</code> }
                             </> },
-                            None if o.verdict == "accept" => html! {
+                            None if o.verdict == Verdict::Accept => html! {
                                 <span class="muted">{", no rule of the dump decided: no rule matched it, so the chains' policies let it through"}</span>
                             },
                             None => html! { <span class="muted">{", decided outside the dump's rules (see the steps)"}</span> },
@@ -231,9 +230,9 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
         link.callback(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             let from = match select.value().as_str() {
-                "node" => From::Node,
-                "external" => From::External,
-                _ => From::Pod,
+                "node" => Origin::Node,
+                "external" => Origin::External,
+                _ => Origin::Pod,
             };
             Msg::TraceForm(TraceForm { from, ..f.clone() })
         })
@@ -350,8 +349,8 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                 }
                 <label>{"from "}
                     <select id="trace-from" onchange={on_from}>
-                        { for [From::Pod, From::Node, From::External].into_iter().map(|o| html! {
-                            <option value={match o { From::Pod => "pod", From::Node => "node", From::External => "external" }}
+                        { for [Origin::Pod, Origin::Node, Origin::External].into_iter().map(|o| html! {
+                            <option value={match o { Origin::Pod => "pod", Origin::Node => "node", Origin::External => "external" }}
                                 selected={o == f.from}>{ from_label(o) }</option>
                         }) }
                     </select>
@@ -386,9 +385,9 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
 /// that hook, ending in the verdict: the endpoint (green), DROP or REJECT (red), masquerade marked.
 fn flow(o: &Outcome) -> Html {
     // Consecutive steps in the same hook form one box; routing steps are the arrows between boxes.
-    let mut hooks: Vec<(String, Vec<String>)> = Vec::new();
+    let mut hooks: Vec<(Hook, Vec<String>)> = Vec::new();
     for step in &o.steps {
-        if step.hook == "routing" {
+        if step.hook == Hook::Routing {
             continue;
         }
         let chain = if step.chain.is_empty() || step.table.is_empty() {
@@ -404,7 +403,7 @@ fn flow(o: &Outcome) -> Html {
                     }
                 }
             }
-            _ => hooks.push((step.hook.clone(), chain.into_iter().collect())),
+            _ => hooks.push((step.hook, chain.into_iter().collect())),
         }
     }
     const BOX_W: f64 = 168.0;
@@ -426,13 +425,13 @@ fn flow(o: &Outcome) -> Html {
             role="img" aria-label={format!("hooks passed, ending in {text}")}>
             { for hooks.iter().enumerate().map(|(i, (hook, chains))| {
                 let x = i as f64 * (BOX_W + GAP);
-                let masq = o.masquerade && hook == "POSTROUTING";
+                let masq = o.masquerade && *hook == Hook::Postrouting;
                 html! {
                     <g>
                         <rect x={format!("{:.0}", x + 1.0)} y="1" width={format!("{BOX_W:.0}")} height={format!("{:.0}", height - 2.0)} rx="5"
                             class={classes!("node", masq.then_some("masq"))} />
                         <text x={format!("{:.0}", x + 8.0)} y="16" class="label strong small-caps">
-                            { if masq { format!("{hook} · MASQ") } else { hook.clone() } }</text>
+                            { if masq { format!("{hook} · MASQ") } else { hook.name().to_string() } }</text>
                         { for chains.iter().take(MAX_LINES).enumerate().map(|(k, c)| html! {
                             <text x={format!("{:.0}", x + 8.0)} y={format!("{:.0}", 32.0 + k as f64 * LINE)} class="label tiny">
                                 { shorten(c, 26) }<title>{ c.clone() }</title></text>

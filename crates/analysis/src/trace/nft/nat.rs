@@ -5,9 +5,11 @@
 use svcpath_syntax::nft::{split_address_port, Chain, ElementValue, Nat, NatKind};
 
 use super::super::addr;
-use super::super::walk::{percent, Branch, Engine, Hook, Rewrite};
-use super::walk::{Act, Resume};
-use super::{nat_target, Hooks};
+use super::super::hooks::{Hook, Hooks};
+use super::super::state::{percent, Branch, Budget, Ctx, Rewrite};
+use super::tables::nat_target;
+use super::values::map_ways;
+use super::{Act, Resume};
 
 /// Where a NAT statement with a map runs: the table, chain and rule.
 pub(super) struct NatAt<'h, 'a> {
@@ -19,202 +21,201 @@ pub(super) struct NatAt<'h, 'a> {
     pub suffix: &'h str,
 }
 
-impl Engine<'_> {
-    /// `dnat ip to numgen random mod 2 map { 0 : 10.0.0.1 . 80, 1 : 10.0.0.2 . 80 }` (kube-proxy 1.36+)
-    /// or `dnat ip to KEY map @name`: each element the lookup can pick becomes a way with its share,
-    /// NATed to that element's address and port; the share that finds no element stops the rule.
-    pub(super) fn nft_nat_map(
-        &mut self,
-        b: &mut Branch,
-        at: &NatAt<'_, '_>,
-        n: &Nat,
-        work: &mut Vec<(Branch, Resume)>,
-    ) -> Act {
-        let Some(map) = &n.map else {
-            return self.nft_nat(b, at.label, at.chain, at.line, n, at.suffix);
+/// `dnat ip to numgen random mod 2 map { 0 : 10.0.0.1 . 80, 1 : 10.0.0.2 . 80 }` (kube-proxy 1.36+)
+/// or `dnat ip to KEY map @name`: each element the lookup can pick becomes a way with its share,
+/// NATed to that element's address and port; the share that finds no element stops the rule.
+pub(super) fn nft_nat_map(
+    ctx: &Ctx<'_>,
+    budget: &mut Budget,
+    b: &mut Branch,
+    at: &NatAt<'_, '_>,
+    n: &Nat,
+    work: &mut Vec<(Branch, Resume)>,
+) -> Act {
+    let Some(map) = &n.map else {
+        return nft_nat(ctx, b, at.label, at.chain, at.line, n, at.suffix);
+    };
+    let hook = b.hook;
+    let (ways, assumed) = map_ways(ctx, b, at.ti, at.hooks, &map.key, &map.map);
+    for a in assumed {
+        b.uncertain = true;
+        b.step(
+            hook,
+            at.label,
+            &at.chain.name,
+            at.line,
+            format!("assumed: {a}"),
+        );
+    }
+    let mut ways = ways.into_iter().filter(|(p, _)| *p > 0.0);
+    let Some(first) = ways.next() else {
+        return Act::Next;
+    };
+    let rest: Vec<_> = ways.collect();
+    let split = !rest.is_empty();
+    let key = map.key.text();
+    let apply = |b: &mut Branch, (p, el): (f64, Option<&svcpath_syntax::nft::Element>)| -> Act {
+        let share = if split {
+            format!(", {} of new connections", percent(p))
+        } else {
+            String::new()
         };
-        let hook = b.hook;
-        let (ways, assumed) = self.map_ways(b, at.ti, at.hooks, &map.key, &map.map);
-        for a in assumed {
-            b.uncertain = true;
+        let Some(el) = el else {
             b.step(
-                hook.name(),
+                hook,
                 at.label,
                 &at.chain.name,
                 at.line,
-                format!("assumed: {a}"),
+                format!("`{key}` finds no element in the map{share}: the rule stops here"),
             );
-        }
-        let mut ways = ways.into_iter().filter(|(p, _)| *p > 0.0);
-        let Some(first) = ways.next() else {
             return Act::Next;
         };
-        let rest: Vec<_> = ways.collect();
-        let split = !rest.is_empty();
-        let key = map.key.text();
-        let apply = |this: &mut Self,
-                     b: &mut Branch,
-                     (p, el): (f64, Option<&svcpath_syntax::nft::Element>)|
-         -> Act {
-            let share = if split {
-                format!(", {} of new connections", percent(p))
-            } else {
-                String::new()
-            };
-            let Some(el) = el else {
-                b.step(
-                    hook.name(),
-                    at.label,
-                    &at.chain.name,
-                    at.line,
-                    format!("`{key}` finds no element in the map{share}: the rule stops here"),
-                );
-                return Act::Next;
-            };
-            if el.line > 0 && Some(el.line) != at.line {
-                b.rules.push(el.line);
-            }
-            let data = match &el.value {
-                Some(ElementValue::Data(d)) => d.clone(),
-                _ => String::new(),
-            };
-            let (address, port) = split_address_port(&data);
-            if address.is_none() && port.is_none() {
-                b.uncertain = true;
-                b.step(
-                    hook.name(),
-                    at.label,
-                    &at.chain.name,
-                    at.line,
-                    format!(
-                        "the map element {} holds `{data}`, not an address: the packet is left unchanged",
-                        el.key.join(" . ")
-                    ),
-                );
-                return Act::Accept;
-            }
+        if el.line > 0 && Some(el.line) != at.line {
+            b.rules.push(el.line);
+        }
+        let data = match &el.value {
+            Some(ElementValue::Data(d)) => d.clone(),
+            _ => String::new(),
+        };
+        let (address, port) = split_address_port(&data);
+        if address.is_none() && port.is_none() {
+            b.uncertain = true;
             b.step(
-                hook.name(),
+                hook,
                 at.label,
                 &at.chain.name,
                 at.line,
                 format!(
-                    "`{key}` map: element {} → {data}{share}",
+                    "the map element {} holds `{data}`, not an address: the packet is left unchanged",
                     el.key.join(" . ")
                 ),
             );
-            let picked = Nat {
-                to: Some(data),
-                address,
-                port,
-                map: None,
-                ..n.clone()
-            };
-            this.nft_nat(b, at.label, at.chain, at.line, &picked, at.suffix)
-        };
-        for way in rest {
-            if !self.can_fork() {
-                b.uncertain = true;
-                continue;
-            }
-            let mut other = b.clone();
-            other.prob *= way.0;
-            let act = apply(self, &mut other, way);
-            work.push((
-                other,
-                match act {
-                    Act::Next => Resume::NextRule,
-                    a => Resume::Apply(a),
-                },
-            ));
+            return Act::Accept;
         }
-        b.prob *= first.0;
-        apply(self, b, first)
+        b.step(
+            hook,
+            at.label,
+            &at.chain.name,
+            at.line,
+            format!(
+                "`{key}` map: element {} → {data}{share}",
+                el.key.join(" . ")
+            ),
+        );
+        let picked = Nat {
+            to: Some(data),
+            address,
+            port,
+            map: None,
+            ..n.clone()
+        };
+        nft_nat(ctx, b, at.label, at.chain, at.line, &picked, at.suffix)
+    };
+    for way in rest {
+        if !budget.can_fork() {
+            b.uncertain = true;
+            continue;
+        }
+        let mut other = b.clone();
+        other.prob *= way.0;
+        let act = apply(&mut other, way);
+        work.push((
+            other,
+            match act {
+                Act::Next => Resume::NextRule,
+                a => Resume::Apply(a),
+            },
+        ));
     }
+    b.prob *= first.0;
+    apply(b, first)
+}
 
-    pub(super) fn nft_nat(
-        &mut self,
-        b: &mut Branch,
-        label: &str,
-        chain: &Chain,
-        line: Option<u32>,
-        n: &Nat,
-        suffix: &str,
-    ) -> Act {
-        let hook = b.hook;
-        let step =
-            |b: &mut Branch, note: String| b.step(hook.name(), label, &chain.name, line, note);
-        match n.kind {
-            NatKind::Dnat | NatKind::Redirect => {
-                if !matches!(hook, Hook::Prerouting | Hook::Output) {
-                    b.uncertain = true;
-                    step(
-                        b,
-                        "dnat/redirect outside prerouting/output: nft refuses such a rule; ignored"
-                            .to_string(),
-                    );
-                    return Act::Next;
-                }
-                let (ip, port, range) = if n.kind == NatKind::Dnat {
-                    match nat_target(n) {
-                        Some(to) => (to.ip.unwrap_or(b.dst), to.port.unwrap_or(b.dport), to.range),
-                        None => {
-                            b.uncertain = true;
-                            step(
-                                b,
-                                format!(
-                                    "dnat to `{}` cannot be read; the packet is left unchanged",
-                                    n.to.as_deref().unwrap_or("")
-                                ),
-                            );
-                            return Act::Accept;
-                        }
-                    }
-                } else {
-                    let port = n
-                        .port
-                        .or_else(|| {
-                            n.to.as_deref().and_then(|t| {
-                                addr::port_range(t.trim_start_matches(':')).map(|(lo, _)| lo)
-                            })
-                        })
-                        .unwrap_or(b.dport);
-                    (self.redirect_address(b), port, false)
-                };
-                let what = if n.kind == NatKind::Dnat {
-                    "dnat"
-                } else {
-                    "redirect"
-                };
-                let note = match b.rewrite_destination(ip, port, range) {
-                    Rewrite::OtherFamily => "dnat to another address family; ignored".to_string(),
-                    Rewrite::Range => format!(
-                        "dnat to a range: the kernel picks one; the first, {}, is shown",
-                        addr::endpoint(ip, port)
-                    ),
-                    Rewrite::Exact => format!("{what} to {}{suffix}", addr::endpoint(ip, port)),
-                };
-                step(b, note);
-                Act::Accept
-            }
-            NatKind::Masquerade | NatKind::Snat => {
-                if !matches!(hook, Hook::Postrouting | Hook::Input) {
-                    b.uncertain = true;
-                    step(b, "snat/masquerade outside postrouting/input: nft refuses such a rule; ignored".to_string());
-                    return Act::Next;
-                }
-                b.snat = true;
-                let what = if n.kind == NatKind::Masquerade {
-                    "masquerade".to_string()
-                } else {
-                    format!("snat to {}", n.to.as_deref().unwrap_or("?"))
-                };
+pub(super) fn nft_nat(
+    ctx: &Ctx<'_>,
+    b: &mut Branch,
+    label: &str,
+    chain: &Chain,
+    line: Option<u32>,
+    n: &Nat,
+    suffix: &str,
+) -> Act {
+    let hook = b.hook;
+    let step = |b: &mut Branch, note: String| b.step(hook, label, &chain.name, line, note);
+    match n.kind {
+        NatKind::Dnat | NatKind::Redirect => {
+            if !matches!(hook, Hook::Prerouting | Hook::Output) {
+                b.uncertain = true;
                 step(
                     b,
-                    format!("{what}: the source address is rewritten (masqueraded){suffix}"),
+                    "dnat/redirect outside prerouting/output: nft refuses such a rule; ignored"
+                        .to_string(),
                 );
-                Act::Accept
+                return Act::Next;
             }
+            let (ip, port, range) = if n.kind == NatKind::Dnat {
+                match nat_target(n) {
+                    Some(to) => (to.ip.unwrap_or(b.dst), to.port.unwrap_or(b.dport), to.range),
+                    None => {
+                        b.uncertain = true;
+                        step(
+                            b,
+                            format!(
+                                "dnat to `{}` cannot be read; the packet is left unchanged",
+                                n.to.as_deref().unwrap_or("")
+                            ),
+                        );
+                        return Act::Accept;
+                    }
+                }
+            } else {
+                let port = n
+                    .port
+                    .or_else(|| {
+                        n.to.as_deref().and_then(|t| {
+                            addr::port_range(t.trim_start_matches(':')).map(|(lo, _)| lo)
+                        })
+                    })
+                    .unwrap_or(b.dport);
+                (ctx.redirect_address(b), port, false)
+            };
+            let what = if n.kind == NatKind::Dnat {
+                "dnat"
+            } else {
+                "redirect"
+            };
+            let note = match b.rewrite_destination(ip, port, range) {
+                Rewrite::OtherFamily => "dnat to another address family; ignored".to_string(),
+                Rewrite::Range => format!(
+                    "dnat to a range: the kernel picks one; the first, {}, is shown",
+                    addr::endpoint(ip, port)
+                ),
+                Rewrite::Exact => format!("{what} to {}{suffix}", addr::endpoint(ip, port)),
+            };
+            step(b, note);
+            Act::Accept
+        }
+        NatKind::Masquerade | NatKind::Snat => {
+            if !matches!(hook, Hook::Postrouting | Hook::Input) {
+                b.uncertain = true;
+                step(
+                    b,
+                    "snat/masquerade outside postrouting/input: nft refuses such a rule; ignored"
+                        .to_string(),
+                );
+                return Act::Next;
+            }
+            b.snat = true;
+            let what = if n.kind == NatKind::Masquerade {
+                "masquerade".to_string()
+            } else {
+                format!("snat to {}", n.to.as_deref().unwrap_or("?"))
+            };
+            step(
+                b,
+                format!("{what}: the source address is rewritten (masqueraded){suffix}"),
+            );
+            Act::Accept
         }
     }
 }

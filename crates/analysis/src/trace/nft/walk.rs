@@ -1,208 +1,195 @@
-//! The walk of one nft base chain for a branch: rules in order, `jump`/`goto`/`return`, policies,
-//! verdict maps that split a branch by their shares, and the statements of a rule (marks, set updates,
-//! logging).
+//! The nft walker: one nft base chain for a branch, as a step of the engine's driver loop — rules in
+//! order, `jump`/`goto`/`return`, policies, verdict maps that split a branch by their shares, and the
+//! statements of a rule (marks, set updates, logging).
 
-use svcpath_syntax::nft::{
-    Chain, Expr, Lookup, MapRef, Match, Op, Rule, Value, Verdict as NftVerdict,
+use svcpath_syntax::nft::{Chain, Expr, Lookup, MapRef, Rule, Verdict as NftVerdict};
+
+use super::super::hooks::Hooks;
+use super::super::matching::Answer;
+use super::super::model::Verdict;
+use super::super::state::{
+    percent, Branch, Budget, ChainWalker, Control, Ctx, NftFrame, MAX_DEPTH,
 };
+use super::nat::{nft_nat, nft_nat_map, NatAt};
+use super::tables::{norm, NftTable};
+use super::values::{bitwise, nft_match, parse_num, vmap, NumKind};
+use super::{Act, Resume};
 
-use super::super::eval::M;
-use super::super::walk::{percent, Branch, Engine, Verdict, MAX_DEPTH, MAX_WORK};
-use super::nat::NatAt;
-use super::values::{bitwise, parse_num, NumKind};
-use super::{norm, Hooks, NftFrame, NftTable};
-
-/// What a rule's walk does next.
-pub(super) enum Act {
-    /// The rule did not match, or matched without a verdict: the next rule.
-    Next,
-    /// `accept` (or a NAT statement): this base chain lets the packet pass.
-    Accept,
-    Drop,
-    Reject,
-    Return,
-    Jump(String),
-    Goto(String),
+/// Walks one nft base chain (and what it jumps to).
+pub(in crate::trace) struct ChainWalk<'w, 'a> {
+    ctx: &'w Ctx<'a>,
+    hooks: &'w Hooks<'a>,
+    base_chain: Option<&'a Chain>,
 }
 
-/// Where a piece of work resumes.
-pub(super) enum Resume {
-    /// At the next rule of the top frame.
-    NextRule,
-    /// Apply this verdict (chosen by a verdict map), the rule's line already recorded.
-    Apply(Act),
-    /// Go on with the rule just run, at this expression (after a statement that split the branch,
-    /// like `ct mark set numgen random mod 2`).
-    Within(usize),
-}
-
-impl Engine<'_> {
-    /// Walks one nft base chain (and what it jumps to) for a branch.
-    pub(in crate::trace) fn run_nft(
-        &mut self,
+impl<'w, 'a> ChainWalk<'w, 'a> {
+    /// The walker of the base chain `ci` of table `ti`, and the branch placed at its start.
+    pub(in crate::trace) fn start(
+        ctx: &'w Ctx<'a>,
+        hooks: &'w Hooks<'a>,
         mut b: Branch,
-        hooks: &Hooks<'_>,
         ti: usize,
         ci: usize,
-    ) -> Vec<Branch> {
+    ) -> (ChainWalk<'w, 'a>, Branch) {
         b.nft_frames = vec![NftFrame {
             table: ti,
             chain: ci,
             next: 0,
         }];
         let base_chain = hooks.tables.get(ti).and_then(|t| t.table.chains.get(ci));
-        let mut work: Vec<(Branch, Resume)> = vec![(b, Resume::NextRule)];
-        let mut out = Vec::new();
-        while let Some((mut b, mut resume)) = work.pop() {
-            loop {
-                self.work += 1;
-                if self.work > MAX_WORK {
-                    self.note(format!("stopped after {MAX_WORK} rule evaluations"));
-                    b.uncertain = true;
-                    b.verdict = Some(Verdict::Drop);
-                    b.hook_step("svcpath stopped following this path (work limit)".to_string());
-                    out.push(b);
-                    break;
-                }
-                let Some(frame) = b.nft_frames.last().copied() else {
-                    out.push(b);
-                    break;
-                };
-                let Some(table) = hooks.tables.get(frame.table) else {
-                    out.push(b);
-                    break;
-                };
-                let Some(chain) = table.table.chains.get(frame.chain) else {
-                    out.push(b);
-                    break;
-                };
-                let act = match std::mem::replace(&mut resume, Resume::NextRule) {
-                    Resume::Apply(act) => act,
-                    Resume::Within(start) => {
-                        let Some(rule) = frame.next.checked_sub(1).and_then(|i| chain.rules.get(i))
-                        else {
-                            continue;
-                        };
-                        self.nft_rule(&mut b, hooks, frame.table, chain, rule, start, &mut work)
-                    }
-                    Resume::NextRule => {
-                        let Some(rule) = chain.rules.get(frame.next) else {
-                            // End of a chain: back to the caller, or the base chain's policy.
-                            b.nft_frames.pop();
-                            if b.nft_frames.is_empty() {
-                                self.nft_policy(&mut b, table, base_chain);
-                                out.push(b);
-                                break;
-                            }
-                            continue;
-                        };
-                        if let Some(f) = b.nft_frames.last_mut() {
-                            f.next += 1;
-                        }
-                        self.nft_rule(&mut b, hooks, frame.table, chain, rule, 0, &mut work)
-                    }
-                };
-                let hook = b.hook.name();
-                match act {
-                    Act::Next => {}
-                    Act::Accept => {
-                        b.nft_frames.clear();
-                        out.push(b);
-                        break;
-                    }
-                    Act::Drop => {
-                        b.nft_frames.clear();
-                        b.verdict = Some(Verdict::Drop);
-                        out.push(b);
-                        break;
-                    }
-                    Act::Reject => {
-                        b.nft_frames.clear();
-                        b.verdict = Some(Verdict::Reject);
-                        out.push(b);
-                        break;
-                    }
-                    Act::Return => {
-                        b.nft_frames.pop();
-                        if b.nft_frames.is_empty() {
-                            self.nft_policy(&mut b, table, base_chain);
-                            out.push(b);
-                            break;
-                        }
-                    }
-                    Act::Jump(ref name) | Act::Goto(ref name) if table.chain(name).is_none() => {
-                        b.uncertain = true;
-                        b.step(
-                            hook,
-                            &table.label,
-                            &chain.name,
-                            None,
-                            format!(
-                                "{name} is not a chain of {} in the paste; the rule is skipped",
-                                table.label
-                            ),
-                        );
-                    }
-                    Act::Jump(ref name) | Act::Goto(ref name) => {
-                        let goto = matches!(act, Act::Goto(_));
-                        let Some(target) = table.chain(name) else {
-                            continue;
-                        };
-                        if b.nft_frames
-                            .iter()
-                            .any(|f| f.table == frame.table && f.chain == target)
-                        {
-                            b.uncertain = true;
-                            b.step(
-                                hook,
-                                &table.label,
-                                &chain.name,
-                                None,
-                                format!(
-                                    "{name} is already being walked: a loop (nft would refuse it)"
-                                ),
-                            );
-                            b.verdict = Some(Verdict::Drop);
-                            out.push(b);
-                            break;
-                        }
-                        if b.nft_frames.len() >= MAX_DEPTH {
-                            b.uncertain = true;
-                            b.step(
-                                hook,
-                                &table.label,
-                                &chain.name,
-                                None,
-                                format!("chain stack deeper than {MAX_DEPTH}; svcpath stops here"),
-                            );
-                            b.verdict = Some(Verdict::Drop);
-                            out.push(b);
-                            break;
-                        }
-                        if goto {
-                            b.nft_frames.pop();
-                        }
-                        b.nft_frames.push(NftFrame {
-                            table: frame.table,
-                            chain: target,
-                            next: 0,
-                        });
-                    }
-                }
-            }
-        }
-        out
+        (
+            ChainWalk {
+                ctx,
+                hooks,
+                base_chain,
+            },
+            b,
+        )
+    }
+}
+
+impl ChainWalker for ChainWalk<'_, '_> {
+    type Resume = Resume;
+
+    fn stop(&self, b: &mut Branch) {
+        b.uncertain = true;
+        b.verdict = Some(Verdict::Drop);
+        b.hook_step("svcpath stopped following this path (work limit)".to_string());
     }
 
+    fn step(
+        &self,
+        budget: &mut Budget,
+        b: &mut Branch,
+        resume: Resume,
+        work: &mut Vec<(Branch, Resume)>,
+    ) -> Control {
+        let Some(frame) = b.nft_frames.last().copied() else {
+            return Control::Done;
+        };
+        let Some(table) = self.hooks.tables.get(frame.table) else {
+            return Control::Done;
+        };
+        let Some(chain) = table.table.chains.get(frame.chain) else {
+            return Control::Done;
+        };
+        let act = match resume {
+            Resume::Apply(act) => act,
+            Resume::Within(start) => {
+                let Some(rule) = frame.next.checked_sub(1).and_then(|i| chain.rules.get(i)) else {
+                    return Control::Next;
+                };
+                self.rule(budget, b, frame.table, chain, rule, start, work)
+            }
+            Resume::NextRule => {
+                let Some(rule) = chain.rules.get(frame.next) else {
+                    // End of a chain: back to the caller, or the base chain's policy.
+                    b.nft_frames.pop();
+                    if b.nft_frames.is_empty() {
+                        self.policy(b, table);
+                        return Control::Done;
+                    }
+                    return Control::Next;
+                };
+                if let Some(f) = b.nft_frames.last_mut() {
+                    f.next += 1;
+                }
+                self.rule(budget, b, frame.table, chain, rule, 0, work)
+            }
+        };
+        let hook = b.hook;
+        match act {
+            Act::Next => {}
+            Act::Accept => {
+                b.nft_frames.clear();
+                return Control::Done;
+            }
+            Act::Drop => {
+                b.nft_frames.clear();
+                b.verdict = Some(Verdict::Drop);
+                return Control::Done;
+            }
+            Act::Reject => {
+                b.nft_frames.clear();
+                b.verdict = Some(Verdict::Reject);
+                return Control::Done;
+            }
+            Act::Return => {
+                b.nft_frames.pop();
+                if b.nft_frames.is_empty() {
+                    self.policy(b, table);
+                    return Control::Done;
+                }
+            }
+            Act::Jump(ref name) | Act::Goto(ref name) if table.chain(name).is_none() => {
+                b.uncertain = true;
+                b.step(
+                    hook,
+                    &table.label,
+                    &chain.name,
+                    None,
+                    format!(
+                        "{name} is not a chain of {} in the paste; the rule is skipped",
+                        table.label
+                    ),
+                );
+            }
+            Act::Jump(ref name) | Act::Goto(ref name) => {
+                let goto = matches!(act, Act::Goto(_));
+                let Some(target) = table.chain(name) else {
+                    return Control::Next;
+                };
+                if b.nft_frames
+                    .iter()
+                    .any(|f| f.table == frame.table && f.chain == target)
+                {
+                    b.uncertain = true;
+                    b.step(
+                        hook,
+                        &table.label,
+                        &chain.name,
+                        None,
+                        format!("{name} is already being walked: a loop (nft would refuse it)"),
+                    );
+                    b.verdict = Some(Verdict::Drop);
+                    return Control::Done;
+                }
+                if b.nft_frames.len() >= MAX_DEPTH {
+                    b.uncertain = true;
+                    b.step(
+                        hook,
+                        &table.label,
+                        &chain.name,
+                        None,
+                        format!("chain stack deeper than {MAX_DEPTH}; svcpath stops here"),
+                    );
+                    b.verdict = Some(Verdict::Drop);
+                    return Control::Done;
+                }
+                if goto {
+                    b.nft_frames.pop();
+                }
+                b.nft_frames.push(NftFrame {
+                    table: frame.table,
+                    chain: target,
+                    next: 0,
+                });
+            }
+        }
+        Control::Next
+    }
+}
+
+impl ChainWalk<'_, '_> {
     /// The end of a base chain: its policy decides.
-    fn nft_policy(&mut self, b: &mut Branch, table: &NftTable<'_>, base: Option<&Chain>) {
-        let Some(chain) = base else { return };
+    fn policy(&self, b: &mut Branch, table: &NftTable<'_>) {
+        let Some(chain) = self.base_chain else { return };
         let policy = chain
             .base
             .as_ref()
             .and_then(|bc| bc.policy.as_deref())
             .unwrap_or("accept");
-        let hook = b.hook.name();
+        let hook = b.hook;
         match policy {
             "accept" => {}
             "drop" => {
@@ -232,16 +219,17 @@ impl Engine<'_> {
     /// Runs one rule from expression `start`: matches, statements and its verdict. Splits (a
     /// `numgen` map, an odds match) push the other ways onto `work`.
     #[allow(clippy::too_many_arguments)]
-    fn nft_rule(
-        &mut self,
+    fn rule(
+        &self,
+        budget: &mut Budget,
         b: &mut Branch,
-        hooks: &Hooks<'_>,
         ti: usize,
         chain: &Chain,
         rule: &Rule,
         start: usize,
         work: &mut Vec<(Branch, Resume)>,
     ) -> Act {
+        let hooks = self.hooks;
         let hook = b.hook;
         let label = hooks
             .tables
@@ -255,7 +243,7 @@ impl Engine<'_> {
             .map(|c| format!(" — \"{c}\""))
             .unwrap_or_default();
         let step = |b: &mut Branch, note: String| {
-            b.step(hook.name(), &label, &chain.name, line, note);
+            b.step(hook, &label, &chain.name, line, note);
         };
         let mut recorded = start > 0;
         let record = |b: &mut Branch, recorded: &mut bool| {
@@ -271,7 +259,7 @@ impl Engine<'_> {
         let flush = |b: &mut Branch, pending: &mut Vec<String>| {
             for note in pending.drain(..) {
                 b.uncertain = true;
-                b.step(hook.name(), &label, &chain.name, line, note);
+                b.step(hook, &label, &chain.name, line, note);
             }
         };
         for (idx, e) in rule.exprs.iter().enumerate().skip(start) {
@@ -283,10 +271,10 @@ impl Engine<'_> {
             }
             match e {
                 Expr::Counter(_) => {}
-                Expr::Match(m) => match self.nft_match(b, ti, hooks, m) {
-                    M::Yes => {}
-                    M::No => return Act::Next,
-                    M::Assume(answer, why) => {
+                Expr::Match(m) => match nft_match(self.ctx, b, ti, hooks, m) {
+                    Answer::Yes => {}
+                    Answer::No => return Act::Next,
+                    Answer::Assume(answer, why) => {
                         pending.push(format!(
                             "assumed: {why}: `{}` taken as {}",
                             m.left.text(),
@@ -301,17 +289,17 @@ impl Engine<'_> {
                             return Act::Next;
                         }
                     }
-                    M::Odds(p, why) => {
+                    Answer::Odds(p, why) => {
                         if p <= 0.0 {
                             return Act::Next;
                         }
                         flush(b, &mut pending);
                         if p < 1.0 {
-                            if self.can_fork() {
+                            if budget.can_fork() {
                                 let mut other = b.clone();
                                 other.prob *= 1.0 - p;
                                 other.step(
-                                    hook.name(),
+                                    hook,
                                     &label,
                                     &chain.name,
                                     line,
@@ -340,7 +328,7 @@ impl Engine<'_> {
                     }
                 },
                 Expr::Lookup(l) if l.verdict_map => {
-                    let (ways, assumed) = self.vmap(b, ti, hooks, l);
+                    let (ways, assumed) = vmap(self.ctx, b, ti, hooks, l);
                     for a in assumed {
                         b.uncertain = true;
                         step(b, format!("assumed: {a}"));
@@ -352,13 +340,12 @@ impl Engine<'_> {
                     let rest: Vec<_> = ways.collect();
                     let split = !rest.is_empty();
                     let apply = |b: &mut Branch,
-                                 (p, what): (f64, Option<(NftVerdict, u32, String)>),
-                                 this: &mut Self|
+                                 (p, what): (f64, Option<(NftVerdict, u32, String)>)|
                      -> Option<Act> {
                         match what {
                             None => {
                                 if split {
-                                    b.step(hook.name(), &label, &chain.name, line, format!("{} of new connections find no element in the map: the rule does not match", percent(p)));
+                                    b.step(hook, &label, &chain.name, line, format!("{} of new connections find no element in the map: the rule does not match", percent(p)));
                                 }
                                 None
                             }
@@ -380,24 +367,24 @@ impl Engine<'_> {
                                     format!("{key}{at}")
                                 };
                                 b.step(
-                                    hook.name(),
+                                    hook,
                                     &label,
                                     &chain.name,
                                     line,
                                     format!("{} {how} → {}{suffix}", map_name(l), v.text()),
                                 );
-                                Some(this.verdict_act(b, &v))
+                                Some(verdict_act(b, &v))
                             }
                         }
                     };
                     for way in rest {
-                        if !self.can_fork() {
+                        if !budget.can_fork() {
                             b.uncertain = true;
                             continue;
                         }
                         let mut other = b.clone();
                         other.prob *= way.0;
-                        let act = apply(&mut other, way, self);
+                        let act = apply(&mut other, way);
                         work.push((
                             other,
                             match act {
@@ -407,7 +394,7 @@ impl Engine<'_> {
                         ));
                     }
                     b.prob *= first.0;
-                    return apply(b, first, self).unwrap_or(Act::Next);
+                    return apply(b, first).unwrap_or(Act::Next);
                 }
                 Expr::Lookup(l) => {
                     b.uncertain = true;
@@ -422,7 +409,7 @@ impl Engine<'_> {
                 Expr::Verdict(v) => {
                     record(b, &mut recorded);
                     step(b, format!("{}{suffix}", v.text()));
-                    return self.verdict_act(b, v);
+                    return verdict_act(b, v);
                 }
                 Expr::Reject { with } => {
                     record(b, &mut recorded);
@@ -446,11 +433,11 @@ impl Engine<'_> {
                         line,
                         suffix: &suffix,
                     };
-                    return self.nft_nat_map(b, &at, n, work);
+                    return nft_nat_map(self.ctx, budget, b, &at, n, work);
                 }
                 Expr::Nat(n) => {
                     record(b, &mut recorded);
-                    return self.nft_nat(b, &label, chain, line, n, &suffix);
+                    return nft_nat(self.ctx, b, &label, chain, line, n, &suffix);
                 }
                 Expr::Assign { target, value } if value.trim_start().starts_with("numgen") => {
                     record(b, &mut recorded);
@@ -482,7 +469,7 @@ impl Engine<'_> {
                         }
                         let how = if random { "random" } else { "inc" };
                         b.step(
-                            hook.name(),
+                            hook,
                             &label,
                             &chain.name,
                             line,
@@ -501,7 +488,7 @@ impl Engine<'_> {
                         );
                     }
                     for i in 1..modulus {
-                        if !self.can_fork() {
+                        if !budget.can_fork() {
                             b.uncertain = true;
                             break;
                         }
@@ -595,63 +582,22 @@ impl Engine<'_> {
         flush(b, &mut pending);
         Act::Next
     }
-
-    fn verdict_act(&mut self, b: &mut Branch, v: &NftVerdict) -> Act {
-        match v {
-            NftVerdict::Accept => Act::Accept,
-            NftVerdict::Drop => Act::Drop,
-            NftVerdict::Return => Act::Return,
-            NftVerdict::Continue => Act::Next,
-            NftVerdict::Jump(c) => Act::Jump(c.clone()),
-            NftVerdict::Goto(c) => Act::Goto(c.clone()),
-            NftVerdict::Other(o) => {
-                b.uncertain = true;
-                b.hook_step(format!("verdict `{o}` is not modelled; taken as accept"));
-                Act::Accept
-            }
-        }
-    }
 }
 
-/// `meta random & 2147483647 < 1073741824`, as iptables-nft writes `-m statistic --mode random
-/// --probability 0.5`: the share of 31-bit random numbers that satisfy the comparison.
-pub(super) fn meta_random(m: &Match) -> M {
-    let mask = match m.left.bitwise.as_deref() {
-        None => u64::from(u32::MAX),
-        Some(ops) => match bitwise(u64::from(u32::MAX), ops) {
-            Some(v) => v,
-            None => return M::Assume(true, format!("`meta random {ops}` cannot be read")),
-        },
-    };
-    // The masked values are 0 ..= mask when the mask is all low bits (what iptables-nft writes).
-    if mask == 0 || (mask & (mask + 1)) != 0 {
-        return M::Assume(true, "`meta random` with an unusual mask".to_string());
+fn verdict_act(b: &mut Branch, v: &NftVerdict) -> Act {
+    match v {
+        NftVerdict::Accept => Act::Accept,
+        NftVerdict::Drop => Act::Drop,
+        NftVerdict::Return => Act::Return,
+        NftVerdict::Continue => Act::Next,
+        NftVerdict::Jump(c) => Act::Jump(c.clone()),
+        NftVerdict::Goto(c) => Act::Goto(c.clone()),
+        NftVerdict::Other(o) => {
+            b.uncertain = true;
+            b.hook_step(format!("verdict `{o}` is not modelled; taken as accept"));
+            Act::Accept
+        }
     }
-    let range = (mask + 1) as f64;
-    let Value::Single(v) = &m.right else {
-        return M::Assume(true, "`meta random` compared with a set".to_string());
-    };
-    let Some(n) = parse_num(v, NumKind::Plain) else {
-        return M::Assume(true, format!("the value {v} cannot be read"));
-    };
-    let n = n.min(mask + 1) as f64;
-    let below = |k: f64| (k / range).clamp(0.0, 1.0);
-    let p = match m.op {
-        Op::Lt => below(n),
-        Op::Le => below(n + 1.0),
-        Op::Gt => 1.0 - below(n + 1.0),
-        Op::Ge => 1.0 - below(n),
-        Op::Eq => below(1.0).min(1.0),
-        Op::Ne => 1.0 - below(1.0),
-    };
-    M::Odds(
-        p,
-        format!(
-            "meta random {} {v}",
-            m.left.bitwise.as_deref().unwrap_or("")
-        )
-        .replace("  ", " "),
-    )
 }
 
 fn map_name(l: &Lookup) -> String {

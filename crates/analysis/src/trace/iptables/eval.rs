@@ -5,9 +5,11 @@ use std::net::IpAddr;
 
 use svcpath_syntax::iptables::{BasicKind, Module, OptionValue, Rule};
 
-use super::addr;
-use super::net::{classify, pattern_matches, LinkClass};
-use super::walk::{Branch, Ctx, Hook, Link};
+use super::super::addr;
+use super::super::hooks::Hook;
+use super::super::links::Link;
+use super::super::matching::{in_link, interface_match, node_address_unknown, out_link, Answer};
+use super::super::state::{Branch, Ctx};
 use crate::report::Protocol;
 
 /// The verdict of a rule's matches on one packet.
@@ -23,38 +25,6 @@ pub struct Eval {
     pub recent_set: Vec<String>,
     /// Describes the split, when `p` is strictly between 0 and 1.
     pub split: Option<String>,
-}
-
-/// One match's answer.
-pub(super) enum M {
-    Yes,
-    No,
-    /// Matches with this probability.
-    Odds(f64, String),
-    /// Decided by an assumption: the answer taken and why.
-    Assume(bool, String),
-}
-
-impl M {
-    pub(super) fn from_bool(b: bool) -> M {
-        if b {
-            M::Yes
-        } else {
-            M::No
-        }
-    }
-
-    pub(super) fn negate(self, negated: bool) -> M {
-        if !negated {
-            return self;
-        }
-        match self {
-            M::Yes => M::No,
-            M::No => M::Yes,
-            M::Odds(p, why) => M::Odds(1.0 - p, format!("not ({why})")),
-            M::Assume(b, why) => M::Assume(!b, why),
-        }
-    }
 }
 
 /// Evaluates every match of `rule` against the branch's packet, in the kernel's order (basic
@@ -83,11 +53,11 @@ pub fn evaluate(ctx: &Ctx<'_>, b: &Branch, hook: Hook, rule: &Rule) -> Eval {
 }
 
 /// Folds one match into the rule's verdict; false when the rule cannot match any more.
-fn fold(eval: &mut Eval, m: M) -> bool {
+fn fold(eval: &mut Eval, m: Answer) -> bool {
     match m {
-        M::Yes => true,
-        M::No => false,
-        M::Odds(p, why) => {
+        Answer::Yes => true,
+        Answer::No => false,
+        Answer::Odds(p, why) => {
             if p <= 0.0 {
                 return false;
             }
@@ -100,7 +70,7 @@ fn fold(eval: &mut Eval, m: M) -> bool {
             }
             true
         }
-        M::Assume(answer, why) => {
+        Answer::Assume(answer, why) => {
             eval.assumed.push(format!(
                 "{why}: taken as {}",
                 if answer { "matching" } else { "not matching" }
@@ -110,7 +80,7 @@ fn fold(eval: &mut Eval, m: M) -> bool {
     }
 }
 
-fn basic_match(ctx: &Ctx<'_>, b: &Branch, hook: Hook, kind: BasicKind, value: &str) -> M {
+fn basic_match(ctx: &Ctx<'_>, b: &Branch, hook: Hook, kind: BasicKind, value: &str) -> Answer {
     match kind {
         BasicKind::Protocol => protocol_match(ctx.protocol, value),
         BasicKind::Source => address_match(value, b.src),
@@ -118,102 +88,33 @@ fn basic_match(ctx: &Ctx<'_>, b: &Branch, hook: Hook, kind: BasicKind, value: &s
         BasicKind::InInterface => interface_match(ctx, value, in_link(b, hook), false),
         BasicKind::OutInterface => interface_match(ctx, value, out_link(b, hook), true),
         // A new connection's first packet is not a fragment.
-        BasicKind::Fragment => M::No,
+        BasicKind::Fragment => Answer::No,
     }
 }
 
-fn protocol_match(protocol: Protocol, value: &str) -> M {
+fn protocol_match(protocol: Protocol, value: &str) -> Answer {
     let v = value.to_ascii_lowercase();
     if v == "all" || v == "0" {
-        return M::Yes;
+        return Answer::Yes;
     }
     match Protocol::parse(&v) {
-        Some(p) => M::from_bool(p == protocol),
+        Some(p) => Answer::from_bool(p == protocol),
         None => match v.as_str() {
             "icmp" | "1" | "icmpv6" | "ipv6-icmp" | "58" | "esp" | "ah" | "gre" | "47" | "50"
             | "51" | "udplite" | "136" | "dccp" | "33" | "igmp" | "2" | "ipip" | "4" | "ospf"
-            | "89" | "vrrp" | "112" => M::No,
-            _ => M::Assume(false, format!("protocol {} is not known to svcpath", value)),
+            | "89" | "vrrp" | "112" => Answer::No,
+            _ => Answer::Assume(false, format!("protocol {} is not known to svcpath", value)),
         },
     }
 }
 
-fn address_match(value: &str, ip: IpAddr) -> M {
+fn address_match(value: &str, ip: IpAddr) -> Answer {
     match addr::list_contains(value, ip) {
-        Some(b) => M::from_bool(b),
-        None => M::Assume(
+        Some(b) => Answer::from_bool(b),
+        None => Answer::Assume(
             false,
             format!("address {value} cannot be read (a host name?)"),
         ),
-    }
-}
-
-/// The link a packet came in on at this hook (none for host-originated packets).
-pub(super) fn in_link(b: &Branch, hook: Hook) -> Link {
-    match hook {
-        Hook::Prerouting | Hook::Input | Hook::Forward => b.in_link,
-        Hook::Output | Hook::Postrouting => Link::None,
-    }
-}
-
-/// The link a packet leaves on (none before the routing decision and for local delivery).
-pub(super) fn out_link(b: &Branch, hook: Hook) -> Link {
-    match hook {
-        Hook::Forward | Hook::Output | Hook::Postrouting => b.out_link,
-        Hook::Prerouting | Hook::Input => Link::None,
-    }
-}
-
-pub(super) fn interface_match(ctx: &Ctx<'_>, pattern: &str, actual: Link, outgoing: bool) -> M {
-    if actual == Link::None {
-        return M::No;
-    }
-    let class = classify(pattern);
-    match class {
-        LinkClass::Loopback => M::from_bool(actual == Link::Loopback),
-        LinkClass::Other => M::No,
-        LinkClass::Overlay => {
-            if outgoing && actual == Link::Pod {
-                M::Assume(
-                    false,
-                    format!("traffic to a pod on another node may leave on the overlay {pattern}"),
-                )
-            } else {
-                M::No
-            }
-        }
-        LinkClass::Pod | LinkClass::Uplink => {
-            let (wanted, chosen, ambiguous, role) = if class == LinkClass::Pod {
-                (
-                    Link::Pod,
-                    ctx.net.interfaces.pod.as_deref(),
-                    ctx.net.interfaces.pod_ambiguous,
-                    "the pods' link",
-                )
-            } else {
-                (
-                    Link::Uplink,
-                    ctx.net.interfaces.uplink.as_deref(),
-                    ctx.net.interfaces.uplink_ambiguous,
-                    "the uplink",
-                )
-            };
-            if actual != wanted {
-                return M::No;
-            }
-            let matched = chosen.is_some_and(|c| pattern_matches(pattern, c));
-            if ambiguous {
-                M::Assume(
-                    matched,
-                    format!("the rules name several interfaces like {pattern}; {role} is taken to be {}", chosen.unwrap_or("?")),
-                )
-            } else {
-                M::from_bool(matched)
-            }
-        }
-        LinkClass::Unknown => {
-            M::Assume(false, format!("what interface {pattern} is, is not known"))
-        }
     }
 }
 
@@ -224,14 +125,14 @@ fn module_match(
     module: &Module,
     recent_set: &mut Vec<String>,
     notes: &mut Vec<String>,
-) -> Vec<M> {
+) -> Vec<Answer> {
     let mut out = Vec::new();
     let name = module.name.as_str();
     match name {
         "comment" => {}
         "tcp" | "udp" | "sctp" | "udplite" | "dccp" => {
             if Protocol::parse(name) != Some(ctx.protocol) {
-                return vec![M::No];
+                return vec![Answer::No];
             }
             for o in &module.options {
                 out.push(port_option(b, o).negate(o.negated));
@@ -242,11 +143,11 @@ fn module_match(
                 let m = match o.name.as_str() {
                     "dports" | "destination-ports" => port_list(o, b.dport),
                     "sports" | "source-ports" => {
-                        M::Assume(true, "the source port is not known".to_string())
+                        Answer::Assume(true, "the source port is not known".to_string())
                     }
                     "ports" => match port_list(o, b.dport) {
-                        M::Yes => M::Yes,
-                        _ => M::Assume(true, "the source port is not known".to_string()),
+                        Answer::Yes => Answer::Yes,
+                        _ => Answer::Assume(true, "the source port is not known".to_string()),
                     },
                     _ => unknown_option(module, o),
                 };
@@ -286,7 +187,7 @@ fn module_match(
             let value = if name == "mark" { b.mark } else { b.ctmark };
             for o in &module.options {
                 let m = match (o.name.as_str(), o.value().and_then(parse_mark_mask)) {
-                    ("mark", Some((v, mask))) => M::from_bool(value & mask == v),
+                    ("mark", Some((v, mask))) => Answer::from_bool(value & mask == v),
                     _ => unknown_option(module, o),
                 };
                 out.push(m.negate(o.negated));
@@ -313,12 +214,12 @@ fn module_match(
         "physdev" => {
             for o in &module.options {
                 let m = if b.sent_by_node() {
-                    M::No
+                    Answer::No
                 } else {
                     match o.name.as_str() {
                         // Routed service traffic is never bridged-forwarded.
-                        "physdev-is-bridged" => M::No,
-                        "physdev-in" | "physdev-out" | "physdev-is-in" | "physdev-is-out" => M::Assume(
+                        "physdev-is-bridged" => Answer::No,
+                        "physdev-in" | "physdev-out" | "physdev-is-in" | "physdev-is-out" => Answer::Assume(
                             false,
                             "whether the packet crossed a bridge port (br_netfilter) is not known".to_string(),
                         ),
@@ -331,16 +232,16 @@ fn module_match(
         "nfacct" => notes.push("-m nfacct only counts packets; it always matches".to_string()),
         "owner" => {
             if b.sent_by_node() && matches!(hook, Hook::Output | Hook::Postrouting) {
-                out.push(M::Assume(
+                out.push(Answer::Assume(
                     true,
                     "the sending process's owner is not known".to_string(),
                 ));
             } else {
                 // Packets not sent by a local socket have no owner.
-                out.push(M::No);
+                out.push(Answer::No);
             }
         }
-        "icmp" | "icmp6" | "icmpv6" => out.push(M::No),
+        "icmp" | "icmp6" | "icmpv6" => out.push(Answer::No),
         "pkttype" => {
             let kind = if addr::is_broadcast(b.dst) {
                 "broadcast"
@@ -352,7 +253,7 @@ fn module_match(
             for o in &module.options {
                 let m = match o.name.as_str() {
                     "pkt-type" => {
-                        M::from_bool(o.value().is_some_and(|v| v.eq_ignore_ascii_case(kind)))
+                        Answer::from_bool(o.value().is_some_and(|v| v.eq_ignore_ascii_case(kind)))
                     }
                     _ => unknown_option(module, o),
                 };
@@ -377,8 +278,8 @@ fn module_match(
                 .and_then(|o| o.value());
             match pol {
                 Some("none") => {}
-                Some("ipsec") => out.push(M::No),
-                _ => out.push(M::Assume(
+                Some("ipsec") => out.push(Answer::No),
+                _ => out.push(Answer::Assume(
                     true,
                     "-m policy: IPsec state is not known".to_string(),
                 )),
@@ -389,7 +290,7 @@ fn module_match(
                 modules: vec![module.clone()],
                 ..Rule::default()
             });
-            out.push(M::Assume(
+            out.push(Answer::Assume(
                 true,
                 format!("`{text}` depends on state svcpath does not model"),
             ));
@@ -400,10 +301,10 @@ fn module_match(
 
 /// `-m set --match-set NAME FLAGS`: the packet's addresses and ports, picked by the flags (`src`,
 /// `dst`) one per dimension of the set's type, looked up among the set's members in the paste.
-fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
+fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> Answer {
     let name = o.values.first().map(|v| v.as_str()).unwrap_or("");
     let Some(set) = ctx.ipsets.iter().find(|s| s.name == name) else {
-        return M::Assume(
+        return Answer::Assume(
             true,
             format!("ipset {name} is not in the paste (add `ipset list`)"),
         );
@@ -419,7 +320,7 @@ fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
         .map(|f| f.split(',').collect())
         .unwrap_or_default();
     if dims.is_empty() || flags.len() < dims.len() || set_type.starts_with("list:") {
-        return M::Assume(
+        return Answer::Assume(
             true,
             format!(
                 "ipset {name} of type {set_type:?} with flags {:?} is not modelled",
@@ -460,7 +361,7 @@ fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
                     }
                 }
                 _ => {
-                    return M::Assume(
+                    return Answer::Assume(
                         true,
                         format!("ipset {name} has a {dim} dimension, which is not modelled"),
                     );
@@ -481,34 +382,34 @@ fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> M {
     }
     let matched = hit && !excluded;
     if sport_needed && matched {
-        M::Assume(
+        Answer::Assume(
             true,
             format!("ipset {name} is looked up with the source port, which is not known"),
         )
     } else {
-        M::from_bool(matched)
+        Answer::from_bool(matched)
     }
 }
 
-fn unknown_option(module: &Module, o: &OptionValue) -> M {
-    M::Assume(
+fn unknown_option(module: &Module, o: &OptionValue) -> Answer {
+    Answer::Assume(
         true,
         format!("option --{} of -m {} is not modelled", o.name, module.name),
     )
 }
 
-fn port_option(b: &Branch, o: &OptionValue) -> M {
+fn port_option(b: &Branch, o: &OptionValue) -> Answer {
     match o.name.as_str() {
         "dport" | "destination-port" => match o.value().and_then(addr::port_range) {
-            Some((lo, hi)) => M::from_bool(lo <= b.dport && b.dport <= hi),
-            None => M::Assume(
+            Some((lo, hi)) => Answer::from_bool(lo <= b.dport && b.dport <= hi),
+            None => Answer::Assume(
                 true,
                 format!("port {} cannot be read", o.value().unwrap_or("")),
             ),
         },
-        "sport" | "source-port" => M::Assume(true, "the source port is not known".to_string()),
+        "sport" | "source-port" => Answer::Assume(true, "the source port is not known".to_string()),
         // The first packet of a TCP connection is a SYN.
-        "syn" => M::Yes,
+        "syn" => Answer::Yes,
         "tcp-flags" => {
             let flags = |s: &str| -> Option<u8> {
                 let mut v = 0u8;
@@ -533,33 +434,37 @@ fn port_option(b: &Branch, o: &OptionValue) -> M {
                 o.values.first().and_then(|m| flags(m)),
                 o.values.get(1).and_then(|c| flags(c)),
             ) {
-                (Some(mask), Some(comp)) => M::from_bool(0x02 & mask == comp),
-                _ => M::Assume(true, "--tcp-flags cannot be read".to_string()),
+                (Some(mask), Some(comp)) => Answer::from_bool(0x02 & mask == comp),
+                _ => Answer::Assume(true, "--tcp-flags cannot be read".to_string()),
             }
         }
-        _ => M::Assume(true, format!("--{} is not modelled", o.name)),
+        _ => Answer::Assume(true, format!("--{} is not modelled", o.name)),
     }
 }
 
-fn port_list(o: &OptionValue, port: u16) -> M {
+fn port_list(o: &OptionValue, port: u16) -> Answer {
     match o.value().and_then(|v| addr::port_list_contains(v, port)) {
-        Some(b) => M::from_bool(b),
-        None => M::Assume(
+        Some(b) => Answer::from_bool(b),
+        None => Answer::Assume(
             true,
             format!("ports {} cannot be read", o.value().unwrap_or("")),
         ),
     }
 }
 
-fn ip_range(range: &str, ip: IpAddr) -> M {
+fn ip_range(range: &str, ip: IpAddr) -> Answer {
     let parsed = range
         .split_once('-')
         .and_then(|(a, z)| Some((addr::parse_ip(a)?, addr::parse_ip(z)?)));
     match (parsed, ip) {
-        (Some((IpAddr::V4(a), IpAddr::V4(z))), IpAddr::V4(x)) => M::from_bool(a <= x && x <= z),
-        (Some((IpAddr::V6(a), IpAddr::V6(z))), IpAddr::V6(x)) => M::from_bool(a <= x && x <= z),
-        (Some(_), _) => M::No,
-        (None, _) => M::Assume(true, format!("range {range} cannot be read")),
+        (Some((IpAddr::V4(a), IpAddr::V4(z))), IpAddr::V4(x)) => {
+            Answer::from_bool(a <= x && x <= z)
+        }
+        (Some((IpAddr::V6(a), IpAddr::V6(z))), IpAddr::V6(x)) => {
+            Answer::from_bool(a <= x && x <= z)
+        }
+        (Some(_), _) => Answer::No,
+        (None, _) => Answer::Assume(true, format!("range {range} cannot be read")),
     }
 }
 
@@ -572,7 +477,7 @@ fn addr_type(
     types: &str,
     limit_in: bool,
     limit_out: bool,
-) -> M {
+) -> Answer {
     let mut local = ctx.is_local(ip);
     let mut assumption = None;
     if local && (limit_in || limit_out) {
@@ -614,22 +519,9 @@ fn addr_type(
         ));
     }
     match assumption {
-        Some(why) => M::Assume(any, why),
-        None => M::from_bool(any),
+        Some(why) => Answer::Assume(any, why),
+        None => Answer::from_bool(any),
     }
-}
-
-/// True when `ip` might be one of the node's own addresses but no node IP of its family is known: not
-/// loopback, not a pod address, not an endpoint, not multicast or broadcast, not already local.
-pub(super) fn node_address_unknown(ctx: &Ctx<'_>, ip: IpAddr) -> bool {
-    ctx.node_ips.is_empty()
-        && !ctx.is_local(ip)
-        && !ip.is_unspecified()
-        && !addr::is_broadcast(ip)
-        && !addr::is_multicast(ip)
-        && !ctx.pod_cidrs.iter().any(|c| c.contains(ip))
-        && !ctx.endpoints.contains(&ip)
-        && !ctx.service_ips.contains(&ip)
 }
 
 /// `0x4000/0x4000`, `0x4000` (mask all ones), decimal values.
@@ -654,7 +546,7 @@ pub fn parse_u32(text: &str) -> Option<u32> {
     }
 }
 
-fn conntrack_option(ctx: &Ctx<'_>, b: &Branch, module: &Module, o: &OptionValue) -> M {
+fn conntrack_option(ctx: &Ctx<'_>, b: &Branch, module: &Module, o: &OptionValue) -> Answer {
     let value = o.value().unwrap_or("");
     match o.name.as_str() {
         "ctstate" | "state" => {
@@ -668,10 +560,10 @@ fn conntrack_option(ctx: &Ctx<'_>, b: &Branch, module: &Module, o: &OptionValue)
                     "SNAT" => b.snat && !b.untracked,
                     _ => false,
                 });
-            M::from_bool(any)
+            Answer::from_bool(any)
         }
         // No status bit is set before the first packet is confirmed.
-        "ctstatus" => M::from_bool(
+        "ctstatus" => Answer::from_bool(
             value
                 .split(',')
                 .any(|s| s.trim().eq_ignore_ascii_case("NONE")),
@@ -683,33 +575,33 @@ fn conntrack_option(ctx: &Ctx<'_>, b: &Branch, module: &Module, o: &OptionValue)
         "ctreplsrc" => address_match(value, b.dst),
         "ctrepldst" if !b.snat => address_match(value, b.src),
         "ctorigdstport" => match addr::port_range(value) {
-            Some((lo, hi)) => M::from_bool(lo <= b.orig_dport && b.orig_dport <= hi),
-            None => M::Assume(true, format!("port {value} cannot be read")),
+            Some((lo, hi)) => Answer::from_bool(lo <= b.orig_dport && b.orig_dport <= hi),
+            None => Answer::Assume(true, format!("port {value} cannot be read")),
         },
         "ctreplsrcport" => match addr::port_range(value) {
-            Some((lo, hi)) => M::from_bool(lo <= b.dport && b.dport <= hi),
-            None => M::Assume(true, format!("port {value} cannot be read")),
+            Some((lo, hi)) => Answer::from_bool(lo <= b.dport && b.dport <= hi),
+            None => Answer::Assume(true, format!("port {value} cannot be read")),
         },
-        "ctdir" => M::from_bool(value.eq_ignore_ascii_case("ORIGINAL")),
+        "ctdir" => Answer::from_bool(value.eq_ignore_ascii_case("ORIGINAL")),
         _ => unknown_option(module, o),
     }
 }
 
 /// `-m statistic`: random (`--probability p`, as the kernel rounds it to 31 bits) or every n-th.
-fn statistic(module: &Module) -> M {
+fn statistic(module: &Module) -> Answer {
     let opt = |n: &str| module.options.iter().find(|o| o.name == n);
     let mode = opt("mode").and_then(|o| o.value()).unwrap_or("random");
     match mode {
         "random" => {
             let Some(o) = opt("probability") else {
-                return M::Assume(true, "statistic without --probability".to_string());
+                return Answer::Assume(true, "statistic without --probability".to_string());
             };
             let Some(p) = o
                 .value()
                 .and_then(|v| v.parse::<f64>().ok())
                 .filter(|p| (0.0..=1.0).contains(p))
             else {
-                return M::Assume(
+                return Answer::Assume(
                     true,
                     format!("probability {} cannot be read", o.value().unwrap_or("")),
                 );
@@ -717,7 +609,7 @@ fn statistic(module: &Module) -> M {
             // iptables stores lround(p * 2^31); the kernel compares a random 31-bit number with it.
             let threshold = (p * 2_147_483_648.0).round();
             let exact = threshold / 2_147_483_648.0;
-            M::Odds(
+            Answer::Odds(
                 exact,
                 format!("statistic --probability {}", o.value().unwrap_or("")),
             )
@@ -729,21 +621,21 @@ fn statistic(module: &Module) -> M {
                 .and_then(|v| v.parse::<u32>().ok())
                 .filter(|n| *n > 0);
             match every {
-                Some(n) => M::Odds(
+                Some(n) => Answer::Odds(
                     1.0 / f64::from(n),
                     format!("statistic --mode nth --every {n} (1 in {n} packets)"),
                 )
                 .negate(opt("every").is_some_and(|o| o.negated)),
-                None => M::Assume(true, "statistic --mode nth without --every".to_string()),
+                None => Answer::Assume(true, "statistic --mode nth without --every".to_string()),
             }
         }
-        other => M::Assume(true, format!("statistic mode {other} is not known")),
+        other => Answer::Assume(true, format!("statistic mode {other} is not known")),
     }
 }
 
 /// `-m recent`: a new client has no history, so `--rcheck`/`--update`/`--remove` do not match; a
 /// returning client is in the lists its first connection was added to.
-fn recent(b: &Branch, module: &Module, recent_set: &mut Vec<String>) -> M {
+fn recent(b: &Branch, module: &Module, recent_set: &mut Vec<String>) -> Answer {
     let opt = |n: &str| module.options.iter().find(|o| o.name == n);
     let name = opt("name")
         .and_then(|o| o.value())
@@ -753,11 +645,11 @@ fn recent(b: &Branch, module: &Module, recent_set: &mut Vec<String>) -> M {
         if !o.negated {
             recent_set.push(name);
         }
-        return M::from_bool(!o.negated);
+        return Answer::from_bool(!o.negated);
     }
     let check = ["rcheck", "update", "remove"].iter().find_map(|n| opt(n));
     let Some(check) = check else {
-        return M::Assume(
+        return Answer::Assume(
             true,
             "-m recent without --set/--rcheck/--update/--remove".to_string(),
         );
@@ -768,7 +660,7 @@ fn recent(b: &Branch, module: &Module, recent_set: &mut Vec<String>) -> M {
         .unwrap_or(0);
     // A returning client was added once, by its first connection.
     let present = b.history.contains(&name) && hitcount <= 1;
-    M::from_bool(present).negate(check.negated)
+    Answer::from_bool(present).negate(check.negated)
 }
 
 #[cfg(test)]
@@ -802,7 +694,7 @@ mod tests {
             ],
         };
         match statistic(&module) {
-            M::Odds(p, _) => assert!((p - 0.333_333_333_49).abs() < 1e-9),
+            Answer::Odds(p, _) => assert!((p - 0.333_333_333_49).abs() < 1e-9),
             _ => panic!("expected odds"),
         }
     }

@@ -7,6 +7,9 @@ use std::collections::HashMap;
 
 use svcpath_syntax::iptables::{build_rule, BasicKind, Rule, Ruleset, Token};
 
+use super::super::addr;
+use super::super::links::Interfaces;
+
 /// One table as the tracer sees it.
 #[derive(Debug)]
 pub struct TableView<'a> {
@@ -211,7 +214,7 @@ impl<'a> Net<'a> {
                 added_jumps.push(jump);
             }
         }
-        let interfaces = Interfaces::from_tables(&tables);
+        let interfaces = interfaces_of(&tables);
         Net {
             tables,
             added_jumps,
@@ -243,7 +246,7 @@ impl<'a> Net<'a> {
                     let Some(d) = rule.basic(BasicKind::Destination).filter(|d| !d.negated) else {
                         continue;
                     };
-                    if let Some(ip) = super::addr::parse_ip(&d.value) {
+                    if let Some(ip) = addr::parse_ip(&d.value) {
                         if seen.insert(ip) {
                             out.push(ip);
                         }
@@ -265,7 +268,7 @@ impl<'a> Net<'a> {
                         continue;
                     }
                     if let Some(to) = target.option("to-destination").and_then(|o| o.value()) {
-                        if let Some(ip) = super::addr::parse_nat_to(to).and_then(|n| n.ip) {
+                        if let Some(ip) = addr::parse_nat_to(to).and_then(|n| n.ip) {
                             if seen.insert(ip) {
                                 out.push(ip);
                             }
@@ -347,160 +350,29 @@ fn add_jump<'a>(
     })
 }
 
-/// What kind of link an interface name stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkClass {
-    Loopback,
-    /// The node's uplink (`eth0`, `ens5`, `bond0`, …): where outside traffic arrives.
-    Uplink,
-    /// A link pods on this node use (`cni0`, `cbr0`, `veth+`, `cali+`, …).
-    Pod,
-    /// Overlay tunnels (`flannel.1`, `vxlan.calico`, `tunl0`, …): traffic to pods on other nodes.
-    Overlay,
-    /// Links that carry none of the traced packets (`docker0`, `br-…`, `virbr0`, `kube-ipvs0`, …).
-    Other,
-    Unknown,
-}
-
-pub fn classify(name: &str) -> LinkClass {
-    let base = name.trim_end_matches('+');
-    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| base.starts_with(p));
-    if base == "lo" {
-        LinkClass::Loopback
-    } else if starts(&[
-        "flannel",
-        "vxlan",
-        "tunl",
-        "cilium_vxlan",
-        "cilium_geneve",
-        "genev",
-        "wg",
-        "weave-",
-        "ipip",
-        "tun",
-    ]) {
-        LinkClass::Overlay
-    } else if base == "docker0"
-        || starts(&[
-            "docker_gwbridge",
-            "br-",
-            "virbr",
-            "lxcbr",
-            "kube-ipvs",
-            "nodelocaldns",
-            "dummy",
-            "kube-dummy",
-            "podman",
-        ])
-    {
-        LinkClass::Other
-    } else if starts(&[
-        "eth", "ens", "enp", "eno", "enx", "em", "bond", "wl", "team", "br-ex", "ib",
-    ]) {
-        LinkClass::Uplink
-    } else if starts(&[
-        "cni",
-        "cbr",
-        "veth",
-        "cali",
-        "lxc",
-        "weave",
-        "kube-bridge",
-        "azv",
-        "eni",
-        "gke",
-        "vethwe",
-        "tap",
-        "cilium_host",
-        "cilium_net",
-        "antrea-gw",
-        "ovn-k8s",
-        "kube-router",
-        "mynet",
-        "bridge",
-    ]) {
-        LinkClass::Pod
-    } else {
-        LinkClass::Unknown
-    }
-}
-
-/// Whether an interface pattern (`veth+` = any name starting with `veth`) matches a name.
-pub fn pattern_matches(pattern: &str, name: &str) -> bool {
-    match pattern.strip_suffix('+') {
-        Some(prefix) => name.starts_with(prefix),
-        None => pattern == name,
-    }
-}
-
-/// The interface names the rules use, and the names taken for the pod link and the uplink.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Interfaces {
-    /// Every name in `-i`/`-o`, in order of first use.
-    pub referenced: Vec<String>,
-    /// The name taken for the link pods on this node use: the first pod-like name in the rules
-    /// (a `+` pattern made concrete: `veth+` -> `veth0`).
-    pub pod: Option<String>,
-    /// The name taken for the uplink: the first uplink-like name in the rules.
-    pub uplink: Option<String>,
-    /// More than one distinct pod-like (uplink-like) name: which one a packet uses is a guess.
-    pub pod_ambiguous: bool,
-    pub uplink_ambiguous: bool,
-}
-
-impl Interfaces {
-    fn from_tables(tables: &[TableView<'_>]) -> Interfaces {
-        let mut referenced: Vec<String> = Vec::new();
-        for table in tables {
-            for chain in &table.chains {
-                for rule in &chain.rules {
-                    for b in &rule.basics {
-                        if matches!(b.kind, BasicKind::InInterface | BasicKind::OutInterface)
-                            && !referenced.iter().any(|r| *r == b.value)
-                        {
-                            referenced.push(b.value.to_string());
-                        }
+/// The interface names the iptables rules use in `-i`/`-o`, and the names taken among them.
+fn interfaces_of(tables: &[TableView<'_>]) -> Interfaces {
+    let mut referenced: Vec<String> = Vec::new();
+    for table in tables {
+        for chain in &table.chains {
+            for rule in &chain.rules {
+                for b in &rule.basics {
+                    if matches!(b.kind, BasicKind::InInterface | BasicKind::OutInterface)
+                        && !referenced.iter().any(|r| *r == b.value)
+                    {
+                        referenced.push(b.value.to_string());
                     }
                 }
             }
         }
-        Interfaces::from_names(referenced)
     }
-
-    /// The names taken for the pod link and the uplink among these (in order of first use).
-    pub fn from_names(referenced: Vec<String>) -> Interfaces {
-        let concrete = |n: &str| match n.strip_suffix('+') {
-            Some(prefix) => format!("{prefix}0"),
-            None => n.to_string(),
-        };
-        let of_class = |class| {
-            referenced
-                .iter()
-                .filter(|n| classify(n) == class)
-                .collect::<Vec<_>>()
-        };
-        let pods = of_class(LinkClass::Pod);
-        let uplinks = of_class(LinkClass::Uplink);
-        let pod = pods.first().map(|n| concrete(n));
-        let uplink = uplinks.first().map(|n| concrete(n));
-        let ambiguous = |names: &[&String], chosen: &Option<String>| {
-            chosen
-                .as_ref()
-                .is_some_and(|c| names.iter().any(|n| !pattern_matches(n, c)))
-        };
-        Interfaces {
-            pod_ambiguous: ambiguous(&pods, &pod),
-            uplink_ambiguous: ambiguous(&uplinks, &uplink),
-            referenced,
-            pod,
-            uplink,
-        }
-    }
+    Interfaces::from_names(referenced)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::links::{classify, pattern_matches, LinkClass};
     use svcpath_syntax::{iptables, Origin};
 
     #[test]
