@@ -1649,6 +1649,25 @@ mod tests {
     }
 
     #[test]
+    fn a_negated_probability_matches_the_rest() {
+        // `! --probability 0.3` passes the 70 % the draw does not pick.
+        let e = ipt(
+            "-A KUBE-SVC-X -m statistic --mode random ! --probability 0.30000000000 -j KUBE-SEP-A",
+        );
+        let m = meaning_of(&e, "--probability");
+        assert!(m.contains("random 70.0 % of the new connections"), "{m}");
+        let part = e
+            .parts
+            .iter()
+            .find(|p| p.text.contains("--probability"))
+            .unwrap();
+        assert_eq!(
+            part.text,
+            "-m statistic --mode random ! --probability 0.30000000000"
+        );
+    }
+
+    #[test]
     fn marks_masquerade_and_targets() {
         let e = ipt("-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000");
         let m = meaning_of(&e, "--set-xmark");
