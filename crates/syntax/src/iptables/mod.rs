@@ -325,9 +325,9 @@ mod ruleset;
 mod tokenize;
 
 use rule::build_rule_with;
-pub use rule::{build_rule, render_rule};
+pub use rule::{build_rule, build_rule_with_layout, render_rule, Clause, RulePart};
 pub use ruleset::{parse, parse_counters, parse_with_command, value_problems};
-pub use tokenize::{tokenize, RuleWord, Token};
+pub use tokenize::{tokenize, tokenize_spanned, RuleWord, SpannedToken, SpannedWords, Token};
 
 #[cfg(test)]
 mod list_rules_tests;

@@ -116,6 +116,56 @@ pub(super) fn build_rule_with<W: RuleWord>(
     words: &[W],
     interner: &mut Interner,
 ) -> (Rule, Vec<String>) {
+    build_rule_noting(words, interner, None)
+}
+
+/// [`build_rule`] that also says which words each part of the rule came from (for a front end that
+/// points at the options of a line, e.g. with the ranges of [`super::tokenize_spanned`]).
+pub fn build_rule_with_layout<W: RuleWord>(words: &[W]) -> (Rule, Vec<String>, Vec<Clause>) {
+    let mut layout = Vec::new();
+    let (rule, problems) = build_rule_noting(words, &mut Interner::default(), Some(&mut layout));
+    (rule, problems, layout)
+}
+
+/// Which words (indices into the words given to [`build_rule_with_layout`], a `!` before them
+/// included) one part of the parsed [`Rule`] was read from, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    pub part: RulePart,
+    pub words: std::ops::Range<usize>,
+}
+
+/// The part of a [`Rule`] a [`Clause`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulePart {
+    /// `rule.basics[i]`: `-s`, `-d`, `-p`, `-i`, `-o`, `-f`.
+    Basic(usize),
+    /// `-m NAME`: `rule.modules[i]`.
+    Module(usize),
+    /// An option of a module: `rule.modules[module].options[option]`.
+    ModuleOption { module: usize, option: usize },
+    /// `-j NAME` / `-g NAME`: `rule.target`.
+    Target,
+    /// `rule.target.options[i]`.
+    TargetOption(usize),
+    /// `-c PACKETS BYTES`.
+    Counters,
+    /// Words that belong to no option (the rule's problems name them).
+    Ignored,
+}
+
+fn build_rule_noting<W: RuleWord>(
+    words: &[W],
+    interner: &mut Interner,
+    mut layout: Option<&mut Vec<Clause>>,
+) -> (Rule, Vec<String>) {
+    let mut note = |part: RulePart, words: std::ops::Range<usize>| {
+        if let Some(layout) = layout.as_deref_mut() {
+            layout.push(Clause { part, words });
+        }
+    };
+    // Where the `!` of the option being read stands, for the layout.
+    let mut negation_at: Option<usize> = None;
     let quoted: SmallVec<[bool; 32]> = words.iter().map(RuleWord::quoted).collect();
     let is_quoted = |i: usize| quoted.get(i).copied().unwrap_or(false);
     let words: SmallVec<[&str; 32]> = words.iter().map(RuleWord::text).collect();
@@ -135,9 +185,11 @@ pub(super) fn build_rule_with<W: RuleWord>(
         let w = words[i];
         if w == "!" && !is_quoted(i) {
             negate = true;
+            negation_at.get_or_insert(i);
             i += 1;
             continue;
         }
+        let from = negation_at.take().unwrap_or(i);
         let basic = match w {
             "-p" | "--protocol" => Some(BasicKind::Protocol),
             "-s" | "--source" | "--src" => Some(BasicKind::Source),
@@ -154,6 +206,7 @@ pub(super) fn build_rule_with<W: RuleWord>(
                     negated: negate,
                     value: Word::default(),
                 });
+                note(RulePart::Basic(basics.len() - 1), from..i + 1);
                 negate = false;
                 i += 1;
                 continue;
@@ -178,10 +231,12 @@ pub(super) fn build_rule_with<W: RuleWord>(
                         negated: negate,
                         value: interner.intern(v),
                     });
+                    note(RulePart::Basic(basics.len() - 1), from..j + 1);
                     i = j + 1;
                 }
                 _ => {
                     problems.push(format!("{w} without a value"));
+                    note(RulePart::Ignored, from..j);
                     i = j;
                 }
             }
@@ -200,8 +255,12 @@ pub(super) fn build_rule_with<W: RuleWord>(
                         });
                         last_module.insert(name, modules.len() - 1);
                         in_target = false;
+                        note(RulePart::Module(modules.len() - 1), from..i + 2);
                     }
-                    None => problems.push("-m without a module name".to_string()),
+                    None => {
+                        problems.push("-m without a module name".to_string());
+                        note(RulePart::Ignored, from..i + 1);
+                    }
                 }
                 if negate {
                     problems.push(format!("`!` before {w} has no meaning and was ignored"));
@@ -230,8 +289,12 @@ pub(super) fn build_rule_with<W: RuleWord>(
                         });
                         target_options.clear();
                         in_target = true;
+                        note(RulePart::Target, from..i + 2);
                     }
-                    None => problems.push(format!("{w} without a target")),
+                    None => {
+                        problems.push(format!("{w} without a target"));
+                        note(RulePart::Ignored, from..i + 1);
+                    }
                 }
                 negate = false;
                 i += 2;
@@ -245,6 +308,7 @@ pub(super) fn build_rule_with<W: RuleWord>(
                 } else {
                     problems.push("-c without two numbers".to_string());
                 }
+                note(RulePart::Counters, from..(i + 3).min(words.len()));
                 i += 3;
                 continue;
             }
@@ -289,10 +353,12 @@ pub(super) fn build_rule_with<W: RuleWord>(
                 values,
             };
             negate = false;
+            let clause = from..j;
             i = j;
             if in_target {
                 if rule.target.is_some() {
                     target_options.push(option);
+                    note(RulePart::TargetOption(target_options.len() - 1), clause);
                 }
                 continue;
             }
@@ -324,7 +390,11 @@ pub(super) fn build_rule_with<W: RuleWord>(
                     }
                 });
             match index {
-                Some(m) => modules[m].options.push(option),
+                Some(m) => {
+                    modules[m].options.push(option);
+                    let option = modules[m].options.len() - 1;
+                    note(RulePart::ModuleOption { module: m, option }, clause);
+                }
                 None => {
                     problems.push(format!(
                         "--{name} belongs to no -m module on this line; kept as its own module"
@@ -336,6 +406,8 @@ pub(super) fn build_rule_with<W: RuleWord>(
                         options: smallvec::smallvec![option],
                     });
                     last_module.insert(name, modules.len() - 1);
+                    let module = modules.len() - 1;
+                    note(RulePart::ModuleOption { module, option: 0 }, clause);
                 }
             }
             continue;
@@ -352,6 +424,7 @@ pub(super) fn build_rule_with<W: RuleWord>(
             "ignored words that belong to no option: {}",
             quote(&extra.join(" "))
         ));
+        note(RulePart::Ignored, from..i + extra.len());
         i += extra.len();
         negate = false;
     }

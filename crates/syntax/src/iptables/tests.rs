@@ -184,3 +184,62 @@ fn render_then_parse_is_identity() {
     let again = build_rule(&tokenize(&render_rule(&rule)).unwrap()).0;
     assert_eq!(rule, again);
 }
+
+#[test]
+fn spanned_words_and_the_layout_point_at_each_part_of_the_rule() {
+    let line = r#"-A KUBE-SVC-X -m comment --comment "a \"b\" c" -m statistic --mode random ! --probability 0.3 -s ! 10.0.0.0/8 -j KUBE-SEP-A"#;
+    let spanned = tokenize_spanned(line);
+    assert_eq!(spanned.unclosed, None);
+    for w in &spanned.words {
+        let raw = &line[w.start..w.end];
+        if w.token.quoted {
+            assert!(raw.starts_with('"') && raw.ends_with('"'), "{raw}");
+        } else {
+            assert_eq!(raw, w.token.text);
+        }
+    }
+    // The same words as the parser's own tokenizer.
+    let plain: Vec<Token<'_>> = spanned.words.iter().map(|w| w.token.clone()).collect();
+    assert_eq!(plain, tokenize(line).unwrap());
+    let words = &spanned.words[2..];
+    let (rule, problems, layout) = build_rule_with_layout(words);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(rule, build_rule(words).0);
+    let text = |c: &Clause| &line[words[c.words.start].start..words[c.words.end - 1].end];
+    let texts: Vec<(RulePart, &str)> = layout.iter().map(|c| (c.part, text(c))).collect();
+    assert_eq!(
+        texts,
+        [
+            (RulePart::Module(0), "-m comment"),
+            (
+                RulePart::ModuleOption {
+                    module: 0,
+                    option: 0
+                },
+                r#"--comment "a \"b\" c""#
+            ),
+            (RulePart::Module(1), "-m statistic"),
+            (
+                RulePart::ModuleOption {
+                    module: 1,
+                    option: 0
+                },
+                "--mode random"
+            ),
+            (
+                RulePart::ModuleOption {
+                    module: 1,
+                    option: 1
+                },
+                "! --probability 0.3"
+            ),
+            (RulePart::Basic(0), "-s ! 10.0.0.0/8"),
+            (RulePart::Target, "-j KUBE-SEP-A"),
+        ]
+    );
+    assert!(rule.modules[1].options[1].negated && rule.basics[0].negated);
+    // A line cut inside a quote keeps the words before it.
+    let cut = tokenize_spanned(r#"-A X -m comment --comment "cut"#);
+    assert_eq!(cut.words.len(), 5);
+    assert_eq!(cut.unclosed, Some(26));
+}

@@ -5,37 +5,96 @@ use super::*;
 /// Splits a rule into words: bare words and `"quoted strings"` with backslash escapes.
 pub fn tokenize(text: &str) -> Result<Vec<Token<'_>>, String> {
     let mut words = Vec::new();
+    read_words(text, |token, _, _| words.push(token)).map_err(|(_, message)| message)?;
+    Ok(words)
+}
+
+/// The words of a line as [`tokenize`] reads them, each with its byte range in `text`. A quoted string
+/// the line does not close (a line cut off) ends the words; `unclosed` says where it starts.
+pub fn tokenize_spanned(text: &str) -> SpannedWords<'_> {
+    let mut words = Vec::new();
+    let unclosed = read_words(text, |token, start, end| {
+        words.push(SpannedToken { token, start, end })
+    })
+    .err()
+    .map(|(at, _)| at);
+    SpannedWords { words, unclosed }
+}
+
+/// What [`tokenize_spanned`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpannedWords<'a> {
+    pub words: Vec<SpannedToken<'a>>,
+    /// Byte offset of a `"` that no quote closes; the words stop before it.
+    pub unclosed: Option<usize>,
+}
+
+/// A word and its byte range (`start..end`, quotes included) in the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpannedToken<'a> {
+    pub token: Token<'a>,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl RuleWord for SpannedToken<'_> {
+    fn text(&self) -> &str {
+        &self.token.text
+    }
+    fn quoted(&self) -> bool {
+        self.token.quoted
+    }
+}
+
+/// The tokenizer itself: hands each word and its byte range to `push`. Fails at an unclosed quote,
+/// with its offset and a message.
+fn read_words<'a>(
+    text: &'a str,
+    mut push: impl FnMut(Token<'a>, usize, usize),
+) -> Result<(), (usize, String)> {
     let mut at = skip_whitespace(text, 0);
     while at < text.len() {
         let rest = &text[at..];
         if rest.starts_with('"') {
             match quoted(rest) {
                 Ok((next, word)) => {
-                    words.push(Token {
-                        text: Cow::Owned(word),
-                        quoted: true,
-                    });
-                    at = text.len() - next.len();
+                    let end = text.len() - next.len();
+                    push(
+                        Token {
+                            text: Cow::Owned(word),
+                            quoted: true,
+                        },
+                        at,
+                        end,
+                    );
+                    at = end;
                 }
                 // An unterminated quote: a line cut off in the middle of a comment.
                 Err(_) => {
-                    return Err(format!(
-                        "a quoted string is not closed (line cut off?): {}",
-                        quote(rest)
+                    return Err((
+                        at,
+                        format!(
+                            "a quoted string is not closed (line cut off?): {}",
+                            quote(rest)
+                        ),
                     ))
                 }
             }
         } else {
             let end = word_end(text, at);
-            words.push(Token {
-                text: Cow::Borrowed(&text[at..end]),
-                quoted: false,
-            });
+            push(
+                Token {
+                    text: Cow::Borrowed(&text[at..end]),
+                    quoted: false,
+                },
+                at,
+                end,
+            );
             at = end;
         }
         at = skip_whitespace(text, at);
     }
-    Ok(words)
+    Ok(())
 }
 
 /// One word of a rule line as [`tokenize`] read it.
