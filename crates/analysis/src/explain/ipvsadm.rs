@@ -1,7 +1,7 @@
 //! Explains one line of `ipvsadm -Ln`: a virtual service or one of its real servers.
 
 use super::vocabulary as v;
-use super::words::words;
+use super::words::ipvs_words as words;
 use super::*;
 
 pub(super) fn explain(line: &str) -> Option<Explanation> {

@@ -1,7 +1,7 @@
 //! Explains one line of `nft list ruleset` output or an `nft -f` command: its statements, one by one.
 
 use super::vocabulary::{self as v, mark_note};
-use super::words::words;
+use super::words::nft_words as words;
 use super::*;
 
 pub(super) fn explain(line: &str) -> Option<Explanation> {
@@ -187,9 +187,11 @@ pub(super) fn explain(line: &str) -> Option<Explanation> {
                             )
                         })
                         .map_or(ws.len() - 1, |x| x - 1);
-                    let value: Vec<&str> =
-                        ws[k + 1..=value_end.max(k)].iter().map(|w| w.raw).collect();
-                    let value = value.join(" ");
+                    let from = ws.get(k + 1).map_or(line.len(), |w| w.start);
+                    let value = line
+                        .get(from..ws[value_end.max(k)].end)
+                        .unwrap_or("")
+                        .to_string();
                     parts.push(part(
                         line,
                         start,
@@ -231,12 +233,13 @@ pub(super) fn explain(line: &str) -> Option<Explanation> {
                 let mut ve = vk;
                 if vw.raw.starts_with('{') {
                     ve = close(vk);
+                } else {
+                    // A list without braces: `ct state related,established`.
+                    while ws.get(ve + 1).is_some_and(|w| w.text == ",") && ve + 2 < ws.len() {
+                        ve += 2;
+                    }
                 }
-                let value: String = ws[vk..=ve]
-                    .iter()
-                    .map(|w| w.raw)
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let value: String = line.get(ws[vk].start..ws[ve].end).unwrap_or("").to_string();
                 parts.push(part(
                     line,
                     start,
@@ -354,24 +357,26 @@ pub(super) fn explain(line: &str) -> Option<Explanation> {
 /// The owner of an nft rule line: from its `add rule FAMILY TABLE CHAIN` prefix, or from the nearest
 /// `chain` and `table` lines above it in a listing.
 pub(super) fn owner<'a>(line: &str, above: impl Iterator<Item = &'a str>) -> crate::owner::Owner {
-    let ws: Vec<&str> = line.split_whitespace().collect();
-    let comment = line
-        .split_once("comment \"")
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(c, _)| c);
-    if ws.first() == Some(&"add") && ws.get(1) == Some(&"rule") && ws.len() > 4 {
-        let table = format!("{} {}", ws[2], ws[3]);
-        return crate::owner::of_nft_rule(&table, ws[4], line, comment);
+    let ws = words(line);
+    let text = |i: usize| ws.get(i).map_or("", |w| w.text.as_str());
+    let comment = ws
+        .windows(2)
+        .find(|pair| pair[0].text == "comment" && pair[1].raw.starts_with('"'))
+        .map(|pair| pair[1].text.as_str());
+    if text(0) == "add" && text(1) == "rule" && ws.len() > 4 {
+        let table = format!("{} {}", text(2), text(3));
+        return crate::owner::of_nft_rule(&table, text(4), line, comment);
     }
     let mut chain: Option<String> = None;
     for l in above.take(MAX_LOOKBACK) {
-        let lw: Vec<&str> = l.split_whitespace().collect();
-        match lw.first() {
-            Some(&"chain") if chain.is_none() => chain = lw.get(1).map(|c| c.to_string()),
-            Some(&"table") => {
+        let lw = words(l);
+        let word = |i: usize| lw.get(i).map_or("", |w| w.text.as_str());
+        match word(0) {
+            "chain" if chain.is_none() => chain = lw.get(1).map(|c| c.text.clone()),
+            "table" => {
                 let table = match lw.len() {
-                    n if n >= 3 && lw[2] != "{" => format!("{} {}", lw[1], lw[2]),
-                    n if n >= 2 => format!("ip {}", lw[1]),
+                    n if n >= 3 && word(2) != "{" => format!("{} {}", word(1), word(2)),
+                    n if n >= 2 => format!("ip {}", word(1)),
                     _ => String::new(),
                 };
                 return crate::owner::of_nft_rule(

@@ -414,3 +414,38 @@ fn every_prefix_of_real_lines_is_safe() {
     }
     assert!(explained > 150, "{explained}");
 }
+
+#[test]
+fn the_flannel_samples_cascade_reads_as_before_with_the_reports_shares() {
+    // The rules the browser test hovers: the report's shares give the notes the lookback gave.
+    let text = include_str!("../../../../web/samples/minik8s-flannel-iptables-save.txt");
+    let report = crate::analyze(text, &crate::Options::default());
+    let lines: Vec<&str> = text.lines().collect();
+    let n = lines
+        .iter()
+        .position(|l| {
+            l.contains("--probability 0.33333333349") && l.contains("service1:fileserver")
+        })
+        .unwrap();
+    let note = |i: usize| {
+        let line_number = u32::try_from(i + 1).unwrap();
+        let facts = LineFacts::from_report(&report, line_number);
+        let e = explain(LineKind::Iptables, lines[i], &facts, std::iter::empty()).unwrap();
+        meaning_of(&e, "--probability").to_string()
+    };
+    let first = note(n);
+    assert!(
+        first.contains("matches a random 33.3 % of the new connections"),
+        "{first}"
+    );
+    assert!(
+        first.contains("this endpoint gets 33.3 % of all new connections"),
+        "{first}"
+    );
+    let next = note(n + 1);
+    assert!(next.contains("random 50.0 %"), "{next}");
+    assert!(
+        next.contains("only the 66.7 % left over by the 1 rule before it get here, so this endpoint gets 33.3 %"),
+        "{next}"
+    );
+}

@@ -398,7 +398,7 @@ mod save;
 mod words;
 
 use words::*;
-pub use words::{parse_address, well_known_port};
+pub use words::{line_words, parse_address, well_known_port};
 
 #[cfg(test)]
 mod tests;

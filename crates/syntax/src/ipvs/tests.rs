@@ -158,3 +158,14 @@ fn garbage_is_reported_with_its_line() {
     assert_eq!(lines, vec![8, 9]);
     assert_eq!(p.value.services[0].real_servers.len(), 1);
 }
+
+#[test]
+fn line_words_are_the_whitespace_split_with_offsets() {
+    let line = "  -> 10.0.0.1:80\u{a0}Masq    1 ";
+    let words = line_words(line);
+    let plain: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words.iter().map(|w| w.1).collect::<Vec<_>>(), plain);
+    for (at, w) in words {
+        assert_eq!(&line[at..at + w.len()], w);
+    }
+}

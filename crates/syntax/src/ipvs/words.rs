@@ -339,3 +339,22 @@ pub fn well_known_port(name: &str) -> Option<u16> {
         _ => return None,
     })
 }
+
+/// The words of one ipvsadm line as the parser splits them (at whitespace), each with its byte offset.
+pub fn line_words(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                out.push((s, &text[s..i]));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
