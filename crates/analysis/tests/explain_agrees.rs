@@ -1,7 +1,7 @@
 //! The Source view's notes and the report agree on every corpus and fixture line: for every iptables
 //! rule the report read, the explanation names the same chain, target and owner, states the same
 //! `statistic` share, and for every endpoint the report lists, the same share of its Service and the
-//! same DNAT address.
+//! same DNAT address; for every nft rule on a line of its own, the same verdict, DNAT address and owner.
 
 use std::path::{Path, PathBuf};
 
@@ -69,7 +69,7 @@ fn line_of<'t>(lines: &[&'t str], n: u32) -> &'t str {
 #[test]
 fn source_notes_and_the_report_agree_on_every_corpus_line() {
     let options = Options::default();
-    let (mut rules, mut shares, mut endpoints, mut dnats) = (0, 0, 0, 0);
+    let (mut rules, mut shares, mut endpoints, mut dnats, mut nft_rules) = (0, 0, 0, 0, 0);
     for (name, text) in dumps() {
         let snapshot = Snapshot::parse(&text, &options);
         let report = snapshot.report(&options);
@@ -114,6 +114,51 @@ fn source_notes_and_the_report_agree_on_every_corpus_line() {
                             }
                         }
                         rules += 1;
+                    }
+                }
+            }
+        }
+        // Every nft rule the report read, written on a line of its own in an nft section: the same
+        // verdict, DNAT address and owner.
+        let is_nft_line = |n: u32| {
+            report.sections.iter().any(|s| {
+                LineKind::from_section(&s.kind) == Some(LineKind::Nft)
+                    && (s.first_line..=s.last_line).contains(&n)
+            })
+        };
+        for ruleset in &snapshot.nft {
+            for table in &ruleset.tables {
+                for chain in &table.chains {
+                    for rule in &chain.rules {
+                        let n = rule.line;
+                        let line = line_of(&lines, n);
+                        let alone = line.trim_end().ends_with(rule.text.trim_end())
+                            && owners.line(n).is_some();
+                        if !is_nft_line(n) || !alone {
+                            continue;
+                        }
+                        let at = format!("{name}:{n}");
+                        let above = (1..n).rev().map(|k| line_of(&lines, k));
+                        let Some(e) = explain(LineKind::Nft, line, &LineFacts::default(), above)
+                        else {
+                            continue;
+                        };
+                        assert_eq!(
+                            e.facts.target,
+                            rule.verdict().map(|v| v.text()),
+                            "{at}: {line}"
+                        );
+                        let dnat = rule.exprs.iter().find_map(|x| match x {
+                            svcpath_syntax::nft::Expr::Nat(nat)
+                                if nat.kind == svcpath_syntax::nft::NatKind::Dnat =>
+                            {
+                                nat.to.clone()
+                            }
+                            _ => None,
+                        });
+                        assert_eq!(e.facts.dnat_to, dnat, "{at}: {line}");
+                        assert_eq!(e.owner, owners.line(n), "{at}: {line}");
+                        nft_rules += 1;
                     }
                 }
             }
@@ -171,10 +216,12 @@ fn source_notes_and_the_report_agree_on_every_corpus_line() {
         }
     }
     // The corpus holds thousands of rules; the counts show the comparisons ran.
-    eprintln!("{rules} rules, {shares} draws, {endpoints} endpoint shares, {dnats} DNAT addresses");
+    eprintln!(
+        "{rules} rules, {shares} draws, {endpoints} endpoint shares, {dnats} DNAT addresses, {nft_rules} nft rules"
+    );
     assert!(rules > 800, "{rules} rules");
     assert!(
-        shares >= 35 && endpoints >= 35 && dnats >= 80,
-        "{shares} {endpoints} {dnats}"
+        shares >= 35 && endpoints >= 35 && dnats >= 80 && nft_rules >= 250,
+        "{shares} {endpoints} {dnats} {nft_rules}"
     );
 }

@@ -51,6 +51,7 @@ pub(super) fn explain(line: &str) -> Option<Explanation> {
             facts: Facts::default(),
         });
     }
+    let body_start = i;
     let mut parts = Vec::new();
     while i < ws.len() {
         let t = ws[i].text.as_str();
@@ -346,12 +347,37 @@ pub(super) fn explain(line: &str) -> Option<Explanation> {
             _ => i += 1,
         }
     }
+    let body = line
+        .get(ws.get(body_start).map_or(line.len(), |w| w.start)..)
+        .unwrap_or("");
+    let facts = rule_facts(body, (body_start == 5).then(|| ws[4].text.clone()));
     Some(Explanation {
         title: "nftables rule".into(),
         parts,
         owner: None,
-        facts: Facts::default(),
+        facts,
     })
+}
+
+/// The rule's verdict and DNAT address as the syntax crate's nft parser reads `body` (the rule
+/// without an `add rule FAMILY TABLE CHAIN` prefix).
+fn rule_facts(body: &str, chain: Option<String>) -> Facts {
+    let rule = svcpath_syntax::nft::Rule {
+        exprs: svcpath_syntax::nft::parse_rule_text(body),
+        ..Default::default()
+    };
+    let dnat_to = rule.exprs.iter().find_map(|e| match e {
+        svcpath_syntax::nft::Expr::Nat(n) if n.kind == svcpath_syntax::nft::NatKind::Dnat => {
+            n.to.clone()
+        }
+        _ => None,
+    });
+    Facts {
+        chain,
+        target: rule.verdict().map(svcpath_syntax::nft::Verdict::text),
+        dnat_to,
+        ..Facts::default()
+    }
 }
 
 /// The owner of an nft rule line: from its `add rule FAMILY TABLE CHAIN` prefix, or from the nearest
