@@ -59,7 +59,12 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
     };
     let explained: Option<(u32, Explanation)> = app.explain_line.and_then(|n| {
         let kind = kind_of(n)?;
-        let facts = LineFacts::from_report(&shown.report, n);
+        // Only iptables rules have a share the line alone cannot tell.
+        let facts = if kind == LineKind::Iptables {
+            LineFacts::from_report(&shown.report, n)
+        } else {
+            LineFacts::default()
+        };
         let above = (1..n).rev().map(|k| shown.line(k));
         Some((n, explain(kind, shown.line(n), &facts, above)?))
     });
