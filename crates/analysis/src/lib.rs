@@ -7,7 +7,7 @@
 pub mod conntrack;
 pub mod cost;
 pub mod diagnosis;
-pub mod explain_option;
+pub mod explain;
 pub mod findings;
 pub mod input;
 pub mod iptables;
@@ -23,6 +23,8 @@ pub mod report;
 pub mod snapshot;
 pub mod trace;
 
+/// The earlier name of [`explain`], kept for the code that formats shares with `explain_option::percent`.
+pub use explain as explain_option;
 pub use report::Report;
 pub use snapshot::Snapshot;
 

@@ -205,3 +205,72 @@ proptest! {
         prop_assert_eq!(render_rule(&again), rendered);
     }
 }
+
+/// Checks the spanned words and the layout of one line: the same words as `tokenize`, each range
+/// on character boundaries around its text, the same rule as `build_rule`, and clauses in the order
+/// written that never overlap and always name a part the rule has.
+fn check_layout(line: &str) -> Result<(), TestCaseError> {
+    use iptables::RulePart;
+    let spanned = iptables::tokenize_spanned(line);
+    match iptables::tokenize(line) {
+        Ok(words) => {
+            prop_assert_eq!(spanned.unclosed, None);
+            let plain: Vec<_> = spanned.words.iter().map(|w| w.token.clone()).collect();
+            prop_assert_eq!(plain, words);
+        }
+        Err(_) => prop_assert!(spanned.unclosed.is_some()),
+    }
+    let mut end = 0;
+    for w in &spanned.words {
+        prop_assert!(w.start >= end && w.start < w.end && w.end <= line.len());
+        prop_assert!(line.is_char_boundary(w.start) && line.is_char_boundary(w.end));
+        if !w.token.quoted {
+            prop_assert_eq!(&line[w.start..w.end], w.token.text.as_ref());
+        }
+        end = w.end;
+    }
+    let (rule, problems, layout) = iptables::build_rule_with_layout(&spanned.words);
+    prop_assert_eq!(
+        (&rule, &problems),
+        (
+            &iptables::build_rule(&spanned.words).0,
+            &iptables::build_rule(&spanned.words).1
+        )
+    );
+    let mut next = 0;
+    for clause in &layout {
+        prop_assert!(
+            clause.words.start >= next,
+            "{:?} overlaps in {}",
+            clause,
+            line
+        );
+        prop_assert!(
+            clause.words.start < clause.words.end && clause.words.end <= spanned.words.len()
+        );
+        next = clause.words.end;
+        let known = match clause.part {
+            RulePart::Basic(b) => b < rule.basics.len(),
+            RulePart::Module(m) => m < rule.modules.len(),
+            RulePart::ModuleOption { module, option } => rule
+                .modules
+                .get(module)
+                .is_some_and(|m| option < m.options.len()),
+            RulePart::Target => rule.target.is_some(),
+            RulePart::TargetOption(_) | RulePart::Counters | RulePart::Ignored => true,
+        };
+        prop_assert!(known, "{:?} names nothing in {}", clause, line);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn spanned_words_and_the_layout_agree_with_the_parser(
+        body in prop_oneof![rule_text(), iptables_like_line(), any::<String>()]
+    ) {
+        check_layout(&body)?;
+    }
+}

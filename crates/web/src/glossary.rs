@@ -323,15 +323,19 @@ mod tests {
             let key = for_finding(code).unwrap();
             assert!(find(key).is_some(), "{code} → {key}");
         }
-        // Every term the Source view's option notes name exists.
-        use svcpath_analysis::explain_option::{explain, LineKind};
+        // Every term the Source view's option notes can name exists: the vocabulary's, and those the
+        // samples' lines name.
+        use svcpath_analysis::explain::{explain, vocabulary, LineFacts, LineKind};
+        for term in vocabulary::terms() {
+            assert!(find(term).is_some(), "{term} from the vocabulary");
+        }
         let mut seen = 0;
         for sample in crate::samples::SAMPLES {
             let text = sample.text();
             for line in text.lines().take(5000) {
                 for kind in [LineKind::Iptables, LineKind::Nft, LineKind::Ipvsadm] {
-                    for part in
-                        explain(kind, line, std::iter::empty()).map_or(Vec::new(), |e| e.parts)
+                    for part in explain(kind, line, &LineFacts::default(), std::iter::empty())
+                        .map_or(Vec::new(), |e| e.parts)
                     {
                         if let Some(term) = part.term {
                             assert!(find(term).is_some(), "{term} from {line}");

@@ -20,6 +20,43 @@ use crate::source::{Origin, Span};
 
 pub use expr::{parse_rule_text, split_address_port};
 
+/// One word of an nft line as the nft tokenizer reads it, with its byte range in the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineWord {
+    /// The word; a quoted string without its quotes and escapes.
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    pub quoted: bool,
+}
+
+/// The words of one line as the nft parser tokenizes them: words, quoted strings, and `{`, `}`, `,`
+/// and `;` as words of their own. A `#` comment ends them; an unclosed string runs to the end of the line.
+pub fn line_words(line: &str) -> Vec<LineWord> {
+    let mut diagnostics = Vec::new();
+    let line = line.split(['\n', '\r']).next().unwrap_or("");
+    lexer::tokenize(line, Origin::START, &mut diagnostics)
+        .into_iter()
+        .filter_map(|t| {
+            let (text, quoted) = match t.kind {
+                lexer::Tok::Word(w) => (w.to_string(), false),
+                lexer::Tok::Str(s) => (s, true),
+                lexer::Tok::Open => ("{".into(), false),
+                lexer::Tok::Close => ("}".into(), false),
+                lexer::Tok::Comma => (",".into(), false),
+                lexer::Tok::Semi => (";".into(), false),
+                lexer::Tok::Comment(_) | lexer::Tok::Newline => return None,
+            };
+            Some(LineWord {
+                text,
+                start: t.span.start,
+                end: t.span.end,
+                quoted,
+            })
+        })
+        .collect()
+}
+
 /// Everything one nft section describes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Ruleset {

@@ -1,10 +1,12 @@
 //! The Source view: the pasted text with line numbers, the lines a finding or Service names
 //! highlighted, and only the lines in view rendered, so large pastes stay fast. Hovering or focusing a
-//! rule explains each of its options beside the text (`svcpath_analysis::explain_option`).
+//! rule explains each of its options beside the text (`svcpath_analysis::explain`). The share an endpoint
+//! rule gets of its Service comes from the report the page already holds, looked up for the one line
+//! explained: no rescan of the lines above it and no round trip to the worker while the pointer moves.
 
 use std::collections::HashSet;
 
-use svcpath_analysis::explain_option::{explain, Explanation, LineKind};
+use svcpath_analysis::explain::{explain, Explanation, LineFacts, LineKind};
 use web_sys::Element;
 use yew::prelude::*;
 
@@ -57,8 +59,14 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
     };
     let explained: Option<(u32, Explanation)> = app.explain_line.and_then(|n| {
         let kind = kind_of(n)?;
+        // Only iptables rules have a share the line alone cannot tell.
+        let facts = if kind == LineKind::Iptables {
+            LineFacts::from_report(&shown.report, n)
+        } else {
+            LineFacts::default()
+        };
         let above = (1..n).rev().map(|k| shown.line(k));
-        Some((n, explain(kind, shown.line(n), above)?))
+        Some((n, explain(kind, shown.line(n), &facts, above)?))
     });
     let mut marks: Vec<u32> = app.highlight.0.iter().copied().collect();
     marks.sort_unstable();
