@@ -2,8 +2,8 @@
 //! and the conntrack verdict. Pure: no I/O, no clock, no randomness; the same paste gives the same report.
 #![forbid(unsafe_code)]
 
+mod build;
 pub mod conntrack;
-pub mod cost;
 pub mod diagnosis;
 pub mod explain_option;
 pub mod findings;
@@ -24,11 +24,25 @@ pub mod trace;
 pub use report::Report;
 pub use snapshot::Snapshot;
 
-/// What one proxy mode's analysis contributes to the report.
+/// What one proxy mode's analysis contributes to the report: every mode folder (`iptables`, `ipvs`,
+/// `nft`) hands back this shape.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModeAnalysis {
     pub services: Vec<report::Service>,
     pub findings: Vec<report::Finding>,
+    /// The rules a first packet to a Service passes in this mode, when the rules show it.
+    pub cost: Cost,
+    /// The kube-proxy release layout recognised (nftables mode only, so far).
+    pub layout: Option<report::Layout>,
+    /// Other modes' rules this mode's analysis found left beside it.
+    pub leftover_modes: Vec<report::Mode>,
+}
+
+/// The rules a first packet to a Service passes: mean over the Services and the most for one.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cost {
+    pub mean_rules: Option<f64>,
+    pub max_rules: Option<usize>,
 }
 
 /// What the user told us besides the paste.

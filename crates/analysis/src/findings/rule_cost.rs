@@ -20,7 +20,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     let nft = stats
         .nftables_rules_per_packet
-        .unwrap_or(crate::cost::NFTABLES_RULES_PER_PACKET);
+        .unwrap_or(crate::nft::cost::NFTABLES_RULES_PER_PACKET);
     let severity = if mean >= MANY_RULES_PER_PACKET {
         Severity::Warning
     } else {

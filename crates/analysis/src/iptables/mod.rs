@@ -6,6 +6,7 @@
 //! endpoints), `KUBE-EXT-H` (external traffic), `KUBE-FW-H` (load-balancer firewall), and in old versions
 //! `KUBE-XLB-H` (external traffic, local endpoints).
 
+pub mod cost;
 pub mod names;
 pub mod odds;
 
@@ -209,9 +210,52 @@ pub fn has_service_chains(ruleset: &Ruleset) -> bool {
     })
 }
 
+/// The iptables-save sections of a paste with their nat/filter indexes, read once per report and shared
+/// by detection, analysis and cost.
+pub struct IptablesNode<'a> {
+    pub rulesets: &'a [Ruleset],
+    /// [`Tables::of`] each ruleset, in the same order.
+    pub tables: Vec<Tables<'a>>,
+    /// [`has_service_chains`] of each ruleset, in the same order.
+    pub service_chains: Vec<bool>,
+}
+
+impl<'a> IptablesNode<'a> {
+    pub fn read(rulesets: &'a [Ruleset]) -> IptablesNode<'a> {
+        IptablesNode {
+            rulesets,
+            tables: rulesets.iter().map(Tables::of).collect(),
+            service_chains: rulesets.iter().map(has_service_chains).collect(),
+        }
+    }
+
+    /// True when some dump holds iptables-mode Service structures.
+    pub fn detect(&self) -> bool {
+        self.service_chains.iter().any(|&b| b)
+    }
+
+    /// The Services of every dump and the cost of a first packet.
+    pub fn analyze(&self) -> crate::ModeAnalysis {
+        crate::ModeAnalysis {
+            services: self.tables.iter().flat_map(services_of).collect(),
+            cost: self.cost(),
+            ..crate::ModeAnalysis::default()
+        }
+    }
+
+    /// The nat rules a first packet from a pod passes, over the Services of every dump.
+    pub fn cost(&self) -> crate::Cost {
+        cost::rules_per_packet(&self.tables)
+    }
+}
+
 /// Reads the Services of one dump.
 pub fn services(ruleset: &Ruleset) -> Vec<Service> {
-    let tables = Tables::of(ruleset);
+    services_of(&Tables::of(ruleset))
+}
+
+/// The Services of one dump, from its indexed tables.
+fn services_of(tables: &Tables<'_>) -> Vec<Service> {
     let mut by_hash: BTreeMap<String, Gathered> = BTreeMap::new();
     // Services seen only through a filter-table "has no endpoints" rule, keyed by name.
     let mut without_chains: BTreeMap<String, Gathered> = BTreeMap::new();
@@ -427,10 +471,10 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
             // Chains declared but without a single rule in the paste (a truncated dump): nothing to show.
             continue;
         }
-        out.push(finish(&tables, &hash, g));
+        out.push(finish(tables, &hash, g));
     }
     for (_, g) in without_chains {
-        out.push(finish(&tables, "", g));
+        out.push(finish(tables, "", g));
     }
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.cluster_ip.cmp(&b.cluster_ip)));
     out

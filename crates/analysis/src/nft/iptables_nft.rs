@@ -121,6 +121,7 @@ pub fn iptables_nft_chains(rulesets: &[Ruleset]) -> Option<IptablesNftListing> {
         analysis: ModeAnalysis {
             services,
             findings: vec![finding],
+            ..ModeAnalysis::default()
         },
     })
 }

@@ -6,24 +6,22 @@
 
 use std::collections::BTreeSet;
 
-use svcpath_syntax::nft::Ruleset;
-
 use crate::report::{NodeFacts, Service};
 use crate::trace::{From, NodeContext, Packet, Tracer};
 
 /// Fills in the endpoints of Services whose endpoints the model left unknown, when tracing their
 /// ClusterIP proves them.
-pub(crate) fn fill(rulesets: &[Ruleset], services: &mut [Service]) {
+pub(crate) fn fill(node: &super::NftNode<'_>, services: &mut [Service]) {
     if !services.iter().any(|s| s.endpoints_unknown.is_some()) {
         return;
     }
     let facts = NodeFacts {
-        node_ips: super::facts::node_ips(rulesets),
-        pod_cidrs: super::facts::pod_cidrs(rulesets),
+        node_ips: node.node_ips.clone(),
+        pod_cidrs: node.pod_cidrs.clone(),
         ..NodeFacts::default()
     };
     let tracer = Tracer::with(Vec::new(), NodeContext::from_facts(&facts))
-        .with_nft(rulesets.iter().collect());
+        .with_nft(node.rulesets.iter().collect());
     for s in services
         .iter_mut()
         .filter(|s| s.endpoints_unknown.is_some())

@@ -10,13 +10,18 @@ pub const CODE: &str = "iptables-mode-leftovers";
 /// At most this many lines are cited.
 const MAX_LINES: usize = 200;
 
-pub fn find(node: &Node) -> Vec<Finding> {
-    let left = &node.rules.leftovers;
+/// True when iptables-mode Service rules are left beside IPVS mode's own structures.
+pub fn found(node: &Node) -> bool {
     let ipvs_seen = !node.listing.services.is_empty()
         || !node.rules.ipvs_evidence.is_empty()
         || node.sets.has("KUBE-CLUSTER-IP")
         || node.sets.has("KUBE-LOOP-BACK");
-    if left.is_empty() || !ipvs_seen {
+    !node.rules.leftovers.is_empty() && ipvs_seen
+}
+
+pub fn find(node: &Node) -> Vec<Finding> {
+    let left = &node.rules.leftovers;
+    if !found(node) {
         return Vec::new();
     }
     let mut parts = Vec::new();
