@@ -49,6 +49,18 @@ const TIMEOUTS: [(&str, Option<u64>, u64); 5] = [
     (sysctl::UDP_TIMEOUT_STREAM, None, 120),
 ];
 
+impl crate::snapshot::Snapshot {
+    /// The conntrack-related sections, for [`verdict`].
+    pub fn conntrack_inputs(&self) -> Inputs<'_> {
+        Inputs {
+            sysctls: &self.sysctls,
+            stats: &self.conntrack_stats,
+            listings: &self.conntrack_lists,
+            logs: &self.kernel_logs,
+        }
+    }
+}
+
 /// Everything parsed from the conntrack-related sections of one paste.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Inputs<'a> {

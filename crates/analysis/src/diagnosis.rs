@@ -5,49 +5,12 @@
 //! Notes (severity info) are not causes. An empty diagnosis means nothing wrong was found in what the
 //! paste shows; [`headline`] says so in words.
 
-use serde::{Deserialize, Serialize};
-
 use crate::findings::traced;
-use crate::owner::{Owner, Owners};
+use crate::owner::Owners;
+pub use crate::report::{Cause, CauseTrace};
 use crate::report::{Finding, Report, Severity};
 use crate::snapshot::Snapshot;
-use crate::trace::{NodeContext, Packet, Step, Tracer};
-
-/// One cause of what is wrong on the node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cause {
-    pub severity: Severity,
-    /// The findings' code, e.g. `service-blocked-by-foreign-rule`.
-    pub code: String,
-    /// One sentence: what is wrong, with the count when the cause covers several findings.
-    pub summary: String,
-    /// The first finding's message in full.
-    pub detail: String,
-    /// The Services it concerns (ids), in report order.
-    pub services: Vec<String>,
-    /// How many findings the cause groups.
-    pub findings: usize,
-    /// The one rule line that proves it, its text and its owner.
-    pub line: Option<u32>,
-    pub rule: Option<String>,
-    pub owner: Option<Owner>,
-    /// Every line of the grouped findings.
-    pub lines: Vec<u32>,
-    /// The trace that shows it, when a packet does.
-    pub trace: Option<CauseTrace>,
-}
-
-/// The deciding trace of a cause: the packet, how the likeliest outcome touching the cause's line
-/// ends (with the share of new connections that end so at that line, over all endpoints), and its steps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CauseTrace {
-    pub label: String,
-    pub packet: Packet,
-    pub verdict: String,
-    pub endpoint: Option<String>,
-    pub probability: f64,
-    pub steps: Vec<Step>,
-}
+use crate::trace::{NodeContext, Tracer};
 
 /// Most Services named in one cause's summary line; the rest are counted.
 const NAMED_IN_SUMMARY: usize = 3;
@@ -87,7 +50,10 @@ pub fn diagnose(snapshot: &Snapshot, report: &Report) -> Vec<Cause> {
             None => groups.push((f.code.clone(), key_line, vec![f])),
         }
     }
-    let owners = Owners::of_snapshot(snapshot);
+    let owners = Owners::build(
+        &snapshot.iptables.iter().collect::<Vec<_>>(),
+        &snapshot.nft.iter().collect::<Vec<_>>(),
+    );
     let tracer = Tracer::with(
         snapshot.iptables.iter().collect(),
         NodeContext::from_facts(&report.node),

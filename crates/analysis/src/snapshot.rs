@@ -23,7 +23,7 @@ pub struct Snapshot {
     pub nft: Vec<nft::Ruleset>,
     pub diagnostics: Vec<Diagnostic>,
     /// Kernel and nft versions the paste shows (`uname -r`, `nft --version`, dmesg).
-    pub versions: Vec<crate::migration::versions::ToolVersion>,
+    pub versions: Vec<crate::versions::ToolVersion>,
     /// kube-proxy's own records in the log sections (one per section that has any).
     pub kube_proxy_logs: Vec<kubelog::KubeProxyLog>,
     /// The interface addresses of each `ip addr` section.
@@ -91,7 +91,7 @@ impl Snapshot {
                     snapshot.conntrack_lists.push(keep(diagnostics, parsed));
                 }
                 SectionKind::KernelLog => {
-                    let found = crate::migration::versions::scan(text, origin, command);
+                    let found = crate::versions::scan(text, origin, command);
                     snapshot.versions.extend(found);
                     let value = keep(diagnostics, kernlog::parse(text, origin));
                     snapshot.kernel_logs.push(value);
@@ -102,7 +102,7 @@ impl Snapshot {
                 }
                 SectionKind::Nft => {
                     if command.is_some_and(|c| c.contains("version") || c.contains(" -v")) {
-                        let found = crate::migration::versions::scan(text, origin, command);
+                        let found = crate::versions::scan(text, origin, command);
                         snapshot.versions.extend(found);
                     }
                     let value = keep(diagnostics, nft::parse(text, origin));
@@ -113,13 +113,13 @@ impl Snapshot {
                     snapshot.addresses.push(value);
                 }
                 SectionKind::Other => {
-                    let found = crate::migration::versions::scan(text, origin, command);
+                    let found = crate::versions::scan(text, origin, command);
                     snapshot.versions.extend(found);
                 }
             }
         }
         snapshot.iptables =
-            crate::iptables::merge_fragments(std::mem::take(&mut snapshot.iptables));
+            crate::fragments::merge_fragments(std::mem::take(&mut snapshot.iptables));
         if let Some(s) = &stripped {
             // Spans in the report point into what the user pasted, colour codes and all.
             for d in &mut snapshot.diagnostics[first_parsed..] {
@@ -129,16 +129,6 @@ impl Snapshot {
         }
         snapshot.diagnostics.sort_by_key(|d| (d.line, d.span.start));
         snapshot
-    }
-
-    /// The conntrack-related sections, for [`crate::conntrack::verdict`].
-    pub fn conntrack_inputs(&self) -> crate::conntrack::Inputs<'_> {
-        crate::conntrack::Inputs {
-            sysctls: &self.sysctls,
-            stats: &self.conntrack_stats,
-            listings: &self.conntrack_lists,
-            logs: &self.kernel_logs,
-        }
     }
 }
 

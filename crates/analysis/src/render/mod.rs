@@ -8,6 +8,7 @@
 
 mod chat;
 mod diagnosis;
+mod kube_proxy;
 
 use std::fmt::Write;
 
@@ -198,7 +199,7 @@ pub fn text(report: &Report) -> String {
         let _ = writeln!(out);
     }
     if let Some(kp) = &report.kube_proxy {
-        out.push_str(&crate::kube_proxy::render::text(kp));
+        out.push_str(&kube_proxy::text(kp));
     }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "FINDINGS");
@@ -371,17 +372,13 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
     }
     if let Some(kp) = &report.kube_proxy {
         match flavour {
-            Flavour::Github => out.push_str(&crate::kube_proxy::render::markdown(kp)),
+            Flavour::Github => out.push_str(&kube_proxy::markdown(kp)),
             Flavour::Chat => {
                 let _ = writeln!(out, "{}\n", flavour.heading("kube-proxy log"));
-                for fact in crate::kube_proxy::render::facts(kp) {
+                for fact in kube_proxy::facts(kp) {
                     let _ = writeln!(out, "- {}", t(&fact));
                 }
-                for e in kp
-                    .errors
-                    .iter()
-                    .take(crate::kube_proxy::render::LISTED_ERRORS)
-                {
+                for e in kp.errors.iter().take(kube_proxy::LISTED_ERRORS) {
                     let _ = writeln!(out, "- line {}, {}: {}", e.line, t(&e.kind), t(&e.message));
                 }
                 let _ = writeln!(out);

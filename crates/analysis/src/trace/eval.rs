@@ -8,7 +8,7 @@ use svcpath_syntax::iptables::{BasicKind, Module, OptionValue, Rule};
 use super::addr;
 use super::net::{classify, pattern_matches, LinkClass};
 use super::walk::{Branch, Ctx, Hook, Link};
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// The verdict of a rule's matches on one packet.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use svcpath_syntax::ipset::IpSet;
 use svcpath_syntax::iptables::Ruleset;
 
-use crate::report::{self, Protocol};
+use crate::model::{self as report, Protocol};
 use crate::{Options, Snapshot};
 
 pub use net::{classify, LinkClass};

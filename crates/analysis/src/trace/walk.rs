@@ -10,7 +10,7 @@ use super::addr::{self, Cidr};
 use super::eval::{evaluate, parse_mark_mask, parse_u32, Eval};
 use super::net::{Net, TableView};
 use super::{From, Step};
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// Most branches one trace follows; further splits follow the likelier side only (and say so).
 pub const MAX_BRANCHES: usize = 4096;

@@ -13,7 +13,7 @@ use super::super::eval::{in_link, interface_match, out_link, M};
 use super::super::walk::{Branch, Engine, Hook, Link};
 use super::walk::meta_random;
 use super::{iface_pattern, norm, Hooks};
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// A packet-side value of a selector.
 pub(super) enum PV {
