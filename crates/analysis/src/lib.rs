@@ -23,6 +23,7 @@ pub mod report;
 pub mod snapshot;
 pub mod trace;
 pub mod versions;
+pub mod words;
 
 pub use report::Report;
 pub use snapshot::Snapshot;

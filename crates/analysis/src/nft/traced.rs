@@ -51,7 +51,7 @@ pub(crate) fn fill(node: &super::NftNode<'_>, services: &mut [Service]) {
             let Some(target) = o.endpoint.as_deref() else {
                 continue;
             };
-            let (addr, port) = split_endpoint(target);
+            let (addr, port) = crate::net::split_address(target).unwrap_or_default();
             lines.extend(o.rules.iter().copied());
             match endpoints
                 .iter_mut()
@@ -71,18 +71,5 @@ pub(crate) fn fill(node: &super::NftNode<'_>, services: &mut [Service]) {
         s.endpoints = endpoints;
         s.lines = lines.into_iter().collect();
         s.endpoints_unknown = None;
-    }
-}
-
-/// `10.0.0.1:80` or `[fd00::1]:80` as address and port.
-fn split_endpoint(text: &str) -> (String, Option<u16>) {
-    if let Some(rest) = text.strip_prefix('[') {
-        if let Some((a, p)) = rest.split_once("]:") {
-            return (a.to_string(), p.parse().ok());
-        }
-    }
-    match text.rsplit_once(':') {
-        Some((a, p)) if !a.contains(':') => (a.to_string(), p.parse().ok()),
-        _ => (text.to_string(), None),
     }
 }

@@ -118,7 +118,10 @@ fn endpoint_list(s: &Service) -> String {
                 _ => "",
             };
             let weight = e.weight.map(|w| format!(" w{w}")).unwrap_or_default();
-            format!("{addr} {:.1}%{weight}{local}", e.probability * 100.0)
+            format!(
+                "{addr} {}{weight}{local}",
+                crate::words::percent(e.probability)
+            )
         })
         .collect::<Vec<_>>()
         .join(", ")

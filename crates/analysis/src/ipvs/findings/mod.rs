@@ -15,6 +15,7 @@ pub mod weight_zero_draining;
 
 use super::model::Node;
 use crate::report::{Finding, Service, Severity};
+pub use crate::words::{list, percent};
 
 /// Runs every finding over the node.
 pub fn all(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
@@ -59,18 +60,4 @@ pub fn service_of(services: &[(Service, Vec<usize>)], server: usize) -> Option<&
         .iter()
         .find(|(_, group)| group.contains(&server))
         .map(|(s, _)| s)
-}
-
-/// `a, b and c`.
-pub fn list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// A percentage with one decimal.
-pub fn percent(share: f64) -> String {
-    format!("{:.1}%", share * 100.0)
 }
