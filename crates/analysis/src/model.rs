@@ -116,7 +116,7 @@ pub struct Fact {
 pub struct NodeFacts {
     pub node_ips: Vec<Fact>,
     pub pod_cidrs: Vec<Fact>,
-    pub ip_family: Option<String>,
+    pub ip_family: Option<IpFamily>,
     /// iptables backend when the dump tells (`legacy`, `nf_tables`).
     pub iptables_backend: Option<String>,
     /// The node's interface addresses (`addr/len` on an interface) from an `ip addr` section.
@@ -131,5 +131,33 @@ impl Fact {
     /// True for a fact the user gave (in the options), false for one read from the paste.
     pub fn given_by_user(&self) -> bool {
         self.source == GIVEN_BY_USER
+    }
+}
+
+/// The address families whose rules hold kube-proxy's Services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IpFamily {
+    #[serde(rename = "ipv4")]
+    Ipv4,
+    #[serde(rename = "ipv6")]
+    Ipv6,
+    #[serde(rename = "dual-stack")]
+    DualStack,
+}
+
+impl IpFamily {
+    /// `ipv4`, `ipv6` or `dual-stack`, as the report writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IpFamily::Ipv4 => "ipv4",
+            IpFamily::Ipv6 => "ipv6",
+            IpFamily::DualStack => "dual-stack",
+        }
+    }
+}
+
+impl std::fmt::Display for IpFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }

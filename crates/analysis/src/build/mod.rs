@@ -141,8 +141,8 @@ fn base_report(snapshot: &Snapshot) -> Report {
             .sections
             .iter()
             .map(|s| SectionEntry {
-                kind: s.kind.name().to_string(),
-                detection: serde_plain(&s.detection),
+                kind: s.kind,
+                detection: s.detection.into(),
                 command: s.command.clone(),
                 first_line: s.first_line,
                 last_line: s.last_line,
@@ -153,7 +153,7 @@ fn base_report(snapshot: &Snapshot) -> Report {
             .iter()
             .map(|d| DiagnosticEntry {
                 line: d.line,
-                severity: serde_plain(&d.severity),
+                severity: d.severity.into(),
                 message: d.message.clone(),
                 start: d.span.start,
                 end: d.span.end,
@@ -184,11 +184,4 @@ fn conntrack_finding(c: &crate::report::ConntrackReport) -> Option<crate::report
         c.table_full_lines.clone(),
         message,
     ))
-}
-
-fn serde_plain<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }

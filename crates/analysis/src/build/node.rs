@@ -4,7 +4,7 @@
 use svcpath_syntax::iptables;
 
 use super::Models;
-use crate::report::{Fact, NodeFacts};
+use crate::report::{Fact, IpFamily, NodeFacts};
 use crate::snapshot::Snapshot;
 use crate::Options;
 
@@ -127,7 +127,7 @@ fn interface_facts(snapshot: &Snapshot) -> Vec<Fact> {
 /// `ipv4`, `ipv6` or `dual-stack`: the families whose rules hold kube-proxy's Services (or, when
 /// none does, any rule at all). An empty `ip6tables-save` after the IPv4 dump does not make an IPv6
 /// node.
-fn ip_family(models: &Models<'_>) -> Option<String> {
+fn ip_family(models: &Models<'_>) -> Option<IpFamily> {
     let with_rules = |r: &iptables::Ruleset| {
         r.tables
             .iter()
@@ -158,9 +158,9 @@ fn ip_family(models: &Models<'_>) -> Option<String> {
         }
     }
     match (v4, v6) {
-        (true, true) => Some("dual-stack".to_string()),
-        (true, false) => Some("ipv4".to_string()),
-        (false, true) => Some("ipv6".to_string()),
+        (true, true) => Some(IpFamily::DualStack),
+        (true, false) => Some(IpFamily::Ipv4),
+        (false, true) => Some(IpFamily::Ipv6),
         (false, false) => None,
     }
 }

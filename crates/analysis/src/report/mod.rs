@@ -3,17 +3,21 @@
 mod cause;
 mod kube_proxy;
 mod migration;
+mod section;
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::{
-    Endpoint, Fact, Mode, NodeFacts, Protocol, Service, TrafficPolicy, Unknown, GIVEN_BY_USER,
+    Endpoint, Fact, IpFamily, Mode, NodeFacts, Protocol, Service, TrafficPolicy, Unknown,
+    GIVEN_BY_USER,
 };
 pub use cause::{Cause, CauseTrace};
 pub use kube_proxy::{
     BusyMinute, KubeProxyLog, LogError, ModeFallback, RuleCount, SyncPoint, SyncSeconds,
 };
 pub use migration::{Migration, MigrationItem, NftObjects};
+pub use section::{Detection, DiagnosticSeverity};
+pub use svcpath_syntax::SectionKind;
 
 /// The whole answer for one paste.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -79,7 +83,7 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagnosticEntry {
     pub line: u32,
-    pub severity: String,
+    pub severity: DiagnosticSeverity,
     pub message: String,
     /// Byte span in the paste.
     pub start: usize,
@@ -89,8 +93,9 @@ pub struct DiagnosticEntry {
 /// One recognised section of the paste.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionEntry {
-    pub kind: String,
-    pub detection: String,
+    #[serde(with = "section::section_kind")]
+    pub kind: SectionKind,
+    pub detection: Detection,
     pub command: Option<String>,
     pub first_line: u32,
     pub last_line: u32,
