@@ -4,6 +4,7 @@
 mod node;
 mod stats;
 
+use crate::report::FindingCode;
 use svcpath_syntax::SectionKind;
 
 use crate::iptables::IptablesNode;
@@ -168,8 +169,8 @@ fn base_report(snapshot: &Snapshot) -> Report {
 fn conntrack_finding(c: &crate::report::ConntrackReport) -> Option<crate::report::Finding> {
     use crate::report::{ConntrackVerdict, Severity};
     let (code, severity) = match c.verdict {
-        ConntrackVerdict::Critical => ("conntrack-critical", Severity::Critical),
-        ConntrackVerdict::Warning => ("conntrack-warning", Severity::Warning),
+        ConntrackVerdict::Critical => (FindingCode::ConntrackCritical, Severity::Critical),
+        ConntrackVerdict::Warning => (FindingCode::ConntrackWarning, Severity::Warning),
         ConntrackVerdict::Ok | ConntrackVerdict::Unknown => return None,
     };
     let mut message = c.summary.clone();
@@ -177,7 +178,7 @@ fn conntrack_finding(c: &crate::report::ConntrackReport) -> Option<crate::report
         message.push_str(" What to do: ");
         message.push_str(first);
     }
-    Some(crate::findings::finding(
+    Some(crate::report::Finding::new(
         code,
         severity,
         None,

@@ -4,7 +4,8 @@
 //! iptables evaluates `KUBE-SERVICES` linearly: a packet for the last Service passes a rule for every
 //! Service before it. IPVS and nftables mode look the destination up in a hash table instead.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Mode, Severity};
 
 /// Rules per packet above which the cost is reported as a warning.
@@ -26,8 +27,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     } else {
         Severity::Info
     };
-    vec![finding(
-        "rule-count",
+    vec![Finding::new(
+        FindingCode::RuleCount,
         severity,
         None,
         Vec::new(),

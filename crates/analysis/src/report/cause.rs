@@ -11,7 +11,7 @@ use crate::trace::{Packet, Step};
 pub struct Cause {
     pub severity: Severity,
     /// The findings' code, e.g. `service-blocked-by-foreign-rule`.
-    pub code: String,
+    pub code: super::FindingCode,
     /// One sentence: what is wrong, with the count when the cause covers several findings.
     pub summary: String,
     /// The first finding's message in full.

@@ -1,6 +1,7 @@
 //! The `Report`: everything svcpath found out about one node, as every front end renders it (serde types).
 
 mod cause;
+mod code;
 mod kube_proxy;
 mod migration;
 mod section;
@@ -12,6 +13,7 @@ pub use crate::model::{
     GIVEN_BY_USER,
 };
 pub use cause::{Cause, CauseTrace};
+pub use code::FindingCode;
 pub use kube_proxy::{
     BusyMinute, KubeProxyLog, LogError, ModeFallback, RuleCount, SyncPoint, SyncSeconds,
 };
@@ -70,13 +72,35 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable identifier, e.g. `etp-local-no-local-endpoints`.
-    pub code: String,
+    pub code: FindingCode,
     pub severity: Severity,
     /// The Service's id, when the finding is about one.
     pub service: Option<String>,
     pub lines: Vec<u32>,
     /// One or two sentences, plain language.
     pub message: String,
+}
+
+impl Finding {
+    /// A finding with its lines sorted, each once, without the placeholder line 0.
+    pub fn new(
+        code: FindingCode,
+        severity: Severity,
+        service: Option<&str>,
+        mut lines: Vec<u32>,
+        message: String,
+    ) -> Finding {
+        lines.retain(|l| *l > 0);
+        lines.sort_unstable();
+        lines.dedup();
+        Finding {
+            code,
+            severity,
+            service: service.map(str::to_string),
+            lines,
+            message,
+        }
+    }
 }
 
 /// A parser's note about input it did not (fully) understand.

@@ -238,13 +238,13 @@ fn finding_item(
 ) -> Html {
     let id = first.then(|| format!("finding-{}", f.code));
     html! {
-        <li class={classes!("finding", target.then_some("target"))} {id} data-code={f.code.clone()}>
+        <li class={classes!("finding", target.then_some("target"))} {id} data-code={f.code.as_str()}>
             { severity_badge(f.severity) }
             <div class="finding-body">
                 <p class="finding-message">{ super::learn::rich(&f.message) }</p>
                 <p class="finding-meta">
-                    <code class="muted">{ &f.code }</code>
-                    if let Some(key) = crate::glossary::for_finding(&f.code) {
+                    <code class="muted">{ f.code.as_str() }</code>
+                    if let Some(key) = crate::glossary::for_finding(f.code.as_str()) {
                         {" · "}{ super::learn::term_link(key, &format!("what is {}?", crate::glossary::find(key).map_or(key, |e| e.term))) }
                     }
                     if let Some(id) = &f.service {
@@ -274,7 +274,7 @@ fn findings(
     // The first finding of each code gets the anchor `finding-CODE`.
     let mut seen = std::collections::HashSet::new();
     let mut item = |f: &Finding| {
-        let first = seen.insert(f.code.clone());
+        let first = seen.insert(f.code);
         finding_item(
             f,
             on_highlight,

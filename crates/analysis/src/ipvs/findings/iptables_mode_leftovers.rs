@@ -1,11 +1,12 @@
 //! Chains and rules of iptables mode (`KUBE-SVC-*`, `KUBE-SEP-*`, "has no endpoints" rejects) beside
 //! IPVS mode: kube-proxy switched modes and nothing cleaned up after it.
 
-use super::{finding, list};
+use super::list;
 use crate::ipvs::model::Node;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE: &str = "iptables-mode-leftovers";
+pub const CODE: FindingCode = FindingCode::IptablesModeLeftovers;
 
 /// At most this many lines are cited.
 const MAX_LINES: usize = 200;
@@ -84,5 +85,5 @@ pub fn find(node: &Node) -> Vec<Finding> {
     } else {
         Severity::Warning
     };
-    vec![finding(CODE, severity, None, lines, message)]
+    vec![Finding::new(CODE, severity, None, lines, message)]
 }

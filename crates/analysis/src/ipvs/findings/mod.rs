@@ -14,7 +14,7 @@ pub mod scheduler_odds;
 pub mod weight_zero_draining;
 
 use super::model::Node;
-use crate::report::{Finding, Service, Severity};
+use crate::report::{Finding, Service};
 pub use crate::words::{list, percent};
 
 /// Runs every finding over the node.
@@ -32,26 +32,6 @@ pub fn all(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     out.extend(roles_guessed::find(node));
     out.extend(conntrack_still_in_path::find(node));
     out
-}
-
-/// Builds a finding with sorted, unique, non-zero lines.
-pub fn finding(
-    code: &str,
-    severity: Severity,
-    service: Option<&str>,
-    mut lines: Vec<u32>,
-    message: String,
-) -> Finding {
-    lines.retain(|l| *l > 0);
-    lines.sort_unstable();
-    lines.dedup();
-    Finding {
-        code: code.to_string(),
-        severity,
-        service: service.map(str::to_string),
-        lines,
-        message,
-    }
 }
 
 /// The id of the Service a virtual service belongs to.
