@@ -5,74 +5,38 @@
 //! Notes (severity info) are not causes. An empty diagnosis means nothing wrong was found in what the
 //! paste shows; [`headline`] says so in words.
 
-use serde::{Deserialize, Serialize};
-
 use crate::findings::traced;
-use crate::owner::{Owner, Owners};
+use crate::owner::Owners;
+use crate::report::FindingCode;
+pub use crate::report::{Cause, CauseTrace};
 use crate::report::{Finding, Report, Severity};
 use crate::snapshot::Snapshot;
-use crate::trace::{NodeContext, Packet, Step, Tracer, Verdict};
-
-/// One cause of what is wrong on the node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cause {
-    pub severity: Severity,
-    /// The findings' code, e.g. `service-blocked-by-foreign-rule`.
-    pub code: String,
-    /// One sentence: what is wrong, with the count when the cause covers several findings.
-    pub summary: String,
-    /// The first finding's message in full.
-    pub detail: String,
-    /// The Services it concerns (ids), in report order.
-    pub services: Vec<String>,
-    /// How many findings the cause groups.
-    pub findings: usize,
-    /// The one rule line that proves it, its text and its owner.
-    pub line: Option<u32>,
-    pub rule: Option<String>,
-    pub owner: Option<Owner>,
-    /// Every line of the grouped findings.
-    pub lines: Vec<u32>,
-    /// The trace that shows it, when a packet does.
-    pub trace: Option<CauseTrace>,
-}
-
-/// The deciding trace of a cause: the packet, how the likeliest outcome touching the cause's line
-/// ends (with the share of new connections that end so at that line, over all endpoints), and its steps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CauseTrace {
-    pub label: String,
-    pub packet: Packet,
-    pub verdict: String,
-    pub endpoint: Option<String>,
-    pub probability: f64,
-    pub steps: Vec<Step>,
-}
+use crate::trace::{NodeContext, Tracer, Verdict};
 
 /// Most Services named in one cause's summary line; the rest are counted.
 const NAMED_IN_SUMMARY: usize = 3;
 
 /// Codes whose causes come first among equal severities: rules that decide a Service's fate.
-const FIRST: &[&str] = &[
-    "service-blocked-by-foreign-rule",
-    "node-traffic-blocked",
-    "service-bypassed-by-foreign-rule",
-    "garbled-dnat",
-    "conntrack-critical",
+const FIRST: &[FindingCode] = &[
+    FindingCode::ServiceBlockedByForeignRule,
+    FindingCode::NodeTrafficBlocked,
+    FindingCode::ServiceBypassedByForeignRule,
+    FindingCode::GarbledDnat,
+    FindingCode::ConntrackCritical,
 ];
 
 /// Groups and ranks the report's findings.
 pub fn diagnose(snapshot: &Snapshot, report: &Report) -> Vec<Cause> {
     // Group: findings decided by a traced rule by their first line, the others by code.
-    let mut groups: Vec<(String, Option<u32>, Vec<&Finding>)> = Vec::new();
+    let mut groups: Vec<(FindingCode, Option<u32>, Vec<&Finding>)> = Vec::new();
     for f in report
         .findings
         .iter()
         .filter(|f| f.severity > Severity::Info)
     {
         let by_line = matches!(
-            f.code.as_str(),
-            "service-blocked-by-foreign-rule" | "service-bypassed-by-foreign-rule"
+            f.code,
+            FindingCode::ServiceBlockedByForeignRule | FindingCode::ServiceBypassedByForeignRule
         );
         let key_line = if by_line {
             f.lines.first().copied()
@@ -84,10 +48,13 @@ pub fn diagnose(snapshot: &Snapshot, report: &Report) -> Vec<Cause> {
             .find(|g| g.0 == f.code && g.1 == key_line && g.2[0].severity == f.severity)
         {
             Some(g) => g.2.push(f),
-            None => groups.push((f.code.clone(), key_line, vec![f])),
+            None => groups.push((f.code, key_line, vec![f])),
         }
     }
-    let owners = Owners::of_snapshot(snapshot);
+    let owners = Owners::build(
+        &snapshot.iptables.iter().collect::<Vec<_>>(),
+        &snapshot.nft.iter().collect::<Vec<_>>(),
+    );
     let tracer = Tracer::with(
         snapshot.iptables.iter().collect(),
         NodeContext::from_facts(&report.node),
@@ -97,7 +64,7 @@ pub fn diagnose(snapshot: &Snapshot, report: &Report) -> Vec<Cause> {
     let pod_traffic_blocked = report
         .findings
         .iter()
-        .any(|f| f.code == "node-traffic-blocked" && f.severity == Severity::Critical);
+        .any(|f| f.code == FindingCode::NodeTrafficBlocked && f.severity == Severity::Critical);
     let mut causes: Vec<Cause> = groups
         .into_iter()
         .map(|(code, _, findings)| {
@@ -133,7 +100,7 @@ fn cause(
     report: &Report,
     owners: &Owners,
     tracer: &Tracer<'_>,
-    code: String,
+    code: FindingCode,
     findings: &[&Finding],
     pod_traffic_blocked: bool,
 ) -> Cause {
@@ -147,14 +114,14 @@ fn cause(
     lines.dedup();
     let line = first.lines.first().copied();
     let mut detail = first.message.clone();
-    if code == "no-endpoints" && pod_traffic_blocked {
+    if code == FindingCode::NoEndpoints && pod_traffic_blocked {
         detail.push_str(
             " Pods this node cannot reach fail their readiness probes and drop out of their Services' \
              endpoints: fix the blocked node traffic first.",
         );
     }
-    let summary = summary(&code, findings, &services, line, owners, snapshot);
-    let trace = proof(snapshot, report, tracer, &code, first, line);
+    let summary = summary(code, findings, &services, line, owners, snapshot);
+    let trace = proof(snapshot, report, tracer, code, first, line);
     Cause {
         severity: first.severity,
         code,
@@ -193,7 +160,7 @@ fn first_sentence(text: &str) -> String {
 }
 
 fn summary(
-    code: &str,
+    code: FindingCode,
     findings: &[&Finding],
     services: &[String],
     line: Option<u32>,
@@ -220,21 +187,21 @@ fn summary(
         })
         .unwrap_or("blocks");
     match code {
-        "service-blocked-by-foreign-rule" => {
+        FindingCode::ServiceBlockedByForeignRule => {
             format!(
                 "{n} Services cannot be reached: {at}, {verb} their traffic ({}).",
                 named(services)
             )
         }
-        "service-bypassed-by-foreign-rule" => format!(
+        FindingCode::ServiceBypassedByForeignRule => format!(
             "{n} Services are not load-balanced by kube-proxy: {at} decides first ({}).",
             named(services)
         ),
-        "no-endpoints" => format!(
+        FindingCode::NoEndpoints => format!(
             "{n} Services have no ready endpoints ({}).",
             named(services)
         ),
-        "etp-local-no-local-endpoints" => format!(
+        FindingCode::EtpLocalNoLocalEndpoints => format!(
             "{n} Services with externalTrafficPolicy: Local have no endpoint on this node ({}).",
             named(services)
         ),
@@ -315,7 +282,7 @@ fn proof(
     snapshot: &Snapshot,
     report: &Report,
     tracer: &Tracer<'_>,
-    code: &str,
+    code: FindingCode,
     first: &Finding,
     line: Option<u32>,
 ) -> Option<CauseTrace> {
@@ -323,7 +290,7 @@ fn proof(
     if report.mode == crate::report::Mode::Ipvs {
         return None;
     }
-    let traces = if code == "node-traffic-blocked" {
+    let traces = if code == FindingCode::NodeTrafficBlocked {
         crate::findings::node_traffic_probes(snapshot, report)
     } else {
         let id = first.service.as_deref()?;

@@ -36,7 +36,7 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             if diagnostics.len() < 100 {
                 diagnostics.push(DiagnosticEntry {
                     line,
-                    severity: "warning".to_string(),
+                    severity: crate::report::DiagnosticSeverity::Warning,
                     message: format!("{what} on this line were replaced by \u{fffd}"),
                     start: at,
                     end: at + 1,

@@ -4,16 +4,18 @@
 // Unit tests read the corpus from disk; the crate itself may not (clippy.toml).
 #![cfg_attr(test, allow(clippy::disallowed_methods))]
 
+mod build;
 pub mod conntrack;
-pub mod cost;
 pub mod diagnosis;
 pub mod explain;
 pub mod findings;
+mod fragments;
 pub mod input;
 pub mod iptables;
 pub mod ipvs;
 pub mod kube_proxy;
 pub mod migration;
+pub mod model;
 pub mod net;
 pub mod nft;
 pub mod owner;
@@ -22,17 +24,33 @@ pub mod render;
 pub mod report;
 pub mod snapshot;
 pub mod trace;
+pub mod versions;
+pub mod words;
 
 /// The earlier name of [`explain`], kept for the code that formats shares with `explain_option::percent`.
 pub use explain as explain_option;
 pub use report::Report;
 pub use snapshot::Snapshot;
 
-/// What one proxy mode's analysis contributes to the report.
+/// What one proxy mode's analysis contributes to the report: every mode folder (`iptables`, `ipvs`,
+/// `nft`) hands back this shape.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModeAnalysis {
     pub services: Vec<report::Service>,
     pub findings: Vec<report::Finding>,
+    /// The rules a first packet to a Service passes in this mode, when the rules show it.
+    pub cost: Cost,
+    /// The kube-proxy release layout recognised (nftables mode only, so far).
+    pub layout: Option<report::Layout>,
+    /// Other modes' rules this mode's analysis found left beside it.
+    pub leftover_modes: Vec<report::Mode>,
+}
+
+/// The rules a first packet to a Service passes: mean over the Services and the most for one.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cost {
+    pub mean_rules: Option<f64>,
+    pub max_rules: Option<usize>,
 }
 
 /// What the user told us besides the paste.

@@ -12,6 +12,29 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
     t.parse().ok()
 }
 
+/// An endpoint address `ip:port` or `[ipv6]:port` as DNAT writes it.
+pub fn split_address(text: &str) -> Option<(String, Option<u16>)> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        return Some((ip.to_string(), port));
+    }
+    match text.rsplit_once(':') {
+        Some((ip, port)) if !ip.contains(':') => Some((ip.to_string(), port.parse().ok())),
+        _ if !text.is_empty() => Some((text.to_string(), None)),
+        _ => None,
+    }
+}
+
+/// Removes a host prefix length (`/32`, `/128`) from an address.
+pub fn host_address(text: &str) -> String {
+    text.strip_suffix("/32")
+        .or_else(|| text.strip_suffix("/128"))
+        .unwrap_or(text)
+        .to_string()
+}
+
 /// A network `addr/len`; a plain address is a host network.
 pub fn parse_cidr(text: &str) -> Option<(IpAddr, u8)> {
     let text = text.trim();

@@ -362,13 +362,6 @@ impl Owners {
         }
     }
 
-    pub fn of_snapshot(snapshot: &crate::Snapshot) -> Owners {
-        Owners::build(
-            &snapshot.iptables.iter().collect::<Vec<_>>(),
-            &snapshot.nft.iter().collect::<Vec<_>>(),
-        )
-    }
-
     /// The owner of the rule on this line, if a rule is there.
     pub fn line(&self, line: u32) -> Option<Owner> {
         if self.shared_lines.contains(&line) {

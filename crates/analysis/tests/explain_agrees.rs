@@ -73,7 +73,10 @@ fn source_notes_and_the_report_agree_on_every_corpus_line() {
     for (name, text) in dumps() {
         let snapshot = Snapshot::parse(&text, &options);
         let report = snapshot.report(&options);
-        let owners = Owners::of_snapshot(&snapshot);
+        let owners = Owners::build(
+            &snapshot.iptables.iter().collect::<Vec<_>>(),
+            &snapshot.nft.iter().collect::<Vec<_>>(),
+        );
         let lines: Vec<&str> = text.lines().collect();
         let explained = |n: u32| {
             explain(
@@ -122,7 +125,7 @@ fn source_notes_and_the_report_agree_on_every_corpus_line() {
         // verdict, DNAT address and owner.
         let is_nft_line = |n: u32| {
             report.sections.iter().any(|s| {
-                LineKind::from_section(&s.kind) == Some(LineKind::Nft)
+                LineKind::from_section(s.kind.name()) == Some(LineKind::Nft)
                     && (s.first_line..=s.last_line).contains(&n)
             })
         };
@@ -167,7 +170,7 @@ fn source_notes_and_the_report_agree_on_every_corpus_line() {
         // share, and its DNAT rule the report's address.
         let is_iptables_line = |n: u32| {
             report.sections.iter().any(|s| {
-                LineKind::from_section(&s.kind) == Some(LineKind::Iptables)
+                LineKind::from_section(s.kind.name()) == Some(LineKind::Iptables)
                     && (s.first_line..=s.last_line).contains(&n)
             })
         };

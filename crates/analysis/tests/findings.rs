@@ -6,7 +6,7 @@ fn codes(dump: &str) -> Vec<String> {
     analyze(dump, &Options::default())
         .findings
         .into_iter()
-        .map(|f| f.code)
+        .map(|f| f.code.to_string())
         .collect()
 }
 

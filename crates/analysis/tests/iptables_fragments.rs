@@ -14,8 +14,14 @@ const LISTED_CHAIN: &str = "root@node:~# iptables -t nat -S KUBE-SVC-AAAA -v\n\
 fn iptables_dash_s_verbose_of_one_service_chain() {
     let report = analyze(LISTED_CHAIN, &Options::default());
     assert_eq!(report.sections.len(), 1);
-    assert_eq!(report.sections[0].kind, "iptables");
-    assert_eq!(report.sections[0].detection, "command");
+    assert_eq!(
+        report.sections[0].kind,
+        svcpath_analysis::report::SectionKind::Iptables
+    );
+    assert_eq!(
+        report.sections[0].detection,
+        svcpath_analysis::report::Detection::Command
+    );
     // Every line was read: no "not an iptables-save line" and no table guessed from chain names.
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
     assert_eq!(report.services.len(), 1);

@@ -50,7 +50,7 @@ fn healthy_log_has_no_kube_proxy_finding() {
     let codes: Vec<_> = r
         .findings
         .iter()
-        .filter(|f| f.code.starts_with("kube-proxy-"))
+        .filter(|f| f.code.as_str().starts_with("kube-proxy-"))
         .collect();
     assert!(codes.is_empty(), "{codes:?}");
 }
@@ -79,7 +79,7 @@ fn conntrack_cleanup_failure() {
     let log = "E0630 23:19:06.066979 1 proxier.go:1564] \"Failed to delete stale service connections\" err=\"error deleting connection tracking state for UDP service IP: 10.43.0.10, error: error looking for path of conntrack: exec: \\\"conntrack\\\": executable file not found in $PATH\" ip=\"10.43.0.10\"\n";
     let r = report(log);
     let f = get(&r, "kube-proxy-conntrack-cleanup-failed");
-    assert!(f.code.contains("conntrack-cleanup"));
+    assert!(f.code.as_str().contains("conntrack-cleanup"));
     assert!(f.message.contains("not installed"));
     assert_eq!(get(&r, "kube-proxy-missing-binary").lines, vec![1]);
     assert!(!has(

@@ -24,7 +24,7 @@ fn report(name: &str) -> Report {
 fn codes(r: &Report) -> Vec<&str> {
     r.findings
         .iter()
-        .filter(|f| f.code.starts_with("kube-proxy-"))
+        .filter(|f| f.code.as_str().starts_with("kube-proxy-"))
         .map(|f| f.code.as_str())
         .collect()
 }
@@ -45,7 +45,7 @@ fn every_fixture_is_read_and_pinned() {
         let findings: Vec<_> = r
             .findings
             .iter()
-            .filter(|f| f.code.starts_with("kube-proxy-"))
+            .filter(|f| f.code.as_str().starts_with("kube-proxy-"))
             .map(|f| json!({"code": f.code, "severity": f.severity, "lines": f.lines}))
             .collect();
         let value = json!({

@@ -104,7 +104,7 @@ fn github_markdown_still_escapes_and_chat_does_not() {
             ..Default::default()
         }],
         findings: vec![svcpath_analysis::report::Finding {
-            code: "no-endpoints".to_string(),
+            code: svcpath_analysis::report::FindingCode::NoEndpoints,
             severity: svcpath_analysis::report::Severity::Warning,
             service: Some("ns/a_b*c:<x>".to_string()),
             lines: vec![3],

@@ -40,7 +40,7 @@ type EndpointOdds = (String, Option<u16>, f64);
 fn codes(a: &svcpath_analysis::ModeAnalysis) -> Vec<(String, Option<String>)> {
     a.findings
         .iter()
-        .map(|f| (f.code.clone(), f.service.clone()))
+        .map(|f| (f.code.to_string(), f.service.clone()))
         .collect()
 }
 
@@ -380,7 +380,7 @@ fn iptables_nft_listing_of_the_iptables_test() {
     assert_eq!(listing.kube_chains, 26);
     let f = &listing.analysis.findings[0];
     assert_eq!(
-        (f.code.as_str(), f.severity),
+        (f.code, f.severity),
         (nft::iptables_nft::CODE, Severity::Info)
     );
     assert!(f.message.contains("iptables-save"));

@@ -2,7 +2,7 @@
 //! user), outcomes that say when they depend on an unknown node IP, reasons for every uncertain
 //! outcome, the IP family and rule counts of mixed pastes, and near-miss commands.
 
-use svcpath_analysis::report::Protocol;
+use svcpath_analysis::report::{DiagnosticSeverity, IpFamily, Protocol, SectionKind};
 use svcpath_analysis::trace::{self, Hook, Origin, Packet, Trace, Verdict};
 use svcpath_analysis::{analyze, Options, Snapshot};
 
@@ -312,7 +312,7 @@ fn an_empty_ip6tables_save_does_not_make_an_ipv6_node() {
     let dump = overall();
     let mixed = format!("# iptables-save\n{dump}\n# ip6tables-save\n{EMPTY_IP6TABLES}");
     let report = analyze(&mixed, &Options::default());
-    assert_eq!(report.node.ip_family.as_deref(), Some("ipv4"));
+    assert_eq!(report.node.ip_family, Some(IpFamily::Ipv4));
     // A real IPv6 dump beside it makes a dual-stack node.
     let v6 = corpus(
         "iptables",
@@ -325,15 +325,12 @@ fn an_empty_ip6tables_save_does_not_make_an_ipv6_node() {
     };
     let dual = format!("# iptables-save\n{dump}\n# ip6tables-save\n{v6}");
     assert_eq!(
-        analyze(&dual, &Options::default())
-            .node
-            .ip_family
-            .as_deref(),
-        Some("dual-stack")
+        analyze(&dual, &Options::default()).node.ip_family,
+        Some(IpFamily::DualStack)
     );
     assert_eq!(
-        analyze(&v6, &Options::default()).node.ip_family.as_deref(),
-        Some("ipv6")
+        analyze(&v6, &Options::default()).node.ip_family,
+        Some(IpFamily::Ipv6)
     );
 }
 
@@ -386,7 +383,7 @@ KUBE-SERVICES  all  --  0.0.0.0/0            0.0.0.0/0            /* kubernetes 
     let report = analyze(paste, &Options::default());
     assert!(
         report.diagnostics.iter().any(|d| d.line == 1
-            && d.severity == "warning"
+            && d.severity == DiagnosticSeverity::Warning
             && d.message.contains("run `iptables-save`")),
         "{:?}",
         report.diagnostics
@@ -408,7 +405,10 @@ fn the_addresses_section_gives_the_node_ips() {
     let paste = format!("{}{brief}", overall());
     let report = analyze(&paste, &Options::default());
     assert!(
-        report.sections.iter().any(|s| s.kind == "addresses"),
+        report
+            .sections
+            .iter()
+            .any(|s| s.kind == SectionKind::Addresses),
         "{:?}",
         report.sections
     );
@@ -453,9 +453,12 @@ fn the_addresses_section_gives_the_node_ips() {
                 \x20   inet6 fe80::5054:ff:fe12:3456/64 scope link\n";
     let report = analyze(full, &Options::default());
     assert_eq!(report.sections.len(), 1, "{:?}", report.sections);
-    assert_eq!(report.sections[0].kind, "addresses");
+    assert_eq!(report.sections[0].kind, SectionKind::Addresses);
     assert!(
-        report.diagnostics.iter().all(|d| d.severity != "error"),
+        report
+            .diagnostics
+            .iter()
+            .all(|d| d.severity != DiagnosticSeverity::Error),
         "{:?}",
         report.diagnostics
     );

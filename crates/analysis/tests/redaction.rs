@@ -155,7 +155,7 @@ fn check(path: &Path) -> Result<(), String> {
     let kinds = |r: &Report| {
         r.sections
             .iter()
-            .map(|s| (s.kind.clone(), s.first_line, s.last_line))
+            .map(|s| (s.kind, s.first_line, s.last_line))
             .collect::<Vec<_>>()
     };
     if kinds(&report) != kinds(&after) {

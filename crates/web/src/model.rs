@@ -260,14 +260,14 @@ mod tests {
             ],
             findings: vec![
                 Finding {
-                    code: "x".into(),
+                    code: svcpath_analysis::report::FindingCode::SkewedOdds,
                     severity: Severity::Info,
                     service: Some("b/web:http".into()),
                     lines: vec![],
                     message: String::new(),
                 },
                 Finding {
-                    code: "y".into(),
+                    code: svcpath_analysis::report::FindingCode::NoEndpoints,
                     severity: Severity::Critical,
                     service: Some("a/db:pg".into()),
                     lines: vec![],
@@ -363,7 +363,10 @@ mod tests {
         assert_eq!(namespaces(&r), vec!["a".to_string(), "b".to_string()]);
         let summary = findings_by_service(&r);
         assert_eq!(summary["a/db:pg"].worst, Some(Severity::Critical));
-        assert_eq!(sorted_findings(&r)[0].code, "y");
+        assert_eq!(
+            sorted_findings(&r)[0].code,
+            svcpath_analysis::report::FindingCode::NoEndpoints
+        );
     }
 
     #[test]

@@ -128,7 +128,7 @@ mod tests {
             let errors: Vec<_> = report
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity == "error")
+                .filter(|d| d.severity == svcpath_analysis::report::DiagnosticSeverity::Error)
                 .collect();
             assert!(errors.is_empty(), "{}: {errors:?}", s.name);
             assert!(!report.services.is_empty(), "{} shows Services", s.name);

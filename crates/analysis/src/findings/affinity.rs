@@ -5,7 +5,8 @@
 //! endpoint; and `xt_recent` keeps at most `ip_list_tot` (100 by default) addresses per list — one list
 //! per endpoint — so past that many recent clients per endpoint, affinity silently stops sticking.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity, TrafficPolicy};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -25,8 +26,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             } else {
                 ""
             };
-            Some(finding(
-                "session-affinity",
+            Some(Finding::new(
+                FindingCode::SessionAffinity,
                 Severity::Info,
                 Some(&s.id),
                 s.lines.clone(),

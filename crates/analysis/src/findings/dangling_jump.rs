@@ -5,9 +5,10 @@
 //! points at a cut or edited dump; an unreferenced `KUBE-SVC`/`KUBE-SEP` chain is stale state left by a
 //! crashed or older kube-proxy.
 
+use crate::report::FindingCode;
 use std::collections::HashSet;
 
-use super::{finding, Context};
+use super::Context;
 use crate::report::{Finding, Severity};
 
 const BUILTIN_TARGETS: &[&str] = &[
@@ -86,8 +87,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let partial = !ruleset.deleted_chains.is_empty() || ruleset.generator.is_none();
             if !dangling.is_empty() && !partial {
                 let names: Vec<&str> = dangling.iter().map(|(n, _)| n.as_str()).take(5).collect();
-                out.push(finding(
-                    "dangling-jump",
+                out.push(Finding::new(
+                    FindingCode::DanglingJump,
                     Severity::Warning,
                     None,
                     dangling.iter().map(|(_, l)| *l).collect(),
@@ -120,8 +121,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 .collect();
             if !empty.is_empty() && ruleset.generator.is_some() {
                 let names: Vec<&str> = empty.iter().map(|(n, _)| *n).take(5).collect();
-                out.push(finding(
-                    "empty-kube-chain",
+                out.push(Finding::new(
+                    FindingCode::EmptyKubeChain,
                     Severity::Warning,
                     None,
                     empty.iter().map(|(_, l)| *l).collect(),
@@ -157,8 +158,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     .filter_map(|c| c.declared_at.or_else(|| c.rules.first().map(|r| r.line)))
                     .collect();
                 let names: Vec<&str> = unused.iter().map(|c| c.name.as_str()).take(5).collect();
-                out.push(finding(
-                    "unused-kube-chain",
+                out.push(Finding::new(
+                    FindingCode::UnusedKubeChain,
                     Severity::Info,
                     None,
                     lines,

@@ -5,7 +5,8 @@
 //! or `-A KUBE-EXTERNAL-SERVICES … "has no local endpoints" -j DROP`: with policy Local and no endpoint
 //! on this node, external traffic to this node is dropped — the black hole.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity, TrafficPolicy};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -31,8 +32,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     if lines.is_empty() {
                         lines = service.lines.clone();
                     }
-                    out.push(finding(
-                        "etp-local-no-local-endpoints",
+                    out.push(Finding::new(
+                        FindingCode::EtpLocalNoLocalEndpoints,
                         Severity::Critical,
                         Some(&service.id),
                         lines,
@@ -46,8 +47,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         ),
                     ));
                 } else if exposed {
-                    out.push(finding(
-                        "etp-local-client-ip",
+                    out.push(Finding::new(
+                        FindingCode::EtpLocalClientIp,
                         Severity::Info,
                         Some(&service.id),
                         service.lines.clone(),
@@ -59,8 +60,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     ));
                 }
             }
-            Some(TrafficPolicy::Cluster) if exposed => out.push(finding(
-                "etp-cluster-client-ip-lost",
+            Some(TrafficPolicy::Cluster) if exposed => out.push(Finding::new(
+                FindingCode::EtpClusterClientIpLost,
                 Severity::Info,
                 Some(&service.id),
                 service.lines.clone(),

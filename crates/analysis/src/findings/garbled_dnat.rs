@@ -5,7 +5,8 @@
 //! fine, but any tool that saves and restores it (including kube-proxy's own restore) writes it back
 //! broken.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -37,8 +38,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let n = lines.len();
-    vec![finding(
-        "garbled-dnat",
+    vec![Finding::new(
+        FindingCode::GarbledDnat,
         Severity::Critical,
         None,
         lines,

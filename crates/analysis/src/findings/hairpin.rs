@@ -5,9 +5,10 @@
 //! `KUBE-POSTROUTING` masquerades marked packets. This check reports endpoint chains without the rule,
 //! and nodes where `KUBE-MARK-MASQ` or the `MASQUERADE` in `KUBE-POSTROUTING` is missing.
 
+use crate::report::FindingCode;
 use svcpath_syntax::iptables::BasicKind;
 
-use super::{finding, Context};
+use super::Context;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -35,8 +36,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
         if !missing.is_empty() {
             let n = missing.len();
-            out.push(finding(
-                "hairpin-not-masqueraded",
+            out.push(Finding::new(
+                FindingCode::HairpinNotMasqueraded,
                 Severity::Warning,
                 None,
                 missing,
@@ -69,8 +70,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     .chain(nat.chain("KUBE-MARK-MASQ"))
                     .flat_map(|c| c.rules.iter().map(|r| r.line))
                     .collect();
-                out.push(finding(
-                    "masquerade-chain-missing",
+                out.push(Finding::new(
+                    FindingCode::MasqueradeChainMissing,
                     Severity::Critical,
                     None,
                     lines,

@@ -5,11 +5,12 @@
 //! was edited or pasted together from several; a walk through it would never end. The jump graph is
 //! walked here once, without recursion, in time linear in the number of rules.
 
+use crate::report::FindingCode;
 use std::collections::HashMap;
 
 use svcpath_syntax::iptables::Table;
 
-use super::{finding, Context};
+use super::Context;
 use crate::report::{Finding, Severity};
 use crate::MAX_JUMP_DEPTH;
 
@@ -149,8 +150,8 @@ fn check_table(table: &Table) -> Vec<Finding> {
                 path.join(" → ")
             )
         };
-        out.push(finding(
-            "jump-loop",
+        out.push(Finding::new(
+            FindingCode::JumpLoop,
             Severity::Warning,
             None,
             lines.clone(),
@@ -183,8 +184,8 @@ fn check_table(table: &Table) -> Vec<Finding> {
                 .and_then(|c| c.rules.first())
                 .map(|r| vec![r.line])
                 .unwrap_or_default();
-            out.push(finding(
-                "jump-depth",
+            out.push(Finding::new(
+                FindingCode::JumpDepth,
                 Severity::Warning,
                 None,
                 lines,

@@ -4,7 +4,8 @@
 //! "https://192.168.122.95:6443/api/v1/services…": dial tcp …: connect: connection refused`. While it
 //! cannot reach the API server kube-proxy does not see changes: the node's rules go stale.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -30,8 +31,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .filter(|l| *l > last)
         .map(|l| format!(" A sync after them (line {l}) suggests the connection came back."))
         .unwrap_or_default();
-    vec![finding(
-        "kube-proxy-api-watch-errors",
+    vec![Finding::new(
+        FindingCode::KubeProxyApiWatchErrors,
         Severity::Warning,
         None,
         errors.iter().take(20).map(|e| e.line).collect(),

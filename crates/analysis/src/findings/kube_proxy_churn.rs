@@ -5,8 +5,9 @@
 //! change constantly — a crash-looping or flapping pod, readiness probes flipping, a controller
 //! rewriting objects — and each sync rebuilds the rules.
 
-use super::{finding, Context};
+use super::Context;
 use crate::kube_proxy::BURST_SYNCS;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -23,8 +24,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .and_then(|r| r.nat_rules)
         .map(|n| format!(", each rebuilding about {n} nat rules"))
         .unwrap_or_default();
-    vec![finding(
-        "kube-proxy-sync-burst",
+    vec![Finding::new(
+        FindingCode::KubeProxySyncBurst,
         Severity::Warning,
         None,
         vec![b.first_line, b.last_line],

@@ -5,7 +5,8 @@
 //! their conntrack entry and keep sending to the dead endpoint until it times out — the DNS black hole
 //! after a CoreDNS pod is replaced.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -42,8 +43,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         );
     }
     message.push_str(" The conntrack view shows what the table holds.");
-    vec![finding(
-        "kube-proxy-conntrack-cleanup-failed",
+    vec![Finding::new(
+        FindingCode::KubeProxyConntrackCleanupFailed,
         Severity::Warning,
         None,
         failed.iter().take(20).map(|e| e.line).collect(),

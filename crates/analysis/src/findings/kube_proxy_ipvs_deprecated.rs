@@ -3,7 +3,8 @@
 //! Example: `E0525 … server_linux.go:196] "The ipvs proxier is now deprecated and may be removed in a
 //! future release. Please use 'nftables' instead."`. Nothing is broken today; plan the move.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -15,8 +16,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     else {
         return Vec::new();
     };
-    vec![finding(
-        "kube-proxy-ipvs-deprecated",
+    vec![Finding::new(
+        FindingCode::KubeProxyIpvsDeprecated,
         Severity::Info,
         None,
         vec![line],

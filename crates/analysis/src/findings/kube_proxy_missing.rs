@@ -5,7 +5,8 @@
 //! not installed, this can cause failures in network connection cleanup."`. A missing IPVS module makes
 //! kube-proxy fall back to iptables mode; a missing conntrack program leaves stale UDP entries.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -24,8 +25,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .filter_map(|e| e.missing.as_deref())
             .collect();
         names.dedup();
-        out.push(finding(
-            "kube-proxy-missing-kernel-module",
+        out.push(Finding::new(
+            FindingCode::KubeProxyMissingKernelModule,
             Severity::Warning,
             None,
             modules.iter().take(20).map(|e| e.line).collect(),
@@ -55,8 +56,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .collect();
         names.sort_unstable();
         names.dedup();
-        out.push(finding(
-            "kube-proxy-missing-binary",
+        out.push(Finding::new(
+            FindingCode::KubeProxyMissingBinary,
             Severity::Warning,
             None,
             binaries.iter().take(20).map(|e| e.line).collect(),

@@ -5,7 +5,8 @@
 //! the configuration says IPVS, the node cannot do it. Or the log says `Using ipvs Proxier` while the
 //! paste's rules are iptables mode's: the log is from another start (or node), or kube-proxy fell back.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Mode, Severity};
 
 fn mode_name(mode: Mode) -> Option<&'static str> {
@@ -29,8 +30,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             }
             _ => String::new(),
         };
-        out.push(finding(
-            "kube-proxy-mode-fallback",
+        out.push(Finding::new(
+            FindingCode::KubeProxyModeFallback,
             Severity::Warning,
             None,
             [Some(f.line), kp.mode_line].into_iter().flatten().collect(),
@@ -44,8 +45,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     if let (Some(logged), Some(rules)) = (kp.mode.as_deref(), mode_name(cx.report.mode)) {
         if logged != rules && matches!(logged, "iptables" | "ipvs" | "nftables") {
-            out.push(finding(
-                "kube-proxy-mode-mismatch",
+            out.push(Finding::new(
+                FindingCode::KubeProxyModeMismatch,
                 Severity::Warning,
                 None,
                 kp.mode_line.into_iter().collect(),

@@ -4,8 +4,9 @@
 //! queue up behind a sync that rewrites a large rule set each time. Warning when the slowest sync is
 //! longer than `syncPeriod` too, or half of all syncs are too slow.
 
-use super::{finding, Context};
+use super::Context;
 use crate::kube_proxy::DEFAULT_MIN_SYNC_PERIOD_SECONDS;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -37,8 +38,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .and_then(|r| r.nat_rules.map(|n| (n, r.line)))
         .map(|(n, line)| format!(" Each sync rewrites about {n} nat rules (line {line})."))
         .unwrap_or_default();
-    vec![finding(
-        "kube-proxy-slow-sync",
+    vec![Finding::new(
+        FindingCode::KubeProxySlowSync,
         severity,
         None,
         vec![d.max_line],

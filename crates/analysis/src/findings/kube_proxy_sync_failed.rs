@@ -6,7 +6,8 @@
 //! the kernel: the node keeps the rules of its last successful sync, or none. Critical when no sync
 //! succeeded after the last failure.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -70,8 +71,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     if let Some(e) = refused {
         lines.push(e.line);
     }
-    vec![finding(
-        "kube-proxy-sync-failed",
+    vec![Finding::new(
+        FindingCode::KubeProxySyncFailed,
         severity,
         None,
         lines,

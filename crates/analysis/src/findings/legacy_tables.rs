@@ -3,7 +3,8 @@
 //! Example: `# Warning: iptables-legacy tables present, use iptables-legacy-save to see them`. Two
 //! backends are active: rules in the other one are invisible in this dump but still act on packets.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -12,8 +13,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .iter()
         .filter_map(|r| r.legacy_tables_warning)
         .map(|line| {
-            finding(
-                "legacy-tables-present",
+            Finding::new(
+                FindingCode::LegacyTablesPresent,
                 Severity::Critical,
                 None,
                 vec![line],

@@ -29,7 +29,7 @@ pub mod traced;
 
 pub use node_traffic_blocked::probes as node_traffic_probes;
 
-use crate::report::{Finding, Report, Severity};
+use crate::report::{Finding, Report};
 use crate::snapshot::Snapshot;
 
 /// What every check gets.
@@ -93,23 +93,4 @@ pub fn sort(findings: &mut [Finding]) {
             .then(a.lines.first().cmp(&b.lines.first()))
             .then(a.code.cmp(&b.code))
     });
-}
-
-pub(crate) fn finding(
-    code: &str,
-    severity: Severity,
-    service: Option<&str>,
-    lines: Vec<u32>,
-    message: String,
-) -> Finding {
-    let mut lines = lines;
-    lines.sort_unstable();
-    lines.dedup();
-    Finding {
-        code: code.to_string(),
-        severity,
-        service: service.map(str::to_string),
-        lines,
-        message,
-    }
 }

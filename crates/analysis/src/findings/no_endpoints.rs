@@ -8,7 +8,8 @@
 //! the paste (a cut dump, a grep). It never gets `no-endpoints`: what the rules do not prove is not
 //! claimed. Example: `-A KUBE-SVC-X -j CUSTOM-LB` instead of jumps to `KUBE-SEP-*` chains.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -29,8 +30,8 @@ fn unknown(cx: &Context<'_>) -> Vec<Finding> {
             } else {
                 unknown.lines.clone()
             };
-            Some(finding(
-                "endpoints-unknown",
+            Some(Finding::new(
+                FindingCode::EndpointsUnknown,
                 Severity::Warning,
                 Some(&s.id),
                 lines,
@@ -51,8 +52,8 @@ fn proven(cx: &Context<'_>) -> Vec<Finding> {
         // A Service whose endpoints the dump shows is not called endpoint-less, whatever else rejects it.
         .filter(|s| s.no_endpoints && s.endpoints_unknown.is_none() && s.endpoints.is_empty())
         .map(|s| {
-            finding(
-                "no-endpoints",
+            Finding::new(
+                FindingCode::NoEndpoints,
                 Severity::Warning,
                 Some(&s.id),
                 s.lines.clone(),

@@ -8,6 +8,7 @@
 //! `-A FORWARD -j FLANNEL-FWD`: pods on this node cannot reach pods on other nodes, and readiness probes
 //! and Services fail with them.
 
+use crate::report::FindingCode;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::service_blocked::join_and;
@@ -169,7 +170,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .collect();
     // Not `finding()`: the lines keep this order (the deciding rule of the worst part first).
     vec![Finding {
-        code: "node-traffic-blocked".to_string(),
+        code: FindingCode::NodeTrafficBlocked,
         severity: if critical { Severity::Critical } else { Severity::Warning },
         service: None,
         lines,

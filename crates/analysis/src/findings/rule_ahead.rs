@@ -5,9 +5,10 @@
 //! `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`: matching Service
 //! traffic never reaches kube-proxy's rules.
 
+use crate::report::FindingCode;
 use svcpath_syntax::iptables::BasicKind;
 
-use super::{finding, Context};
+use super::Context;
 use crate::report::{Finding, Severity};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -55,8 +56,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 if hits.is_empty() {
                     continue;
                 }
-                out.push(finding(
-                    "rule-ahead-of-kube-services",
+                out.push(Finding::new(
+                    FindingCode::RuleAheadOfKubeServices,
                     Severity::Warning,
                     (hits.len() == 1).then(|| hits[0]),
                     vec![rule.line, chain.rules[jump].line],

@@ -4,7 +4,8 @@
 //! iptables evaluates `KUBE-SERVICES` linearly: a packet for the last Service passes a rule for every
 //! Service before it. IPVS and nftables mode look the destination up in a hash table instead.
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Mode, Severity};
 
 /// Rules per packet above which the cost is reported as a warning.
@@ -20,14 +21,14 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     let nft = stats
         .nftables_rules_per_packet
-        .unwrap_or(crate::cost::NFTABLES_RULES_PER_PACKET);
+        .unwrap_or(crate::nft::cost::NFTABLES_RULES_PER_PACKET);
     let severity = if mean >= MANY_RULES_PER_PACKET {
         Severity::Warning
     } else {
         Severity::Info
     };
-    vec![finding(
-        "rule-count",
+    vec![Finding::new(
+        FindingCode::RuleCount,
         severity,
         None,
         Vec::new(),

@@ -12,7 +12,8 @@
 //! `foreign-rule-check-partial` says how many.
 
 use super::traced::{self, Decision};
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 use crate::trace::{Origin, Trace};
 
@@ -138,8 +139,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             ));
             lines.extend(b.line);
         }
-        out.push(finding(
-            "service-blocked-by-foreign-rule",
+        out.push(Finding::new(
+            FindingCode::ServiceBlockedByForeignRule,
             Severity::Critical,
             Some(&service.id),
             lines,
@@ -148,8 +149,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     let traced_count = all.len();
     if cx.report.services.len() > traced_count {
-        out.push(finding(
-            "foreign-rule-check-partial",
+        out.push(Finding::new(
+            FindingCode::ForeignRuleCheckPartial,
             Severity::Info,
             None,
             Vec::new(),

@@ -11,8 +11,9 @@
 
 use super::service_blocked::join_and;
 use super::traced;
-use super::{finding, Context};
+use super::Context;
 use crate::owner::Owner;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 use crate::trace::{Hook, Outcome, Step, Verdict};
 
@@ -98,8 +99,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             }
         }
         if !sentences.is_empty() {
-            out.push(finding(
-                "service-bypassed-by-foreign-rule",
+            out.push(Finding::new(
+                FindingCode::ServiceBypassedByForeignRule,
                 Severity::Warning,
                 Some(&service.id),
                 lines,

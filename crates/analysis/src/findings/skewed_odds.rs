@@ -4,7 +4,8 @@
 //! kube-proxy's iptables mode always writes probabilities 1/n, 1/(n−1), …, 1/2 so that every endpoint
 //! gets 1/n. Other shares mean hand-edited or stale rules (or, in IPVS mode, unequal weights).
 
-use super::{finding, Context};
+use super::Context;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
 /// Relative difference between the largest and smallest share above which odds count as skewed.
@@ -33,8 +34,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .filter_map(|e| e.lines.first().copied())
             .collect();
         if (total - 1.0).abs() > 1e-6 {
-            out.push(finding(
-                "odds-do-not-sum",
+            out.push(Finding::new(
+                FindingCode::OddsDoNotSum,
                 Severity::Warning,
                 Some(&s.id),
                 lines,
@@ -53,8 +54,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 .iter()
                 .map(|e| format!("{} {:.1} %", e.ip, e.probability * 100.0))
                 .collect();
-            out.push(finding(
-                "skewed-odds",
+            out.push(Finding::new(
+                FindingCode::SkewedOdds,
                 Severity::Warning,
                 Some(&s.id),
                 lines,

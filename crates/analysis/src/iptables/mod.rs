@@ -6,6 +6,7 @@
 //! endpoints), `KUBE-EXT-H` (external traffic), `KUBE-FW-H` (load-balancer firewall), and in old versions
 //! `KUBE-XLB-H` (external traffic, local endpoints).
 
+pub mod cost;
 pub mod names;
 pub mod odds;
 
@@ -44,28 +45,7 @@ pub fn chain_family(chain: &str) -> Option<(Family, &str)> {
     (!rest.is_empty()).then_some((family, rest))
 }
 
-/// An endpoint address `ip:port` or `[ipv6]:port` as DNAT writes it.
-pub fn split_address(text: &str) -> Option<(String, Option<u16>)> {
-    let text = text.trim();
-    if let Some(rest) = text.strip_prefix('[') {
-        let (ip, after) = rest.split_once(']')?;
-        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
-        return Some((ip.to_string(), port));
-    }
-    match text.rsplit_once(':') {
-        Some((ip, port)) if !ip.contains(':') => Some((ip.to_string(), port.parse().ok())),
-        _ if !text.is_empty() => Some((text.to_string(), None)),
-        _ => None,
-    }
-}
-
-/// Removes a host prefix length (`/32`, `/128`) from an address.
-pub fn host_address(text: &str) -> String {
-    text.strip_suffix("/32")
-        .or_else(|| text.strip_suffix("/128"))
-        .unwrap_or(text)
-        .to_string()
-}
+pub use crate::net::{host_address, split_address};
 
 /// Everything gathered for one hash, before it becomes a [`Service`].
 #[derive(Debug, Default)]
@@ -122,75 +102,6 @@ impl<'a> Tables<'a> {
     }
 }
 
-/// Joins grep fragments (rulesets without any `*table` header) into one ruleset, dropping rules that
-/// several greps printed twice. Complete dumps are kept as they are.
-pub fn merge_fragments(rulesets: Vec<Ruleset>) -> Vec<Ruleset> {
-    let mut out: Vec<Ruleset> = Vec::new();
-    let mut fragment: Option<usize> = None;
-    for ruleset in rulesets {
-        let is_fragment =
-            !ruleset.tables.is_empty() && ruleset.tables.iter().all(|t| t.line.is_none());
-        match fragment {
-            Some(i) if is_fragment => merge_into(&mut out[i], ruleset),
-            _ => {
-                if is_fragment {
-                    fragment = Some(out.len());
-                }
-                out.push(ruleset);
-            }
-        }
-    }
-    out
-}
-
-fn merge_into(into: &mut Ruleset, from: Ruleset) {
-    use std::collections::HashSet;
-    into.legacy_tables_warning = into.legacy_tables_warning.or(from.legacy_tables_warning);
-    into.ipv6 |= from.ipv6;
-    into.deleted_chains.extend(from.deleted_chains);
-    for table in from.tables {
-        let index = match into.tables.iter().position(|t| t.name == table.name) {
-            Some(i) => i,
-            None => {
-                into.tables.push(Table {
-                    name: table.name.clone(),
-                    ..Table::default()
-                });
-                into.tables.len() - 1
-            }
-        };
-        let target = &mut into.tables[index];
-        for chain in table.chains {
-            let ci = match target.chains.iter().position(|c| c.name == chain.name) {
-                Some(i) => i,
-                None => {
-                    target.chains.push(Chain {
-                        name: chain.name.clone(),
-                        ..Chain::default()
-                    });
-                    target.chains.len() - 1
-                }
-            };
-            let existing = &mut target.chains[ci];
-            existing.declared_at = existing.declared_at.or(chain.declared_at);
-            existing.policy = existing.policy.take().or(chain.policy);
-            // The same rule in two fragments is one rule, whatever its counters said each time.
-            let key = |rule: &Rule| {
-                svcpath_syntax::iptables::render_rule(&Rule {
-                    counters: None,
-                    ..rule.clone()
-                })
-            };
-            let seen: HashSet<String> = existing.rules.iter().map(key).collect();
-            for rule in chain.rules {
-                if !seen.contains(&key(&rule)) {
-                    existing.rules.push(rule);
-                }
-            }
-        }
-    }
-}
-
 /// True when the dump holds iptables-mode Service structures: Service or endpoint chains, jumps to them,
 /// or kube-proxy's "has no (local) endpoints" rules.
 pub fn has_service_chains(ruleset: &Ruleset) -> bool {
@@ -209,9 +120,52 @@ pub fn has_service_chains(ruleset: &Ruleset) -> bool {
     })
 }
 
+/// The iptables-save sections of a paste with their nat/filter indexes, read once per report and shared
+/// by detection, analysis and cost.
+pub struct IptablesNode<'a> {
+    pub rulesets: &'a [Ruleset],
+    /// [`Tables::of`] each ruleset, in the same order.
+    pub tables: Vec<Tables<'a>>,
+    /// [`has_service_chains`] of each ruleset, in the same order.
+    pub service_chains: Vec<bool>,
+}
+
+impl<'a> IptablesNode<'a> {
+    pub fn read(rulesets: &'a [Ruleset]) -> IptablesNode<'a> {
+        IptablesNode {
+            rulesets,
+            tables: rulesets.iter().map(Tables::of).collect(),
+            service_chains: rulesets.iter().map(has_service_chains).collect(),
+        }
+    }
+
+    /// True when some dump holds iptables-mode Service structures.
+    pub fn detect(&self) -> bool {
+        self.service_chains.iter().any(|&b| b)
+    }
+
+    /// The Services of every dump and the cost of a first packet.
+    pub fn analyze(&self) -> crate::ModeAnalysis {
+        crate::ModeAnalysis {
+            services: self.tables.iter().flat_map(services_of).collect(),
+            cost: self.cost(),
+            ..crate::ModeAnalysis::default()
+        }
+    }
+
+    /// The nat rules a first packet from a pod passes, over the Services of every dump.
+    pub fn cost(&self) -> crate::Cost {
+        cost::rules_per_packet(&self.tables)
+    }
+}
+
 /// Reads the Services of one dump.
 pub fn services(ruleset: &Ruleset) -> Vec<Service> {
-    let tables = Tables::of(ruleset);
+    services_of(&Tables::of(ruleset))
+}
+
+/// The Services of one dump, from its indexed tables.
+fn services_of(tables: &Tables<'_>) -> Vec<Service> {
     let mut by_hash: BTreeMap<String, Gathered> = BTreeMap::new();
     // Services seen only through a filter-table "has no endpoints" rule, keyed by name.
     let mut without_chains: BTreeMap<String, Gathered> = BTreeMap::new();
@@ -427,10 +381,10 @@ pub fn services(ruleset: &Ruleset) -> Vec<Service> {
             // Chains declared but without a single rule in the paste (a truncated dump): nothing to show.
             continue;
         }
-        out.push(finish(&tables, &hash, g));
+        out.push(finish(tables, &hash, g));
     }
     for (_, g) in without_chains {
-        out.push(finish(&tables, "", g));
+        out.push(finish(tables, "", g));
     }
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.cluster_ip.cmp(&b.cluster_ip)));
     out

@@ -35,7 +35,21 @@ pub fn analyze_with_unread(
     let mut findings = findings::all(&node, &grouped);
     let mut services: Vec<_> = grouped.into_iter().map(|(s, _)| s).collect();
     unknown::apply(&mut services, &mut findings, unread);
-    ModeAnalysis { services, findings }
+    let mut leftover_modes = Vec::new();
+    if findings::iptables_mode_leftovers::found(&node) {
+        leftover_modes.push(crate::report::Mode::Iptables);
+    }
+    ModeAnalysis {
+        services,
+        findings,
+        leftover_modes,
+        ..ModeAnalysis::default()
+    }
+}
+
+/// True when the input shows kube-proxy in IPVS mode (see [`is_ipvs_node`]).
+pub fn detect(ipvs: &[Listing], ipsets: &[Vec<IpSet>], iptables: &[Ruleset]) -> bool {
+    is_ipvs_node(ipvs, ipsets, iptables)
 }
 
 /// True when the input shows kube-proxy in IPVS mode: ipvsadm lists virtual services, or the iptables

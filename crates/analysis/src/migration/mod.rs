@@ -8,46 +8,11 @@
 
 pub mod blockers;
 pub mod objects;
-pub mod versions;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::report::{Migration, MigrationItem};
 use crate::report::{Mode, Report, Severity};
 use crate::snapshot::Snapshot;
-
-/// What moving this node to nftables mode would change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Migration {
-    /// The mode the node runs in now (`iptables` or `ipvs`).
-    pub from: Mode,
-    /// The assessment in one sentence.
-    pub summary: String,
-    /// Rules (iptables) a new Service connection passes now, on average, when the dump shows it.
-    pub rules_per_packet_now: Option<f64>,
-    /// The same packet's rules and map lookups in nftables mode.
-    pub rules_per_packet_nftables: Option<f64>,
-    /// What kube-proxy's nftables table would hold for the Services of this paste.
-    pub objects: objects::NftObjects,
-    /// Blockers and behaviour changes, most serious first.
-    pub items: Vec<MigrationItem>,
-    /// Release facts that change the explanation (deprecations, defaults).
-    pub notes: Vec<String>,
-}
-
-/// One blocker or behaviour change, with the lines that show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MigrationItem {
-    /// Stable identifier, e.g. `localhost-nodeports`.
-    pub code: String,
-    /// `critical`: breaks something that works now; `warning`: behaves differently; `info`: worth knowing.
-    pub severity: Severity,
-    pub title: String,
-    /// What nftables mode does differently here, in plain words.
-    pub message: String,
-    /// What to do before (or instead of) switching.
-    pub action: String,
-    pub lines: Vec<u32>,
-}
+pub use crate::versions;
 
 /// The migration section for an iptables- or IPVS-mode node; `None` for other modes.
 pub fn assess(snapshot: &Snapshot, report: &Report) -> Option<Migration> {

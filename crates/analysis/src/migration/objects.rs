@@ -10,8 +10,7 @@
 //! `service-nodeports` (or `no-endpoint-nodeports`) element per NodePort, one `firewall-ips` element per
 //! restricted load-balancer IP. The fixed part is that of a real 1.33 `nft list table ip kube-proxy`.
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::report::NftObjects;
 use crate::report::{Service, TrafficPolicy};
 
 /// Base chains of kube-proxy's table (1.33 layout): `nat-prerouting`, `nat-output`, `nat-postrouting`,
@@ -24,26 +23,6 @@ pub const FIXED_CHAINS: usize = 8;
 pub const FIXED_SETS: usize = 2;
 /// `service-ips`, `service-nodeports`, `no-endpoint-services`, `no-endpoint-nodeports`, `firewall-ips`.
 pub const FIXED_MAPS: usize = 5;
-
-/// Counts of what the nftables table would hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct NftObjects {
-    /// Service ports counted.
-    pub service_ports: usize,
-    /// All chains, base chains included, as 1.33–1.35 write them.
-    pub chains: usize,
-    /// All chains as 1.36 and later write them (endpoint chains only under session affinity).
-    pub chains_from_1_36: usize,
-    pub service_chains: usize,
-    pub endpoint_chains: usize,
-    /// Named sets (the two fixed ones and the affinity sets).
-    pub sets: usize,
-    pub maps: usize,
-    /// Elements of the dispatch maps and sets.
-    pub elements: usize,
-    /// Service ports whose endpoints are unknown in the paste (counted with the endpoints that were read).
-    pub unknown_endpoints: usize,
-}
 
 /// Counts the objects for these Services.
 pub fn count(services: &[Service]) -> NftObjects {

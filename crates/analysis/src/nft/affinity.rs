@@ -2,10 +2,11 @@
 //! Service port) and `session-affinity-broken` (the sets are checked but never filled, or the reverse).
 
 use super::model::ServiceModel;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE: &str = "session-affinity";
-pub const CODE_BROKEN: &str = "session-affinity-broken";
+pub const CODE: FindingCode = FindingCode::SessionAffinity;
+pub const CODE_BROKEN: FindingCode = FindingCode::SessionAffinityBroken;
 
 fn duration(seconds: u64) -> String {
     if seconds >= 3600 && seconds.is_multiple_of(3600) {
@@ -33,7 +34,7 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     lines.dedup();
     let seconds = s.affinity_sets.iter().find_map(|a| a.seconds);
     out.push(Finding {
-        code: CODE.into(),
+        code: CODE,
         severity: Severity::Info,
         service: Some(s.id.clone()),
         lines: lines.clone(),
@@ -73,7 +74,7 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     }
     if !problems.is_empty() {
         out.push(Finding {
-            code: CODE_BROKEN.into(),
+            code: CODE_BROKEN,
             severity: Severity::Warning,
             service: Some(s.id.clone()),
             lines,

@@ -12,6 +12,11 @@ use svcpath_syntax::nft::{
 
 use super::model::{self, KubeTable};
 
+/// Rules kube-proxy's nftables mode evaluates for a ClusterIP packet: the base chain's jump, the
+/// `service-ips` verdict-map lookup, the service chain (masquerade check and the `numgen` map) and the
+/// endpoint chain (hairpin check and DNAT).
+pub const NFTABLES_RULES_PER_PACKET: f64 = 6.0;
+
 /// Most chains nested while following one packet.
 const MAX_DEPTH: usize = 32;
 /// Most rules looked at for one packet.
@@ -43,8 +48,17 @@ pub struct NftablesCost {
 /// and lookups. Matches on the source address count as not matching (the client is an ordinary pod with
 /// no affinity history).
 pub fn nftables_lookups_per_packet(rulesets: &[Ruleset]) -> NftablesCost {
+    super::NftNode::read(rulesets).cost()
+}
+
+/// [`nftables_lookups_per_packet`] over kube-proxy's tables and the Service model of each (in the same
+/// order).
+pub(crate) fn lookups_per_packet(
+    tables: &[KubeTable<'_>],
+    services: &[Vec<model::ServiceModel>],
+) -> NftablesCost {
     let mut out = NftablesCost::default();
-    for kt in model::kube_proxy_tables(rulesets) {
+    for (kt, table_services) in tables.iter().zip(services) {
         let base = kt.base_chains("prerouting");
         if base.is_empty() {
             continue;
@@ -65,7 +79,7 @@ pub fn nftables_lookups_per_packet(rulesets: &[Ruleset]) -> NftablesCost {
                 )
             })
             .collect();
-        for svc in model::services(&kt) {
+        for svc in table_services {
             let (Some(ip), Some(port), Some(proto)) =
                 (svc.cluster_ip.clone(), svc.port, svc.protocol)
             else {
@@ -80,7 +94,7 @@ pub fn nftables_lookups_per_packet(rulesets: &[Ruleset]) -> NftablesCost {
                 proto: proto.name().to_string(),
             };
             let mut walk = Walk {
-                kt: &kt,
+                kt,
                 index: &index,
                 packet: &packet,
                 rules: 0,
@@ -331,6 +345,15 @@ fn port_in(port: u16, spec: &str) -> bool {
             matches!((lo.parse::<u16>(), hi.parse::<u16>()), (Ok(l), Ok(h)) if (l..=h).contains(&port))
         }
         None => spec.parse::<u16>() == Ok(port),
+    }
+}
+
+impl From<NftablesCost> for crate::Cost {
+    fn from(cost: NftablesCost) -> crate::Cost {
+        crate::Cost {
+            mean_rules: cost.mean_rules,
+            max_rules: cost.max_rules,
+        }
     }
 }
 

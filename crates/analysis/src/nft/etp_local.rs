@@ -2,9 +2,10 @@
 //! this node, so traffic that reaches this node from outside for it is dropped (a black hole).
 
 use super::model::{NoEndpointTarget, ServiceModel};
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity, TrafficPolicy};
 
-pub const CODE: &str = "etp-local-no-local-endpoints";
+pub const CODE: FindingCode = FindingCode::EtpLocalNoLocalEndpoints;
 
 pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
     if s.external_traffic_policy != Some(TrafficPolicy::Local)
@@ -67,7 +68,7 @@ pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
         )
     };
     Some(Finding {
-        code: CODE.into(),
+        code: CODE,
         severity: Severity::Warning,
         service: Some(s.id.clone()),
         lines,

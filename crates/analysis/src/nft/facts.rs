@@ -3,9 +3,9 @@
 //! CIDR jump mark-for-masquerade` rule of every `service-…` chain, with `--detect-local-mode
 //! ClusterCIDR`).
 
-use svcpath_syntax::nft::{Expr, Op, Ruleset, Value, Verdict};
+use svcpath_syntax::nft::{Expr, Op, Value, Verdict};
 
-use super::model::kube_proxy_tables;
+use super::model::KubeTable;
 use super::names::{self, ChainKind};
 use crate::report::Fact;
 
@@ -28,9 +28,9 @@ fn add(facts: &mut Vec<Fact>, value: &str, source: String, line: u32) {
 }
 
 /// The addresses of the set that NodePort lookups are limited to (`--nodeport-addresses`).
-pub fn node_ips(rulesets: &[Ruleset]) -> Vec<Fact> {
+pub fn node_ips(tables: &[KubeTable<'_>]) -> Vec<Fact> {
     let mut facts = Vec::new();
-    for kt in kube_proxy_tables(rulesets) {
+    for kt in tables {
         for chain in &kt.table.chains {
             for rule in &chain.rules {
                 let nodeport_lookup = rule.exprs.iter().any(|e| {
@@ -76,9 +76,9 @@ pub fn node_ips(rulesets: &[Ruleset]) -> Vec<Fact> {
 
 /// The CIDRs kube-proxy tells pod traffic by: `ip saddr != CIDR jump …` in `service-…` chains and
 /// `ip saddr CIDR goto service-…` ("short-circuit pod traffic") in `external-…` chains.
-pub fn pod_cidrs(rulesets: &[Ruleset]) -> Vec<Fact> {
+pub fn pod_cidrs(tables: &[KubeTable<'_>]) -> Vec<Fact> {
     let mut facts = Vec::new();
-    for kt in kube_proxy_tables(rulesets) {
+    for kt in tables {
         for chain in &kt.table.chains {
             let Some(kind) = names::parse(&chain.name).map(|n| n.kind) else {
                 continue;
@@ -137,6 +137,7 @@ pub fn pod_cidrs(rulesets: &[Ruleset]) -> Vec<Fact> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nft::model::kube_proxy_tables;
     use svcpath_syntax::{nft, Origin};
 
     #[test]
@@ -144,16 +145,18 @@ mod tests {
         let text = "table ip kube-proxy {\n set nodeport-ips {\n  type ipv4_addr\n  elements = { 192.168.0.2 }\n }\n map service-nodeports {\n  type inet_proto . inet_service : verdict\n }\n chain services {\n  ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports\n }\n chain service-ULMVA6XW-ns1/svc1/tcp/p80 {\n  ip daddr 172.30.0.41 ip saddr != 10.0.0.0/8 jump mark-for-masquerade\n }\n chain mark-for-masquerade {\n  mark set mark or 0x4000\n }\n}\n";
         let parsed = nft::parse(text, Origin::START);
         let rulesets = vec![parsed.value];
-        let ips = node_ips(&rulesets);
+        let tables = kube_proxy_tables(&rulesets);
+        let ips = node_ips(&tables);
         assert_eq!(ips.len(), 1);
         assert_eq!(ips[0].value, "192.168.0.2");
         assert_eq!(ips[0].lines, vec![4]);
-        let cidrs = pod_cidrs(&rulesets);
+        let cidrs = pod_cidrs(&tables);
         assert_eq!(cidrs.len(), 1);
         assert_eq!(cidrs[0].value, "10.0.0.0/8");
         // An `ip saddr ==` test in a service chain is no pod CIDR.
         let other = text.replace("saddr != 10.0.0.0/8", "saddr 10.0.0.0/8");
         let parsed = nft::parse(&other, Origin::START);
-        assert!(pod_cidrs(&[parsed.value]).is_empty());
+        let rulesets = [parsed.value];
+        assert!(pod_cidrs(&kube_proxy_tables(&rulesets)).is_empty());
     }
 }

@@ -4,11 +4,12 @@
 //! `masquerade-missing` (marked traffic is never masqueraded on this node).
 
 use super::model::{KubeTable, ServiceModel};
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 use svcpath_syntax::nft::{Expr, NatKind};
 
-pub const CODE: &str = "hairpin-masquerade-missing";
-pub const CODE_MASQUERADE: &str = "masquerade-missing";
+pub const CODE: FindingCode = FindingCode::HairpinMasqueradeMissing;
+pub const CODE_MASQUERADE: FindingCode = FindingCode::MasqueradeMissing;
 
 /// True when the table masquerades hairpin connections through a set (kube-proxy 1.36+: `ct status dnat
 /// ip saddr . ip daddr . meta l4proto . th dport @hairpin-connections masquerade`), so endpoint chains
@@ -83,7 +84,7 @@ pub(crate) fn find_in_set(
     lines.sort_unstable();
     lines.dedup();
     Some(Finding {
-        code: CODE.into(),
+        code: CODE,
         severity: Severity::Warning,
         service: Some(s.id.clone()),
         lines,
@@ -121,7 +122,7 @@ pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
         .collect();
     let lines: Vec<u32> = missing.iter().filter_map(|e| e.chain_line).collect();
     Some(Finding {
-        code: CODE.into(),
+        code: CODE,
         severity: Severity::Warning,
         service: Some(s.id.clone()),
         lines,
@@ -162,7 +163,7 @@ pub(crate) fn find_table(kt: &KubeTable<'_>, services: &[ServiceModel]) -> Optio
     lines.sort_unstable();
     lines.dedup();
     Some(Finding {
-        code: CODE_MASQUERADE.into(),
+        code: CODE_MASQUERADE,
         severity: Severity::Warning,
         service: None,
         lines,

@@ -4,6 +4,7 @@
 //! `meta random & 2147483647 < N` for `-m statistic`, `xt match recent` for `-m recent`, no comments).
 //! This module says so and translates what it can into Services.
 
+use crate::report::FindingCode;
 use std::collections::BTreeMap;
 
 use svcpath_syntax::nft::{Chain, Expr, NatKind, Op, Ruleset, Table, Value, Verdict};
@@ -11,7 +12,7 @@ use svcpath_syntax::nft::{Chain, Expr, NatKind, Op, Ruleset, Table, Value, Verdi
 use crate::report::{Endpoint, Finding, Mode, Protocol, Service, Severity, TrafficPolicy};
 use crate::ModeAnalysis;
 
-pub const CODE: &str = "iptables-nft-listing";
+pub const CODE: FindingCode = FindingCode::IptablesNftListing;
 
 /// Most chain lines a finding lists.
 const MAX_FINDING_LINES: usize = 20;
@@ -98,7 +99,7 @@ pub fn iptables_nft_chains(rulesets: &[Ruleset]) -> Option<IptablesNftListing> {
         )
     };
     let finding = Finding {
-        code: CODE.into(),
+        code: CODE,
         severity: Severity::Info,
         service: None,
         lines,
@@ -121,6 +122,7 @@ pub fn iptables_nft_chains(rulesets: &[Ruleset]) -> Option<IptablesNftListing> {
         analysis: ModeAnalysis {
             services,
             findings: vec![finding],
+            ..ModeAnalysis::default()
         },
     })
 }

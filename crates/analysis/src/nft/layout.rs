@@ -11,17 +11,16 @@
 //! - 1.37: as 1.36, but a Service port with one endpoint DNATs with no map (`dnat ip to ADDR:PORT`).
 //! - the 1.38 design: DNAT through a named map whose key holds `ct mark` (set by `ct mark set numgen …`).
 
-use svcpath_syntax::nft::{Chain, Expr, MapRef, NatKind, Ruleset, Value};
+use svcpath_syntax::nft::{Chain, Expr, MapRef, NatKind, Value};
 
-use super::model::{kube_proxy_tables, KubeTable};
+use super::model::KubeTable;
 use super::names::{self, ChainKind};
 use crate::report::{Layout, Mode};
 
 /// The layout of kube-proxy's nftables tables in these sections, when they show one.
-pub fn layout(rulesets: &[Ruleset]) -> Option<Layout> {
-    let tables = kube_proxy_tables(rulesets);
+pub fn layout(tables: &[KubeTable<'_>]) -> Option<Layout> {
     let mut facts = Facts::default();
-    for kt in &tables {
+    for kt in tables {
         facts.read(kt);
     }
     facts.decide()

@@ -3,10 +3,11 @@
 //! ClusterIP traffic is dropped).
 
 use super::model::{NoEndpointTarget, ServiceModel};
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE: &str = "no-endpoints";
-pub const CODE_ITP_LOCAL: &str = "itp-local-no-local-endpoints";
+pub const CODE: FindingCode = FindingCode::NoEndpoints;
+pub const CODE_ITP_LOCAL: FindingCode = FindingCode::ItpLocalNoLocalEndpoints;
 
 fn describe(s: &ServiceModel, target: &NoEndpointTarget) -> String {
     let port = s.port.map(|p| format!(":{p}")).unwrap_or_default();
@@ -23,7 +24,7 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     if !rejected.is_empty() {
         let targets: Vec<String> = rejected.iter().map(|e| describe(s, &e.target)).collect();
         out.push(Finding {
-            code: CODE.into(),
+            code: CODE,
             severity: Severity::Warning,
             service: Some(s.id.clone()),
             lines: rejected.iter().map(|e| e.line).collect(),
@@ -43,7 +44,7 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     if !dropped.is_empty() {
         let targets: Vec<String> = dropped.iter().map(|e| describe(s, &e.target)).collect();
         out.push(Finding {
-            code: CODE_ITP_LOCAL.into(),
+            code: CODE_ITP_LOCAL,
             severity: Severity::Warning,
             service: Some(s.id.clone()),
             lines: dropped.iter().map(|e| e.line).collect(),

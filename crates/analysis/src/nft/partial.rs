@@ -5,16 +5,17 @@
 //! that the paste does not hold: the address and port were taken from the chain's name).
 
 use super::model::ServiceModel;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE_UNKNOWN: &str = "endpoints-unknown";
-pub const CODE_CHAIN_MISSING: &str = "endpoint-chain-missing";
+pub const CODE_UNKNOWN: FindingCode = FindingCode::EndpointsUnknown;
+pub const CODE_CHAIN_MISSING: FindingCode = FindingCode::EndpointChainMissing;
 
 pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(u) = &s.endpoints_unknown {
         out.push(Finding {
-            code: CODE_UNKNOWN.into(),
+            code: CODE_UNKNOWN,
             severity: Severity::Warning,
             service: Some(s.id.clone()),
             lines: u.lines.clone(),
@@ -44,7 +45,7 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
         lines.sort_unstable();
         lines.dedup();
         out.push(Finding {
-            code: CODE_CHAIN_MISSING.into(),
+            code: CODE_CHAIN_MISSING,
             severity: Severity::Info,
             service: Some(s.id.clone()),
             lines,

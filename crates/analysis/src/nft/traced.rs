@@ -6,24 +6,22 @@
 
 use std::collections::BTreeSet;
 
-use svcpath_syntax::nft::Ruleset;
-
 use crate::report::{NodeFacts, Service};
 use crate::trace::{NodeContext, Origin, Packet, Tracer, Verdict};
 
 /// Fills in the endpoints of Services whose endpoints the model left unknown, when tracing their
 /// ClusterIP proves them.
-pub(crate) fn fill(rulesets: &[Ruleset], services: &mut [Service]) {
+pub(crate) fn fill(node: &super::NftNode<'_>, services: &mut [Service]) {
     if !services.iter().any(|s| s.endpoints_unknown.is_some()) {
         return;
     }
     let facts = NodeFacts {
-        node_ips: super::facts::node_ips(rulesets),
-        pod_cidrs: super::facts::pod_cidrs(rulesets),
+        node_ips: node.node_ips.clone(),
+        pod_cidrs: node.pod_cidrs.clone(),
         ..NodeFacts::default()
     };
     let tracer = Tracer::with(Vec::new(), NodeContext::from_facts(&facts))
-        .with_nft(rulesets.iter().collect());
+        .with_nft(node.rulesets.iter().collect());
     for s in services
         .iter_mut()
         .filter(|s| s.endpoints_unknown.is_some())
@@ -53,7 +51,7 @@ pub(crate) fn fill(rulesets: &[Ruleset], services: &mut [Service]) {
             let Some(target) = o.endpoint.as_deref() else {
                 continue;
             };
-            let (addr, port) = split_endpoint(target);
+            let (addr, port) = crate::net::split_address(target).unwrap_or_default();
             lines.extend(o.rules.iter().copied());
             match endpoints
                 .iter_mut()
@@ -73,18 +71,5 @@ pub(crate) fn fill(rulesets: &[Ruleset], services: &mut [Service]) {
         s.endpoints = endpoints;
         s.lines = lines.into_iter().collect();
         s.endpoints_unknown = None;
-    }
-}
-
-/// `10.0.0.1:80` or `[fd00::1]:80` as address and port.
-fn split_endpoint(text: &str) -> (String, Option<u16>) {
-    if let Some(rest) = text.strip_prefix('[') {
-        if let Some((a, p)) = rest.split_once("]:") {
-            return (a.to_string(), p.parse().ok());
-        }
-    }
-    match text.rsplit_once(':') {
-        Some((a, p)) if !a.contains(':') => (a.to_string(), p.parse().ok()),
-        _ => (text.to_string(), None),
     }
 }

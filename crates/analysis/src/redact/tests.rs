@@ -241,7 +241,7 @@ fn every_text_field_of_the_report_is_redacted_and_counts_are_kept() {
             ..Default::default()
         }],
         findings: vec![crate::report::Finding {
-            code: "no-endpoints".into(),
+            code: crate::report::FindingCode::NoEndpoints,
             severity: crate::report::Severity::Warning,
             service: Some("shop/cart:web".into()),
             lines: vec![1],

@@ -8,6 +8,7 @@
 
 mod chat;
 mod diagnosis;
+mod kube_proxy;
 
 use std::fmt::Write;
 
@@ -117,7 +118,10 @@ fn endpoint_list(s: &Service) -> String {
                 _ => "",
             };
             let weight = e.weight.map(|w| format!(" w{w}")).unwrap_or_default();
-            format!("{addr} {:.1}%{weight}{local}", e.probability * 100.0)
+            format!(
+                "{addr} {}{weight}{local}",
+                crate::words::percent(e.probability)
+            )
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -198,7 +202,7 @@ pub fn text(report: &Report) -> String {
         let _ = writeln!(out);
     }
     if let Some(kp) = &report.kube_proxy {
-        out.push_str(&crate::kube_proxy::render::text(kp));
+        out.push_str(&kube_proxy::text(kp));
     }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "FINDINGS");
@@ -371,17 +375,13 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
     }
     if let Some(kp) = &report.kube_proxy {
         match flavour {
-            Flavour::Github => out.push_str(&crate::kube_proxy::render::markdown(kp)),
+            Flavour::Github => out.push_str(&kube_proxy::markdown(kp)),
             Flavour::Chat => {
                 let _ = writeln!(out, "{}\n", flavour.heading("kube-proxy log"));
-                for fact in crate::kube_proxy::render::facts(kp) {
+                for fact in kube_proxy::facts(kp) {
                     let _ = writeln!(out, "- {}", t(&fact));
                 }
-                for e in kp
-                    .errors
-                    .iter()
-                    .take(crate::kube_proxy::render::LISTED_ERRORS)
-                {
+                for e in kp.errors.iter().take(kube_proxy::LISTED_ERRORS) {
                     let _ = writeln!(out, "- line {}, {}: {}", e.line, t(&e.kind), t(&e.message));
                 }
                 let _ = writeln!(out);

@@ -27,7 +27,7 @@ mod paths;
 mod state;
 mod tracer;
 
-use crate::report;
+use crate::model as report;
 use crate::{Options, Snapshot};
 
 pub use hooks::Hook;

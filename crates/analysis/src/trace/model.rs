@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::hooks::Hook;
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// Where a traced packet starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

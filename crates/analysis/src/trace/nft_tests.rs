@@ -3,7 +3,7 @@
 
 use super::tests::{conformance_dump, pkt, run, s, summary, total};
 use super::*;
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// The kube-proxy test transaction, read from the shared corpus beside the repository (a missing corpus
 /// fails the test rather than skipping it).

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::addr;
 use super::model::{Origin, Packet, Trace};
 use super::tracer::{NodeContext, Tracer};
-use crate::report::{self, Protocol};
+use crate::model::{self as report, Protocol};
 
 impl Tracer<'_> {
     /// The traces that matter for one Service port (see [`service_paths`]), each with a label.

@@ -10,7 +10,7 @@ use super::hooks::{Hook, Hooks};
 use super::iptables::view::Net;
 use super::links::Link;
 use super::model::{Origin, Step, Verdict};
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// Most branches one trace follows; further splits follow the likelier side only (and say so).
 pub const MAX_BRANCHES: usize = 4096;

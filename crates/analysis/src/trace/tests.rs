@@ -2,7 +2,7 @@
 //! ones the kernel oracle confirmed (`scripts/conformance.sh`).
 
 use super::*;
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 pub(super) fn conformance_dump(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -15,7 +15,7 @@ use super::iptables::view::Net;
 use super::links::Interfaces;
 use super::model::{LinkNames, Origin, Outcome, Packet, Step, Trace, Verdict};
 use super::state::{add_reason, Branch, Ctx};
-use crate::report;
+use crate::model as report;
 use crate::{Options, Snapshot};
 
 /// What the tracer knows about the node besides the rules.

@@ -41,7 +41,7 @@ fn cause(
 ) -> Html {
     let more = c.services.len().saturating_sub(LINKED);
     html! {
-        <li class="cause" data-code={c.code.clone()}>
+        <li class="cause" data-code={c.code.as_str()}>
             <details open={index == 0}>
                 <summary>
                     { severity_badge(c.severity) }

@@ -126,7 +126,7 @@ fn summary(report: &Report) -> Html {
                     <dt>{"Pod ranges"}</dt>
                     <dd>{ for node.pod_cidrs.iter().map(|f| html! { <span class="fact" title={f.source.clone()}>{ &f.value }</span> }) }</dd>
                 }
-                if let Some(family) = &node.ip_family { <dt>{"IP family"}</dt><dd>{ family }</dd> }
+                if let Some(family) = node.ip_family { <dt>{"IP family"}</dt><dd>{ family.name() }</dd> }
                 if let Some(backend) = &node.iptables_backend { <dt>{"iptables backend"}</dt><dd>{ backend }</dd> }
                 if let Some(l) = &report.layout {
                     <dt>{"Rule layout"}</dt>
@@ -238,13 +238,13 @@ fn finding_item(
 ) -> Html {
     let id = first.then(|| format!("finding-{}", f.code));
     html! {
-        <li class={classes!("finding", target.then_some("target"))} {id} data-code={f.code.clone()}>
+        <li class={classes!("finding", target.then_some("target"))} {id} data-code={f.code.as_str()}>
             { severity_badge(f.severity) }
             <div class="finding-body">
                 <p class="finding-message">{ super::learn::rich(&f.message) }</p>
                 <p class="finding-meta">
-                    <code class="muted">{ &f.code }</code>
-                    if let Some(key) = crate::glossary::for_finding(&f.code) {
+                    <code class="muted">{ f.code.as_str() }</code>
+                    if let Some(key) = crate::glossary::for_finding(f.code.as_str()) {
                         {" · "}{ super::learn::term_link(key, &format!("what is {}?", crate::glossary::find(key).map_or(key, |e| e.term))) }
                     }
                     if let Some(id) = &f.service {
@@ -274,7 +274,7 @@ fn findings(
     // The first finding of each code gets the anchor `finding-CODE`.
     let mut seen = std::collections::HashSet::new();
     let mut item = |f: &Finding| {
-        let first = seen.insert(f.code.clone());
+        let first = seen.insert(f.code);
         finding_item(
             f,
             on_highlight,
@@ -326,11 +326,11 @@ fn sections(app: &App, ctx: &Context<App>, report: &Report) -> Html {
                                 <td>
                                     <select class="section-kind" {onchange} aria-label={format!("kind of the section at line {}", s.first_line)}>
                                         { for SectionKind::ALL.iter().map(|k| html! {
-                                            <option value={k.name()} selected={k.name() == s.kind}>{ k.name() }</option>
+                                            <option value={k.name()} selected={*k == s.kind}>{ k.name() }</option>
                                         }) }
                                     </select>
                                 </td>
-                                <td>{ &s.detection }</td>
+                                <td>{ s.detection.name() }</td>
                                 <td>if let Some(command) = &s.command { <code>{ command }</code> }</td>
                             </tr>
                         }
@@ -357,7 +357,7 @@ fn diagnostics(report: &Report, on_highlight: &Callback<(Vec<u32>, String)>) -> 
                 { for report.diagnostics.iter().take(SHOWN).map(|d| html! {
                     <li>
                         { line_links(&[d.line], &d.message, on_highlight) }
-                        <span class={classes!("badge", format!("diag-{}", d.severity))}>{ &d.severity }</span>
+                        <span class={classes!("badge", format!("diag-{}", d.severity))}>{ d.severity.name() }</span>
                         <span class="diag-message">{ &d.message }</span>
                     </li>
                 }) }

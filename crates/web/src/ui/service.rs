@@ -93,8 +93,8 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
                         <li class="finding">{ severity_badge(f.severity) }
                             <div class="finding-body">
                                 <p class="finding-message">{ super::learn::rich(&f.message) }</p>
-                                <p class="finding-meta"><code class="muted">{ &f.code }</code>
-                                    if let Some(key) = crate::glossary::for_finding(&f.code) {
+                                <p class="finding-meta"><code class="muted">{ f.code.as_str() }</code>
+                                    if let Some(key) = crate::glossary::for_finding(f.code.as_str()) {
                                         {" · "}{ super::learn::term_link(key, &format!("what is {}?", crate::glossary::find(key).map_or(key, |e| e.term))) }
                                     }
                                     if !f.lines.is_empty() { {" · evidence "}{ line_links(&f.lines, &f.message, &on_highlight) } }

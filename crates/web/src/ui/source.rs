@@ -42,14 +42,20 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
             .sections
             .iter()
             .find(|s| s.first_line == line)
-            .map(|s| s.kind.clone())
+            .map(|s| s.kind)
     };
     // Sections whose lines can be explained, and the explanation of the hovered or focused line.
     let explainable: Vec<(u32, u32, LineKind)> = shown
         .report
         .sections
         .iter()
-        .filter_map(|s| Some((s.first_line, s.last_line, LineKind::from_section(&s.kind)?)))
+        .filter_map(|s| {
+            Some((
+                s.first_line,
+                s.last_line,
+                LineKind::from_section(s.kind.name())?,
+            ))
+        })
         .collect();
     let kind_of = |n: u32| {
         explainable
@@ -110,7 +116,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
                                 Some(e) => code_with_parts(ctx, shown.line(n), e, app.explain_part),
                                 None => html! { shown.line(n) },
                             } }</span>
-                            if let Some(kind) = kind { <span class="section-tag">{ kind }</span> }
+                            if let Some(kind) = kind { <span class="section-tag">{ kind.name() }</span> }
                         </div>
                     }
                 }) }

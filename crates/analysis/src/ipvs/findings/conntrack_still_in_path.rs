@@ -1,10 +1,10 @@
 //! The reminder, with this node's numbers, that IPVS mode does not take conntrack out of the path.
 
-use super::finding;
 use crate::ipvs::model::Node;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE: &str = "ipvs-conntrack-still-in-path";
+pub const CODE: FindingCode = FindingCode::IpvsConntrackStillInPath;
 
 /// nf_conntrack's default timeout for an established TCP connection, in seconds.
 const CONNTRACK_TCP_ESTABLISHED: u64 = 432_000;
@@ -70,5 +70,5 @@ pub fn find(node: &Node) -> Vec<Finding> {
             t.tcp, t.tcp_fin, t.udp, CONNTRACK_TCP_ESTABLISHED
         ));
     }
-    vec![finding(CODE, Severity::Info, None, lines, message)]
+    vec![Finding::new(CODE, Severity::Info, None, lines, message)]
 }

@@ -1,12 +1,13 @@
 //! `externalTrafficPolicy: Local` node ports (and load-balancer or external IPs) on a node where none of the
 //! real servers runs.
 
-use super::{finding, list};
+use super::list;
 use crate::ipvs::model::{Node, Role};
+use crate::report::FindingCode;
 use crate::report::{Finding, Service, Severity};
 
 /// The same code the iptables-mode analysis uses for this situation.
-pub const CODE: &str = "etp-local-no-local-endpoints";
+pub const CODE: FindingCode = FindingCode::EtpLocalNoLocalEndpoints;
 
 pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     // Which real servers run here is only known from KUBE-LOOP-BACK (or node addresses).
@@ -73,7 +74,7 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
                 .flat_map(|i| node.servers[*i].set_lines.iter().copied()),
         );
         lines.extend(node.sets.set_lines.get("KUBE-LOOP-BACK"));
-        out.push(finding(
+        out.push(Finding::new(
             CODE,
             Severity::Warning,
             Some(&service.id),

@@ -1,11 +1,12 @@
 //! Hairpin traffic (a pod reaching itself through its Service) that kube-proxy will not masquerade: a
 //! local endpoint without its `KUBE-LOOP-BACK` entry, or the `KUBE-POSTROUTING` rule that uses the set missing.
 
-use super::{finding, list};
+use super::list;
 use crate::ipvs::model::Node;
+use crate::report::FindingCode;
 use crate::report::{Finding, Service, Severity};
 
-pub const CODE: &str = "ipvs-hairpin-without-loopback-entry";
+pub const CODE: FindingCode = FindingCode::IpvsHairpinWithoutLoopbackEntry;
 
 pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -30,7 +31,7 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
         );
         let mut lines: Vec<u32> = missing.iter().map(|(_, l)| *l).collect();
         lines.extend(node.sets.set_lines.get("KUBE-LOOP-BACK"));
-        out.push(finding(
+        out.push(Finding::new(
             CODE,
             Severity::Warning,
             Some(&service.id),
@@ -46,7 +47,7 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     {
         let mut lines = rules.postrouting_rules.clone();
         lines.extend(node.sets.set_lines.get("KUBE-LOOP-BACK"));
-        out.push(finding(
+        out.push(Finding::new(
             CODE,
             Severity::Warning,
             None,

@@ -1,22 +1,28 @@
 //! Chains and rules of iptables mode (`KUBE-SVC-*`, `KUBE-SEP-*`, "has no endpoints" rejects) beside
 //! IPVS mode: kube-proxy switched modes and nothing cleaned up after it.
 
-use super::{finding, list};
+use super::list;
 use crate::ipvs::model::Node;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE: &str = "iptables-mode-leftovers";
+pub const CODE: FindingCode = FindingCode::IptablesModeLeftovers;
 
 /// At most this many lines are cited.
 const MAX_LINES: usize = 200;
 
-pub fn find(node: &Node) -> Vec<Finding> {
-    let left = &node.rules.leftovers;
+/// True when iptables-mode Service rules are left beside IPVS mode's own structures.
+pub fn found(node: &Node) -> bool {
     let ipvs_seen = !node.listing.services.is_empty()
         || !node.rules.ipvs_evidence.is_empty()
         || node.sets.has("KUBE-CLUSTER-IP")
         || node.sets.has("KUBE-LOOP-BACK");
-    if left.is_empty() || !ipvs_seen {
+    !node.rules.leftovers.is_empty() && ipvs_seen
+}
+
+pub fn find(node: &Node) -> Vec<Finding> {
+    let left = &node.rules.leftovers;
+    if !found(node) {
         return Vec::new();
     }
     let mut parts = Vec::new();
@@ -79,5 +85,5 @@ pub fn find(node: &Node) -> Vec<Finding> {
     } else {
         Severity::Warning
     };
-    vec![finding(CODE, severity, None, lines, message)]
+    vec![Finding::new(CODE, severity, None, lines, message)]
 }

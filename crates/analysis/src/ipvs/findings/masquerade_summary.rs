@@ -1,12 +1,12 @@
 //! What kube-proxy's IPVS-mode iptables rules masquerade, in one place: cluster IPs, node ports, load
 //! balancers, hairpin connections, and the final `KUBE-POSTROUTING` rule.
 
-use super::finding;
 use crate::ipvs::model::Node;
 use crate::ipvs::rules::ClusterIpMasquerade;
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE: &str = "ipvs-masquerade-rules";
+pub const CODE: FindingCode = FindingCode::IpvsMasqueradeRules;
 
 pub fn find(node: &Node) -> Vec<Finding> {
     let rules = &node.rules;
@@ -79,7 +79,7 @@ pub fn find(node: &Node) -> Vec<Finding> {
         None => {}
     }
     lines.extend(rules.postrouting_rules.iter());
-    vec![finding(
+    vec![Finding::new(
         CODE,
         Severity::Info,
         None,

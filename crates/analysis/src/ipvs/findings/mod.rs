@@ -14,7 +14,8 @@ pub mod scheduler_odds;
 pub mod weight_zero_draining;
 
 use super::model::Node;
-use crate::report::{Finding, Service, Severity};
+use crate::report::{Finding, Service};
+pub use crate::words::{list, percent};
 
 /// Runs every finding over the node.
 pub fn all(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
@@ -33,44 +34,10 @@ pub fn all(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     out
 }
 
-/// Builds a finding with sorted, unique, non-zero lines.
-pub fn finding(
-    code: &str,
-    severity: Severity,
-    service: Option<&str>,
-    mut lines: Vec<u32>,
-    message: String,
-) -> Finding {
-    lines.retain(|l| *l > 0);
-    lines.sort_unstable();
-    lines.dedup();
-    Finding {
-        code: code.to_string(),
-        severity,
-        service: service.map(str::to_string),
-        lines,
-        message,
-    }
-}
-
 /// The id of the Service a virtual service belongs to.
 pub fn service_of(services: &[(Service, Vec<usize>)], server: usize) -> Option<&Service> {
     services
         .iter()
         .find(|(_, group)| group.contains(&server))
         .map(|(s, _)| s)
-}
-
-/// `a, b and c`.
-pub fn list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// A percentage with one decimal.
-pub fn percent(share: f64) -> String {
-    format!("{:.1}%", share * 100.0)
 }

@@ -1,10 +1,11 @@
 //! Virtual services without real servers: IPVS has nowhere to send a new connection.
 
-use super::{finding, service_of};
+use super::service_of;
 use crate::ipvs::model::{Node, Role};
+use crate::report::FindingCode;
 use crate::report::{Finding, Service, Severity};
 
-pub const CODE: &str = "ipvs-no-real-servers";
+pub const CODE: FindingCode = FindingCode::IpvsNoRealServers;
 
 pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -51,7 +52,7 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
             .flat_map(|i| node.servers[*i].lines())
             .collect();
         let id = service_of(services, empty[0]).map(|s| s.id.as_str());
-        out.push(finding(CODE, Severity::Warning, id, lines, message));
+        out.push(Finding::new(CODE, Severity::Warning, id, lines, message));
     }
     out
 }

@@ -2,16 +2,17 @@
 //! promises? A chi-square goodness-of-fit test says, or says that there are too few connections to judge.
 //! From `-Ln` live counts (ActiveConn/InActConn) it shows where connections pile up.
 
-use super::{finding, percent};
+use super::percent;
 use crate::ipvs::model::{Node, VirtualServer};
 use crate::ipvs::stats::{goodness_of_fit, Fit, ALPHA, MIN_EXPECTED};
+use crate::report::FindingCode;
 use crate::report::{Finding, Service, Severity};
 
-pub const UNBALANCED: &str = "ipvs-unbalanced";
-pub const BALANCED: &str = "ipvs-balanced";
-pub const TOO_FEW: &str = "ipvs-too-few-connections";
-pub const RATE_ONLY: &str = "ipvs-rate-not-a-count";
-pub const PILE_UP: &str = "ipvs-connections-pile-up";
+pub const UNBALANCED: FindingCode = FindingCode::IpvsUnbalanced;
+pub const BALANCED: FindingCode = FindingCode::IpvsBalanced;
+pub const TOO_FEW: FindingCode = FindingCode::IpvsTooFewConnections;
+pub const RATE_ONLY: FindingCode = FindingCode::IpvsRateNotACount;
+pub const PILE_UP: FindingCode = FindingCode::IpvsConnectionsPileUp;
 
 pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -117,7 +118,7 @@ fn from_stats(service: &Service, s: &VirtualServer) -> Option<Finding> {
     };
     let finding = match goodness_of_fit(&observed, &weights) {
         Fit::NotApplicable => return None,
-        Fit::TooFew { total, smallest_expected } => finding(
+        Fit::TooFew { total, smallest_expected } => Finding::new(
             TOO_FEW,
             Severity::Info,
             Some(&service.id),
@@ -134,7 +135,7 @@ fn from_stats(service: &Service, s: &VirtualServer) -> Option<Finding> {
         Fit::Tested { statistic, degrees_of_freedom, p_value } => {
             let split = table(s, &index, &observed, &weights);
             if p_value < ALPHA {
-                finding(
+                Finding::new(
                     UNBALANCED,
                     Severity::Warning,
                     Some(&service.id),
@@ -151,7 +152,7 @@ fn from_stats(service: &Service, s: &VirtualServer) -> Option<Finding> {
                     ),
                 )
             } else {
-                finding(
+                Finding::new(
                     BALANCED,
                     Severity::Info,
                     Some(&service.id),
@@ -203,7 +204,7 @@ fn from_rate(service: &Service, s: &VirtualServer) -> Option<Finding> {
             .iter()
             .flat_map(|r| r.lines.iter().copied()),
     );
-    Some(finding(
+    Some(Finding::new(
         RATE_ONLY,
         Severity::Info,
         Some(&service.id),
@@ -259,7 +260,7 @@ fn from_live_counts(service: &Service, s: &VirtualServer) -> Option<Finding> {
             .iter()
             .flat_map(|r| r.lines.iter().copied()),
     );
-    Some(finding(
+    Some(Finding::new(
         PILE_UP,
         Severity::Info,
         Some(&service.id),

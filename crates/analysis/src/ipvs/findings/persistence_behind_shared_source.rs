@@ -1,11 +1,12 @@
 //! Persistence (`sessionAffinity: ClientIP`) when clients may share one source address: IPVS pins by source
 //! address, so everyone behind one NAT address lands on one real server.
 
-use super::{finding, percent};
+use super::percent;
 use crate::ipvs::model::{Node, Role, VirtualServer};
+use crate::report::FindingCode;
 use crate::report::{Finding, Service, Severity};
 
-pub const CODE: &str = "ipvs-persistence-shared-source";
+pub const CODE: FindingCode = FindingCode::IpvsPersistenceSharedSource;
 
 /// One real server holding at least this share of the connections counts as "everyone on one server".
 const CONCENTRATION: f64 = 0.9;
@@ -63,7 +64,7 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
             if outside.len() == 1 { "is" } else { "are" }
         );
         let lines = outside.iter().map(|s| s.service.line).collect();
-        out.push(finding(
+        out.push(Finding::new(
             CODE,
             Severity::Info,
             Some(&service.id),
@@ -118,7 +119,7 @@ fn concentration(
     );
     let mut lines = vec![s.service.line];
     lines.extend(servers.iter().flat_map(|r| r.lines.iter().copied()));
-    Some(finding(
+    Some(Finding::new(
         CODE,
         Severity::Warning,
         Some(&service.id),

@@ -1,11 +1,12 @@
 //! Without kube-proxy's ipsets svcpath cannot tell a node port from a cluster IP for sure: this says which
 //! virtual services it took for node ports, and why.
 
-use super::{finding, list};
+use super::list;
 use crate::ipvs::model::{Node, Role};
+use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
 
-pub const CODE: &str = "ipvs-roles-guessed";
+pub const CODE: FindingCode = FindingCode::IpvsRolesGuessed;
 
 /// At most this many virtual services are named.
 const MAX_NAMED: usize = 10;
@@ -38,5 +39,5 @@ pub fn find(node: &Node) -> Vec<Finding> {
         .iter()
         .map(|i| node.servers[*i].service.line)
         .collect();
-    vec![finding(CODE, Severity::Info, None, lines, message)]
+    vec![Finding::new(CODE, Severity::Info, None, lines, message)]
 }

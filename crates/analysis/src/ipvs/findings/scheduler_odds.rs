@@ -1,14 +1,14 @@
 //! What the scheduler means for the odds: for the least-connection family the weight share is only where
 //! things end up on average (the real choice follows live counts); the hashing schedulers pick per client.
 
+use crate::report::FindingCode;
 use std::collections::BTreeMap;
 
-use super::finding;
 use crate::ipvs::model::Node;
 use crate::report::{Finding, Service, Severity};
 
-pub const LIVE_COUNTS: &str = "ipvs-scheduler-live-counts";
-pub const HASHING: &str = "ipvs-scheduler-hashing";
+pub const LIVE_COUNTS: FindingCode = FindingCode::IpvsSchedulerLiveCounts;
+pub const HASHING: FindingCode = FindingCode::IpvsSchedulerHashing;
 
 /// At most this many services' counts are quoted.
 const MAX_QUOTED: usize = 8;
@@ -53,7 +53,7 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
                 servers.len(),
                 if scheduler == "mh" { "only a small part of the clients (Maglev hashing)" } else { "many clients to another server" }
             );
-            out.push(finding(HASHING, Severity::Info, None, lines, message));
+            out.push(Finding::new(HASHING, Severity::Info, None, lines, message));
             continue;
         }
         let mut quoted = Vec::new();
@@ -94,7 +94,13 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
                 quoted.join("; ")
             ));
         }
-        out.push(finding(LIVE_COUNTS, Severity::Info, None, lines, message));
+        out.push(Finding::new(
+            LIVE_COUNTS,
+            Severity::Info,
+            None,
+            lines,
+            message,
+        ));
     }
     out
 }

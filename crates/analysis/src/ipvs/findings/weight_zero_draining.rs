@@ -1,10 +1,10 @@
 //! Real servers with weight 0 that still hold connections: terminating endpoints being drained.
 
-use super::finding;
 use crate::ipvs::model::Node;
+use crate::report::FindingCode;
 use crate::report::{Finding, Service, Severity};
 
-pub const CODE: &str = "ipvs-weight-zero-draining";
+pub const CODE: FindingCode = FindingCode::IpvsWeightZeroDraining;
 
 pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -48,7 +48,13 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
                 };
                 let mut lines = r.lines.clone();
                 lines.push(server.service.line);
-                out.push(finding(CODE, severity, Some(&service.id), lines, message));
+                out.push(Finding::new(
+                    CODE,
+                    severity,
+                    Some(&service.id),
+                    lines,
+                    message,
+                ));
             }
         }
     }

@@ -10,7 +10,7 @@ use super::super::hooks::Hook;
 use super::super::links::Link;
 use super::super::matching::{in_link, interface_match, node_address_unknown, out_link, Answer};
 use super::super::state::{Branch, Ctx};
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// The verdict of a rule's matches on one packet.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -14,7 +14,7 @@ use super::super::links::Link;
 use super::super::matching::{in_link, interface_match, out_link, Answer};
 use super::super::state::{Branch, Ctx};
 use super::tables::{iface_pattern, norm};
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// A packet-side value of a selector.
 pub(super) enum PacketValue {

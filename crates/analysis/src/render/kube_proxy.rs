@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::KubeProxyLog;
-use crate::render::md;
+use super::md;
+use crate::report::KubeProxyLog;
 
 /// How many errors a report lists before counting the rest.
 pub(crate) const LISTED_ERRORS: usize = 20;

@@ -1,50 +1,25 @@
 //! The `Report`: everything svcpath found out about one node, as every front end renders it (serde types).
 
+mod cause;
+mod code;
+mod kube_proxy;
+mod migration;
+mod section;
+
 use serde::{Deserialize, Serialize};
 
-/// The proxy mode kube-proxy runs in on this node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Iptables,
-    Ipvs,
-    Nftables,
-    #[default]
-    Unknown,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Sctp,
-}
-
-impl Protocol {
-    pub fn parse(text: &str) -> Option<Protocol> {
-        match text.to_ascii_lowercase().as_str() {
-            "tcp" | "6" => Some(Protocol::Tcp),
-            "udp" | "17" => Some(Protocol::Udp),
-            "sctp" | "132" => Some(Protocol::Sctp),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Sctp => "sctp",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TrafficPolicy {
-    Cluster,
-    Local,
-}
+pub use crate::model::{
+    Endpoint, Fact, IpFamily, Mode, NodeFacts, Protocol, Service, TrafficPolicy, Unknown,
+    GIVEN_BY_USER,
+};
+pub use cause::{Cause, CauseTrace};
+pub use code::FindingCode;
+pub use kube_proxy::{
+    BusyMinute, KubeProxyLog, LogError, ModeFallback, RuleCount, SyncPoint, SyncSeconds,
+};
+pub use migration::{Migration, MigrationItem, NftObjects};
+pub use section::{Detection, DiagnosticSeverity};
+pub use svcpath_syntax::SectionKind;
 
 /// The whole answer for one paste.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -64,13 +39,13 @@ pub struct Report {
     pub layout: Option<Layout>,
     /// What moving this iptables- or IPVS-mode node to nftables mode would change; `null` otherwise.
     #[serde(default)]
-    pub migration: Option<crate::migration::Migration>,
+    pub migration: Option<Migration>,
     /// What is wrong here: the findings grouped by cause and ranked, each with its proof.
     #[serde(default)]
-    pub diagnosis: Vec<crate::diagnosis::Cause>,
+    pub diagnosis: Vec<Cause>,
     /// What kube-proxy's own log says (`null` when no kube-proxy log was pasted).
     #[serde(default)]
-    pub kube_proxy: Option<crate::kube_proxy::KubeProxyLog>,
+    pub kube_proxy: Option<KubeProxyLog>,
 }
 
 /// The kube-proxy rule layout recognised on this node (which releases write it), with the lines that
@@ -85,62 +60,6 @@ pub struct Layout {
     pub evidence: Vec<u32>,
 }
 
-/// One Service port, in any proxy mode.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Service {
-    /// `namespace/name:port_name`, or `VIP:port/proto` when no input names the Service.
-    pub id: String,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
-    /// `""` for an unnamed port.
-    pub port_name: String,
-    pub protocol: Option<Protocol>,
-    pub cluster_ip: Option<String>,
-    pub port: Option<u16>,
-    pub node_port: Option<u16>,
-    pub external_ips: Vec<String>,
-    pub load_balancer_ips: Vec<String>,
-    /// Sources allowed to reach the load-balancer IPs (`loadBalancerSourceRanges`), when restricted.
-    pub load_balancer_source_ranges: Vec<String>,
-    pub external_traffic_policy: Option<TrafficPolicy>,
-    pub session_affinity_seconds: Option<u32>,
-    /// IPVS scheduler (`rr`, `wlc`, …); `null` in the other modes.
-    pub scheduler: Option<String>,
-    pub endpoints: Vec<Endpoint>,
-    /// True when kube-proxy programmed "has no endpoints" rejects (or no endpoint chains at all).
-    pub no_endpoints: bool,
-    /// Dump lines that define this Service (1-based, in the whole paste).
-    pub lines: Vec<u32>,
-    /// Set when the rules that pick this Service's endpoints were not understood (or are cut from the
-    /// paste): the endpoints listed may be incomplete, and nothing is claimed about the rest.
-    #[serde(default)]
-    pub endpoints_unknown: Option<Unknown>,
-}
-
-/// Why something could not be known from the rules, and the dump lines that show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Unknown {
-    pub reason: String,
-    pub lines: Vec<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Endpoint {
-    pub ip: String,
-    pub port: Option<u16>,
-    /// Chance that a new connection from a client without affinity history lands here.
-    pub probability: f64,
-    /// True/false when the dump shows whether the endpoint runs on this node.
-    pub local: Option<bool>,
-    /// IPVS weight; `null` in the other modes.
-    pub weight: Option<i64>,
-    /// IPVS live connection counts, when listed.
-    pub active_connections: Option<u64>,
-    pub inactive_connections: Option<u64>,
-    /// Dump lines for this endpoint.
-    pub lines: Vec<u32>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -153,7 +72,7 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable identifier, e.g. `etp-local-no-local-endpoints`.
-    pub code: String,
+    pub code: FindingCode,
     pub severity: Severity,
     /// The Service's id, when the finding is about one.
     pub service: Option<String>,
@@ -162,11 +81,33 @@ pub struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    /// A finding with its lines sorted, each once, without the placeholder line 0.
+    pub fn new(
+        code: FindingCode,
+        severity: Severity,
+        service: Option<&str>,
+        mut lines: Vec<u32>,
+        message: String,
+    ) -> Finding {
+        lines.retain(|l| *l > 0);
+        lines.sort_unstable();
+        lines.dedup();
+        Finding {
+            code,
+            severity,
+            service: service.map(str::to_string),
+            lines,
+            message,
+        }
+    }
+}
+
 /// A parser's note about input it did not (fully) understand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagnosticEntry {
     pub line: u32,
-    pub severity: String,
+    pub severity: DiagnosticSeverity,
     pub message: String,
     /// Byte span in the paste.
     pub start: usize,
@@ -176,42 +117,12 @@ pub struct DiagnosticEntry {
 /// One recognised section of the paste.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionEntry {
-    pub kind: String,
-    pub detection: String,
+    #[serde(with = "section::section_kind")]
+    pub kind: SectionKind,
+    pub detection: Detection,
     pub command: Option<String>,
     pub first_line: u32,
     pub last_line: u32,
-}
-
-/// A fact about the node and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fact {
-    pub value: String,
-    /// Where it came from, e.g. `-s 10.244.0.0/16 … -j KUBE-MARK-MASQ (line 40)`.
-    pub source: String,
-    pub lines: Vec<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct NodeFacts {
-    pub node_ips: Vec<Fact>,
-    pub pod_cidrs: Vec<Fact>,
-    pub ip_family: Option<String>,
-    /// iptables backend when the dump tells (`legacy`, `nf_tables`).
-    pub iptables_backend: Option<String>,
-    /// The node's interface addresses (`addr/len` on an interface) from an `ip addr` section.
-    #[serde(default)]
-    pub addresses: Vec<Fact>,
-}
-
-/// `Fact::source` of a fact the user gave.
-pub const GIVEN_BY_USER: &str = "given by the user";
-
-impl Fact {
-    /// True for a fact the user gave (in the options), false for one read from the paste.
-    pub fn given_by_user(&self) -> bool {
-        self.source == GIVEN_BY_USER
-    }
 }
 
 /// Size of the ruleset and the per-packet work it implies.

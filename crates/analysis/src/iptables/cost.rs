@@ -1,39 +1,24 @@
-//! Per-packet cost: how many rules a new Service connection passes on this node, and what nftables
-//! mode would need for the same packet.
+//! Per-packet cost in iptables mode: how many nat rules a new Service connection passes on this node.
 
 use svcpath_syntax::iptables::Chain;
 
-use crate::report::Service;
-use crate::snapshot::Snapshot;
-
-/// Rules a first packet evaluates, averaged over the Services of the dump.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct PerPacket {
-    pub mean: Option<f64>,
-    pub max: Option<usize>,
-    pub nftables_equivalent: Option<f64>,
-}
-
-/// Rules kube-proxy's nftables mode evaluates for a ClusterIP packet: the base chain's jump, the
-/// `service-ips` verdict-map lookup, the service chain (masquerade check and the `numgen` map) and the
-/// endpoint chain (hairpin check and DNAT).
-pub const NFTABLES_RULES_PER_PACKET: f64 = 6.0;
+use super::Tables;
+use crate::Cost;
 
 /// Counts, for each Service with a ClusterIP entry in `KUBE-SERVICES`, the nat rules a first packet
 /// from a pod evaluates: the rules of `PREROUTING` up to the jump, `KUBE-SERVICES` up to the
 /// Service's rule, the expected number of Service-chain rules up to the chosen endpoint, and the
 /// endpoint chain.
-pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket {
+pub fn rules_per_packet(rulesets: &[Tables<'_>]) -> Cost {
     let mut costs: Vec<f64> = Vec::new();
     let mut max = 0usize;
-    for ruleset in &snapshot.iptables {
-        let Some(nat) = ruleset.table("nat") else {
+    for tables in rulesets {
+        let Some(nat) = tables.nat else {
             continue;
         };
         let Some(entry) = nat.chain("KUBE-SERVICES") else {
             continue;
         };
-        let tables = crate::iptables::Tables::of(ruleset);
         let prerouting = nat
             .chain("PREROUTING")
             .and_then(|c| {
@@ -61,15 +46,11 @@ pub fn rules_per_packet(snapshot: &Snapshot, services: &[Service]) -> PerPacket 
         }
     }
     if costs.is_empty() {
-        return PerPacket {
-            nftables_equivalent: (!services.is_empty()).then_some(NFTABLES_RULES_PER_PACKET),
-            ..PerPacket::default()
-        };
+        return Cost::default();
     }
-    PerPacket {
-        mean: Some(costs.iter().sum::<f64>() / costs.len() as f64),
-        max: Some(max),
-        nftables_equivalent: Some(NFTABLES_RULES_PER_PACKET),
+    Cost {
+        mean_rules: Some(costs.iter().sum::<f64>() / costs.len() as f64),
+        max_rules: Some(max),
     }
 }
 
