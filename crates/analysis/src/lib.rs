@@ -27,8 +27,6 @@ pub mod trace;
 pub mod versions;
 pub mod words;
 
-/// The earlier name of [`explain`], kept for the code that formats shares with `explain_option::percent`.
-pub use explain as explain_option;
 pub use report::Report;
 pub use snapshot::Snapshot;
 

@@ -174,14 +174,7 @@ fn part(line: &str, start: usize, end: usize, meaning: String, term: Option<&'st
 }
 
 /// Percent with one decimal, `33.3 %`; tiny shares keep more digits.
-pub fn percent(p: f64) -> String {
-    let v = p * 100.0;
-    if v != 0.0 && v.abs() < 0.1 {
-        format!("{v:.3} %")
-    } else {
-        format!("{v:.1} %")
-    }
-}
+pub use crate::words::percent_spaced as percent;
 
 fn seconds(text: &str) -> String {
     match text.parse::<u64>() {

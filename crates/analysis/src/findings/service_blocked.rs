@@ -123,7 +123,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let share = if b.share < 0.999 {
                 format!(
                     " ({} of new connections)",
-                    crate::explain_option::percent(b.share)
+                    crate::words::percent_spaced(b.share)
                 )
             } else {
                 String::new()

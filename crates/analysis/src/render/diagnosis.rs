@@ -34,7 +34,7 @@ fn outcome(t: &CauseTrace) -> String {
     format!(
         "{} for {} of new connections{to}",
         t.verdict,
-        crate::explain_option::percent(t.probability)
+        crate::words::percent_spaced(t.probability)
     )
 }
 

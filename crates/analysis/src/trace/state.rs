@@ -419,14 +419,7 @@ pub trait ChainWalker {
     ) -> Control;
 }
 
-pub fn percent(p: f64) -> String {
-    let v = p * 100.0;
-    if (v - v.round()).abs() < 1e-6 {
-        format!("{}%", v.round())
-    } else {
-        format!("{v:.1}%")
-    }
-}
+pub use crate::words::percent_trimmed as percent;
 
 /// An uncertainty's reason: the note, with the rule's line when there is one.
 pub(super) fn reason_text(note: &str, line: Option<u32>) -> String {
