@@ -12,6 +12,7 @@ pub mod reading;
 pub mod route;
 pub mod samples;
 pub mod share;
+pub mod state;
 pub mod sync_chart;
 
 #[cfg(target_arch = "wasm32")]
