@@ -101,6 +101,17 @@ pub enum Action {
     ReplaceAnswer(bool),
     /// A node fact added or removed by the user.
     Facts(Edit),
+    /// The page was drawn and did what waited for it.
+    Drawn(Drawn),
+}
+
+/// What the page did once drawn: the focus moved to the view's heading, the anchor scrolled into
+/// view, the Source view scrolled to its line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drawn {
+    pub heading_focused: bool,
+    pub anchor_shown: bool,
+    pub line_scrolled: bool,
 }
 
 /// What the page does after an action.
@@ -469,6 +480,19 @@ impl State {
                 let changed = self.dragging != on;
                 self.dragging = on;
                 return changed;
+            }
+            Action::Drawn(drawn) => {
+                // Nothing new to draw: these only wait for the page.
+                if drawn.heading_focused {
+                    self.focus_heading = false;
+                }
+                if drawn.anchor_shown {
+                    self.pending_anchor = None;
+                }
+                if drawn.line_scrolled {
+                    self.scroll_to_line = None;
+                }
+                return false;
             }
             Action::Facts(edit) => {
                 let kind = match &edit {

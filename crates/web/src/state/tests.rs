@@ -533,3 +533,35 @@ fn clear_drops_the_answer_on_its_way() {
     reply(&mut state, analysed(1, Report::default()));
     assert!(state.shown.is_none());
 }
+
+#[test]
+fn what_waits_for_the_drawing_is_done_once() {
+    let mut state = page();
+    apply(
+        &mut state,
+        Action::Route(Route::parse("#/finding/no-endpoints")),
+    );
+    apply(&mut state, Action::Route(Route::parse("#/source/L7")));
+    assert!(state.focus_heading);
+    assert_eq!(
+        state.pending_anchor.as_deref(),
+        Some("finding-no-endpoints")
+    );
+    assert_eq!(state.scroll_to_line, Some(7));
+    let fx = apply(
+        &mut state,
+        Action::Drawn(Drawn {
+            heading_focused: true,
+            anchor_shown: false,
+            line_scrolled: true,
+        }),
+    );
+    assert!(fx.is_empty(), "no new drawing");
+    assert!(!state.focus_heading);
+    assert_eq!(state.scroll_to_line, None);
+    // The finding is not on the page yet (no analysis): its anchor still waits.
+    assert_eq!(
+        state.pending_anchor.as_deref(),
+        Some("finding-no-endpoints")
+    );
+}

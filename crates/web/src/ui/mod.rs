@@ -36,7 +36,7 @@ use yew::prelude::*;
 
 use crate::model::{self, Filter};
 use crate::route::Route;
-use crate::state::{apply, Action, Effect, State, WorkerCommand};
+use crate::state::{apply, Action, Drawn, Effect, State, WorkerCommand};
 
 /// The Source view names its actions `Msg`.
 use crate::state::Action as Msg;
@@ -261,12 +261,13 @@ impl Component for App {
                 .and_then(|s| s.report.services.get(i).map(model::service_title))
         });
         habits::set_title(&self.route.title(service.as_deref()));
+        let mut drawn = Drawn::default();
         if self.confirm.is_some() {
             habits::focus_keep_button();
         } else if self.focus_heading {
             // One try: a view without a heading yet does not take the focus later, from the user.
             habits::focus_view_heading();
-            self.state.focus_heading = false;
+            drawn.heading_focused = true;
         }
         // Scroll to a glossary entry or a finding once it is drawn (a finding only after the analysis).
         if let Some(id) = &self.pending_anchor {
@@ -275,7 +276,7 @@ impl Component for App {
                 .and_then(|d| d.get_element_by_id(id));
             if let Some(element) = element {
                 element.scroll_into_view();
-                self.state.pending_anchor = None;
+                drawn.anchor_shown = true;
             }
         }
         if let (Some(line), Some(element)) = (
@@ -290,7 +291,10 @@ impl Component for App {
                 f64::from(element.scroll_top()),
                 f64::from(element.client_height()),
             ));
-            self.state.scroll_to_line = None;
+            drawn.line_scrolled = true;
+        }
+        if drawn != Drawn::default() {
+            self.act(ctx, Action::Drawn(drawn));
         }
     }
 }
