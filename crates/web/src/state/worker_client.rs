@@ -179,7 +179,6 @@ impl WorkerClient {
 
     /// The worker's parts loaded (or failed to): what waited for them is sent.
     pub fn parts_loaded(&mut self, now: f64, result: Result<(), String>) -> Vec<WorkerCommand> {
-        let _ = now;
         match result {
             Err(e) => {
                 self.parts = Parts::Failed(e);
