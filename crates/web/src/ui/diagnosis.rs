@@ -6,19 +6,19 @@ use svcpath_analysis::report::Report;
 use yew::prelude::*;
 
 use super::widgets::{line_links, severity_badge};
-use super::{App, Msg, Shown};
+use super::{App, Shown};
 use crate::model;
 use crate::route::Route;
+use crate::state::Action;
 
 /// Most Services linked under one cause; the rest are counted.
 const LINKED: usize = 30;
 
-pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
-    let _ = app;
+pub fn view(ctx: &Context<App>, shown: &Shown) -> Html {
     let report: &Report = &shown.report;
     let on_highlight = ctx
         .link()
-        .callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
+        .callback(|(lines, label): (Vec<u32>, String)| Action::Highlight(lines, label));
     html! {
         <section id="diagnosis" class="panel diagnosis" aria-labelledby="diagnosis-title">
             <h2 id="diagnosis-title">{"What is wrong here"}</h2>
@@ -95,7 +95,7 @@ fn proof(ctx: &Context<App>, t: &CauseTrace, on_highlight: &Callback<(Vec<u32>, 
     let packet = t.packet.clone();
     let open = ctx
         .link()
-        .callback(move |_| Msg::TracePacket(packet.clone()));
+        .callback(move |_| Action::TracePacket(packet.clone()));
     let end = match (t.verdict.as_str(), &t.endpoint) {
         ("dnat", Some(ep)) => format!("→ {ep}"),
         (v, Some(ep)) => format!("{} (after DNAT to {ep})", v.to_uppercase()),

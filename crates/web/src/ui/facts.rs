@@ -7,11 +7,12 @@ use svcpath_analysis::trace::Outcome;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::{App, Msg};
+use super::{App, Shown};
 pub use crate::protocol::{Edit, FactKind, UserFacts};
+use crate::state::Action;
 
 /// The panel on the overview.
-pub fn panel(app: &App, ctx: &Context<App>, node: &NodeFacts) -> Html {
+pub fn panel(ctx: &Context<App>, node: &NodeFacts, error: &Option<(FactKind, String)>) -> Html {
     let link = ctx.link();
     let unknown_ip = node.node_ips.is_empty();
     html! {
@@ -25,9 +26,9 @@ pub fn panel(app: &App, ctx: &Context<App>, node: &NodeFacts) -> Html {
                     Give the node's IP below."}</p>
             }
             { fact_list(link, "Node IPs", "node-ips", FactKind::NodeIp, &node.node_ips,
-                "no node IP in the paste", "192.168.0.2", &app.facts_error) }
+                "no node IP in the paste", "192.168.0.2", error) }
             { fact_list(link, "Pod CIDRs", "pod-cidrs", FactKind::PodCidr, &node.pod_cidrs,
-                "no pod CIDR in the paste", "10.244.0.0/16", &app.facts_error) }
+                "no pod CIDR in the paste", "10.244.0.0/16", error) }
             if !node.addresses.is_empty() {
                 <h3>{"Interface addresses"}</h3>
                 <ul class="fact-list" id="addresses">
@@ -60,7 +61,7 @@ fn fact_list(
                 .cast::<HtmlInputElement>()
                 .map(|i| i.value())
                 .unwrap_or_default();
-            Msg::Facts(Edit::Add(kind, value))
+            Action::Facts(Edit::Add(kind, value))
         })
     };
     let label = match kind {
@@ -78,7 +79,7 @@ fn fact_list(
                 if facts.is_empty() { <li class="muted">{ none }</li> }
                 { for facts.iter().map(|f| {
                     let value = f.value.clone();
-                    let remove = link.callback(move |_| Msg::Facts(Edit::Remove(kind, value.clone())));
+                    let remove = link.callback(move |_| Action::Facts(Edit::Remove(kind, value.clone())));
                     html! {
                         <li>
                             <code class="fact-value">{ &f.value }</code>
@@ -104,13 +105,12 @@ fn fact_list(
 }
 
 /// The Trace form's node-IP field: the node IPs the user gave, editable there too.
-pub fn trace_field(app: &App, ctx: &Context<App>) -> Html {
+pub fn trace_field(ctx: &Context<App>, given: &UserFacts, shown: Option<&Shown>) -> Html {
     let on_change = ctx.link().callback(|e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
-        Msg::Facts(Edit::SetNodeIps(input.value()))
+        Action::Facts(Edit::SetNodeIps(input.value()))
     });
-    let inferred: Vec<String> = app
-        .current()
+    let inferred: Vec<String> = shown
         .map(|s| {
             s.report
                 .node
@@ -128,7 +128,7 @@ pub fn trace_field(app: &App, ctx: &Context<App>) -> Html {
     };
     html! {
         <label>{"node IP "}
-            <input id="trace-node-ip" placeholder={placeholder} value={app.facts.node_ips.join(", ")}
+            <input id="trace-node-ip" placeholder={placeholder} value={given.node_ips.join(", ")}
                 onchange={on_change} autocomplete="off" spellcheck="false" />
         </label>
     }

@@ -11,14 +11,8 @@ use web_sys::{BeforeUnloadEvent, Element, HtmlElement, KeyboardEvent};
 use yew::html::Scope;
 use yew::prelude::*;
 
-use super::{App, Msg};
-
-/// What would replace the user's paste if they agree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Replace {
-    /// A bundled sample (chosen from the list, or a tour's link), by name.
-    Sample(String),
-}
+use super::{App, PageMsg};
+use crate::state::{Action, Replace};
 
 /// Window listeners that live as long as the page.
 pub struct PageListeners {
@@ -70,10 +64,10 @@ impl PageListeners {
         );
         let scroll_link = link.clone();
         let scroll = EventListener::new(&window, "scroll", move |_| {
-            scroll_link.send_message(Msg::WindowScroll)
+            scroll_link.send_message(PageMsg::WindowScroll)
         });
         let resize = EventListener::new(&window, "resize", move |_| {
-            link.send_message(Msg::WindowScroll)
+            link.send_message(PageMsg::WindowScroll)
         });
         Some(PageListeners {
             _before_unload: before_unload,
@@ -180,9 +174,9 @@ pub fn confirm_replace(ctx: &Context<App>, replace: &Replace) -> Html {
             <p id="replace-text">{ format!("Opening the sample “{title}” replaces what you pasted. \
                 Your paste is not stored anywhere else: it would be gone.") }</p>
             <p class="question-buttons">
-                <button id="replace-keep" class="primary" onclick={link.callback(|_| Msg::ReplaceAnswer(false))}>
+                <button id="replace-keep" class="primary" onclick={link.callback(|_| Action::ReplaceAnswer(false))}>
                     {"Keep my paste"}</button>
-                <button id="replace-confirm" onclick={link.callback(|_| Msg::ReplaceAnswer(true))}>
+                <button id="replace-confirm" onclick={link.callback(|_| Action::ReplaceAnswer(true))}>
                     {"Replace it with the sample"}</button>
             </p>
         </section>

@@ -9,6 +9,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker};
 use yew::Callback;
 
+use crate::state::Outgoing;
+
 /// The worker's wasm-bindgen script (no-modules target, unhashed name), relative to the page.
 const WORKER_SCRIPT: &str = "./svcpath-worker.js";
 const WORKER_WASM: &str = "./svcpath-worker_bg.wasm";
@@ -67,16 +69,12 @@ pub async fn load() -> Result<WorkerParts, String> {
     Ok(WorkerParts { url, module })
 }
 
-/// One running worker.
+/// One running worker. When to start, replace or post to it is the worker client's choice
+/// ([`crate::state::WorkerClient`]); this only does it.
 pub struct WorkerHandle {
     worker: Worker,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
-    /// When the request it is working on was posted; `None` when idle.
-    pub busy_since: Option<f64>,
-    /// False until the worker says it is ready; a request made before waits in `queued`.
-    ready: bool,
-    queued: Option<JsValue>,
 }
 
 impl Drop for WorkerHandle {
@@ -112,30 +110,19 @@ impl WorkerHandle {
             worker,
             _on_message: on_message,
             _on_error: on_error,
-            busy_since: None,
-            ready: false,
-            queued: None,
         })
     }
 
-    /// Posts a request now, or when the worker is ready.
-    pub fn post(&mut self, message: JsValue) -> Result<(), String> {
-        if self.ready {
-            self.worker
-                .post_message(&message)
-                .map_err(|e| format!("could not reach the worker: {e:?}"))
-        } else {
-            self.queued = Some(message);
-            Ok(())
-        }
-    }
-
-    /// The worker said it is ready: sends what waited.
-    pub fn set_ready(&mut self) -> Result<(), String> {
-        self.ready = true;
-        match self.queued.take() {
-            Some(message) => self.post(message),
-            None => Ok(()),
-        }
+    /// Posts a message: the JSON header, and the paste beside it as a plain string.
+    pub fn post(&self, outgoing: &Outgoing) -> Result<(), String> {
+        let header =
+            JsValue::from_str(&serde_json::to_string(&outgoing.request).unwrap_or_default());
+        let message = match &outgoing.paste {
+            Some(paste) => js_sys::Array::of2(&header, &JsValue::from_str(paste)),
+            None => js_sys::Array::of1(&header),
+        };
+        self.worker
+            .post_message(&message)
+            .map_err(|e| format!("could not reach the worker: {e:?}"))
     }
 }

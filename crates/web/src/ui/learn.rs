@@ -3,14 +3,15 @@
 
 use yew::prelude::*;
 
-use super::{App, Msg};
+use super::App;
 use crate::glossary::{self, ENTRIES};
 use crate::guides::{self, Guide, Target};
 use crate::route::Route;
 use crate::samples::SAMPLES;
+use crate::state::Action;
 
 /// `#/gallery`: every sample, what it shows, and its tour's steps.
-pub fn gallery(app: &App) -> Html {
+pub fn gallery(loaded_sample: Option<&str>) -> Html {
     html! {
         <section id="gallery" class="panel" aria-labelledby="gallery-title">
             <h2 id="gallery-title">{"Learn from real nodes"}</h2>
@@ -19,7 +20,7 @@ pub fn gallery(app: &App) -> Html {
             <ul class="gallery">
                 { for SAMPLES.iter().map(|sample| {
                     let guide = guides::for_sample(sample.name);
-                    let loaded = app.sample == Some(sample.name);
+                    let loaded = loaded_sample == Some(sample.name);
                     html! {
                         <li class="gallery-card" id={format!("sample-{}", sample.name)}>
                             <h3>{ sample.title }</h3>
@@ -44,7 +45,7 @@ pub fn gallery(app: &App) -> Html {
 
 /// The tour of the loaded sample, above the overview.
 pub fn tour(ctx: &Context<App>, guide: &Guide, text: &str) -> Html {
-    let close = ctx.link().callback(|_| Msg::CloseTour);
+    let close = ctx.link().callback(|_| Action::CloseTour);
     html! {
         <section id="tour" class="panel tour" aria-labelledby="tour-title">
             <div class="tour-head">

@@ -7,12 +7,13 @@ use svcpath_analysis::report::Mode;
 use yew::prelude::*;
 
 use super::widgets::{line_links, severity_badge};
-use super::{App, Msg, Shown};
+use super::{App, Shown};
+use crate::state::Action;
 
-pub fn view(_app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
+pub fn view(ctx: &Context<App>, shown: &Shown) -> Html {
     let on_highlight = ctx
         .link()
-        .callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
+        .callback(|(lines, label): (Vec<u32>, String)| Action::Highlight(lines, label));
     let Some(m) = &shown.report.migration else {
         let mode = match shown.report.mode {
             Mode::Nftables => "this node already runs kube-proxy in nftables mode",

@@ -9,9 +9,11 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::widgets::{line_links, severity_badge};
-use super::{services, App, Msg, Shown};
+use super::{services, App, Shown};
 use crate::model;
+use crate::protocol::FactKind;
 use crate::route::Route;
+use crate::state::Action;
 
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -30,25 +32,33 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
+/// The overview's slice of the page's state.
+pub struct Props<'a> {
+    /// The finding a `#/finding/CODE` link points at.
+    pub finding: Option<&'a str>,
+    pub facts_error: &'a Option<(FactKind, String)>,
+    pub table: services::Table<'a>,
+}
+
+pub fn view(ctx: &Context<App>, shown: &Shown, props: &Props<'_>) -> Html {
     let report = &shown.report;
     let on_highlight = ctx
         .link()
-        .callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
+        .callback(|(lines, label): (Vec<u32>, String)| Action::Highlight(lines, label));
     html! {
         <>
-            { super::diagnosis::view(app, ctx, shown) }
+            { super::diagnosis::view(ctx, shown) }
             { summary(report) }
-            { super::facts::panel(app, ctx, &report.node) }
+            { super::facts::panel(ctx, &report.node, props.facts_error) }
             if let Some(conntrack) = &report.conntrack {
                 { conntrack_panel(conntrack, &on_highlight) }
             }
             if let Some(kp) = &report.kube_proxy {
                 { super::kube_proxy::panel(kp, report.conntrack.is_some(), &on_highlight) }
             }
-            { findings(report, &on_highlight, match &app.route { Route::Finding(code) => Some(code.as_str()), _ => None }) }
-            { services::view(app, ctx, report) }
-            { sections(app, ctx, report) }
+            { findings(report, &on_highlight, props.finding) }
+            { services::view(ctx, shown, &props.table) }
+            { sections(ctx, report) }
             { diagnostics(report, &on_highlight) }
         </>
     }
@@ -304,8 +314,7 @@ fn findings(
     }
 }
 
-fn sections(app: &App, ctx: &Context<App>, report: &Report) -> Html {
-    let _ = app;
+fn sections(ctx: &Context<App>, report: &Report) -> Html {
     let link = ctx.link();
     html! {
         <section id="sections" class="panel" aria-labelledby="sections-title">
@@ -318,7 +327,7 @@ fn sections(app: &App, ctx: &Context<App>, report: &Report) -> Html {
                         let first = s.first_line;
                         let onchange = link.callback(move |e: Event| {
                             let select: HtmlSelectElement = e.target_unchecked_into();
-                            Msg::Override(first, select.value())
+                            Action::Override(first, select.value())
                         });
                         html! {
                             <tr>

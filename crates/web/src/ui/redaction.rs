@@ -3,53 +3,8 @@
 
 use yew::prelude::*;
 
-use super::Shown;
 use crate::model;
-
-/// Longest share link offered for a chat without a warning: many chat tools and ticket systems cut or
-/// refuse longer messages.
-pub const CHAT_LINK_LIMIT: usize = 8 * 1024;
-
-/// A redacted copy as the worker explained it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RedactedCopy {
-    pub shown: Shown,
-    pub addresses: usize,
-    pub names: usize,
-    pub chains: usize,
-    /// The redacted id of each Service of the real report, in its order.
-    pub service_ids: Vec<String>,
-}
-
-impl RedactedCopy {
-    /// The id a Service has in the other copy: `to_redacted` from the real id, else back.
-    pub fn other_id(
-        &self,
-        real: &svcpath_analysis::Report,
-        id: &str,
-        to_redacted: bool,
-    ) -> Option<String> {
-        if to_redacted {
-            let index = real.services.iter().position(|s| s.id == id)?;
-            self.service_ids.get(index).cloned()
-        } else {
-            let index = self.service_ids.iter().position(|s| s == id)?;
-            real.services.get(index).map(|s| s.id.clone())
-        }
-    }
-}
-
-/// A share link that was made, and whether it is too long for a chat.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShareLink {
-    pub link: String,
-    /// Over [`CHAT_LINK_LIMIT`]: offered as a file first, the link only on request.
-    pub long: bool,
-    /// Shown (and copied) to the user.
-    pub shown: bool,
-    /// Too large for any link: only the file is offered.
-    pub too_large: bool,
-}
+use crate::state::{RedactedCopy, ShareLink, CHAT_LINK_LIMIT};
 
 /// What redaction replaced, beside the Redact toggle.
 pub fn summary(copy: &RedactedCopy) -> Html {

@@ -5,11 +5,20 @@ use svcpath_analysis::report::{Mode, Service, TrafficPolicy};
 use yew::prelude::*;
 
 use super::widgets::{line_links, probability_bar, severity_badge};
-use super::{trace, App, Msg, Shown};
+use super::{trace, App, Shown};
 use crate::model;
 use crate::route::Route;
+use crate::state::{Action, PathsState};
 
-pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
+/// The Service page's traces: those asked of the worker, which one is open, and whether redaction is
+/// on (tracing another packet needs the real addresses).
+pub struct PathsProps<'a> {
+    pub paths: Option<&'a PathsState>,
+    pub choice: usize,
+    pub redact: bool,
+}
+
+pub fn view(ctx: &Context<App>, shown: &Shown, id: &str, props: &PathsProps<'_>) -> Html {
     let report = &shown.report;
     let Some((index, service)) = report.services.iter().enumerate().find(|(_, s)| s.id == id)
     else {
@@ -23,7 +32,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
     };
     let on_highlight = ctx
         .link()
-        .callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
+        .callback(|(lines, label): (Vec<u32>, String)| Action::Highlight(lines, label));
     let findings: Vec<_> = model::sorted_findings(report)
         .into_iter()
         .filter(|f| f.service.as_deref() == Some(id))
@@ -54,7 +63,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown, id: &str) -> Html {
             </dl>
             { path_diagram(service, report.mode) }
         </section>
-        { paths(app, ctx, index, &on_highlight) }
+        { paths(ctx, shown, index, props, &on_highlight) }
         <section class="panel" aria-labelledby="endpoints-title">
             <h2 id="endpoints-title">{ format!("Endpoints ({})", service.endpoints.len()) }</h2>
             if let Some(unknown) = &service.endpoints_unknown {
@@ -184,13 +193,14 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
 /// The traces that matter for this Service, one chosen at a time: from a pod, from the node, from an
 /// endpoint itself, a returning client under affinity, NodePort and load-balancer traffic from outside.
 fn paths(
-    app: &App,
     ctx: &Context<App>,
+    shown: &Shown,
     index: usize,
+    props: &PathsProps<'_>,
     on_highlight: &Callback<(Vec<u32>, String)>,
 ) -> Html {
     let link = ctx.link();
-    let body = match app.paths.as_ref().filter(|p| p.index == index) {
+    let body = match props.paths.filter(|p| p.index == index) {
         None => html! { <p class="muted">{"Not traced yet."}</p> },
         Some(state) => match &state.result {
             None => html! { <p class="status busy"><progress />{" Tracing…"}</p> },
@@ -199,19 +209,18 @@ fn paths(
                 html! { <p class="muted">{"Nothing to trace: the Service has no address and port."}</p> }
             }
             Some(Ok(paths)) => {
-                let choice = app.path_choice.min(paths.len() - 1);
+                let choice = props.choice.min(paths.len() - 1);
                 let (label, chosen) = &paths[choice];
-                let label = app.redacted_value(label);
                 html! {
                     <>
                         <div class="path-choice" role="tablist" aria-label="Client origin">
                             { for paths.iter().enumerate().map(|(i, (label, _))| html! {
                                 <button role="tab" aria-selected={(i == choice).to_string()}
                                     class={classes!("choice", (i == choice).then_some("active"))}
-                                    onclick={link.callback(move |_| Msg::PathChoice(i))}>{ app.redacted_value(label) }</button>
+                                    onclick={link.callback(move |_| Action::PathChoice(i))}>{ label.clone() }</button>
                             }) }
                         </div>
-                        { trace::view(&app.redacted_value(chosen), &label, on_highlight, app.current()) }
+                        { trace::view(chosen, label, on_highlight, Some(shown)) }
                     </>
                 }
             }
@@ -222,7 +231,7 @@ fn paths(
             <h2 id="paths-title">{"Paths through the rules"}</h2>
             <p class="muted">{"Where the first packet of a new connection ends up, by where the client is. Each step links to its rule."}</p>
             { body }
-            <p><button id="trace-this" onclick={link.callback(move |_| Msg::TraceService(index))} disabled={app.redact}>
+            <p><button id="trace-this" onclick={link.callback(move |_| Action::TraceService(index))} disabled={props.redact}>
                 {"Trace another packet to this Service…"}</button></p>
         </section>
     }

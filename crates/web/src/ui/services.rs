@@ -7,23 +7,37 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::widgets::{probability_strip, severity_badge};
-use super::{App, Msg};
+use super::{App, PageMsg, Shown};
 use crate::model::{self, Filter, SortKey};
 use crate::reading;
 use crate::route::Route;
+use crate::state::Action;
 
 /// Height of one row in pixels; the stylesheet gives rows exactly this height.
-pub const ROW_HEIGHT: f64 = 44.0;
+pub const ROW_HEIGHT: f64 = crate::state::TABLE_ROW_HEIGHT;
 const OVERSCAN: usize = 8;
 
-pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
+/// The table's slice of the page's state.
+pub struct Table<'a> {
+    pub filter: &'a Filter,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// Pixels of the table's body scrolled past the window's top, and the window's height.
+    pub scroll: (f64, f64),
+    /// The table's body, measured to draw only the rows in the window.
+    pub body: &'a NodeRef,
+}
+
+/// The table of the report on screen (`shown` is the redacted copy when redaction is on, so the
+/// chain names searched are its own).
+pub fn view(ctx: &Context<App>, shown: &Shown, table: &Table<'_>) -> Html {
     let link = ctx.link();
-    let filter = app.filter.clone();
-    // The chain names of the report on screen (redacted ones when redaction is on).
-    let chains = app.current().map(|s| s.chains.clone()).unwrap_or_default();
-    let rows = model::select_searching(report, &filter, app.sort, app.descending, &chains);
+    let report: &Report = &shown.report;
+    let filter = table.filter.clone();
+    let chains = shown.chains.clone();
+    let rows = model::select_searching(report, &filter, table.sort, table.descending, &chains);
     let findings = model::findings_by_service(report);
-    let (scroll_top, height) = app.table_scroll;
+    let (scroll_top, height) = table.scroll;
     let (first, count) = if rows.len() <= reading::DRAW_ALL_ROWS_UP_TO {
         (0, rows.len())
     } else {
@@ -38,14 +52,14 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
             let input: HtmlInputElement = e.target_unchecked_into();
             let mut next = filter.clone();
             f(&mut next, input.checked());
-            Msg::Filter(next)
+            PageMsg::Filter(next)
         })
     };
     let on_query = {
         let filter = filter.clone();
         link.callback(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            Msg::Filter(Filter {
+            PageMsg::Filter(Filter {
                 query: input.value(),
                 ..filter.clone()
             })
@@ -56,23 +70,23 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
         link.callback(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             let value = select.value();
-            Msg::Filter(Filter {
+            PageMsg::Filter(Filter {
                 namespace: (!value.is_empty()).then_some(value),
                 ..filter.clone()
             })
         })
     };
     let header = |key: SortKey, label: &str, class: &str| {
-        let active = app.sort == key;
-        let arrow = match (active, app.descending) {
+        let active = table.sort == key;
+        let arrow = match (active, table.descending) {
             (true, false) => " ▲",
             (true, true) => " ▼",
             _ => "",
         };
         html! {
             <div role="columnheader" class={classes!("cell", class.to_string())}
-                aria-sort={if active { if app.descending { "descending" } else { "ascending" } } else { "none" }}>
-                <button class="sort" onclick={link.callback(move |_| Msg::Sort(key))}>{ format!("{label}{arrow}") }</button>
+                aria-sort={if active { if table.descending { "descending" } else { "ascending" } } else { "none" }}>
+                <button class="sort" onclick={link.callback(move |_| Action::Sort(key))}>{ format!("{label}{arrow}") }</button>
             </div>
         }
     };
@@ -109,7 +123,7 @@ pub fn view(app: &App, ctx: &Context<App>, report: &Report) -> Html {
                         <div role="columnheader" class="cell c-local" title="an endpoint runs on this node">{"On this node"}</div>
                         { header(SortKey::Findings, "Findings", "c-f") }
                     </div>
-                    <div class="svc-body" ref={app.table_ref.clone()} role="rowgroup">
+                    <div class="svc-body" ref={table.body.clone()} role="rowgroup">
                         <svg class="spacer" width="1" height={format!("{before:.0}")} aria-hidden="true" />
                         { for rows.iter().skip(first).take(count).enumerate().filter_map(|(k, &i)| {
                             let s = report.services.get(i)?;

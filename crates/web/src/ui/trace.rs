@@ -8,12 +8,14 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::widgets::line_links;
-use super::{App, Msg, Shown};
+use super::{App, Shown};
 use crate::model;
+use crate::protocol::UserFacts;
 use crate::reading;
+use crate::state::{Action, TraceState};
 
 /// What the Trace form holds: the packet of its link (see [`crate::route::TraceQuery`]).
-pub type TraceForm = crate::route::TraceQuery;
+pub use crate::state::TraceForm;
 
 pub fn from_label(from: Origin) -> &'static str {
     match from {
@@ -213,16 +215,28 @@ fn path_links(lines: &[u32], label: &str, on_highlight: &Callback<(Vec<u32>, Str
 }
 
 /// The Trace form (`#/trace`) and its result.
-pub fn form(app: &App, ctx: &Context<App>) -> Html {
+/// The Trace form's slice of the page's state.
+pub struct FormProps<'a> {
+    pub form: &'a TraceForm,
+    pub trace: &'a TraceState,
+    /// The report on screen (the redacted copy when redaction is on).
+    pub shown: Option<&'a Shown>,
+    pub redact: bool,
+    /// The packet came from a link and waits for its dump.
+    pub pending_trace: bool,
+    pub facts: &'a UserFacts,
+}
+
+pub fn form(ctx: &Context<App>, props: &FormProps<'_>) -> Html {
     let link = ctx.link();
-    let f = app.trace_form.clone();
+    let f = props.form.clone();
     let text = |set: fn(&mut TraceForm, String)| {
         let f = f.clone();
         link.callback(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let mut next = f.clone();
             set(&mut next, input.value());
-            Msg::TraceForm(next)
+            Action::TraceForm(next)
         })
     };
     let on_from = {
@@ -234,7 +248,7 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                 "external" => Origin::External,
                 _ => Origin::Pod,
             };
-            Msg::TraceForm(TraceForm { from, ..f.clone() })
+            Action::TraceForm(TraceForm { from, ..f.clone() })
         })
     };
     let on_protocol = {
@@ -242,7 +256,7 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
         link.callback(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             let protocol = Protocol::parse(&select.value()).unwrap_or(Protocol::Tcp);
-            Msg::TraceForm(TraceForm {
+            Action::TraceForm(TraceForm {
                 protocol,
                 ..f.clone()
             })
@@ -252,7 +266,7 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
         let f = f.clone();
         link.callback(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            Msg::TraceForm(TraceForm {
+            Action::TraceForm(TraceForm {
                 returning: input.checked(),
                 ..f.clone()
             })
@@ -260,11 +274,11 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
     };
     let on_submit = link.callback(|e: SubmitEvent| {
         e.prevent_default();
-        Msg::RunTrace
+        Action::RunTrace
     });
     let on_highlight =
-        link.callback(|(lines, label): (Vec<u32>, String)| Msg::Highlight(lines, label));
-    let shown = app.current();
+        link.callback(|(lines, label): (Vec<u32>, String)| Action::Highlight(lines, label));
+    let shown = props.shown;
     let report = shown.map(|s| s.report.clone());
     let defaults = report
         .as_deref()
@@ -315,13 +329,13 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                 .ok()
                 .and_then(|i| report.as_ref().and_then(|r| r.services.get(i).cloned()));
             match service {
-                Some(s) => Msg::TraceForm(TraceForm {
+                Some(s) => Action::TraceForm(TraceForm {
                     dst: s.cluster_ip.clone().unwrap_or_default(),
                     port: s.port.map(|p| p.to_string()).unwrap_or_default(),
                     protocol: s.protocol.unwrap_or(Protocol::Tcp),
                     ..f.clone()
                 }),
-                None => Msg::TraceForm(f.clone()),
+                None => Action::TraceForm(f.clone()),
             }
         })
     };
@@ -329,10 +343,10 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
         <section id="trace" class="panel" aria-labelledby="trace-title">
             <h2 id="trace-title">{"Trace a packet"}</h2>
             <p class="muted">{"Follows the first packet of a new connection through every table and chain of the rules, in kernel order."}</p>
-            if app.redact {
+            if props.redact {
                 <p class="warn-text">{"Turn redaction off to trace: the rules are traced with their real addresses."}</p>
             }
-            if app.pending_trace && shown.is_none() {
+            if props.pending_trace && shown.is_none() {
                 <p id="trace-waits" class="warn-text">{"This link carries the packet, not the dump: a paste is never put in a link. \
                     Paste the node's dump above and this packet is traced on it."}</p>
             }
@@ -365,16 +379,16 @@ pub fn form(app: &App, ctx: &Context<App>) -> Html {
                         }) }
                     </select>
                 </label>
-                { super::facts::trace_field(app, ctx) }
+                { super::facts::trace_field(ctx, props.facts, shown) }
                 <label class="toggle"><input id="trace-returning" type="checkbox" checked={f.returning} onchange={on_returning} />{" returning client (affinity)"}</label>
-                <button id="trace-run" class="primary" type="submit" disabled={app.redact}>{"Trace"}</button>
+                <button id="trace-run" class="primary" type="submit" disabled={props.redact}>{"Trace"}</button>
             </form>
             {
-                match &app.trace.result {
-                    None if app.trace.loading => html! { <p class="status busy"><progress />{" Tracing…"}</p> },
+                match &props.trace.result {
+                    None if props.trace.loading => html! { <p class="status busy"><progress />{" Tracing…"}</p> },
                     None => html! {},
                     Some(Err(message)) => html! { <p class="status failed">{ message.clone() }</p> },
-                    Some(Ok(trace)) => view(&app.redacted_value(trace), "trace", &on_highlight, shown),
+                    Some(Ok(trace)) => view(trace, "trace", &on_highlight, shown),
                 }
             }
         </section>

@@ -1,0 +1,167 @@
+//! The worker's replies: a report replaces the one on screen, a redacted copy joins it, traces land
+//! where they were asked for; replies about older work are dropped.
+
+use std::rc::Rc;
+
+use svcpath_analysis::Report;
+
+use super::worker_client::Received;
+use super::{Effect, RedactedCopy, Shown, State, Status, TraceState};
+use crate::protocol::Reply;
+use crate::route::Route;
+
+impl State {
+    pub(super) fn on_reply(&mut self, fx: &mut Vec<Effect>, json: &str) -> bool {
+        let reply: Reply = match serde_json::from_str(json) {
+            Ok(reply) => reply,
+            Err(e) => {
+                self.status = Status::Failed(format!("unreadable answer from the worker: {e}"));
+                return true;
+            }
+        };
+        let (received, commands) = self.worker.receive(reply);
+        fx.extend(commands.into_iter().map(super::Effect::Worker));
+        let Received::Current(reply) = received else {
+            return false;
+        };
+        match reply {
+            Reply::Ready | Reply::Started { .. } => false,
+            Reply::Traced { seq, trace } => {
+                if seq != self.trace.seq {
+                    return false;
+                }
+                self.trace.loading = false;
+                self.trace.result = Some(Ok(Rc::from(trace)));
+                true
+            }
+            Reply::Paths { seq, paths, .. } => match &mut self.paths {
+                Some(state) if state.seq == seq => {
+                    state.result = Some(Ok(Rc::new(paths)));
+                    self.path_choice = 0;
+                    true
+                }
+                _ => false,
+            },
+            Reply::TraceFailed { seq, message } => {
+                if seq == self.trace.seq {
+                    self.trace.loading = false;
+                    self.trace.result = Some(Err(message.clone()));
+                }
+                if let Some(state) = &mut self.paths {
+                    if state.seq == seq {
+                        state.result = Some(Err(message));
+                    }
+                }
+                true
+            }
+            Reply::Analysed { report, millis, .. } => {
+                self.analysed(fx, report, millis);
+                true
+            }
+            Reply::Redacted {
+                dump,
+                report,
+                addresses,
+                names,
+                chains,
+                service_ids,
+                ..
+            } => {
+                let copy = RedactedCopy {
+                    shown: Shown::new(
+                        Rc::from(dump),
+                        Rc::from(self.with_input_diagnostics(report)),
+                    ),
+                    addresses,
+                    names,
+                    chains,
+                    service_ids,
+                };
+                self.redacted_copy(fx, copy);
+                true
+            }
+            Reply::Failed { message, .. } => {
+                fx.push(Effect::Ticking(false));
+                self.status = Status::Failed(message);
+                true
+            }
+        }
+    }
+
+    /// The diagnostics of the input's bytes (from the page's decoding) before the report's own.
+    fn with_input_diagnostics(&self, mut report: Box<Report>) -> Box<Report> {
+        if !self.input_diagnostics.is_empty() {
+            report
+                .diagnostics
+                .splice(0..0, self.input_diagnostics.iter().cloned());
+        }
+        report
+    }
+
+    fn analysed(&mut self, fx: &mut Vec<Effect>, report: Box<Report>, millis: f64) {
+        fx.push(Effect::Ticking(false));
+        self.status = Status::Done {
+            millis,
+            bytes: self.input.len(),
+        };
+        let same_input = self.shown.as_ref().is_some_and(|s| *s.text == *self.input);
+        let report = self.with_input_diagnostics(report);
+        // The same text analysed again (a node fact changed): the trace on screen is run again.
+        let same_text = self
+            .shown
+            .as_ref()
+            .is_some_and(|s| Rc::ptr_eq(&s.text, &self.input));
+        let rerun = same_text && self.trace.result.is_some();
+        self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
+        self.redacted = None;
+        self.paths = None;
+        self.trace = TraceState::default();
+        if rerun {
+            self.run_trace(fx);
+        }
+        if self.redact {
+            self.ask_redaction(fx);
+        }
+        self.table_scroll.0 = 0.0;
+        self.leave_unknown_service();
+        self.request_paths(fx);
+        if self.pending_trace {
+            self.pending_trace = false;
+            self.run_trace(fx);
+        } else if !same_input {
+            // A new paste: the form's packet comes from it, not from the last one.
+            if let Some(form) = self
+                .shown
+                .as_ref()
+                .map(|s| crate::reading::default_trace(&s.report))
+            {
+                self.trace_form = form;
+            }
+        }
+    }
+
+    fn redacted_copy(&mut self, fx: &mut Vec<Effect>, copy: RedactedCopy) {
+        if let (Route::Service(id), Some(shown)) = (&self.route, &self.shown) {
+            if let Some(other) = copy.other_id(&shown.report, id, true) {
+                self.route = Route::Service(other.clone());
+                fx.push(Effect::SetHash(Route::Service(other)));
+            }
+        }
+        self.redacted = Some(copy);
+        self.leave_unknown_service();
+        self.make_share_link(fx);
+        self.request_paths(fx);
+    }
+
+    /// A Service page whose Service the report on screen does not have goes back to the overview.
+    fn leave_unknown_service(&mut self) {
+        if let Route::Service(id) = &self.route {
+            let known = self
+                .current()
+                .is_some_and(|s| s.report.services.iter().any(|x| &x.id == id));
+            if !known {
+                self.route = Route::Overview;
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! What the page holds about an analysis: the text and report on screen, its redacted copy, the
+//! worker's progress, traces asked for, and a share link made.
+
+use std::rc::Rc;
+
+use svcpath_analysis::trace::Trace;
+use svcpath_analysis::Report;
+
+/// Longest share link offered for a chat without a warning: many chat tools and ticket systems cut or
+/// refuse longer messages.
+pub const CHAT_LINK_LIMIT: usize = 8 * 1024;
+
+/// A dropped or chosen file, where its text sits in the combined input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileNote {
+    pub name: String,
+    pub bytes: usize,
+    pub first_line: u32,
+    pub last_line: u32,
+}
+
+/// A report with the text it explains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub text: Rc<str>,
+    pub line_starts: Rc<Vec<usize>>,
+    pub report: Rc<Report>,
+    /// Each Service's chain names (`KUBE-SVC-…`, `service-…`), read from its lines, for the search.
+    pub chains: Rc<Vec<Vec<String>>>,
+}
+
+impl Shown {
+    pub fn new(text: Rc<str>, report: Rc<Report>) -> Shown {
+        let line_starts = Rc::new(line_starts(&text));
+        let mut shown = Shown {
+            text,
+            line_starts,
+            report,
+            chains: Rc::default(),
+        };
+        let chains = shown
+            .report
+            .services
+            .iter()
+            .map(|s| crate::reading::service_chains(s, |n| shown.line(n)))
+            .collect();
+        shown.chains = Rc::new(chains);
+        shown
+    }
+
+    /// The text of 1-based line `n`, without its newline.
+    pub fn line(&self, n: u32) -> &str {
+        let i = (n as usize).saturating_sub(1);
+        let (Some(&start), end) = (self.line_starts.get(i), self.line_starts.get(i + 1)) else {
+            return "";
+        };
+        let end = end.copied().unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn line_count(&self) -> u32 {
+        let n = self.line_starts.len();
+        // A final newline does not start another line.
+        let n = if self.text.ends_with('\n') { n - 1 } else { n };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
+/// A redacted copy as the worker redacted and explained it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedactedCopy {
+    pub shown: Shown,
+    pub addresses: usize,
+    pub names: usize,
+    pub chains: usize,
+    /// The redacted id of each Service of the real report, in its order.
+    pub service_ids: Vec<String>,
+}
+
+impl RedactedCopy {
+    /// The id a Service has in the other copy: `to_redacted` from the real id, else back.
+    pub fn other_id(&self, real: &Report, id: &str, to_redacted: bool) -> Option<String> {
+        if to_redacted {
+            let index = real.services.iter().position(|s| s.id == id)?;
+            self.service_ids.get(index).cloned()
+        } else {
+            let index = self.service_ids.iter().position(|s| s == id)?;
+            real.services.get(index).map(|s| s.id.clone())
+        }
+    }
+}
+
+/// A share link that was made, and whether it is too long for a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareLink {
+    pub link: String,
+    /// Over [`CHAT_LINK_LIMIT`]: offered as a file first, the link only on request.
+    pub long: bool,
+    /// Shown (and copied) to the user.
+    pub shown: bool,
+    /// Too large for any link: only the file is offered.
+    pub too_large: bool,
+}
+
+/// Where the analysis stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Idle,
+    Reading { done: usize, total: usize },
+    Analysing { bytes: usize, since: f64 },
+    Done { millis: f64, bytes: usize },
+    Failed(String),
+}
+
+/// A Service's traces, each with its label.
+pub type Paths = Rc<Vec<(String, Trace)>>;
+
+/// A Service's traces, requested from the worker when its page opens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathsState {
+    pub seq: u64,
+    pub generation: u64,
+    pub index: usize,
+    pub result: Option<Result<Paths, String>>,
+}
+
+/// The Trace form's request and answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceState {
+    pub seq: u64,
+    pub loading: bool,
+    pub result: Option<Result<Rc<Trace>, String>>,
+}
+
+/// What would replace the user's paste if they agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replace {
+    /// A bundled sample (chosen from the list, or a tour's link), by name.
+    Sample(String),
+}
