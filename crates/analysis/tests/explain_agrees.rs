@@ -2,6 +2,7 @@
 //! rule the report read, the explanation names the same chain, target and owner, states the same
 //! `statistic` share, and for every endpoint the report lists, the same share of its Service and the
 //! same DNAT address; for every nft rule on a line of its own, the same verdict, DNAT address and owner.
+#![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
 
 use std::path::{Path, PathBuf};
 
