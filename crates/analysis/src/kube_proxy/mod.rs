@@ -1,7 +1,7 @@
 //! kube-proxy's own log, summarised as an SRE reads it: the mode and version it announced, its syncs
 //! (count, durations, frequency, full or partial, rule counts over time), failed syncs and the errors
 //! behind them. The findings about it live in `findings/kube_proxy_*.rs`; the text and Markdown section
-//! in [`render`].
+//! in `render/kube_proxy.rs`.
 
 pub use crate::report::{
     BusyMinute, KubeProxyLog, LogError, ModeFallback, RuleCount, SyncPoint, SyncSeconds,

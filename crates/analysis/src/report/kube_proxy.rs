@@ -46,7 +46,7 @@ pub struct KubeProxyLog {
     pub min_sync_period_seconds: Option<f64>,
     #[serde(default)]
     pub sync_period_seconds: Option<f64>,
-    /// Each completed sync (the latest [`MAX_POINTS`]): its line, duration and time from the first.
+    /// Each completed sync (the latest [`MAX_POINTS`](crate::kube_proxy::MAX_POINTS)): its line, duration and time from the first.
     #[serde(default)]
     pub sync_points: Vec<SyncPoint>,
     /// Lines of failed syncs (and failed restores).
@@ -67,7 +67,7 @@ pub struct KubeProxyLog {
     /// That pod's last successful sync before the failure, if the log shows one.
     #[serde(default)]
     pub unrecovered_last_sync_line: Option<u32>,
-    /// Rule counts reported at each sync (`Reloading service iptables data`), the latest [`MAX_POINTS`].
+    /// Rule counts reported at each sync (`Reloading service iptables data`), the latest [`MAX_POINTS`](crate::kube_proxy::MAX_POINTS).
     #[serde(default)]
     pub rule_counts: Vec<RuleCount>,
     /// The minute with the most completed syncs.

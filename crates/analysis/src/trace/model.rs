@@ -21,7 +21,7 @@ pub enum Origin {
 /// The first packet of a new connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Packet {
-    /// Source address; `None` picks one (see [`trace`]).
+    /// Source address; `None` picks one (see [`trace`](super::trace)).
     pub src: Option<String>,
     pub dst: String,
     pub dst_port: u16,

@@ -9,7 +9,7 @@ use super::tracer::{NodeContext, Tracer};
 use crate::model::{self as report, Protocol};
 
 impl Tracer<'_> {
-    /// The traces that matter for one Service port (see [`service_paths`]), each with a label.
+    /// The traces that matter for one Service port (see [`service_paths`](super::service_paths)), each with a label.
     pub fn service_paths(&self, service: &report::Service) -> Vec<(String, Trace)> {
         let node = self.node();
         let protocol = service.protocol.unwrap_or(Protocol::Tcp);

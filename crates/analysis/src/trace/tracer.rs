@@ -194,7 +194,7 @@ impl<'a> Tracer<'a> {
         })
     }
 
-    /// Traces one packet (see [`trace`]).
+    /// Traces one packet (see [`trace`](super::trace)).
     pub fn trace(&self, packet: &Packet) -> Trace {
         let node = &self.node;
         let mut out = Trace {
