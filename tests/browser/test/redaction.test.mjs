@@ -29,16 +29,30 @@ async function overview(page) {
   };
 }
 
+/**
+ * Waits until the Service page's paths are drawn: the client-origin choices, a failure, or "nothing to
+ * trace" — not the panel's intro line, which is there while the traces are still on their way.
+ */
+async function tracesShown(page) {
+  await page.waitForFunction(() => {
+    const paths = document.querySelector("#paths");
+    if (!paths || paths.querySelector(".status.busy")) return false;
+    return Boolean(
+      paths.querySelector(".path-choice, .status.failed") || /Nothing to trace/.test(paths.textContent),
+    );
+  }, null, { timeout: 30_000 });
+}
+
 /** A Service page's text with each of its traces (one per client origin). */
 async function servicePage(page, href) {
   await page.evaluate((h) => { location.hash = h; }, href);
   await page.waitForSelector("#service-title");
-  await page.waitForSelector("#paths .outcome, #paths .error, #paths p", { timeout: 30_000 });
+  await tracesShown(page);
   const texts = [await page.innerText("#service")];
   const choices = await page.$$("#paths .choice");
   for (let i = 0; i < choices.length; i++) {
     await page.click(`#paths .choice >> nth=${i}`);
-    await page.waitForSelector("#paths .outcome, #paths .error, #paths p");
+    await tracesShown(page);
     texts.push(await page.innerText("#paths"));
   }
   return texts;
