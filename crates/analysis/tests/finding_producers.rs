@@ -10,12 +10,7 @@ use std::path::Path;
 /// Codes still written by the iptables check and again by the nftables or IPVS analysis (a run-time
 /// dedupe keeps the mode's). Each must become one producer; the test fails when one is fixed and left
 /// listed here, so the list only shrinks.
-const STILL_PRODUCED_TWICE: &[&str] = &[
-    "EndpointsUnknown",
-    "EtpLocalNoLocalEndpoints",
-    "NoEndpoints",
-    "SessionAffinity",
-];
+const STILL_PRODUCED_TWICE: &[&str] = &[];
 
 fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read src") {
@@ -129,4 +124,39 @@ fn producers_are_read_from_each_form() {
         produced(code),
         vec!["NoEndpoints", "JumpLoop", "SkewedOdds", "ConntrackWarning"]
     );
+}
+
+/// In nftables mode the mode's wording of a code wins for a Service port (it names the maps), and the
+/// mode-neutral wording is not added beside it: each of these Service ports has the code once.
+#[test]
+fn nftables_mode_words_its_service_findings_once() {
+    use svcpath_analysis::report::FindingCode;
+    let paste = svcpath_testkit::corpus::read("nft/k8s-test-TestOverallNFTablesRules.txt");
+    let report = svcpath_analysis::analyze(&paste, &svcpath_analysis::Options::default());
+    let cases = [
+        (
+            FindingCode::EtpLocalNoLocalEndpoints,
+            "ns2/svc2:p80",
+            "no-endpoint maps",
+        ),
+        (
+            FindingCode::NoEndpoints,
+            "ns6/svc6:p80",
+            "to its reject chain",
+        ),
+        (
+            FindingCode::SessionAffinity,
+            "ns5/svc5:p80",
+            "update @affinity-",
+        ),
+    ];
+    for (code, service, wording) in cases {
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == code && f.service.as_deref() == Some(service))
+            .collect();
+        assert_eq!(found.len(), 1, "{code} for {service}: {found:?}");
+        assert!(found[0].message.contains(wording), "{:?}", found[0].message);
+    }
 }
