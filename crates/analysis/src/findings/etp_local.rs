@@ -24,6 +24,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     let mut no_local =
         NotReported::by_mode(etp_local_no_local_endpoints::CODE, &cx.report.findings);
+    // One finding per Service port: a dual-stack Service (an IPv4 and an IPv6 dump) is told once.
+    let mut keeps_ip = NotReported::once_per_service(FindingCode::EtpLocalClientIp);
+    let mut loses_ip = NotReported::once_per_service(FindingCode::EtpClusterClientIpLost);
     for service in &cx.report.services {
         let exposed = service.node_port.is_some()
             || !service.load_balancer_ips.is_empty()
@@ -34,7 +37,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 if let Some(black_hole) = etp_local_no_local_endpoints::from_service(service, drops) {
                     out.extend(no_local.keep(Some(black_hole)));
                 } else if exposed {
-                    out.push(Finding::new(
+                    out.extend(keeps_ip.keep(Some(Finding::new(
                         FindingCode::EtpLocalClientIp,
                         Severity::Info,
                         Some(&service.id),
@@ -44,10 +47,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                              node it arrives at and is not masqueraded, so the pods see the real client IP.",
                             service.id
                         ),
-                    ));
+                    ))));
                 }
             }
-            Some(TrafficPolicy::Cluster) if exposed => out.push(Finding::new(
+            Some(TrafficPolicy::Cluster) if exposed => out.extend(loses_ip.keep(Some(Finding::new(
                 FindingCode::EtpClusterClientIpLost,
                 Severity::Info,
                 Some(&service.id),
@@ -58,7 +61,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                      (on any node), so the pods do not see the client IP. Use Local to keep it.",
                     service.id
                 ),
-            )),
+            )))),
             _ => {}
         }
     }

@@ -37,6 +37,14 @@ impl NotReported {
         }
     }
 
+    /// A code no proxy mode reports in its own wording: each Service id gets it once.
+    pub(crate) fn once_per_service(code: FindingCode) -> NotReported {
+        NotReported {
+            code,
+            ids: BTreeSet::new(),
+        }
+    }
+
     /// `finding` (of this code) when its Service has none yet; the Service then has one.
     pub(crate) fn keep(&mut self, finding: Option<Finding>) -> Option<Finding> {
         let finding = finding?;
