@@ -57,17 +57,17 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
         }
     }
     if !problems.is_empty() {
-        out.push(Finding {
-            code: CODE_BROKEN,
-            severity: Severity::Warning,
-            service: Some(s.id.clone()),
+        out.push(Finding::new(
+            CODE_BROKEN,
+            Severity::Warning,
+            Some(&s.id),
             lines,
-            message: format!(
+            format!(
                 "Session affinity of {} is incomplete: {}. Clients will not reliably return to the same endpoint.",
                 s.id,
                 problems.join("; ")
             ),
-        });
+        ));
     }
     out
 }

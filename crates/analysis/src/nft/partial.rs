@@ -45,12 +45,12 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
             .collect();
         lines.sort_unstable();
         lines.dedup();
-        out.push(Finding {
-            code: CODE_CHAIN_MISSING,
-            severity: Severity::Info,
-            service: Some(s.id.clone()),
+        out.push(Finding::new(
+            CODE_CHAIN_MISSING,
+            Severity::Info,
+            Some(&s.id),
             lines,
-            message: format!(
+            format!(
                 "The endpoint chain{} of {} for {} {} not in the paste; the verdict map names {}, so the address and port were read from the chain name and the odds from the map. What {} (DNAT, masquerade for hairpin, affinity) is not shown.",
                 if missing.len() == 1 { "" } else { "s" },
                 s.id,
@@ -59,7 +59,7 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
                 if missing.len() == 1 { "it" } else { "them" },
                 if missing.len() == 1 { "that chain does" } else { "those chains do" },
             ),
-        });
+        ));
     }
     out
 }

@@ -44,16 +44,16 @@ pub(crate) fn nft(facts: NftFacts<'_>) -> Finding {
             facts.external_chain.unwrap_or("the external chain"),
         )
     };
-    Finding {
-        code: CODE,
-        severity: Severity::Warning,
-        service: Some(facts.id.to_string()),
-        lines: facts.lines,
-        message: format!(
+    Finding::new(
+        CODE,
+        Severity::Warning,
+        Some(facts.id),
+        facts.lines,
+        format!(
             "{} has externalTrafficPolicy: Local but no endpoint on this node, so kube-proxy drops new connections from outside the cluster to {what} here (the drop verdicts of the no-endpoint maps): a black hole for clients sent to this node.{cluster_note} A load balancer that checks the health-check node port stops sending traffic to this node; clients that pick nodes themselves (NodePort) get no answer.",
             facts.id
         ),
-    }
+    )
 }
 
 /// IPVS mode: the virtual services `names` (`NodePort 10.0.0.5:30080/TCP`) of the Service `id` have

@@ -23,19 +23,19 @@ fn duration(seconds: u64) -> String {
 /// nftables mode: the Service port `id` has `sets` affinity sets (timeout `seconds` when the paste
 /// shows it), checked and updated at `lines`.
 pub(crate) fn nft(id: &str, sets: usize, seconds: Option<u64>, lines: Vec<u32>) -> Finding {
-    Finding {
-        code: CODE,
-        severity: Severity::Info,
-        service: Some(id.to_string()),
+    Finding::new(
+        CODE,
+        Severity::Info,
+        Some(id),
         lines,
-        message: format!(
+        format!(
             "{} uses sessionAffinity: ClientIP. Each endpoint has a set of client addresses ({} set{}); the endpoint chain adds the client with `update @affinity-… {{ ip saddr }}`, and the Service chain first sends a client found in a set back to that endpoint (`ip saddr @affinity-… goto endpoint-…`). An address stays in a set for {} after its last new connection. Only clients not in any set are spread by the numgen odds, so the load can look uneven.",
             id,
             sets,
             if sets == 1 { "" } else { "s" },
             seconds.map(duration).unwrap_or_else(|| "the set's timeout".into()),
         ),
-    }
+    )
 }
 
 /// From the report's Service: its affinity timeout, with the `xt_recent` limit when iptables
