@@ -22,6 +22,7 @@ pub mod owner;
 pub mod redact;
 pub mod render;
 pub mod report;
+mod service_findings;
 pub mod snapshot;
 pub mod trace;
 pub mod versions;

@@ -1,5 +1,7 @@
-//! `etp-local-no-local-endpoints` and `etp-local-client-ip` / `etp-cluster-client-ip-lost`:
-//! what `externalTrafficPolicy` does to NodePort and load-balancer traffic on this node.
+//! What `externalTrafficPolicy` does to NodePort and load-balancer traffic on this node:
+//! `etp-local-client-ip` / `etp-cluster-client-ip-lost`, and `etp-local-no-local-endpoints` in the
+//! mode-neutral wording (`service_findings::etp_local_no_local_endpoints`) for the Services the proxy
+//! mode's own check did not report.
 //!
 //! Example: `-A KUBE-XLB-… -m comment --comment "default/web has no local endpoints" -j KUBE-MARK-DROP`
 //! or `-A KUBE-EXTERNAL-SERVICES … "has no local endpoints" -j DROP`: with policy Local and no endpoint
@@ -8,6 +10,7 @@
 use super::Context;
 use crate::report::FindingCode;
 use crate::report::{Finding, Severity, TrafficPolicy};
+use crate::service_findings::{etp_local_no_local_endpoints, NotReported};
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -19,35 +22,22 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             drops_by_id.entry(name.id()).or_default().push(line);
         }
     }
+    let mut no_local =
+        NotReported::by_mode(etp_local_no_local_endpoints::CODE, &cx.report.findings);
+    // One finding per Service port: a dual-stack Service (an IPv4 and an IPv6 dump) is told once.
+    let mut keeps_ip = NotReported::once_per_service(FindingCode::EtpLocalClientIp);
+    let mut loses_ip = NotReported::once_per_service(FindingCode::EtpClusterClientIpLost);
     for service in &cx.report.services {
         let exposed = service.node_port.is_some()
             || !service.load_balancer_ips.is_empty()
             || !service.external_ips.is_empty();
         match service.external_traffic_policy {
             Some(TrafficPolicy::Local) => {
-                let mut lines: Vec<u32> = drops_by_id.get(&service.id).cloned().unwrap_or_default();
-                let no_local = !lines.is_empty()
-                    || (service.endpoints.iter().all(|e| e.local == Some(false)) && !service.endpoints.is_empty());
-                if no_local {
-                    if lines.is_empty() {
-                        lines = service.lines.clone();
-                    }
-                    out.push(Finding::new(
-                        FindingCode::EtpLocalNoLocalEndpoints,
-                        Severity::Critical,
-                        Some(&service.id),
-                        lines,
-                        format!(
-                            "{} has externalTrafficPolicy: Local and no endpoint on this node, so NodePort{} \
-                             traffic arriving at this node is dropped (a black hole), while the Service works \
-                             from other nodes. The load balancer's health check (healthCheckNodePort) should \
-                             take this node out of rotation; if clients still reach it, check that health check.",
-                            service.id,
-                            if service.load_balancer_ips.is_empty() { "" } else { " and load-balancer" }
-                        ),
-                    ));
+                let drops = drops_by_id.get(&service.id).map(Vec::as_slice).unwrap_or_default();
+                if let Some(black_hole) = etp_local_no_local_endpoints::from_service(service, drops) {
+                    out.extend(no_local.keep(Some(black_hole)));
                 } else if exposed {
-                    out.push(Finding::new(
+                    out.extend(keeps_ip.keep(Some(Finding::new(
                         FindingCode::EtpLocalClientIp,
                         Severity::Info,
                         Some(&service.id),
@@ -57,10 +47,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                              node it arrives at and is not masqueraded, so the pods see the real client IP.",
                             service.id
                         ),
-                    ));
+                    ))));
                 }
             }
-            Some(TrafficPolicy::Cluster) if exposed => out.push(Finding::new(
+            Some(TrafficPolicy::Cluster) if exposed => out.extend(loses_ip.keep(Some(Finding::new(
                 FindingCode::EtpClusterClientIpLost,
                 Severity::Info,
                 Some(&service.id),
@@ -71,7 +61,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                      (on any node), so the pods do not see the client IP. Use Local to keep it.",
                     service.id
                 ),
-            )),
+            )))),
             _ => {}
         }
     }

@@ -71,17 +71,10 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
         kube_proxy_missing::check,
         kube_proxy_ipvs_deprecated::check,
     ];
-    // The proxy mode's own findings come first, so that a generic check repeating one (same code, same
-    // Service) is dropped.
+    // The proxy mode's own findings come first; a check with a mode-neutral wording of a code the mode
+    // also reports leaves out the Services the mode reported (`service_findings::NotReported`).
     let mut findings: Vec<Finding> = report.findings.clone();
-    for finding in checks.iter().flat_map(|check| check(&cx)) {
-        let repeated = findings
-            .iter()
-            .any(|f| f.code == finding.code && f.service == finding.service);
-        if !repeated {
-            findings.push(finding);
-        }
-    }
+    findings.extend(checks.iter().flat_map(|check| check(&cx)));
     sort(&mut findings);
     findings
 }

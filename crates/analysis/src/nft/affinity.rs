@@ -1,22 +1,13 @@
 //! Findings about ClientIP session affinity in nftables mode: `session-affinity` (how it works for this
-//! Service port) and `session-affinity-broken` (the sets are checked but never filled, or the reverse).
+//! Service port; worded in `service_findings::session_affinity`) and `session-affinity-broken` (the sets are checked but never filled, or the reverse).
 
 use super::model::ServiceModel;
 use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
+use crate::service_findings::session_affinity;
 
-pub const CODE: FindingCode = FindingCode::SessionAffinity;
+pub use crate::service_findings::session_affinity::CODE;
 pub const CODE_BROKEN: FindingCode = FindingCode::SessionAffinityBroken;
-
-fn duration(seconds: u64) -> String {
-    if seconds >= 3600 && seconds.is_multiple_of(3600) {
-        format!("{seconds} s ({} h)", seconds / 3600)
-    } else if seconds >= 60 && seconds.is_multiple_of(60) {
-        format!("{seconds} s ({} min)", seconds / 60)
-    } else {
-        format!("{seconds} s")
-    }
-}
 
 pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     if s.affinity_sets.is_empty() && s.affinity_checks.is_empty() {
@@ -33,19 +24,12 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     lines.sort_unstable();
     lines.dedup();
     let seconds = s.affinity_sets.iter().find_map(|a| a.seconds);
-    out.push(Finding {
-        code: CODE,
-        severity: Severity::Info,
-        service: Some(s.id.clone()),
-        lines: lines.clone(),
-        message: format!(
-            "{} uses sessionAffinity: ClientIP. Each endpoint has a set of client addresses ({} set{}); the endpoint chain adds the client with `update @affinity-… {{ ip saddr }}`, and the Service chain first sends a client found in a set back to that endpoint (`ip saddr @affinity-… goto endpoint-…`). An address stays in a set for {} after its last new connection. Only clients not in any set are spread by the numgen odds, so the load can look uneven.",
-            s.id,
-            s.affinity_sets.len(),
-            if s.affinity_sets.len() == 1 { "" } else { "s" },
-            seconds.map(duration).unwrap_or_else(|| "the set's timeout".into()),
-        ),
-    });
+    out.push(session_affinity::nft(
+        &s.id,
+        s.affinity_sets.len(),
+        seconds,
+        lines.clone(),
+    ));
     let mut problems = Vec::new();
     for check in &s.affinity_checks {
         if !s.affinity_sets.iter().any(|a| a.name == check.set) {
@@ -73,17 +57,17 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
         }
     }
     if !problems.is_empty() {
-        out.push(Finding {
-            code: CODE_BROKEN,
-            severity: Severity::Warning,
-            service: Some(s.id.clone()),
+        out.push(Finding::new(
+            CODE_BROKEN,
+            Severity::Warning,
+            Some(&s.id),
             lines,
-            message: format!(
+            format!(
                 "Session affinity of {} is incomplete: {}. Clients will not reliably return to the same endpoint.",
                 s.id,
                 problems.join("; ")
             ),
-        });
+        ));
     }
     out
 }

@@ -1,11 +1,12 @@
-//! Finding `etp-local-no-local-endpoints`: a Service with `externalTrafficPolicy: Local` and no endpoint on
-//! this node, so traffic that reaches this node from outside for it is dropped (a black hole).
+//! Finding `etp-local-no-local-endpoints` in nftables mode: a Service with `externalTrafficPolicy: Local`
+//! and no endpoint on this node, so traffic that reaches this node from outside for it is dropped (a
+//! black hole). This file reads the facts from the maps; `service_findings` words them.
 
 use super::model::{NoEndpointTarget, ServiceModel};
-use crate::report::FindingCode;
-use crate::report::{Finding, Severity, TrafficPolicy};
+use crate::report::{Finding, TrafficPolicy};
+use crate::service_findings::etp_local_no_local_endpoints;
 
-pub const CODE: FindingCode = FindingCode::EtpLocalNoLocalEndpoints;
+pub use crate::service_findings::etp_local_no_local_endpoints::CODE;
 
 pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
     if s.external_traffic_policy != Some(TrafficPolicy::Local)
@@ -50,31 +51,13 @@ pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
     lines.extend(s.dispatch_lines.iter().copied());
     lines.sort_unstable();
     lines.dedup();
-    let what = if destinations.is_empty() {
-        "its external addresses".to_string()
-    } else {
-        destinations.join(", ")
-    };
-    let cluster_note = if s.endpoints.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " Its {} endpoint{} run{} on other nodes; pods and the node itself still reach {} through the short-circuit rules of {}.",
-            s.endpoints.len(),
-            if s.endpoints.len() == 1 { "" } else { "s" },
-            if s.endpoints.len() == 1 { "s" } else { "" },
-            if s.endpoints.len() == 1 { "it" } else { "them" },
-            s.external_chain.as_deref().unwrap_or("the external chain"),
-        )
-    };
-    Some(Finding {
-        code: CODE,
-        severity: Severity::Warning,
-        service: Some(s.id.clone()),
-        lines,
-        message: format!(
-            "{} has externalTrafficPolicy: Local but no endpoint on this node, so kube-proxy drops new connections from outside the cluster to {what} here (the drop verdicts of the no-endpoint maps): a black hole for clients sent to this node.{cluster_note} A load balancer that checks the health-check node port stops sending traffic to this node; clients that pick nodes themselves (NodePort) get no answer.",
-            s.id
-        ),
-    })
+    Some(etp_local_no_local_endpoints::nft(
+        etp_local_no_local_endpoints::NftFacts {
+            id: &s.id,
+            destinations,
+            endpoints: s.endpoints.len(),
+            external_chain: s.external_chain.as_deref(),
+            lines,
+        },
+    ))
 }

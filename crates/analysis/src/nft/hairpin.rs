@@ -83,12 +83,12 @@ pub(crate) fn find_in_set(
     lines.extend(missing.iter().filter_map(|(_, _, e)| e.dnat_line));
     lines.sort_unstable();
     lines.dedup();
-    Some(Finding {
-        code: CODE,
-        severity: Severity::Warning,
-        service: Some(s.id.clone()),
+    Some(Finding::new(
+        CODE,
+        Severity::Warning,
+        Some(&s.id),
         lines,
-        message: format!(
+        format!(
             "{} is not in the set @{} that the hairpin masquerade rule looks up (`{ip} . {ip} . {proto} . {port}` for each endpoint). When that pod connects to its own Service ({}) and is picked as the endpoint, the reply goes from the pod to itself without passing back through the node, and the connection hangs. kube-proxy always adds every endpoint; a missing one means the set was edited or the listing is cut.",
             names.join(", "),
             set.name,
@@ -96,7 +96,7 @@ pub(crate) fn find_in_set(
             ip = "ENDPOINT",
             port = "PORT",
         ),
-    })
+    ))
 }
 
 pub(crate) fn find(s: &ServiceModel) -> Option<Finding> {
@@ -162,14 +162,14 @@ pub(crate) fn find_table(kt: &KubeTable<'_>, services: &[ServiceModel]) -> Optio
         .collect();
     lines.sort_unstable();
     lines.dedup();
-    Some(Finding {
-        code: CODE_MASQUERADE,
-        severity: Severity::Warning,
-        service: None,
+    Some(Finding::new(
+        CODE_MASQUERADE,
+        Severity::Warning,
+        None,
         lines,
-        message: format!(
+        format!(
             "kube-proxy marks packets for masquerading (hairpin and external traffic), but no `masquerade` is reached from a postrouting base chain of table {}: the marked packets leave with their original source address, so replies from endpoints on other nodes, and hairpin replies, do not come back through this node.",
             kt.table.label()
         ),
-    })
+    ))
 }

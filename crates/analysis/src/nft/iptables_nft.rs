@@ -98,12 +98,12 @@ pub fn iptables_nft_chains(rulesets: &[Ruleset]) -> Option<IptablesNftListing> {
             table_names.join(" and ")
         )
     };
-    let finding = Finding {
-        code: CODE,
-        severity: Severity::Info,
-        service: None,
+    let finding = Finding::new(
+        CODE,
+        Severity::Info,
+        None,
         lines,
-        message: format!(
+        format!(
             "{} {} iptables-mode kube-proxy rules seen through nft: kube-proxy runs in iptables mode and writes them with iptables-nft, and `nft list ruleset` shows them translated into nft syntax (`meta random & 2147483647 < N` is `-m statistic --probability`, `xt match recent` is the session-affinity `-m recent`, and the comments naming each Service are not shown).{noted} This is not kube-proxy's nftables mode. `iptables-save` (or `iptables-nft-save`) prints the same rules with their Service names, in the form svcpath explains fully; {} Service port{} could be read from this listing.{odds}",
             if kube_chains.len() == 1 {
                 format!("The KUBE-… chain {}", where_)
@@ -114,7 +114,7 @@ pub fn iptables_nft_chains(rulesets: &[Ruleset]) -> Option<IptablesNftListing> {
             services.len(),
             if services.len() == 1 { "" } else { "s" },
         ),
-    };
+    );
     Some(IptablesNftListing {
         mode: Mode::Iptables,
         tables: table_names,

@@ -1,12 +1,13 @@
-//! Findings `no-endpoints` (a Service port with no endpoint at all: kube-proxy rejects its traffic) and
-//! `itp-local-no-local-endpoints` (`internalTrafficPolicy: Local` with no endpoint on this node: its
-//! ClusterIP traffic is dropped).
+//! Findings from the no-endpoint maps: `no-endpoints` (a Service port with no endpoint at all: kube-proxy
+//! rejects its traffic; worded in `service_findings::no_endpoints`) and `itp-local-no-local-endpoints`
+//! (`internalTrafficPolicy: Local` with no endpoint on this node: its ClusterIP traffic is dropped).
 
 use super::model::{NoEndpointTarget, ServiceModel};
 use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
+use crate::service_findings::no_endpoints;
 
-pub const CODE: FindingCode = FindingCode::NoEndpoints;
+pub use crate::service_findings::no_endpoints::CODE;
 pub const CODE_ITP_LOCAL: FindingCode = FindingCode::ItpLocalNoLocalEndpoints;
 
 fn describe(s: &ServiceModel, target: &NoEndpointTarget) -> String {
@@ -23,18 +24,12 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     let rejected: Vec<_> = s.no_endpoint.iter().filter(|e| e.reject).collect();
     if !rejected.is_empty() {
         let targets: Vec<String> = rejected.iter().map(|e| describe(s, &e.target)).collect();
-        out.push(Finding {
-            code: CODE,
-            severity: Severity::Warning,
-            service: Some(s.id.clone()),
-            lines: rejected.iter().map(|e| e.line).collect(),
-            message: format!(
-                "{} has no ready endpoints, so kube-proxy sends new connections to {} to its reject chain: clients get an immediate \"connection refused\" (ICMP port unreachable), not a timeout. Check the Service's selector and whether its pods are Ready (kubectl get endpointslices -l kubernetes.io/service-name={}).",
-                s.id,
-                targets.join(", "),
-                s.key.as_ref().map(|k| k.name.as_str()).unwrap_or("NAME"),
-            ),
-        });
+        out.push(no_endpoints::rejected_by_nft(
+            &s.id,
+            s.key.as_ref().map(|k| k.name.as_str()),
+            &targets,
+            rejected.iter().map(|e| e.line).collect(),
+        ));
     }
     let dropped: Vec<_> = s
         .no_endpoint

@@ -1,4 +1,5 @@
-//! Findings for what the rules leave open: `endpoints-unknown` (the rule that picks a Service port's
+//! Findings for what the rules leave open: `endpoints-unknown` (worded in
+//! `service_findings::endpoints_unknown`; the rule that picks a Service port's
 //! endpoints was not understood, or its chain is cut from the paste — e.g. `meta l4proto tcp dnat ip to
 //! jhash ip saddr mod 2 map { … }`: nothing is claimed about the endpoints, in particular not "no
 //! endpoints") and `endpoint-chain-missing` (a `numgen … vmap` names `endpoint-…__10.0.0.1/80` chains
@@ -7,26 +8,26 @@
 use super::model::ServiceModel;
 use crate::report::FindingCode;
 use crate::report::{Finding, Severity};
+use crate::service_findings::endpoints_unknown;
 
-pub const CODE_UNKNOWN: FindingCode = FindingCode::EndpointsUnknown;
+pub use crate::service_findings::endpoints_unknown::CODE as CODE_UNKNOWN;
 pub const CODE_CHAIN_MISSING: FindingCode = FindingCode::EndpointChainMissing;
 
 pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(u) = &s.endpoints_unknown {
-        out.push(Finding {
-            code: CODE_UNKNOWN,
-            severity: Severity::Warning,
-            service: Some(s.id.clone()),
-            lines: u.lines.clone(),
-            message: format!(
-                "The endpoints of {} are unknown: {}. svcpath does not say whether it has endpoints; check `kubectl get endpointslices -l kubernetes.io/service-name={}` or paste the whole `nft list table {}`.",
-                s.id,
-                u.reason,
-                s.key.as_ref().map(|k| k.name.as_str()).unwrap_or("NAME"),
-                if s.table.starts_with('(') { "ip kube-proxy" } else { s.table.as_str() },
-            ),
-        });
+        let table = if s.table.starts_with('(') {
+            "ip kube-proxy"
+        } else {
+            s.table.as_str()
+        };
+        out.push(endpoints_unknown::nft(
+            &s.id,
+            s.key.as_ref().map(|k| k.name.as_str()),
+            table,
+            &u.reason,
+            u.lines.clone(),
+        ));
     }
     let missing: Vec<_> = s.endpoints.iter().filter(|e| e.chain_missing).collect();
     if !missing.is_empty() {
@@ -44,12 +45,12 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
             .collect();
         lines.sort_unstable();
         lines.dedup();
-        out.push(Finding {
-            code: CODE_CHAIN_MISSING,
-            severity: Severity::Info,
-            service: Some(s.id.clone()),
+        out.push(Finding::new(
+            CODE_CHAIN_MISSING,
+            Severity::Info,
+            Some(&s.id),
             lines,
-            message: format!(
+            format!(
                 "The endpoint chain{} of {} for {} {} not in the paste; the verdict map names {}, so the address and port were read from the chain name and the odds from the map. What {} (DNAT, masquerade for hairpin, affinity) is not shown.",
                 if missing.len() == 1 { "" } else { "s" },
                 s.id,
@@ -58,7 +59,7 @@ pub(crate) fn find(s: &ServiceModel) -> Vec<Finding> {
                 if missing.len() == 1 { "it" } else { "them" },
                 if missing.len() == 1 { "that chain does" } else { "those chains do" },
             ),
-        });
+        ));
     }
     out
 }
