@@ -1,4 +1,4 @@
-//! The analysis crate's top-level modules use each other without a circle: reads every `crate::…` path
+//! The analysis crate's top-level modules (and those of every other crate) use each other without a circle: reads every `crate::…` path
 //! in `src/` (grouped `use crate::{a, b::c}` too, comments left out), draws an edge from the module the
 //! file belongs to to the module named, and fails on the first cycle, naming the files behind each edge.
 #![allow(clippy::disallowed_methods)] // A test reads files; the crate it tests may not (clippy.toml).
@@ -176,6 +176,27 @@ fn the_analysis_modules_form_no_circle() {
             .map(|w| format!("{} -> {} (in {:?})", w[0], w[1], graph[&w[0]][&w[1]]))
             .collect();
         panic!("import circle:\n{}", edges.join("\n"));
+    }
+}
+
+/// The other crates of the workspace hold the same rule (their crate-root re-exports are not followed).
+#[test]
+fn the_other_crates_modules_form_no_circle() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for name in ["syntax", "web", "cli", "gen", "testkit"] {
+        let src = crates.join(name).join("src");
+        let graph = graph(&src);
+        assert!(
+            name == "testkit" || !graph.is_empty(),
+            "{name}: the module graph was read"
+        );
+        if let Some(cycle) = find_cycle(&graph) {
+            let edges: Vec<String> = cycle
+                .windows(2)
+                .map(|w| format!("{} -> {} (in {:?})", w[0], w[1], graph[&w[0]][&w[1]]))
+                .collect();
+            panic!("{name}: import circle:\n{}", edges.join("\n"));
+        }
     }
 }
 
