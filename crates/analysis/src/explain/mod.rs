@@ -6,8 +6,9 @@
 //! An iptables line is read by the syntax crate's tokenizer and rule parser (the parse tree the report
 //! analyses: its matches, negations, modules and target); what each word means is looked up in
 //! [`vocabulary`]. What one line cannot tell — the share of a Service's new connections an endpoint rule
-//! gets, which is the `statistic` cascade of its whole chain — comes from the report ([`LineFacts`]), so
-//! the note and the report agree and nothing above the line is rescanned.
+//! gets, which is the `statistic` cascade of its whole chain — comes from the report ([`LineFacts`]), and
+//! an nft rule's owner (its table and chain) from the rules the analysis read ([`nft_rule_owners`]),
+//! so the note and the report agree and nothing above the line is rescanned.
 //!
 //! Pure and bounded: it reads one line and never interprets more than the text says. Every part carries
 //! its byte range in the line so a front end can point at it; the text of the dump is returned as text,
