@@ -26,11 +26,43 @@ pub fn percent_spaced(share: f64) -> String {
     }
 }
 
+/// A share as the page's tables and traces say it: whole when within 0.05 of a whole number (`50%`,
+/// `100%`), else one decimal (`33.3%`); clamped to 0–100 %, `?` for a share that is not a number.
+pub fn percent_rounded(share: f64) -> String {
+    if !share.is_finite() {
+        return "?".to_string();
+    }
+    let p = (share * 100.0).clamp(0.0, 100.0);
+    if (p - p.round()).abs() < 0.05 {
+        format!("{:.0}%", p.round())
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
 /// `a, b and c`.
 pub fn list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ways_a_share_is_written() {
+        assert_eq!(percent_rounded(1.0), "100%");
+        assert_eq!(percent_rounded(0.33333333349), "33.3%");
+        assert_eq!(percent_rounded(0.5), "50%");
+        assert_eq!(percent_rounded(0.4999), "50%");
+        assert_eq!(percent_rounded(1.2), "100%");
+        assert_eq!(percent_rounded(f64::NAN), "?");
+        // Where the page's way differs from the trace steps' and the reports'.
+        assert_eq!(percent_trimmed(0.4999), "50.0%");
+        assert_eq!(percent(0.5), "50.0%");
     }
 }

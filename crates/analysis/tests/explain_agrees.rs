@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use svcpath_analysis::explain::{explain, percent, LineFacts, LineKind};
+use svcpath_analysis::explain::{explain, nft_rule_owners, percent, LineFacts, LineKind};
 use svcpath_analysis::iptables::odds::statistic_probability;
 use svcpath_analysis::owner::Owners;
 use svcpath_analysis::{Options, Snapshot};
@@ -79,12 +79,13 @@ fn source_notes_and_the_report_agree_on_every_corpus_line() {
             &snapshot.nft.iter().collect::<Vec<_>>(),
         );
         let lines: Vec<&str> = text.lines().collect();
+        // What the worker sends beside the report: each nft rule line's owner.
+        let nft_owners = nft_rule_owners(&snapshot);
         let explained = |n: u32| {
             explain(
                 LineKind::Iptables,
                 line_of(&lines, n),
                 &LineFacts::from_report(&report, n),
-                std::iter::empty(),
             )
         };
         // Every rule the report read: same chain, target, owner and draw.
@@ -142,9 +143,14 @@ fn source_notes_and_the_report_agree_on_every_corpus_line() {
                             continue;
                         }
                         let at = format!("{name}:{n}");
-                        let above = (1..n).rev().map(|k| line_of(&lines, k));
-                        let Some(e) = explain(LineKind::Nft, line, &LineFacts::default(), above)
-                        else {
+                        let facts = LineFacts {
+                            owner: nft_owners
+                                .binary_search_by_key(&n, |(l, _)| *l)
+                                .ok()
+                                .map(|i| nft_owners[i].1),
+                            ..LineFacts::default()
+                        };
+                        let Some(e) = explain(LineKind::Nft, line, &facts) else {
                             continue;
                         };
                         assert_eq!(

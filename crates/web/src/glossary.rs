@@ -334,8 +334,8 @@ mod tests {
             let text = sample.text();
             for line in text.lines().take(5000) {
                 for kind in [LineKind::Iptables, LineKind::Nft, LineKind::Ipvsadm] {
-                    for part in explain(kind, line, &LineFacts::default(), std::iter::empty())
-                        .map_or(Vec::new(), |e| e.parts)
+                    for part in
+                        explain(kind, line, &LineFacts::default()).map_or(Vec::new(), |e| e.parts)
                     {
                         if let Some(term) = part.term {
                             assert!(find(term).is_some(), "{term} from {line}");

@@ -158,19 +158,6 @@ fn cmp_ip(a: Option<&str>, b: Option<&str>) -> Ordering {
     }
 }
 
-/// `0.333…` → `33.3%`, `1` → `100%`.
-pub fn percent(probability: f64) -> String {
-    if !probability.is_finite() {
-        return "?".to_string();
-    }
-    let p = (probability * 100.0).clamp(0.0, 100.0);
-    if (p - p.round()).abs() < 0.05 {
-        format!("{:.0}%", p.round())
-    } else {
-        format!("{p:.1}%")
-    }
-}
-
 /// `ClusterIP:port/proto` as shown in the table (IPv6 in brackets).
 pub fn service_address(service: &Service) -> String {
     let ip = service.cluster_ip.as_deref().unwrap_or("—");
@@ -371,10 +358,6 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(percent(1.0), "100%");
-        assert_eq!(percent(0.33333333349), "33.3%");
-        assert_eq!(percent(0.5), "50%");
-        assert_eq!(percent(f64::NAN), "?");
         let r = report();
         assert_eq!(service_address(&r.services[0]), "10.96.0.20:80");
         assert_eq!(bytes(2048), "2.0 KB");

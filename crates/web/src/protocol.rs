@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+use svcpath_analysis::owner::Owner;
 use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::{Options, Report};
 use svcpath_syntax::SectionKind;
@@ -82,6 +83,15 @@ pub enum Reply {
     },
     /// The request could not be answered.
     Failed { generation: u64, message: String },
+    /// Sent after [`Reply::Analysed`] (and after [`Reply::Redacted`], `redacted: true`, for the
+    /// redacted copy): who wrote each nft rule line of that analysis
+    /// (`svcpath_analysis::explain::nft_rule_owners`), so the Source view's notes name a rule's owner
+    /// from the rules the analysis read, beside the report rather than in it.
+    LineOwners {
+        generation: u64,
+        redacted: bool,
+        owners: Vec<(u32, Owner)>,
+    },
 }
 
 impl Request {
@@ -105,7 +115,8 @@ impl Reply {
             Reply::Started { generation, .. }
             | Reply::Analysed { generation, .. }
             | Reply::Failed { generation, .. }
-            | Reply::Redacted { generation, .. } => *generation,
+            | Reply::Redacted { generation, .. }
+            | Reply::LineOwners { generation, .. } => *generation,
         }
     }
 }
@@ -340,6 +351,22 @@ mod tests {
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
         assert_eq!(reply.generation(), 4);
+    }
+
+    #[test]
+    fn line_owners_round_trip() {
+        let reply = Reply::LineOwners {
+            generation: 5,
+            redacted: false,
+            owners: vec![(12, Owner::KubeProxy), (40, Owner::Firewalld)],
+        };
+        let json = serde_json::to_string(&reply).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"line_owners","generation":5,"redacted":false,"owners":[[12,"kube-proxy"],[40,"firewalld"]]}"#
+        );
+        assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
+        assert_eq!(reply.generation(), 5);
     }
 
     #[test]

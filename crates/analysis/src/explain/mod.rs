@@ -6,8 +6,9 @@
 //! An iptables line is read by the syntax crate's tokenizer and rule parser (the parse tree the report
 //! analyses: its matches, negations, modules and target); what each word means is looked up in
 //! [`vocabulary`]. What one line cannot tell — the share of a Service's new connections an endpoint rule
-//! gets, which is the `statistic` cascade of its whole chain — comes from the report ([`LineFacts`]), so
-//! the note and the report agree and nothing above the line is rescanned.
+//! gets, which is the `statistic` cascade of its whole chain — comes from the report ([`LineFacts`]), and
+//! an nft rule's owner (its table and chain) from the rules the analysis read ([`nft_rule_owners`]),
+//! so the note and the report agree and nothing above the line is rescanned.
 //!
 //! Pure and bounded: it reads one line and never interprets more than the text says. Every part carries
 //! its byte range in the line so a front end can point at it; the text of the dump is returned as text,
@@ -54,11 +55,14 @@ pub struct Facts {
     pub endpoint_share: Option<f64>,
 }
 
-/// What the report knows about one line that the line alone cannot tell.
+/// What the analysis knows about one line that the line alone cannot tell.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LineFacts {
     /// For a rule that picks an endpoint: the endpoint's share of new connections to its Service.
     pub endpoint: Option<EndpointShare>,
+    /// For an nft rule: who wrote it, from its table and chain as the analysis read them (see
+    /// [`nft_rule_owners`]). The line alone names them only in the `add rule FAMILY TABLE CHAIN` form.
+    pub owner: Option<crate::owner::Owner>,
 }
 
 /// An endpoint's place in its Service's `statistic` cascade, as the report computed it.
@@ -87,6 +91,7 @@ impl LineFacts {
                             earlier: i,
                             left_over: (1.0 - taken).max(0.0),
                         }),
+                        owner: None,
                     };
                 }
                 taken += endpoint.probability;
@@ -132,20 +137,31 @@ impl LineKind {
     }
 }
 
+/// The owner of every nft rule line the analysis read, in line order: what [`LineFacts::owner`] says
+/// for an nft line. Computed once per analysis where the snapshot is (the worker) and sent beside the
+/// report, so the page names a rule's owner without reading the lines above it. A line that holds
+/// several rules (`nft -j` prints a whole ruleset on one line) has no one owner and is left out.
+pub fn nft_rule_owners(snapshot: &crate::Snapshot) -> Vec<(u32, crate::owner::Owner)> {
+    let nft: Vec<_> = snapshot.nft.iter().collect();
+    let owners = crate::owner::Owners::build(&[], &nft);
+    let mut lines: Vec<(u32, crate::owner::Owner)> = nft
+        .iter()
+        .flat_map(|ruleset| &ruleset.tables)
+        .flat_map(|table| &table.chains)
+        .flat_map(|chain| &chain.rules)
+        .filter_map(|rule| Some((rule.line, owners.line(rule.line)?)))
+        .collect();
+    lines.sort_unstable_by_key(|(line, _)| *line);
+    lines.dedup_by_key(|(line, _)| *line);
+    lines
+}
+
 /// Longest line explained; longer lines are not real rules.
 const MAX_LINE: usize = 16 * 1024;
-/// How many lines above an nft rule are read to find its chain and table (for its owner).
-const MAX_LOOKBACK: usize = 2000;
 
-/// Explains `line`. `facts` is what the report knows about it (see [`LineFacts::from_report`]);
-/// `above` yields the lines above it, nearest first, and is read only for an nft rule listed inside
-/// its table (to name the table's owner). `None` when there is nothing to say about the line.
-pub fn explain<'a>(
-    kind: LineKind,
-    line: &str,
-    facts: &LineFacts,
-    above: impl Iterator<Item = &'a str>,
-) -> Option<Explanation> {
+/// Explains `line`. `facts` is what the analysis knows about it (see [`LineFacts::from_report`] and
+/// [`nft_rule_owners`]). `None` when there is nothing to say about the line.
+pub fn explain(kind: LineKind, line: &str, facts: &LineFacts) -> Option<Explanation> {
     if line.len() > MAX_LINE {
         return None;
     }
@@ -154,7 +170,7 @@ pub fn explain<'a>(
         LineKind::Iptables => iptables::explain(line, facts),
         LineKind::Nft => nft::explain(line).map(|mut e| {
             if e.title == "nftables rule" {
-                e.owner = Some(nft::owner(line, above));
+                e.owner = facts.owner.or_else(|| nft::owner_from_prefix(line));
             }
             e
         }),

@@ -380,42 +380,22 @@ fn rule_facts(body: &str, chain: Option<String>) -> Facts {
     }
 }
 
-/// The owner of an nft rule line: from its `add rule FAMILY TABLE CHAIN` prefix, or from the nearest
-/// `chain` and `table` lines above it in a listing.
-pub(super) fn owner<'a>(line: &str, above: impl Iterator<Item = &'a str>) -> crate::owner::Owner {
+/// The owner of an nft rule written as `add rule FAMILY TABLE CHAIN …`, which names its table and
+/// chain itself; a rule listed inside its table takes its owner from the analysis ([`LineFacts`]).
+///
+/// [`LineFacts`]: super::LineFacts
+pub(super) fn owner_from_prefix(line: &str) -> Option<crate::owner::Owner> {
     let ws = words(line);
     let text = |i: usize| ws.get(i).map_or("", |w| w.text.as_str());
+    if !(text(0) == "add" && text(1) == "rule" && ws.len() > 4) {
+        return None;
+    }
     let comment = ws
         .windows(2)
         .find(|pair| pair[0].text == "comment" && pair[1].raw.starts_with('"'))
         .map(|pair| pair[1].text.as_str());
-    if text(0) == "add" && text(1) == "rule" && ws.len() > 4 {
-        let table = format!("{} {}", text(2), text(3));
-        return crate::owner::of_nft_rule(&table, text(4), line, comment);
-    }
-    let mut chain: Option<String> = None;
-    for l in above.take(MAX_LOOKBACK) {
-        let lw = words(l);
-        let word = |i: usize| lw.get(i).map_or("", |w| w.text.as_str());
-        match word(0) {
-            "chain" if chain.is_none() => chain = lw.get(1).map(|c| c.text.clone()),
-            "table" => {
-                let table = match lw.len() {
-                    n if n >= 3 && word(2) != "{" => format!("{} {}", word(1), word(2)),
-                    n if n >= 2 => format!("ip {}", word(1)),
-                    _ => String::new(),
-                };
-                return crate::owner::of_nft_rule(
-                    &table,
-                    chain.as_deref().unwrap_or(""),
-                    line,
-                    comment,
-                );
-            }
-            _ => {}
-        }
-    }
-    crate::owner::of_nft_rule("", chain.as_deref().unwrap_or(""), line, comment)
+    let table = format!("{} {}", text(2), text(3));
+    Some(crate::owner::of_nft_rule(&table, text(4), line, comment))
 }
 
 fn describe_key(key: &str) -> String {

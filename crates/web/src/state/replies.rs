@@ -80,6 +80,22 @@ impl State {
                 self.redacted_copy(fx, copy);
                 true
             }
+            Reply::LineOwners {
+                redacted, owners, ..
+            } => {
+                let shown = if redacted {
+                    self.redacted.as_mut().map(|r| &mut r.shown)
+                } else {
+                    self.shown.as_mut()
+                };
+                match shown {
+                    Some(shown) => {
+                        shown.nft_owners = Rc::new(owners);
+                        true
+                    }
+                    None => false,
+                }
+            }
             Reply::Failed { message, .. } => {
                 fx.push(Effect::Ticking(false));
                 self.status = Status::Failed(message);

@@ -3,6 +3,8 @@
 
 use std::rc::Rc;
 
+use svcpath_analysis::explain::{explain, Explanation, LineFacts, LineKind};
+use svcpath_analysis::owner::Owner;
 use svcpath_analysis::trace::Trace;
 use svcpath_analysis::Report;
 
@@ -27,6 +29,9 @@ pub struct Shown {
     pub report: Rc<Report>,
     /// Each Service's chain names (`KUBE-SVC-…`, `service-…`), read from its lines, for the search.
     pub chains: Rc<Vec<Vec<String>>>,
+    /// Who wrote each nft rule line, by line, as the worker sends it beside the report
+    /// ([`crate::protocol::Reply::LineOwners`]); empty until it arrives.
+    pub nft_owners: Rc<Vec<(u32, Owner)>>,
 }
 
 impl Shown {
@@ -37,6 +42,7 @@ impl Shown {
             line_starts,
             report,
             chains: Rc::default(),
+            nft_owners: Rc::default(),
         };
         let chains = shown
             .report
@@ -59,6 +65,35 @@ impl Shown {
             .get(start..end)
             .unwrap_or("")
             .trim_end_matches(['\n', '\r'])
+    }
+
+    /// Which tool printed line `n`, when the Source view can explain lines of its section.
+    pub fn line_kind(&self, n: u32) -> Option<LineKind> {
+        self.report
+            .sections
+            .iter()
+            .filter(|s| (s.first_line..=s.last_line).contains(&n))
+            .find_map(|s| LineKind::from_section(s.kind.name()))
+    }
+
+    /// The Source view's notes on line `n`: what the line says, with what the analysis knows about it
+    /// (an endpoint rule's share from the report, an nft rule's owner from the worker). One look-up for
+    /// the one line explained; nothing above it is read.
+    pub fn explanation(&self, n: u32) -> Option<Explanation> {
+        let kind = self.line_kind(n)?;
+        let facts = match kind {
+            LineKind::Iptables => LineFacts::from_report(&self.report, n),
+            LineKind::Nft => LineFacts {
+                owner: self
+                    .nft_owners
+                    .binary_search_by_key(&n, |(line, _)| *line)
+                    .ok()
+                    .map(|i| self.nft_owners[i].1),
+                ..LineFacts::default()
+            },
+            LineKind::Ipvsadm => LineFacts::default(),
+        };
+        explain(kind, self.line(n), &facts)
     }
 
     pub fn line_count(&self) -> u32 {

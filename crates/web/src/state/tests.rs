@@ -565,3 +565,54 @@ fn what_waits_for_the_drawing_is_done_once() {
         Some("finding-no-endpoints")
     );
 }
+
+#[test]
+fn nft_rule_notes_name_the_owner_the_worker_sends_beside_the_report() {
+    use svcpath_analysis::explain::nft_rule_owners;
+    use svcpath_analysis::owner::Owner;
+    let text = "table inet firewalld {\n\tchain filter_INPUT {\n\t\ttype filter hook input priority filter + 10; policy accept;\n\t\treject with icmpx admin-prohibited\n\t}\n}\n\
+                table ip kube-proxy {\n\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t}\n}\n";
+    let options = svcpath_analysis::Options::default();
+    let snapshot = svcpath_analysis::Snapshot::parse(text, &options);
+    let owners = nft_rule_owners(&snapshot);
+    let mut state = explained(text, snapshot.report(&options));
+    let owner_of = |state: &State, n: u32| state.current()?.explanation(n)?.owner;
+    // The notes are there at once; the owner follows when the worker's list arrives.
+    assert!(state.current().unwrap().explanation(4).is_some());
+    assert_eq!(owner_of(&state, 4), None);
+    let generation = state.generation();
+    // A list about an older analysis is dropped.
+    let stale = Reply::LineOwners {
+        generation: generation - 1,
+        redacted: false,
+        owners: vec![(4, Owner::Calico)],
+    };
+    reply(&mut state, stale);
+    assert_eq!(owner_of(&state, 4), None);
+    // No redacted copy yet: a list for one changes nothing shown.
+    let for_copy = Reply::LineOwners {
+        generation,
+        redacted: true,
+        owners: vec![(4, Owner::Calico)],
+    };
+    reply(&mut state, for_copy);
+    assert_eq!(owner_of(&state, 4), None);
+    let fx = reply(
+        &mut state,
+        Reply::LineOwners {
+            generation,
+            redacted: false,
+            owners,
+        },
+    );
+    assert_eq!(fx.first(), Some(&Effect::Redraw));
+    assert_eq!(owner_of(&state, 4), Some(Owner::Firewalld));
+    assert_eq!(owner_of(&state, 9), Some(Owner::KubeProxy));
+    let note = state.current().unwrap().explanation(4).unwrap();
+    assert!(
+        note.owner_sentence().unwrap().contains("firewalld"),
+        "{note:?}"
+    );
+    // A line outside the nft section is not explained.
+    assert_eq!(state.current().unwrap().line_kind(12), None);
+}

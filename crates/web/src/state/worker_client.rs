@@ -233,9 +233,9 @@ impl WorkerClient {
                 }
                 self.current(generation, reply)
             }
-            Reply::Redacted { generation, .. } | Reply::Failed { generation, .. } => {
-                self.current(generation, reply)
-            }
+            Reply::Redacted { generation, .. }
+            | Reply::Failed { generation, .. }
+            | Reply::LineOwners { generation, .. } => self.current(generation, reply),
             Reply::Traced { .. } | Reply::Paths { .. } | Reply::TraceFailed { .. } => {
                 (Received::Current(reply), Vec::new())
             }

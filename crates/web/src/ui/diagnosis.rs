@@ -3,11 +3,11 @@
 
 use svcpath_analysis::diagnosis::{Cause, CauseTrace};
 use svcpath_analysis::report::Report;
+use svcpath_analysis::words::percent_rounded;
 use yew::prelude::*;
 
 use super::widgets::{line_links, severity_badge};
 use super::{App, Shown};
-use crate::model;
 use crate::route::Route;
 use crate::state::Action;
 
@@ -105,7 +105,7 @@ fn proof(ctx: &Context<App>, t: &CauseTrace, on_highlight: &Callback<(Vec<u32>, 
         <div class="cause-trace">
             <p>
                 <span class="muted">{"Deciding trace: "}</span>{ &t.label }{": "}
-                <strong>{ format!("{} {end}", model::percent(t.probability)) }</strong>
+                <strong>{ format!("{} {end}", percent_rounded(t.probability)) }</strong>
                 {" "}<button class="trace-cause" onclick={open}>{"Open in Trace"}</button>
             </p>
             <ol class="steps">

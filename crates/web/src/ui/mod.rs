@@ -22,7 +22,6 @@ mod trace;
 mod widgets;
 
 use std::cell::Cell;
-use std::ops::Deref;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -38,8 +37,6 @@ use crate::model::{self, Filter};
 use crate::route::Route;
 use crate::state::{apply, Action, Drawn, Effect, State, WorkerCommand};
 
-/// The Source view names its actions `Msg`.
-use crate::state::Action as Msg;
 pub use crate::state::Shown;
 
 // The page's row and line heights are the state's.
@@ -82,15 +79,6 @@ pub struct App {
     _page_listeners: Option<habits::PageListeners>,
     tick: Option<Interval>,
     notice_timer: Option<Timeout>,
-}
-
-/// Views that take the whole page (the Source view) read the state through the page.
-impl Deref for App {
-    type Target = State;
-
-    fn deref(&self) -> &State {
-        &self.state
-    }
 }
 
 fn now() -> f64 {
@@ -173,20 +161,23 @@ impl Component for App {
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let guide = self
+            .state
             .sample
             .and_then(crate::guides::for_sample)
             // The tour names the sample's real addresses and Services: not shown while redacting.
-            .filter(|_| !self.tour_hidden && !self.redact);
-        let body = match (&self.route, self.current()) {
+            .filter(|_| !self.state.tour_hidden && !self.state.redact);
+        let body = match (&self.state.route, self.state.current()) {
             (Route::Gallery, _) => learn::gallery(self.state.sample),
             (Route::Glossary(key), _) => learn::glossary(key.as_deref()),
-            (Route::Trace(_), None) if self.pending_trace => trace::form(ctx, &self.trace_props()),
-            (_, None) if self.redact && self.shown.is_some() => html! {
+            (Route::Trace(_), None) if self.state.pending_trace => {
+                trace::form(ctx, &self.trace_props())
+            }
+            (_, None) if self.state.redact && self.state.shown.is_some() => html! {
                 <section class="panel empty"><p>{"Redacting…"}</p></section>
             },
             (_, None) => input::empty(),
             (Route::Service(id), Some(shown)) => service::view(ctx, shown, id, &self.paths_props()),
-            (Route::Source(_), Some(shown)) => source::view(self, ctx, shown),
+            (Route::Source(_), Some(shown)) => source::view(ctx, &self.source_props(shown)),
             (Route::Trace(_), Some(_)) => trace::form(ctx, &self.trace_props()),
             (Route::Migration, Some(shown)) => migration::view(ctx, shown),
             (_, Some(shown)) => html! { <>
@@ -195,7 +186,7 @@ impl Component for App {
             </> },
         };
         // On the other views of a sample, a way back to its tour.
-        let crumb = match (&self.route, guide) {
+        let crumb = match (&self.state.route, guide) {
             (Route::Service(_) | Route::Source(_) | Route::Trace(_), Some(guide)) => {
                 learn::tour_crumb(guide)
             }
@@ -207,16 +198,16 @@ impl Component for App {
                    aria-current={active.then_some("page")}>{ label.to_string() }</a>
             }
         };
-        let is_source = matches!(self.route, Route::Source(_));
-        let is_service = matches!(self.route, Route::Service(_));
-        let is_trace = matches!(self.route, Route::Trace(_));
-        let is_gallery = matches!(self.route, Route::Gallery);
-        let is_glossary = matches!(self.route, Route::Glossary(_));
-        let is_migration = matches!(self.route, Route::Migration);
+        let is_source = matches!(self.state.route, Route::Source(_));
+        let is_service = matches!(self.state.route, Route::Service(_));
+        let is_trace = matches!(self.state.route, Route::Trace(_));
+        let is_gallery = matches!(self.state.route, Route::Gallery);
+        let is_glossary = matches!(self.state.route, Route::Glossary(_));
+        let is_migration = matches!(self.state.route, Route::Migration);
         let is_overview =
             !is_source && !is_service && !is_trace && !is_gallery && !is_glossary && !is_migration;
         html! {
-            <div class={classes!("page", self.dragging.then_some("dragging"),
+            <div class={classes!("page", self.state.dragging.then_some("dragging"),
                     (is_source || is_service || is_trace || is_gallery || is_glossary || is_migration).then_some("compact"))}
                 ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Action::Dragging(true) })}
                 ondragleave={link.callback(|_| Action::Dragging(false))}
@@ -233,17 +224,17 @@ impl Component for App {
                     </div>
                     <nav class="tabs" aria-label="Views">
                         { tab(Route::Overview, "Overview", is_overview) }
-                        { tab(Route::Trace(self.trace_tab_query()), "Trace", is_trace) }
+                        { tab(Route::Trace(self.state.trace_tab_query()), "Trace", is_trace) }
                         { tab(Route::Source(None), "Source", is_source) }
                         { tab(Route::Gallery, "Learn", is_gallery) }
                         { tab(Route::Glossary(None), "Glossary", is_glossary) }
                         { tab(Route::Migration, "nftables move", is_migration) }
                     </nav>
                 </header>
-                if self.shared_copy { { redaction::shared_banner() } }
+                if self.state.shared_copy { { redaction::shared_banner() } }
                 { input::panel(&self.state, link) }
                 { input::actions(&self.state, link) }
-                if let Some(replace) = &self.confirm { { habits::confirm_replace(ctx, replace) } }
+                if let Some(replace) = &self.state.confirm { { habits::confirm_replace(ctx, replace) } }
                 <main id="main" tabindex="-1">{ crumb }{ body }</main>
                 <footer class="privacy">
                     <p id="privacy-line">
@@ -256,21 +247,22 @@ impl Component for App {
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
-        let service = self.service_index().and_then(|i| {
-            self.current()
+        let service = self.state.service_index().and_then(|i| {
+            self.state
+                .current()
                 .and_then(|s| s.report.services.get(i).map(model::service_title))
         });
-        habits::set_title(&self.route.title(service.as_deref()));
+        habits::set_title(&self.state.route.title(service.as_deref()));
         let mut drawn = Drawn::default();
-        if self.confirm.is_some() {
+        if self.state.confirm.is_some() {
             habits::focus_keep_button();
-        } else if self.focus_heading {
+        } else if self.state.focus_heading {
             // One try: a view without a heading yet does not take the focus later, from the user.
             habits::focus_view_heading();
             drawn.heading_focused = true;
         }
         // Scroll to a glossary entry or a finding once it is drawn (a finding only after the analysis).
-        if let Some(id) = &self.pending_anchor {
+        if let Some(id) = &self.state.pending_anchor {
             let element = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.get_element_by_id(id));
@@ -280,14 +272,14 @@ impl Component for App {
             }
         }
         if let (Some(line), Some(element)) = (
-            self.scroll_to_line,
+            self.state.scroll_to_line,
             self.source_ref.cast::<web_sys::Element>(),
         ) {
             let top = (f64::from(line.saturating_sub(6))) * source::LINE_HEIGHT;
             element.set_scroll_top(top as i32);
             // Draw the rows now in view: the scroll event that follows may carry the same offset as a
             // stale one and be taken for no change.
-            ctx.link().send_message(Msg::SourceScroll(
+            ctx.link().send_message(Action::SourceScroll(
                 f64::from(element.scroll_top()),
                 f64::from(element.client_height()),
             ));
@@ -310,6 +302,24 @@ impl App {
             redact: s.redact,
             pending_trace: s.pending_trace,
             facts: &s.facts,
+        }
+    }
+
+    /// The Source view's slice of the state.
+    fn source_props<'a>(&'a self, shown: &'a Shown) -> source::Props<'a> {
+        let s = &self.state;
+        source::Props {
+            shown,
+            scroll: s.source_scroll,
+            highlight: &s.highlight,
+            target: match s.route {
+                Route::Source(line) => line,
+                _ => None,
+            },
+            explain_line: s.explain_line,
+            explain_part: s.explain_part,
+            redact: s.redact,
+            body: &self.source_ref,
         }
     }
 

@@ -2,6 +2,7 @@
 //! each endpoint's share, its findings, and the lines that define it.
 
 use svcpath_analysis::report::{Mode, Service, TrafficPolicy};
+use svcpath_analysis::words::percent_rounded;
 use yew::prelude::*;
 
 use super::widgets::{line_links, probability_bar, severity_badge};
@@ -83,7 +84,7 @@ pub fn view(ctx: &Context<App>, shown: &Shown, id: &str, props: &PathsProps<'_>)
                         <tr>
                             <td><code>{ format!("{}{}", e.ip, e.port.map(|p| format!(":{p}")).unwrap_or_default()) }</code></td>
                             <td class="bar-cell">{ probability_bar(e.probability, i) }</td>
-                            <td class="num">{ model::percent(e.probability) }</td>
+                            <td class="num">{ percent_rounded(e.probability) }</td>
                             <td>{ match e.local { Some(true) => "yes", Some(false) => "no", None => "—" } }</td>
                             <td>{ line_links(&e.lines, &format!("{title} → {}", e.ip), &on_highlight) }</td>
                         </tr>
@@ -179,7 +180,7 @@ fn path_diagram(service: &Service, mode: Mode) -> Html {
                             <rect x="620" y={format!("{:.1}", y - 12.0)} width={format!("{:.1}", 2.0 + p * 100.0)} height="24" rx="3"
                                 class={classes!("seg", format!("seg{}", i % 6))} />
                             <text x="730" y={format!("{:.1}", y + 4.0)} class="label">
-                                { format!("{}{}  {}", e.ip, e.port.map(|p| format!(":{p}")).unwrap_or_default(), model::percent(e.probability)) }
+                                { format!("{}{}  {}", e.ip, e.port.map(|p| format!(":{p}")).unwrap_or_default(), percent_rounded(e.probability)) }
                             </text>
                         </g>
                     }

@@ -6,32 +6,48 @@
 
 use std::collections::HashSet;
 
-use svcpath_analysis::explain::{explain, Explanation, LineFacts, LineKind};
+use svcpath_analysis::explain::Explanation;
 use web_sys::Element;
 use yew::prelude::*;
 
-use super::{learn, App, Msg, Shown};
+use super::{learn, App, Shown};
 use crate::model;
 use crate::route::Route;
+use crate::state::Action;
 
 /// Height of one line in pixels; the stylesheet gives lines exactly this height.
 pub const LINE_HEIGHT: f64 = 20.0;
 const OVERSCAN: usize = 30;
 
-pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
+/// The Source view's slice of the state.
+pub struct Props<'a> {
+    pub shown: &'a Shown,
+    /// The scrolling box's offset and height, in pixels.
+    pub scroll: (f64, f64),
+    /// The lines a finding or Service names, and what names them.
+    pub highlight: &'a (std::rc::Rc<Vec<u32>>, String),
+    /// The line the URL points at.
+    pub target: Option<u32>,
+    /// The line hovered or focused, and the option of it pointed at.
+    pub explain_line: Option<u32>,
+    pub explain_part: Option<usize>,
+    pub redact: bool,
+    /// The scrolling box, measured and scrolled by the page.
+    pub body: &'a NodeRef,
+}
+
+pub fn view(ctx: &Context<App>, props: &Props<'_>) -> Html {
+    let shown = props.shown;
     let total = shown.line_count() as usize;
-    let (scroll_top, height) = app.source_scroll;
+    let (scroll_top, height) = props.scroll;
     let (first, count) = model::visible_rows(total, scroll_top, height, LINE_HEIGHT, OVERSCAN);
     let before = first as f64 * LINE_HEIGHT;
     let after = total.saturating_sub(first + count) as f64 * LINE_HEIGHT;
-    let highlighted: HashSet<u32> = app.highlight.0.iter().copied().collect();
-    let target = match app.route {
-        Route::Source(line) => line,
-        _ => None,
-    };
+    let highlighted: HashSet<u32> = props.highlight.0.iter().copied().collect();
+    let target = props.target;
     let on_scroll = ctx.link().callback(|e: Event| {
         let element: Element = e.target_unchecked_into();
-        Msg::SourceScroll(
+        Action::SourceScroll(
             f64::from(element.scroll_top()),
             f64::from(element.client_height()),
         )
@@ -44,64 +60,38 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
             .find(|s| s.first_line == line)
             .map(|s| s.kind)
     };
-    // Sections whose lines can be explained, and the explanation of the hovered or focused line.
-    let explainable: Vec<(u32, u32, LineKind)> = shown
-        .report
-        .sections
-        .iter()
-        .filter_map(|s| {
-            Some((
-                s.first_line,
-                s.last_line,
-                LineKind::from_section(s.kind.name())?,
-            ))
-        })
-        .collect();
-    let kind_of = |n: u32| {
-        explainable
-            .iter()
-            .find(|(a, b, _)| (*a..=*b).contains(&n))
-            .map(|x| x.2)
-    };
-    let explained: Option<(u32, Explanation)> = app.explain_line.and_then(|n| {
-        let kind = kind_of(n)?;
-        // Only iptables rules have a share the line alone cannot tell.
-        let facts = if kind == LineKind::Iptables {
-            LineFacts::from_report(&shown.report, n)
-        } else {
-            LineFacts::default()
-        };
-        let above = (1..n).rev().map(|k| shown.line(k));
-        Some((n, explain(kind, shown.line(n), &facts, above)?))
-    });
-    let mut marks: Vec<u32> = app.highlight.0.iter().copied().collect();
+    // The explanation of the hovered or focused line.
+    let explained: Option<(u32, Explanation)> = props
+        .explain_line
+        .and_then(|n| Some((n, shown.explanation(n)?)));
+    let mut marks: Vec<u32> = props.highlight.0.iter().copied().collect();
     marks.sort_unstable();
     marks.dedup();
     html! {
         <section id="source" class="panel" aria-labelledby="source-title">
-            <h2 id="source-title">{ format!("Source ({total} lines{})", if app.redact { ", redacted" } else { "" }) }</h2>
+            <h2 id="source-title">{ format!("Source ({total} lines{})", if props.redact { ", redacted" } else { "" }) }</h2>
             if !marks.is_empty() {
                 <p class="highlight-note">
                     <span class="mark-swatch" aria-hidden="true"></span>
                     { format!("{} highlighted line{}: ", marks.len(), if marks.len() == 1 { "" } else { "s" }) }
-                    <span class="muted">{ app.highlight.1.clone() }</span>{" "}
+                    <span class="muted">{ props.highlight.1.clone() }</span>{" "}
                     { for marks.iter().take(40).map(|n| html! {
                         <a class="line-link" href={Route::Source(Some(*n)).href()}>{ format!("L{n}") }</a>
                     }) }
                 </p>
             }
             <div class="source-wrap">
-            <div class="source" ref={app.source_ref.clone()} onscroll={on_scroll} tabindex="0"
+            <div class="source" ref={props.body.clone()} onscroll={on_scroll} tabindex="0"
                 aria-label="Pasted text">
                 <svg class="spacer" width="1" height={format!("{before:.0}")} aria-hidden="true" />
                 { for (first..first + count).map(|i| {
                     let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
                     let kind = section_at(n);
-                    let can_explain = kind_of(n).is_some();
+                    let can_explain = shown.line_kind(n).is_some();
                     let current = explained.as_ref().filter(|(line, _)| *line == n).map(|(_, e)| e);
                     let link = ctx.link();
-                    let onmouseenter = can_explain.then(|| link.callback(move |_: MouseEvent| Msg::ExplainLine(n, true)));
-                    let onfocus = can_explain.then(|| link.callback(move |_: FocusEvent| Msg::ExplainLine(n, false)));
+                    let onmouseenter = can_explain.then(|| link.callback(move |_: MouseEvent| Action::ExplainLine(n, true)));
+                    let onfocus = can_explain.then(|| link.callback(move |_: FocusEvent| Action::ExplainLine(n, false)));
                     html! {
                         <div key={n} id={format!("L{n}")} class={classes!(
                             "src-line",
@@ -113,7 +103,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
                         )} {onmouseenter} {onfocus} tabindex={can_explain.then_some("0")}>
                             <a class="ln" href={Route::Source(Some(n)).href()} tabindex="-1">{ n }</a>
                             <span class="code">{ match current {
-                                Some(e) => code_with_parts(ctx, shown.line(n), e, app.explain_part),
+                                Some(e) => code_with_parts(ctx, shown.line(n), e, props.explain_part),
                                 None => html! { shown.line(n) },
                             } }</span>
                             if let Some(kind) = kind { <span class="section-tag">{ kind.name() }</span> }
@@ -122,7 +112,7 @@ pub fn view(app: &App, ctx: &Context<App>, shown: &Shown) -> Html {
                 }) }
                 <svg class="spacer" width="1" height={format!("{after:.0}")} aria-hidden="true" />
             </div>
-            { explain_panel(explained.as_ref(), app.explain_part) }
+            { explain_panel(explained.as_ref(), props.explain_part) }
             </div>
         </section>
     }
@@ -142,7 +132,7 @@ fn code_with_parts(ctx: &Context<App>, line: &str, e: &Explanation, active: Opti
         let text = line.get(p.start..p.end).unwrap_or("").to_string();
         let enter = ctx
             .link()
-            .callback(move |_: MouseEvent| Msg::ExplainPart(Some(i)));
+            .callback(move |_: MouseEvent| Action::ExplainPart(Some(i)));
         out.push(html! {
             <span class={classes!("opt", (active == Some(i)).then_some("active"))} data-part={i.to_string()}
                 onmouseenter={enter}>{ text }</span>

@@ -4,6 +4,7 @@
 
 use svcpath_analysis::report::Protocol;
 use svcpath_analysis::trace::{Hook, Origin, Outcome, Trace, Verdict};
+use svcpath_analysis::words::percent_rounded;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -85,7 +86,7 @@ pub fn view(
                                 <rect x="400" y={format!("{:.1}", y - 10.0)} width={format!("{:.1}", 2.0 + p * 120.0)} height="20" rx="3"
                                     class={classes!(if bad { "bar-drop" } else { "seg" }, (!bad).then(|| format!("seg{}", i % 6)))} />
                                 <text x="530" y={format!("{:.1}", y + 4.0)} class="label">
-                                    { format!("{} {}{}{}", model::percent(o.probability), text,
+                                    { format!("{} {}{}{}", percent_rounded(o.probability), text,
                                         if o.masquerade { "  MASQ" } else { "" },
                                         if o.uncertain { "  (uncertain)" } else { "" }) }
                                 </text>
@@ -97,11 +98,11 @@ pub fn view(
             <ol class="outcomes">
                 { for trace.outcomes.iter().map(|o| {
                     let (class, text) = verdict_label(o);
-                    let title = format!("{label}: {} {text}", model::percent(o.probability));
+                    let title = format!("{label}: {} {text}", percent_rounded(o.probability));
                     html! {
                         <li class="outcome">
                             <p class="outcome-head">
-                                <span class="num">{ model::percent(o.probability) }</span>
+                                <span class="num">{ percent_rounded(o.probability) }</span>
                                 <span class={classes!("verdict-tag", class)}>{ text }</span>
                                 if o.masquerade { <span class="tag masq" title="the source address is rewritten to the node's">{"masquerade"}</span> }
                                 if o.uncertain { <span class="tag" title="something on the way was assumed: the reasons are listed below">{"uncertain"}</span> }
@@ -167,7 +168,7 @@ fn summary(
                     .map(|t| shorten(&t, 220));
                 html! {
                     <li>
-                        <strong class={classes!("verdict-tag", class)}>{ format!("{} {text}", model::percent(o.probability)) }</strong>
+                        <strong class={classes!("verdict-tag", class)}>{ format!("{} {text}", percent_rounded(o.probability)) }</strong>
                         if o.masquerade { {" (masqueraded)"} }
                         { match decided {
                             Some(step) => html! { <>

@@ -1,10 +1,10 @@
 //! Small pieces shared by the views: probability bars, line links, severity badges, downloads, clipboard.
 
 use svcpath_analysis::report::{Endpoint, Severity};
+use svcpath_analysis::words::percent_rounded;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::model;
 use crate::route::Route;
 
 /// A horizontal bar split into one segment per endpoint, widths by probability (SVG, so no inline
@@ -28,7 +28,7 @@ pub fn probability_strip(endpoints: &[Endpoint], no_endpoints: bool) -> Html {
                 "{}{} — {}",
                 e.ip,
                 e.port.map(|p| format!(":{p}")).unwrap_or_default(),
-                model::percent(e.probability)
+                percent_rounded(e.probability)
             );
             let seg = html! {
                 <rect x={format!("{x:.3}")} y="0" width={format!("{:.3}", (w - 0.6).max(0.4))} height="10"
