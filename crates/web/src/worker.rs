@@ -2,7 +2,9 @@
 //! so a long analysis never blocks the page.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
+use svcpath_analysis::trace::{TraceFacts, Tracer};
 use svcpath_analysis::{redact, Options, Report, Snapshot};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -13,8 +15,10 @@ use crate::protocol::{options, Reply, Request};
 /// The last analysis, kept to answer trace requests about it.
 struct Analysis {
     generation: u64,
-    options: Options,
     snapshot: Snapshot,
+    /// What every trace of this snapshot reads besides its rules, read on the first trace.
+    facts: Option<Arc<TraceFacts>>,
+    options: Options,
     report: Report,
     /// Its redacted copy, once asked for, and whether traces are answered from it.
     redaction: Option<Redaction>,
@@ -25,14 +29,24 @@ struct Analysis {
 struct Redaction {
     options: Options,
     snapshot: Snapshot,
+    facts: Option<Arc<TraceFacts>>,
     report: Report,
 }
 
 /// What a trace is answered from: the analysis or its redacted copy.
 struct View<'a> {
-    options: &'a Options,
-    snapshot: &'a Snapshot,
+    tracer: Tracer<'a>,
     report: &'a Report,
+}
+
+/// A tracer over `snapshot`, with its facts read once and kept in `facts`.
+fn tracer<'a>(
+    snapshot: &'a Snapshot,
+    options: &Options,
+    facts: &mut Option<Arc<TraceFacts>>,
+) -> Tracer<'a> {
+    let facts = facts.get_or_insert_with(|| TraceFacts::of(snapshot, options));
+    Tracer::sharing(snapshot, Arc::clone(facts))
 }
 
 thread_local! {
@@ -101,8 +115,9 @@ fn handle(data: &JsValue) -> Vec<Reply> {
             LAST.with(|last| {
                 *last.borrow_mut() = Some(Analysis {
                     generation,
-                    options,
                     snapshot,
+                    facts: None,
+                    options,
                     report,
                     redaction: None,
                     redacted: false,
@@ -139,6 +154,7 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 a.redaction = Some(Redaction {
                     options: redacted.options,
                     snapshot,
+                    facts: None,
                     report,
                 });
                 vec![reply]
@@ -150,9 +166,7 @@ fn handle(data: &JsValue) -> Vec<Reply> {
             packet,
         } => vec![with_analysis(generation, seq, |a| Reply::Traced {
             seq,
-            trace: Box::new(svcpath_analysis::trace::trace(
-                a.snapshot, a.options, &packet,
-            )),
+            trace: Box::new(a.tracer.trace(&packet)),
         })],
         Request::ServicePaths {
             generation,
@@ -163,7 +177,7 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 Some(service) => Reply::Paths {
                     seq,
                     index,
-                    paths: svcpath_analysis::trace::service_paths(a.snapshot, a.options, service),
+                    paths: a.tracer.service_paths(service),
                 },
                 None => Reply::TraceFailed {
                     seq,
@@ -175,16 +189,14 @@ fn handle(data: &JsValue) -> Vec<Reply> {
 }
 
 fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(View<'_>) -> Reply) -> Reply {
-    LAST.with(|last| match last.borrow().as_ref() {
-        Some(a) if a.generation == generation => f(match (&a.redaction, a.redacted) {
+    LAST.with(|last| match last.borrow_mut().as_mut() {
+        Some(a) if a.generation == generation => f(match (&mut a.redaction, a.redacted) {
             (Some(r), true) => View {
-                options: &r.options,
-                snapshot: &r.snapshot,
+                tracer: tracer(&r.snapshot, &r.options, &mut r.facts),
                 report: &r.report,
             },
             _ => View {
-                options: &a.options,
-                snapshot: &a.snapshot,
+                tracer: tracer(&a.snapshot, &a.options, &mut a.facts),
                 report: &a.report,
             },
         }),

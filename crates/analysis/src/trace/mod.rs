@@ -33,7 +33,7 @@ use crate::{Options, Snapshot};
 pub use hooks::Hook;
 pub use links::{classify, LinkClass};
 pub use model::{LinkNames, Origin, Outcome, Packet, Step, Trace, Verdict};
-pub use tracer::{NodeContext, Tracer};
+pub use tracer::{NodeContext, TraceFacts, Tracer};
 
 pub fn link_names(snapshot: &Snapshot) -> LinkNames {
     Tracer::with(snapshot.iptables.iter().collect(), NodeContext::default())

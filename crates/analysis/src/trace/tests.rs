@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::Protocol;
+use std::sync::Arc;
 
 pub(super) fn conformance_dump(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -781,4 +782,39 @@ fn every_corpus_service_traces_within_bounds() {
         }
     }
     assert!(traced > 0 || !dir.exists());
+}
+
+/// Facts read once and shared by tracers built one after another (as the page's worker keeps them
+/// beside its snapshot) give the traces a tracer reading everything itself gives, notes included.
+#[test]
+fn tracers_sharing_facts_trace_as_a_fresh_tracer() {
+    let options = Options::default();
+    for name in [
+        "k8s-test-TestOverallIPTablesRules.txt",
+        "repo-notes-azure-kubeadm-ipvs-mode-iptables-save-grep-KUBE.txt",
+    ] {
+        let snapshot = Snapshot::parse(&corpus(name), &options);
+        let report = snapshot.report(&options);
+        let facts = TraceFacts::of(&snapshot, &options);
+        let fresh = Tracer::new(&snapshot, &options);
+        let mut packets = vec![pkt(Origin::Pod, None, "10.96.0.1", 443)];
+        for service in &report.services {
+            for (_, t) in fresh.service_paths(service) {
+                packets.push(t.packet);
+            }
+        }
+        for packet in &packets {
+            // A new tracer per packet, as the worker builds one per request.
+            let shared = Tracer::sharing(&snapshot, Arc::clone(&facts)).trace(packet);
+            assert_eq!(
+                shared,
+                Tracer::new(&snapshot, &options).trace(packet),
+                "{name}"
+            );
+        }
+        if snapshot.mode() == crate::model::Mode::Ipvs {
+            let t = Tracer::sharing(&snapshot, Arc::clone(&facts)).trace(&packets[0]);
+            assert!(t.notes.iter().any(|n| n.contains("IPVS mode")), "{name}");
+        }
+    }
 }

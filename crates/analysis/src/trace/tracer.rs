@@ -4,6 +4,7 @@
 
 use std::cell::OnceCell;
 use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 
 use svcpath_syntax::ipset::IpSet;
 use svcpath_syntax::iptables::Ruleset;
@@ -50,6 +51,37 @@ impl NodeContext {
     }
 }
 
+/// What a tracer reads from a snapshot besides its rules: the node facts, the notes every trace
+/// carries and the owner of every chain and rule. It borrows nothing, so a front end that answers
+/// many trace requests about one analysis reads it once and keeps it beside the snapshot
+/// ([`TraceFacts::of`], [`Tracer::sharing`]); reading the node facts costs as much as the rest of a
+/// tracer's set-up.
+#[derive(Debug, Default)]
+pub struct TraceFacts {
+    node: NodeContext,
+    /// Notes for every trace.
+    notes: Vec<String>,
+    /// Built on the first trace from the rules of the tracer that holds these facts.
+    owners: OnceLock<crate::owner::Owners>,
+}
+
+impl TraceFacts {
+    /// The facts of one snapshot (see [`Tracer::new`]).
+    pub fn of(snapshot: &Snapshot, options: &Options) -> Arc<TraceFacts> {
+        let mut notes = Vec::new();
+        if snapshot.mode() == report::Mode::Ipvs {
+            notes.push(
+                "kube-proxy runs in IPVS mode here: IPVS balances Service traffic after the iptables hooks, which this trace does not show".to_string(),
+            );
+        }
+        Arc::new(TraceFacts {
+            node: NodeContext::from_snapshot(snapshot, options),
+            notes,
+            owners: OnceLock::new(),
+        })
+    }
+}
+
 /// Traces many packets through one set of rules: the rules view is built once per address family.
 #[derive(Debug)]
 pub struct Tracer<'a> {
@@ -57,11 +89,8 @@ pub struct Tracer<'a> {
     ipsets: Vec<&'a IpSet>,
     /// nft sections: their base chains are walked by hook and priority with the iptables tables.
     nft: Vec<&'a svcpath_syntax::nft::Ruleset>,
-    node: NodeContext,
-    /// Notes for every trace.
-    notes: Vec<String>,
+    facts: Arc<TraceFacts>,
     views: [OnceCell<View<'a>>; 2],
-    owners: OnceCell<crate::owner::Owners>,
 }
 
 /// The rules of one address family and what the tracer notes about them.
@@ -77,29 +106,34 @@ struct View<'a> {
 impl<'a> Tracer<'a> {
     /// The snapshot's rulesets with the report's node facts (see [`NodeContext::from_snapshot`]).
     pub fn new(snapshot: &'a Snapshot, options: &Options) -> Tracer<'a> {
-        let mut tracer = Tracer::with(
-            snapshot.iptables.iter().collect(),
-            NodeContext::from_snapshot(snapshot, options),
-        )
-        .with_ipsets(snapshot.ipsets.iter().flatten().collect())
-        .with_nft(snapshot.nft.iter().collect());
-        if snapshot.mode() == report::Mode::Ipvs {
-            tracer.notes.push(
-                "kube-proxy runs in IPVS mode here: IPVS balances Service traffic after the iptables hooks, which this trace does not show".to_string(),
-            );
-        }
-        tracer
+        Tracer::sharing(snapshot, TraceFacts::of(snapshot, options))
+    }
+
+    /// The snapshot's rulesets with facts read from it before ([`TraceFacts::of`] on the same
+    /// snapshot): traces as [`Tracer::new`] does without reading them again.
+    pub fn sharing(snapshot: &'a Snapshot, facts: Arc<TraceFacts>) -> Tracer<'a> {
+        Tracer::with_facts(snapshot.iptables.iter().collect(), facts)
+            .with_ipsets(snapshot.ipsets.iter().flatten().collect())
+            .with_nft(snapshot.nft.iter().collect())
     }
 
     pub fn with(rulesets: Vec<&'a Ruleset>, node: NodeContext) -> Tracer<'a> {
+        Tracer::with_facts(
+            rulesets,
+            Arc::new(TraceFacts {
+                node,
+                ..TraceFacts::default()
+            }),
+        )
+    }
+
+    fn with_facts(rulesets: Vec<&'a Ruleset>, facts: Arc<TraceFacts>) -> Tracer<'a> {
         Tracer {
             rulesets,
             ipsets: Vec::new(),
             nft: Vec::new(),
-            node,
-            notes: Vec::new(),
+            facts,
             views: [OnceCell::new(), OnceCell::new()],
-            owners: OnceCell::new(),
         }
     }
 
@@ -117,7 +151,7 @@ impl<'a> Tracer<'a> {
     }
 
     pub fn node(&self) -> &NodeContext {
-        &self.node
+        &self.facts.node
     }
 
     /// The interface names taken for the pods' link and the uplink.
@@ -196,7 +230,7 @@ impl<'a> Tracer<'a> {
 
     /// Traces one packet (see [`trace`](super::trace)).
     pub fn trace(&self, packet: &Packet) -> Trace {
-        let node = &self.node;
+        let node = &self.facts.node;
         let mut out = Trace {
             packet: packet.clone(),
             outcomes: Vec::new(),
@@ -224,7 +258,7 @@ impl<'a> Tracer<'a> {
             return out;
         }
         let net = &view.net;
-        let mut notes = self.notes.clone();
+        let mut notes = self.facts.notes.clone();
         notes.extend(view.notes.iter().cloned());
         let endpoints = view.endpoints.clone();
         let pod_cidrs: Vec<addr::Cidr> = node
@@ -301,6 +335,7 @@ impl<'a> Tracer<'a> {
         notes.append(&mut engine.budget.notes);
         out.outcomes = outcomes(finished);
         let owners = self
+            .facts
             .owners
             .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft));
         for step in out.outcomes.iter_mut().flat_map(|o| o.steps.iter_mut()) {
