@@ -112,6 +112,12 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 report: Box::new(report.clone()),
                 millis,
             };
+            // The owner of each nft rule line, for the Source view's notes (sent beside the report).
+            let owners = Reply::LineOwners {
+                generation,
+                redacted: false,
+                owners: svcpath_analysis::explain::nft_rule_owners(&snapshot),
+            };
             LAST.with(|last| {
                 *last.borrow_mut() = Some(Analysis {
                     generation,
@@ -123,7 +129,7 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                     redacted: false,
                 })
             });
-            vec![reply]
+            vec![reply, owners]
         }
         Request::Redact { generation, on } => {
             let paste = array.get(1).as_string();
@@ -151,13 +157,18 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                     service_ids: redacted.service_ids,
                     dump: redacted.dump,
                 };
+                let owners = Reply::LineOwners {
+                    generation,
+                    redacted: true,
+                    owners: svcpath_analysis::explain::nft_rule_owners(&snapshot),
+                };
                 a.redaction = Some(Redaction {
                     options: redacted.options,
                     snapshot,
                     facts: None,
                     report,
                 });
-                vec![reply]
+                vec![reply, owners]
             })
         }
         Request::Trace {
