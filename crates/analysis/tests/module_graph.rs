@@ -165,18 +165,23 @@ fn find_cycle(graph: &Graph) -> Option<Vec<String>> {
         .find_map(|start| visit(start, graph, &mut Vec::new(), &mut done))
 }
 
+/// Fails with the modules along the first circle and the files behind each of its edges.
+fn assert_no_circle(crate_name: &str, graph: &Graph) {
+    if let Some(cycle) = find_cycle(graph) {
+        let edges: Vec<String> = cycle
+            .windows(2)
+            .map(|w| format!("{} -> {} (in {:?})", w[0], w[1], graph[&w[0]][&w[1]]))
+            .collect();
+        panic!("{crate_name}: import circle:\n{}", edges.join("\n"));
+    }
+}
+
 #[test]
 fn the_analysis_modules_form_no_circle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = graph(&src);
     assert!(graph.len() > 10, "the module graph was read: {graph:?}");
-    if let Some(cycle) = find_cycle(&graph) {
-        let edges: Vec<String> = cycle
-            .windows(2)
-            .map(|w| format!("{} -> {} (in {:?})", w[0], w[1], graph[&w[0]][&w[1]]))
-            .collect();
-        panic!("import circle:\n{}", edges.join("\n"));
-    }
+    assert_no_circle("analysis", &graph);
 }
 
 /// The other crates of the workspace hold the same rule (their crate-root re-exports are not followed).
@@ -190,13 +195,7 @@ fn the_other_crates_modules_form_no_circle() {
             name == "testkit" || !graph.is_empty(),
             "{name}: the module graph was read"
         );
-        if let Some(cycle) = find_cycle(&graph) {
-            let edges: Vec<String> = cycle
-                .windows(2)
-                .map(|w| format!("{} -> {} (in {:?})", w[0], w[1], graph[&w[0]][&w[1]]))
-                .collect();
-            panic!("{name}: import circle:\n{}", edges.join("\n"));
-        }
+        assert_no_circle(name, &graph);
     }
 }
 
