@@ -122,3 +122,14 @@ export async function paste(page, text) {
 export function foreign(requests, origin) {
   return requests.filter((u) => !(u.startsWith(origin + "/") || u.startsWith("data:") || u.startsWith("blob:" + origin)));
 }
+
+/** What the overview says: the whole main region's text, and the findings by code in order. */
+export async function overview(page) {
+  await page.waitForSelector("#service-count");
+  return {
+    main: await page.innerText("main"),
+    count: await page.textContent("#service-count"),
+    findings: await page.$$eval("#findings li.finding", (l) => l.map((x) => `${x.dataset.code}: ${x.innerText}`)),
+    services: await page.$$eval("a.svc-link", (l) => l.map((x) => x.getAttribute("href"))),
+  };
+}

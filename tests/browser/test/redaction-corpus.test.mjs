@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { CORPUS, explained, foreign, open, paste } from "../harness.mjs";
+import { CORPUS, explained, foreign, open, overview, paste } from "../harness.mjs";
 
 async function corpusFiles(dir) {
   const out = [];
@@ -16,16 +16,6 @@ async function corpusFiles(dir) {
     else if (!entry.name.endsWith(".md")) out.push(path);
   }
   return out.sort();
-}
-
-async function overview(page) {
-  await page.waitForSelector("#service-count");
-  return {
-    main: await page.innerText("main"),
-    count: await page.textContent("#service-count"),
-    findings: await page.$$eval("#findings li.finding", (l) => l.map((x) => `${x.dataset.code}: ${x.innerText}`)),
-    services: await page.$$eval("a.svc-link", (l) => l.map((x) => x.getAttribute("href"))),
-  };
 }
 
 /**

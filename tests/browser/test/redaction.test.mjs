@@ -3,7 +3,7 @@
 // under Redact, and a banner saying it is a redacted copy. Links too long for a chat offer the file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { explained, foreign, open, screenshot } from "../harness.mjs";
+import { explained, foreign, open, overview, screenshot } from "../harness.mjs";
 
 const SAMPLES = [
   "flannel",
@@ -17,17 +17,6 @@ const SAMPLES = [
 ];
 /** Services whose pages (paths by client origin, each trace) are compared, per sample. */
 const SERVICE_PAGES = 4;
-
-/** What the overview says: the whole main region's text, and the findings by code in order. */
-async function overview(page) {
-  await page.waitForSelector("#service-count");
-  return {
-    main: await page.innerText("main"),
-    count: await page.textContent("#service-count"),
-    findings: await page.$$eval("#findings li.finding", (l) => l.map((x) => `${x.dataset.code}: ${x.innerText}`)),
-    services: await page.$$eval("a.svc-link", (l) => l.map((x) => x.getAttribute("href"))),
-  };
-}
 
 /**
  * Waits until the Service page's paths are drawn: the client-origin choices, a failure, or "nothing to
