@@ -1,5 +1,6 @@
-# svcpath: `make serve` builds the web page and serves it on http://127.0.0.1:8080 with a sample node
-# explained; `make test` runs every test. Both install what is missing first (scripts/setup.sh).
+# svcpath: `make serve` builds the web page (optimised, as users get it) and serves it on
+# http://127.0.0.1:8080 with a sample node explained; `make dev` serves a debug build that Trunk rebuilds
+# on every change; `make test` runs every test. Both install what is missing first (scripts/setup.sh).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -11,10 +12,11 @@ export TRUNK_NO_COLOR := true
 # Where the site is hosted; `./` makes dist/ work at the root and under any sub-path.
 PUBLIC_URL ?= ./
 
-.PHONY: help setup setup-site serve build check test fmt clippy unit unit-fast doc site browser conformance clean
+.PHONY: help setup setup-site serve dev build check test fmt clippy unit unit-fast doc site browser conformance clean
 
 help:
-	@echo "make serve   build the page and serve it on http://127.0.0.1:8080 (installs what is missing)"
+	@echo "make serve   release build of the page, served on http://127.0.0.1:8080 (installs what is missing)"
+	@echo "make dev     debug build served on http://127.0.0.1:8080, rebuilt on every change (for developers)"
 	@echo "make build   release build of the page into dist/"
 	@echo "make check   the fast lane: format, clippy (host, wasm32), unit tests of every crate"
 	@echo "make test    format, clippy (host, wasm32), docs, unit and golden tests, release build, browser tests,"
@@ -26,7 +28,12 @@ setup:
 setup-site:
 	bash scripts/setup.sh site
 
+# What a user runs: the optimised build (the one `make bench` measures), served with Trunk.
 serve: setup-site
+	trunk serve --release --offline --address 127.0.0.1 --port 8080
+
+# For developers: Trunk's debug build, rebuilt on every change; several times slower on large dumps.
+dev: setup-site
 	trunk serve --offline --address 127.0.0.1 --port 8080
 
 build: setup-site
