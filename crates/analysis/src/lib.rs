@@ -28,6 +28,7 @@ pub mod trace;
 pub mod versions;
 pub mod words;
 
+pub use build::ReportStage;
 pub use report::Report;
 pub use snapshot::Snapshot;
 

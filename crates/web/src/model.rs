@@ -184,6 +184,25 @@ pub fn service_title(service: &Service) -> String {
 }
 
 /// Bytes in a human unit: `1.2 MB`.
+/// What the worker is doing, in the status line, after the last report stage it finished.
+pub fn analysing_words(stage: Option<svcpath_analysis::ReportStage>) -> &'static str {
+    use svcpath_analysis::ReportStage;
+    match stage {
+        None => "Parsing",
+        Some(ReportStage::Services) => "Services shown; working out the findings of",
+        Some(ReportStage::Findings) => "Findings done; joining conntrack for",
+        Some(ReportStage::Conntrack | ReportStage::Diagnosis) => "Working out the diagnosis of",
+    }
+}
+
+/// How many of the report's stages are done once `stage` is: the progress bar's value.
+pub fn stages_done(stage: svcpath_analysis::ReportStage) -> usize {
+    svcpath_analysis::ReportStage::ALL
+        .iter()
+        .position(|s| *s == stage)
+        .map_or(0, |i| i + 1)
+}
+
 pub fn bytes(n: usize) -> String {
     let n = n as f64;
     if n >= 1024.0 * 1024.0 {

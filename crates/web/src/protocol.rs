@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use svcpath_analysis::owner::Owner;
 use svcpath_analysis::trace::{Packet, Trace};
-use svcpath_analysis::{Options, Report};
+use svcpath_analysis::{Options, Report, ReportStage};
 use svcpath_syntax::SectionKind;
 
 /// What the page asks the worker.
@@ -92,6 +92,34 @@ pub enum Reply {
         redacted: bool,
         owners: Vec<(u32, Owner)>,
     },
+    /// The report of analysis `generation` so far, sent before [`Reply::Analysed`] as soon as its
+    /// Services are known (`stage` [`ReportStage::Services`]): what the stages after hold is still
+    /// empty and says nothing about the input. `millis` is the time since the analysis started.
+    Partial {
+        generation: u64,
+        stage: ReportStage,
+        report: Box<Report>,
+        millis: f64,
+    },
+    /// Stage `stage` of analysis `generation` is done; the report follows in [`Reply::Analysed`].
+    Progress {
+        generation: u64,
+        stage: ReportStage,
+        millis: f64,
+    },
+}
+
+/// [`Reply::Partial`] with the report borrowed, as the worker serialises it (the same JSON), so the
+/// report so far is written out without a copy.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PartialReply<'a> {
+    Partial {
+        generation: u64,
+        stage: ReportStage,
+        report: &'a Report,
+        millis: f64,
+    },
 }
 
 impl Request {
@@ -116,7 +144,9 @@ impl Reply {
             | Reply::Analysed { generation, .. }
             | Reply::Failed { generation, .. }
             | Reply::Redacted { generation, .. }
-            | Reply::LineOwners { generation, .. } => *generation,
+            | Reply::LineOwners { generation, .. }
+            | Reply::Partial { generation, .. }
+            | Reply::Progress { generation, .. } => *generation,
         }
     }
 }
@@ -367,6 +397,45 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
         assert_eq!(reply.generation(), 5);
+    }
+
+    #[test]
+    fn partial_reports_and_progress_round_trip() {
+        let report = Report {
+            mode: svcpath_analysis::report::Mode::Iptables,
+            ..Report::default()
+        };
+        let borrowed = PartialReply::Partial {
+            generation: 6,
+            stage: ReportStage::Services,
+            report: &report,
+            millis: 12.5,
+        };
+        let json = serde_json::to_string(&borrowed).unwrap();
+        assert!(
+            json.starts_with(r#"{"kind":"partial","generation":6,"stage":"services","report":{"#),
+            "{json}"
+        );
+        let reply = Reply::Partial {
+            generation: 6,
+            stage: ReportStage::Services,
+            report: Box::new(report),
+            millis: 12.5,
+        };
+        assert_eq!(serde_json::to_string(&reply).unwrap(), json);
+        assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
+        assert_eq!(reply.generation(), 6);
+        let progress = Reply::Progress {
+            generation: 6,
+            stage: ReportStage::Conntrack,
+            millis: 40.0,
+        };
+        let json = serde_json::to_string(&progress).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"progress","generation":6,"stage":"conntrack","millis":40.0}"#
+        );
+        assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), progress);
     }
 
     #[test]

@@ -5,12 +5,12 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use svcpath_analysis::trace::{TraceFacts, Tracer};
-use svcpath_analysis::{redact, Options, Report, Snapshot};
+use svcpath_analysis::{redact, Options, Report, ReportStage, Snapshot};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::protocol::{options, Reply, Request};
+use crate::protocol::{options, PartialReply, Reply, Request};
 
 /// The last analysis, kept to answer trace requests about it.
 struct Analysis {
@@ -105,8 +105,34 @@ fn handle(data: &JsValue) -> Vec<Reply> {
             // The time shown is parsing and the report, as `svcpath-stages` measures them natively.
             let t0 = js_sys::Date::now();
             let snapshot = Snapshot::parse(&paste, &options);
-            let report = snapshot.report(&options);
-            let millis = js_sys::Date::now() - t0;
+            // The report streams in: its Services as soon as they are known, then each later stage's
+            // end, then the whole report. The time spent writing parts out is not the analysis's.
+            let mut posting = 0.0;
+            let report = snapshot.report_in_stages(&options, |stage, so_far| {
+                let before = js_sys::Date::now();
+                let millis = before - t0 - posting;
+                let json = match stage {
+                    ReportStage::Services => serde_json::to_string(&PartialReply::Partial {
+                        generation,
+                        stage,
+                        report: so_far,
+                        millis,
+                    }),
+                    ReportStage::Findings | ReportStage::Conntrack => {
+                        serde_json::to_string(&Reply::Progress {
+                            generation,
+                            stage,
+                            millis,
+                        })
+                    }
+                    ReportStage::Diagnosis => return,
+                };
+                if let Ok(json) = json {
+                    let _ = scope.post_message(&JsValue::from_str(&json));
+                }
+                posting += js_sys::Date::now() - before;
+            });
+            let millis = js_sys::Date::now() - t0 - posting;
             let reply = Reply::Analysed {
                 generation,
                 report: Box::new(report.clone()),

@@ -2,7 +2,10 @@
 //! analysed, and the mode-neutral checks, conntrack, migration and diagnosis follow.
 
 mod node;
+mod parts;
 mod stats;
+
+pub use parts::ReportStage;
 
 use crate::report::FindingCode;
 use svcpath_syntax::SectionKind;

@@ -34,6 +34,7 @@ impl State {
         self.overrides.clear();
         self.worker.forget();
         self.shown = None;
+        self.streamed_over = None;
         self.redacted = None;
         self.status = Status::Idle;
         fx.push(Effect::Ticking(false));
@@ -74,9 +75,13 @@ impl State {
                     pod_cidrs: facts.pod_cidrs,
                 }
             });
+        // A report still streaming in is given up: the one complete before it stays until the next.
+        self.end_streaming();
         self.status = Status::Analysing {
             bytes: self.input.len(),
             since: self.now,
+            stage: None,
+            services_millis: None,
         };
         self.worker_commands(fx, commands);
         if matches!(self.status, Status::Analysing { .. }) {

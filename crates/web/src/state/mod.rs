@@ -202,6 +202,10 @@ pub struct State {
     pub focus_heading: bool,
     /// The Trace form's packet came from a link: trace it once its dump is explained.
     pub pending_trace: bool,
+    /// While `shown` holds a report still streaming in from the worker (its Services, the rest being
+    /// worked out): what was shown before it, put back when the complete report arrives or the
+    /// analysis ends otherwise.
+    pub streamed_over: Option<Option<Shown>>,
 }
 
 impl State {
@@ -250,6 +254,7 @@ impl State {
             confirm: None,
             focus_heading: false,
             pending_trace: false,
+            streamed_over: None,
         }
     }
 
@@ -275,6 +280,20 @@ impl State {
 
     /// The report and text on screen: the redacted ones when redaction is on (nothing while the
     /// worker is still redacting: the real ones are not shown under a ticked Redact).
+    /// True while the report on screen is a part of one still being worked out: only its Services,
+    /// node facts, sections and diagnostics are final; its findings, conntrack join and diagnosis are
+    /// not there yet, and must not be read as "none".
+    pub fn streaming(&self) -> bool {
+        self.streamed_over.is_some()
+    }
+
+    /// Puts back the report shown before a part streamed in, if one did.
+    pub(crate) fn end_streaming(&mut self) {
+        if let Some(before) = self.streamed_over.take() {
+            self.shown = before;
+        }
+    }
+
     pub fn current(&self) -> Option<&Shown> {
         if self.redact {
             return self.redacted.as_ref().map(|r| &r.shown);
@@ -368,11 +387,13 @@ impl State {
             }
             Action::WorkerReply(json) => return self.on_reply(fx, &json),
             Action::WorkerError(message) => {
+                self.end_streaming();
                 fx.extend(self.worker.worker_lost().into_iter().map(Effect::Worker));
                 fx.push(Effect::Ticking(false));
                 self.status = Status::Failed(format!("the analysis stopped: {message}"));
             }
             Action::WorkerUnavailable(message) => {
+                self.end_streaming();
                 fx.extend(self.worker.worker_lost().into_iter().map(Effect::Worker));
                 self.status = Status::Failed(message);
             }

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use svcpath_analysis::Report;
+use svcpath_analysis::{Report, ReportStage};
 
 use super::worker_client::Received;
 use super::{Effect, RedactedCopy, Shown, State, Status, TraceState};
@@ -96,7 +96,24 @@ impl State {
                     None => false,
                 }
             }
+            Reply::Partial {
+                stage,
+                report,
+                millis,
+                ..
+            } => {
+                self.partial(stage, report, millis);
+                true
+            }
+            Reply::Progress { stage, .. } => match &mut self.status {
+                Status::Analysing { stage: done, .. } => {
+                    *done = Some(stage);
+                    true
+                }
+                _ => false,
+            },
             Reply::Failed { message, .. } => {
+                self.end_streaming();
                 fx.push(Effect::Ticking(false));
                 self.status = Status::Failed(message);
                 true
@@ -114,7 +131,31 @@ impl State {
         report
     }
 
+    /// The first part of a report: shown at once, in place of the report on screen until the whole
+    /// one arrives (which is then compared with what was on screen before the part, not with it).
+    fn partial(&mut self, stage: ReportStage, report: Box<Report>, millis: f64) {
+        let Status::Analysing {
+            stage: done,
+            services_millis,
+            ..
+        } = &mut self.status
+        else {
+            return;
+        };
+        *done = Some(stage);
+        if stage == ReportStage::Services {
+            *services_millis = Some(millis);
+        }
+        let report = self.with_input_diagnostics(report);
+        let part = Shown::new(self.input.clone(), Rc::from(report));
+        let before = self.shown.replace(part);
+        if self.streamed_over.is_none() {
+            self.streamed_over = Some(before);
+        }
+    }
+
     fn analysed(&mut self, fx: &mut Vec<Effect>, report: Box<Report>, millis: f64) {
+        self.end_streaming();
         fx.push(Effect::Ticking(false));
         self.status = Status::Done {
             millis,

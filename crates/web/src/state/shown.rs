@@ -6,7 +6,7 @@ use std::rc::Rc;
 use svcpath_analysis::explain::{explain, Explanation, LineFacts, LineKind};
 use svcpath_analysis::owner::Owner;
 use svcpath_analysis::trace::Trace;
-use svcpath_analysis::Report;
+use svcpath_analysis::{Report, ReportStage};
 
 /// Longest share link offered for a chat without a warning: many chat tools and ticket systems cut or
 /// refuse longer messages.
@@ -150,9 +150,22 @@ pub struct ShareLink {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     Idle,
-    Reading { done: usize, total: usize },
-    Analysing { bytes: usize, since: f64 },
-    Done { millis: f64, bytes: usize },
+    Reading {
+        done: usize,
+        total: usize,
+    },
+    /// The worker reads the input. `stage` is the last stage of the report it finished, once its
+    /// Services are on screen; `services_millis` the worker's time to them.
+    Analysing {
+        bytes: usize,
+        since: f64,
+        stage: Option<ReportStage>,
+        services_millis: Option<f64>,
+    },
+    Done {
+        millis: f64,
+        bytes: usize,
+    },
     Failed(String),
 }
 

@@ -616,3 +616,94 @@ fn nft_rule_notes_name_the_owner_the_worker_sends_beside_the_report() {
     // A line outside the nft section is not explained.
     assert_eq!(state.current().unwrap().line_kind(12), None);
 }
+
+fn partial(generation: u64, report: Report) -> Reply {
+    Reply::Partial {
+        generation,
+        stage: svcpath_analysis::ReportStage::Services,
+        report: Box::new(report),
+        millis: 1.0,
+    }
+}
+
+#[test]
+fn the_services_stream_in_before_the_report_and_the_rest_follows() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    reply(&mut state, analysed(1, report_with(&["a/old:http"])));
+    assert!(!state.streaming());
+    at(&mut state, 100.0, Action::Input("second\n".into(), true));
+    // The Services of the second paste are shown before its report is complete.
+    let fx = reply(&mut state, partial(2, report_with(&["b/two:http"])));
+    assert_eq!(fx.first(), Some(&Effect::Redraw));
+    assert!(state.streaming());
+    let shown = state.current().unwrap();
+    assert_eq!(&*shown.text, "second\n");
+    assert_eq!(shown.report.services[0].id, "b/two:http");
+    assert!(matches!(
+        state.status,
+        Status::Analysing {
+            stage: Some(svcpath_analysis::ReportStage::Services),
+            services_millis: Some(_),
+            ..
+        }
+    ));
+    reply(
+        &mut state,
+        Reply::Progress {
+            generation: 2,
+            stage: svcpath_analysis::ReportStage::Findings,
+            millis: 2.0,
+        },
+    );
+    assert!(matches!(
+        state.status,
+        Status::Analysing {
+            stage: Some(svcpath_analysis::ReportStage::Findings),
+            ..
+        }
+    ));
+    // A part about an older analysis is dropped.
+    reply(&mut state, partial(1, report_with(&["a/stale:http"])));
+    assert_eq!(state.current().unwrap().report.services[0].id, "b/two:http");
+    // The whole report replaces the part; it is no longer streaming.
+    let mut whole = report_with(&["b/two:http"]);
+    whole.findings.push(svcpath_analysis::report::Finding::new(
+        svcpath_analysis::report::FindingCode::NoEndpoints,
+        svcpath_analysis::report::Severity::Warning,
+        Some("b/two:http"),
+        vec![1],
+        "no endpoints".into(),
+    ));
+    reply(&mut state, analysed(2, whole.clone()));
+    assert!(!state.streaming());
+    assert!(matches!(state.status, Status::Done { .. }));
+    assert_eq!(*state.current().unwrap().report, whole);
+}
+
+#[test]
+fn a_part_given_up_puts_back_the_report_before_it() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    reply(&mut state, analysed(1, report_with(&["a/old:http"])));
+    at(&mut state, 100.0, Action::Input("second\n".into(), true));
+    reply(&mut state, partial(2, report_with(&["b/two:http"])));
+    // A third paste before the second's report is complete: the part is given up.
+    at(&mut state, 200.0, Action::Input("third\n".into(), true));
+    assert!(!state.streaming());
+    assert_eq!(&*state.current().unwrap().text, "first\n");
+    reply(&mut state, partial(3, report_with(&["c/three:http"])));
+    assert!(state.streaming());
+    // The worker fails: the part is not left on screen as if it were the report.
+    reply(
+        &mut state,
+        Reply::Failed {
+            generation: 3,
+            message: "stopped".into(),
+        },
+    );
+    assert!(!state.streaming());
+    assert_eq!(&*state.current().unwrap().text, "first\n");
+}

@@ -235,7 +235,9 @@ impl WorkerClient {
             }
             Reply::Redacted { generation, .. }
             | Reply::Failed { generation, .. }
-            | Reply::LineOwners { generation, .. } => self.current(generation, reply),
+            | Reply::LineOwners { generation, .. }
+            | Reply::Partial { generation, .. }
+            | Reply::Progress { generation, .. } => self.current(generation, reply),
             Reply::Traced { .. } | Reply::Paths { .. } | Reply::TraceFailed { .. } => {
                 (Received::Current(reply), Vec::new())
             }

@@ -1,7 +1,9 @@
-//! Hosting the analysis worker. The worker's script and wasm module are fetched and compiled once,
-//! while the page loads; every worker (the first, and each one that replaces a cancelled one) starts
-//! from a blob URL of that script and receives the compiled module in its first message. So cancelling
-//! an analysis costs no network request, and the page makes none after its first load.
+//! Hosting the analysis worker. Page and worker run the same wasm module: the page's wasm-bindgen
+//! script is fetched once while the page loads (it is in the browser's cache already) and every worker
+//! (the first, and each one that replaces a cancelled one) starts from a blob URL of that script with a
+//! boot line appended, and receives the page's own compiled module in its first message. Its `main`
+//! sees a worker scope and answers requests instead of drawing the page. So the analysis is downloaded
+//! once, cancelling an analysis costs no network request, and the page makes none after its first load.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -11,17 +13,15 @@ use yew::Callback;
 
 use crate::state::Outgoing;
 
-/// The worker's wasm-bindgen script (no-modules target, unhashed name), relative to the page.
-const WORKER_SCRIPT: &str = "./svcpath-worker.js";
-const WORKER_WASM: &str = "./svcpath-worker_bg.wasm";
-/// Appended to the worker script: the first message is the compiled module to instantiate.
+/// Appended to the page's wasm-bindgen script (an ES module): the first message is the compiled module
+/// to instantiate; instantiating it runs `main`, which starts the worker.
 const BOOT: &str = "\n;self.onmessage = (event) => { self.onmessage = null; \
-                    wasm_bindgen({ module_or_path: event.data }); };\n";
+                    initSync({ module: event.data }); };\n";
 
-/// The worker's script as a blob URL and its compiled module.
+/// The worker's script as a blob URL and the compiled module it instantiates.
 pub struct WorkerParts {
     url: String,
-    module: js_sys::WebAssembly::Module,
+    module: JsValue,
 }
 
 impl Drop for WorkerParts {
@@ -43,30 +43,51 @@ async fn fetch(url: &str) -> Result<web_sys::Response, String> {
     Ok(response)
 }
 
-/// Fetches and compiles the worker's parts.
+/// The URL of the page's wasm-bindgen script: the module Trunk's boot script preloads and imports.
+fn page_script_url() -> Result<String, String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let preload = document
+        .query_selector(r#"link[rel="modulepreload"][href$=".js"]"#)
+        .ok()
+        .flatten()
+        .and_then(|link| link.get_attribute("href"));
+    let from_boot = || {
+        let scripts = document.query_selector_all("script[type=module]").ok()?;
+        (0..scripts.length())
+            .filter_map(|i| scripts.get(i)?.text_content())
+            .find_map(|text| {
+                let (_, rest) = text.split_once(" from '")?;
+                Some(rest.split_once('\'')?.0.to_string())
+            })
+    };
+    preload
+        .or_else(from_boot)
+        .ok_or_else(|| "the page's script is not named in the page".to_string())
+}
+
+/// Fetches the page's script and makes the worker's from it.
 pub async fn load() -> Result<WorkerParts, String> {
-    let script = fetch(WORKER_SCRIPT).await?;
+    let script = fetch(&page_script_url()?).await?;
     let text = JsFuture::from(script.text().map_err(|e| format!("{e:?}"))?)
         .await
         .map_err(|e| format!("{e:?}"))?
         .as_string()
         .unwrap_or_default();
+    if !text.contains("function initSync(") {
+        return Err("the page's script has no wasm-bindgen entry point".to_string());
+    }
     let parts = js_sys::Array::of2(&JsValue::from_str(&text), &JsValue::from_str(BOOT));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/javascript");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
         .map_err(|e| format!("{e:?}"))?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
-    let wasm = fetch(WORKER_WASM).await?;
-    let bytes = JsFuture::from(wasm.array_buffer().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let module = JsFuture::from(js_sys::WebAssembly::compile(&bytes))
-        .await
-        .map_err(|e| format!("could not compile the worker: {e:?}"))?
-        .dyn_into::<js_sys::WebAssembly::Module>()
-        .map_err(|_| "the worker did not compile to a module".to_string())?;
-    Ok(WorkerParts { url, module })
+    Ok(WorkerParts {
+        url,
+        module: wasm_bindgen::module(),
+    })
 }
 
 /// One running worker. When to start, replace or post to it is the worker client's choice
@@ -90,7 +111,9 @@ impl WorkerHandle {
         on_reply: Callback<String>,
         on_failure: Callback<String>,
     ) -> Option<WorkerHandle> {
-        let worker = Worker::new(&parts.url).ok()?;
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let worker = Worker::new_with_options(&parts.url, &options).ok()?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(json) = event.data().as_string() {
                 on_reply.emit(json);

@@ -121,6 +121,19 @@ fn files(files: &[FileNote]) -> Html {
     }
 }
 
+/// The analysis's progress bar: moving while the input is parsed, then one step per report stage done.
+fn stage_progress(stage: Option<svcpath_analysis::ReportStage>) -> Html {
+    let steps = svcpath_analysis::ReportStage::ALL.len();
+    match stage {
+        None => html! { <progress id="analysis-progress" aria-label="Parsing" /> },
+        Some(stage) => {
+            let done = model::stages_done(stage);
+            html! { <progress id="analysis-progress" data-stage={format!("{stage:?}").to_lowercase()}
+            max={steps.to_string()} value={done.to_string()} /> }
+        }
+    }
+}
+
 fn status(status: &Status, generation: u64) -> Html {
     let (class, content) = match status {
         Status::Idle => ("idle", html! { {"Nothing explained yet."} }),
@@ -131,11 +144,20 @@ fn status(status: &Status, generation: u64) -> Html {
                 { format!(" Reading files: {done} of {total}…") }
             </> },
         ),
-        Status::Analysing { bytes, since } => (
+        Status::Analysing {
+            bytes,
+            since,
+            stage,
+            services_millis,
+        } => (
             "busy",
             html! { <>
-                <progress />
-                { format!(" Analysing {} … {:.1} s", model::bytes(*bytes), (js_sys::Date::now() - since) / 1000.0) }
+                { stage_progress(*stage) }
+                { format!(" {} {} … {:.1} s", model::analysing_words(*stage), model::bytes(*bytes),
+                    (js_sys::Date::now() - since) / 1000.0) }
+                if let Some(ms) = services_millis {
+                    <span id="services-after" class="muted">{ format!(" (Services after {ms:.0} ms)") }</span>
+                }
                 <span class="muted">{" (in a background worker: the page stays usable; a new paste cancels this one)"}</span>
             </> },
         ),
@@ -153,7 +175,8 @@ fn status(status: &Status, generation: u64) -> Html {
 
 /// The export bar: Redact, the Markdown copies, the downloads and the share link.
 pub fn actions(state: &State, link: &Scope<App>) -> Html {
-    let ready = state.shown.is_some();
+    // A report still streaming in is not exported: its findings are not there yet.
+    let ready = state.shown.is_some() && !state.streaming();
     html! {
         <section class="actions" aria-label="Export">
             <label class="toggle">

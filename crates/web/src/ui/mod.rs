@@ -341,6 +341,7 @@ impl App {
                 _ => None,
             },
             facts_error: &s.facts_error,
+            streaming: s.streaming(),
             table: services::Table {
                 filter: &s.filter,
                 sort: s.sort,

@@ -38,6 +38,8 @@ pub struct Props<'a> {
     pub finding: Option<&'a str>,
     pub facts_error: &'a Option<(FactKind, String)>,
     pub table: services::Table<'a>,
+    /// Only the Services of the report are in (it is still streaming in from the worker).
+    pub streaming: bool,
 }
 
 pub fn view(ctx: &Context<App>, shown: &Shown, props: &Props<'_>) -> Html {
@@ -45,6 +47,22 @@ pub fn view(ctx: &Context<App>, shown: &Shown, props: &Props<'_>) -> Html {
     let on_highlight = ctx
         .link()
         .callback(|(lines, label): (Vec<u32>, String)| Action::Highlight(lines, label));
+    if props.streaming {
+        // Only what is final is drawn: no summary, diagnosis or findings that would read as "none".
+        return html! {
+            <>
+                <section id="report-coming" class="panel" role="status">
+                    <h2>{ format!("{} Services read", report.services.len()) }</h2>
+                    <p class="muted">{ "The findings, the conntrack join and the diagnosis are still being worked out; \
+                        they appear here, and in the Findings column, when they are." }</p>
+                </section>
+                { super::facts::panel(ctx, &report.node, props.facts_error) }
+                { services::view(ctx, shown, &props.table) }
+                { sections(ctx, report) }
+                { diagnostics(report, &on_highlight) }
+            </>
+        };
+    }
     html! {
         <>
             { super::diagnosis::view(ctx, shown) }
