@@ -215,3 +215,52 @@ awk '$20 != "-" && $20 != "" {
     native = $7 + $10;
     printf "| %s | %s | %.1f | %.0f | %.0f | %.1f |\n", $1, $2, $3 / 1e6, $20, native, $20 / native
 }' "$RESULTS"
+
+# The page as a user meets it (tests/browser/bench-page.mjs on the release build in dist/): the
+# 10,000-Service iptables dump opened with "Open files…" and pasted, against `svcpath explain` and the
+# native parse + report on the same file in the same run; and the site's size, gzipped, everything the
+# page loads. Prints the browser rows of the targets table. PAGE=0 (or WASM=0) skips it.
+browser_rows() {
+    local n=10000 dump="$WORK/page-iptables-10000.txt" line way bytes first complete worker
+    log "page: iptables $n, generating"
+    "$BIN/svcpath-gen" --mode iptables --services "$n" --endpoints "$ENDPOINTS" -o "$dump"
+    log "page: svcpath explain and svcpath-stages on the same file"
+    local e_wall native_ms
+    read -r e_wall _ _ < <(measure "$RUNS" "$BIN/svcpath" explain --format json "$dump")
+    "$BIN/svcpath-stages" "$dump" --runs "$RUNS" >"$WORK/page-stages"
+    native_ms=$(awk '$1 == "parse" { p = $2 } $1 == "report" { r = $2 } END { print p + r }' "$WORK/page-stages")
+    log "page: headless Chromium, the release page (best of $RUNS)"
+    if ! (cd "$ROOT/tests/browser" && node bench-page.mjs --runs "$RUNS" "$dump") >"$WORK/page.out"; then
+        log "page: bench-page.mjs failed"
+        rm -f "$dump"
+        return
+    fi
+    rm -f "$dump"
+    echo
+    echo "The page (release build, headless Chromium, best of $RUNS; the same ${n}-Service iptables dump, same run;"
+    echo "native: \`svcpath explain --format json\` $e_wall s, parse + report ${native_ms} ms):"
+    echo
+    echo "| | measured | target |"
+    echo "|---|---|---|"
+    while read -r way bytes first complete worker; do
+        case $way in
+            file | paste)
+                awk -v way="$way" -v first="$first" -v complete="$complete" -v worker="$worker" \
+                    -v native="$native_ms" -v explain="$e_wall" 'BEGIN {
+                    how = (way == "file") ? "opened with Open files…" : "pasted";
+                    printf "| wasm in Chromium (the worker, parse + report) vs native, %s | %.0f ms vs %.0f ms = %.2f× | ≤ 1.5× |\n", how, worker, native, worker / native;
+                    printf "| first Services on screen, %s | %.2f s | < 0.5 s |\n", how, first / 1000;
+                    printf "| complete report, %s | %.2f s = %.2f× native explain | ≤ 1.5× |\n", how, complete / 1000, complete / 1000 / explain;
+                }'
+                ;;
+            site)
+                awk -v files="$bytes" -v gz="$first" 'BEGIN {
+                    printf "| the site, gzipped, everything it loads (%d files) | %.0f KB | ≤ 350 KB |\n", files, gz / 1024 }'
+                ;;
+        esac
+    done <"$WORK/page.out"
+}
+
+if [ "$WASM" = 1 ] && [ "${PAGE:-1}" = 1 ]; then
+    browser_rows
+fi

@@ -1,0 +1,55 @@
+// Times the release page (dist/) in headless Chromium on a large dump, as a user meets it: the dump
+// opened with "Open files…" and pasted, each run timing the first Services drawn, the complete report,
+// and the worker's own parse + report time. Best of --runs runs per way in. Prints one line per way:
+// `WAY BYTES FIRST_SERVICES_MS COMPLETE_MS WORKER_MS` (WAY is `file` or `paste`), and the site's size
+// as `site FILES GZIP_BYTES` (every file the page loaded, gzip -9). Used by scripts/bench.sh
+// (`make site` first). Without a FILE it generates the 10,000-Service iptables dump.
+import { readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { gzipSync } from "node:zlib";
+import { explained, open, paste } from "./harness.mjs";
+import { generatedDump, recordStreaming, workerTimes } from "./streaming.mjs";
+
+const args = process.argv.slice(2);
+let runs = 3;
+let file = null;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--runs") runs = Number(args[++i]);
+  else file = args[i];
+}
+const generated = file === null;
+if (generated) file = await generatedDump({ services: 10_000, endpoints: 10 });
+
+const s = await open();
+try {
+  await explained(s.page);
+  // Everything the page loaded to get here, each once, gzipped as a server would send it.
+  const loaded = [...new Set(s.requests.filter((u) => u.startsWith(s.origin + "/")))];
+  let gz = 0;
+  for (const url of loaded) {
+    const body = Buffer.from(await (await fetch(url)).arrayBuffer());
+    gz += gzipSync(body, { level: 9 }).length;
+  }
+  const text = await readFile(file, "utf8");
+  const bytes = Buffer.byteLength(text);
+  for (const how of ["file", "paste"]) {
+    let best = null;
+    for (let run = 0; run < runs; run++) {
+      const done = await recordStreaming(s.page);
+      // A different last line each run, so that every paste is analysed anew.
+      if (how === "file") await s.page.setInputFiles("#files", file);
+      else await paste(s.page, `${text}\n# run ${run}\n`);
+      const seen = await done();
+      const { reportMs } = workerTimes(seen);
+      const row = { first: seen.services ?? seen.complete, complete: seen.complete, worker: reportMs };
+      if (best === null || row.complete < best.complete) best = row;
+      // Opening the same file again is a new analysis only once the input changed in between.
+      if (how === "file") await paste(s.page, "");
+    }
+    console.log(`${how} ${bytes} ${best.first.toFixed(0)} ${best.complete.toFixed(0)} ${best.worker}`);
+  }
+  console.log(`site ${loaded.length} ${gz}`);
+} finally {
+  await s.close();
+  if (generated) await rm(dirname(file), { recursive: true, force: true });
+}

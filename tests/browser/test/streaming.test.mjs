@@ -1,0 +1,53 @@
+// The report streams in: on the 10,000-Service dump of svcpath-gen, opened as a file and pasted, the
+// page draws the Services while the rest of the report is still being worked out (no findings shown as
+// "none" meanwhile), then the complete report. Asserts the order of events only; prints the times.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { explained, open, paste, screenshot } from "../harness.mjs";
+import { generatedDump, recordStreaming, workerTimes } from "../streaming.mjs";
+
+test("the 10k dump's Services are on screen before its report is complete", async () => {
+  const file = await generatedDump({ services: 10_000, endpoints: 10 });
+  const s = await open();
+  try {
+    await explained(s.page);
+    const text = await readFile(file, "utf8");
+    const mb = (Buffer.byteLength(text) / 1048576).toFixed(1);
+    for (const how of ["file", "paste"]) {
+      const done = await recordStreaming(s.page);
+      const start = Date.now();
+      if (how === "file") await s.page.setInputFiles("#files", file);
+      else await paste(s.page, `${text}\n# pasted\n`);
+      if (how === "file") {
+        await s.page.waitForSelector("#report-coming", { timeout: 600_000 });
+        await screenshot(s.page, "80-streaming-services-first", { fullPage: false });
+      }
+      const seen = await done();
+      const { servicesMs, reportMs } = workerTimes(seen);
+      console.log(
+        `# 10k dump (${mb} MB, ${how === "file" ? "opened as a file" : "pasted"}): first Services drawn after ` +
+          `${seen.services?.toFixed(0)} ms, complete report after ${seen.complete.toFixed(0)} ms ` +
+          `(${Date.now() - start} ms wall); worker: Services after ${servicesMs} ms, parse + report ${reportMs} ms`,
+      );
+      assert.notEqual(seen.services, null, `${how}: the Services were drawn`);
+      assert.ok(seen.services < seen.complete, `${how}: Services (${seen.services}) before the complete report (${seen.complete})`);
+      assert.ok(seen.busyAtServices, `${how}: the status still says busy when the Services appear: ${seen.statusAtServices}`);
+      assert.ok(seen.comingAtServices, `${how}: the page says the rest is being worked out`);
+      assert.ok(!seen.findingsAtServices, `${how}: no findings list (that would read as "none") before the findings`);
+      assert.notEqual(servicesMs, null, `${how}: the status names the worker's time to the Services`);
+      // The complete report: the same Services, with the findings, and nothing left "being worked out".
+      assert.equal(await s.page.locator("#report-coming").count(), 0);
+      const count = await s.page.textContent("#service-count");
+      assert.equal(seen.countAtServices, `${count} Services read`);
+      assert.ok(Number(count) >= 10_000, count);
+      await s.page.waitForSelector("#findings li.finding");
+    }
+    await screenshot(s.page, "81-streaming-complete");
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+    await rm(dirname(file), { recursive: true, force: true });
+  }
+});
