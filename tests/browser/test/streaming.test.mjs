@@ -21,7 +21,8 @@ test("the 10k dump's Services are on screen before its report is complete", asyn
       if (how === "file") await s.page.setInputFiles("#files", file);
       else await paste(s.page, `${text}\n# pasted\n`);
       if (how === "file") {
-        await s.page.waitForSelector("#report-coming", { timeout: 600_000 });
+        // The page as the Services appear (a part of the report, when it streams in).
+        await s.page.waitForFunction(() => window.__svcpathStreaming.services !== null, null, { timeout: 600_000 });
         await screenshot(s.page, "80-streaming-services-first", { fullPage: false });
       }
       const seen = await done();
