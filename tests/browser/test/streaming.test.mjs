@@ -19,12 +19,13 @@ test("the 10k dump's Services are on screen before its report is complete", asyn
       const done = await recordStreaming(s.page);
       const start = Date.now();
       if (how === "file") await s.page.setInputFiles("#files", file);
-      else await paste(s.page, `${text}\n# pasted\n`);
-      if (how === "file") {
-        // The page as the Services appear (a part of the report, when it streams in).
-        await s.page.waitForFunction(() => window.__svcpathStreaming.services !== null, null, { timeout: 600_000 });
-        await screenshot(s.page, "80-streaming-services-first", { fullPage: false });
+      else {
+        await s.page.setViewportSize({ width: 390, height: 844 });
+        await paste(s.page, `${text}\n# pasted\n`);
       }
+      // The page as the Services appear (a part of the report, when it streams in); pasted on a phone.
+      await s.page.waitForFunction(() => window.__svcpathStreaming.services !== null, null, { timeout: 600_000 });
+      await screenshot(s.page, how === "file" ? "80-streaming-services-first" : "82-streaming-phone", { fullPage: false });
       const seen = await done();
       const { servicesMs, reportMs } = workerTimes(seen);
       console.log(
