@@ -175,7 +175,15 @@ pub fn split(paste: &str) -> Vec<Section> {
     };
 
     for line in lines(paste, Origin::START) {
-        match hint(&line, current.as_ref().map(|s| s.kind), previous_content) {
+        let rest = paste.get(line.span.end..).unwrap_or("");
+        let line_hint = match hint(&line, current.as_ref().map(|s| s.kind), previous_content) {
+            // kubectl's JSON opens with a lone `{`: it belongs to the object below it.
+            Hint::Neutral if crate::kube_api::detect::opens_object(line.text, rest) => {
+                Hint::Content(SectionKind::KubeApi)
+            }
+            h => h,
+        };
+        match line_hint {
             Hint::Opens(kind, detection) => {
                 close(&mut current, &mut sections);
                 dump = DumpState::default();

@@ -199,7 +199,7 @@ fn local_only(e: &SliceEndpoint, this: &ThisNode<'_>) -> Option<(&'static str, S
         (None, Some(on)) => Some((
             "unknown",
             format!(
-                "internalTrafficPolicy is Local and it runs on node {on}; whether that is this node is not known: {}",
+                "internalTrafficPolicy is Local and it runs on node {on}; this node's name is {}",
                 this.source
             ),
         )),

@@ -45,6 +45,17 @@ pub fn is_object_line(text: &str) -> bool {
     json.or(yaml).is_some_and(api_version)
 }
 
+/// A lone `{` (or `[`) whose next non-blank line starts an API object: the opening of kubectl's JSON.
+pub fn opens_object(line: &str, rest: &str) -> bool {
+    let t = line.trim();
+    (t == "{" || t == "[" || t == "[{")
+        && rest
+            .lines()
+            .take(4)
+            .find(|l| !l.trim().is_empty() && l.trim() != "{")
+            .is_some_and(is_object_line)
+}
+
 /// `v1`, `discovery.k8s.io/v1`, `apps/v1beta2`: a group and version as the API writes them.
 fn api_version(word: &str) -> bool {
     let version = word.rsplit('/').next().unwrap_or(word);
@@ -84,5 +95,13 @@ mod tests {
         assert!(is_object_line("- apiVersion: discovery.k8s.io/v1"));
         assert!(!is_object_line("apiVersion: something else"));
         assert!(!is_object_line("\"name\": \"v1\""));
+    }
+
+    #[test]
+    fn a_lone_brace_opens_an_object_only_above_one() {
+        assert!(opens_object("{", "\n    \"apiVersion\": \"v1\",\n"));
+        assert!(opens_object("[", "\n{\n  \"apiVersion\": \"v1\",\n"));
+        assert!(!opens_object("{", "\n    \"nftables\": [\n"));
+        assert!(!opens_object("x {", "\n    \"apiVersion\": \"v1\",\n"));
     }
 }
