@@ -58,9 +58,7 @@ pub(crate) fn identify<'a>(api: &'a ApiObjects, report: &Report) -> ThisNode<'a>
             for slice in &api.slices {
                 for ae in &slice.endpoints {
                     if let Some(node) = &ae.node_name {
-                        if ae.addresses.iter().any(|a| *a == e.ip)
-                            && !named.iter().any(|(n, _)| n == node)
-                        {
+                        if ae.addresses.contains(&e.ip) && !named.iter().any(|(n, _)| n == node) {
                             named.push((node.clone(), e.ip.clone()));
                         }
                     }

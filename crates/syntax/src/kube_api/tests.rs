@@ -296,22 +296,3 @@ fn deep_nesting_is_bounded() {
         parsed.diagnostics
     );
 }
-
-#[test]
-fn the_splitter_finds_kubectl_output_after_a_node_dump() {
-    use crate::split::{split, SectionKind};
-    let paste = format!(
-        "*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n$ kubectl get svc,endpointslices,nodes -A -o json\n{LIST_JSON}"
-    );
-    let sections = split(&paste);
-    let kinds: Vec<SectionKind> = sections.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [SectionKind::Iptables, SectionKind::KubeApi]);
-    let api = &sections[1];
-    let parsed = parse(api.text(&paste), api.origin());
-    assert_eq!(parsed.diagnostics, vec![]);
-    assert_eq!(parsed.value.services[0].line, 8);
-    // YAML without a command line: found by its first line.
-    let paste = format!("*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n{LIST_YAML}");
-    let kinds: Vec<SectionKind> = split(&paste).iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [SectionKind::Iptables, SectionKind::KubeApi]);
-}
