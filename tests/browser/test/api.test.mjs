@@ -42,6 +42,7 @@ for (const viewport of [{ width: 1280, height: 900, tag: "" }, { width: 390, hei
       assert.ok(staleFinding, `findings: ${findings.join(" | ")}`);
       assert.match(staleFinding, /10\.0\.3\.1:80/);
       await screenshot(s.page, `80-api-overview${viewport.tag}`, { fullPage: true });
+      await s.page.locator("#services").screenshot({ path: join(ROOT, "tests", "browser", "artifacts", `80-api-services-only${viewport.tag}.png`) });
 
       await s.page.click('a.svc-link[href*="svc3"]');
       await s.page.waitForSelector("#service-api");
@@ -49,6 +50,7 @@ for (const viewport of [{ width: 1280, height: 900, tag: "" }, { width: 390, hei
       assert.ok(rows.some((r) => /10\.0\.3\.2:80 ready no not synced/.test(r)), `rows: ${rows.join(" | ")}`);
       assert.ok(rows.some((r) => /10\.0\.3\.1:80 no yes stale/.test(r)), `rows: ${rows.join(" | ")}`);
       await screenshot(s.page, `81-api-service${viewport.tag}`, { fullPage: true });
+      await s.page.locator("#service-api").screenshot({ path: join(ROOT, "tests", "browser", "artifacts", `81-api-panel-only${viewport.tag}.png`) });
 
       assert.deepEqual(foreign(s.requests, s.origin), []);
       assert.deepEqual(s.errors, []);
@@ -58,11 +60,17 @@ for (const viewport of [{ width: 1280, height: 900, tag: "" }, { width: 390, hei
   });
 }
 
-test("the reasons a node legitimately lacks an endpoint: topology, terminating, Local", async () => {
+/** A fresh page with one case's files dropped on it. */
+async function opened(c) {
   const s = await open();
+  await explained(s.page);
+  await drop(s.page, c);
+  return s;
+}
+
+test("the reasons a node legitimately lacks an endpoint: topology, terminating, Local", async () => {
+  let s = await opened("topology-other-zone");
   try {
-    await explained(s.page);
-    await drop(s.page, "topology-other-zone");
     assert.match(await s.page.textContent("#api-summary"), /this node is node-a \(zone zone-a\)/);
     assert.match(await apiCell(s.page, "svc2"), /in sync · 2 ready · 1 topology/);
     await s.page.click('a.svc-link[href*="svc2"]');
@@ -70,17 +78,20 @@ test("the reasons a node legitimately lacks an endpoint: topology, terminating, 
     const text = await s.page.textContent("#service-api");
     assert.match(text, /topology: hinted for zone\(s\) zone-b, and this node is in zone zone-a/);
     await screenshot(s.page, "82-api-topology", { fullPage: true });
-
-    await s.page.goto(s.url);
-    await explained(s.page);
-    await drop(s.page, "terminating-fallback");
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+  s = await opened("terminating-fallback");
+  try {
     assert.match(await apiCell(s.page, "svc2"), /1 terminating/);
     const findings = await s.page.$$eval("#findings li.finding", (l) => l.map((x) => x.dataset.code));
     assert.ok(!findings.some((c) => c.startsWith("api-")), `findings: ${findings.join(", ")}`);
-
-    await s.page.goto(s.url);
-    await explained(s.page);
-    await drop(s.page, "itp-local");
+  } finally {
+    await s.close();
+  }
+  s = await opened("itp-local");
+  try {
     assert.match(await apiCell(s.page, "svc1"), /1 local-only/);
     assert.deepEqual(s.errors, []);
   } finally {

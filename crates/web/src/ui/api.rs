@@ -164,6 +164,12 @@ pub fn panel(service: &Service, on_highlight: &Callback<(Vec<u32>, String)>) -> 
         });
     }
     for e in &api.extra_on_node {
+        let lines = node_keys
+            .iter()
+            .zip(&service.endpoints)
+            .find(|(key, _)| *key == e)
+            .map(|(_, ep)| ep.lines.clone())
+            .unwrap_or_default();
         rows.push(Row {
             endpoint: e.clone(),
             in_api: "no",
@@ -172,7 +178,7 @@ pub fn panel(service: &Service, on_highlight: &Callback<(Vec<u32>, String)>) -> 
                 "stale: the node still sends traffic here; the API does not give it this endpoint"
                     .to_string(),
             class: "api-bad",
-            lines: Vec::new(),
+            lines,
         });
     }
     for (key, e) in node_keys.iter().zip(&service.endpoints) {
