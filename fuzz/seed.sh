@@ -45,3 +45,9 @@ seed kube_proxy_log conntrack sysctl
 # and the kube-proxy logs kept with the repository's tests
 cp -f "$here"/../tests/fixtures/kube-proxy-log/*.txt "$here/corpus/kube_proxy_log/" 2>/dev/null || true
 echo "seed.sh: kube_proxy_log: $(find "$here/corpus/kube_proxy_log" -type f | wc -l) inputs (with the fixtures)"
+# kubectl's API objects (JSON and YAML) kept with the repository's tests
+mkdir -p "$here/corpus/kube_api"
+find "$here"/../tests/fixtures/kube-api -type f \( -name '*.json' -o -name '*.yaml' \) | while read -r f; do
+    cp -f "$f" "$here/corpus/kube_api/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+echo "seed.sh: kube_api: $(find "$here/corpus/kube_api" -type f | wc -l) inputs"

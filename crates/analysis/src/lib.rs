@@ -4,6 +4,7 @@
 // Unit tests read the corpus from disk; the crate itself may not (clippy.toml).
 #![cfg_attr(test, allow(clippy::disallowed_methods))]
 
+mod api;
 mod build;
 pub mod conntrack;
 pub mod diagnosis;

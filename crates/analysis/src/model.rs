@@ -77,6 +77,51 @@ pub struct Service {
     /// paste): the endpoints listed may be incomplete, and nothing is claimed about the rest.
     #[serde(default)]
     pub endpoints_unknown: Option<Unknown>,
+    /// What the cluster's API says about this Service port beside what the node programmed (`null` when
+    /// no API objects were given or none is this Service's).
+    #[serde(default)]
+    pub api: Option<ServiceApi>,
+}
+
+/// One Service port as the API objects describe it, joined to the node's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ServiceApi {
+    /// `namespace/name` of the API's Service.
+    pub service: String,
+    /// `""` for an unnamed port.
+    pub port_name: String,
+    /// The API's ready endpoints of this port (`ip:port`), of the Service's address family.
+    pub endpoints: Vec<String>,
+    /// Endpoints of the API this node did not program, each with the reason.
+    pub missing_on_node: Vec<MissingEndpoint>,
+    /// Endpoints this node programmed that the API does not give it (stale rules).
+    pub extra_on_node: Vec<String>,
+    /// The API's `externalTrafficPolicy` (for Services reachable from outside) and `internalTrafficPolicy`.
+    pub external_traffic_policy: Option<TrafficPolicy>,
+    pub internal_traffic_policy: Option<TrafficPolicy>,
+    /// `sessionAffinity: ClientIP` with its timeout (10800 when not given); `null` without affinity.
+    pub session_affinity_seconds: Option<u32>,
+    pub load_balancer_source_ranges: Vec<String>,
+    pub traffic_distribution: Option<String>,
+    /// Set when the node's endpoints are not known: nothing is said about what it lacks.
+    pub unknown: Option<Unknown>,
+    /// What else the join tells, in sentences (a terminating fallback in use, hints applied).
+    pub notes: Vec<String>,
+    /// Lines of the API objects (the Service, its port, its EndpointSlices).
+    pub lines: Vec<u32>,
+}
+
+/// An API endpoint missing from the node's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MissingEndpoint {
+    pub endpoint: String,
+    /// `terminating`, `not-ready`, `topology`, `local-only`, `unknown` (a fact to decide it is missing) or
+    /// `unexplained` (the node should have it: kube-proxy has not synced).
+    pub reason: String,
+    /// The reason in a sentence, with the zone or node that explains it.
+    pub detail: String,
+    /// The endpoint's line in the API objects.
+    pub lines: Vec<u32>,
 }
 
 /// Why something could not be known from the rules, and the dump lines that show it.

@@ -28,6 +28,8 @@ pub struct Snapshot {
     pub kube_proxy_logs: Vec<kubelog::KubeProxyLog>,
     /// The interface addresses of each `ip addr` section.
     pub addresses: Vec<Vec<addresses::InterfaceAddress>>,
+    /// The cluster's API objects (`kubectl get … -o json|yaml`), every such section merged.
+    pub kube_api: svcpath_syntax::kube_api::ApiObjects,
 }
 
 impl Snapshot {
@@ -111,6 +113,10 @@ impl Snapshot {
                 SectionKind::Addresses => {
                     let value = keep(diagnostics, addresses::parse(text, origin));
                     snapshot.addresses.push(value);
+                }
+                SectionKind::KubeApi => {
+                    let value = keep(diagnostics, svcpath_syntax::kube_api::parse(text, origin));
+                    snapshot.kube_api.extend(value);
                 }
                 SectionKind::Other => {
                     let found = crate::versions::scan(text, origin, command);

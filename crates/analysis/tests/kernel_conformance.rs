@@ -50,6 +50,11 @@ struct Case {
     /// loading step replaced) instead of `iptables-restore`.
     #[serde(default)]
     nft: bool,
+    /// The cluster's API objects (`kubectl get … -o json`), read by svcpath beside the dump (the kernel
+    /// loads the dump alone). Every endpoint the join calls stale (`extra_on_node`) must be one the kernel
+    /// sends connections to: the rules really use what the API no longer lists.
+    #[serde(default)]
+    api: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,7 +72,9 @@ fn shared() -> PathBuf {
 }
 
 fn resolve(dump: &str) -> PathBuf {
-    if let Some(p) = dump.strip_prefix("corpus:") {
+    if let Some(p) = dump.strip_prefix("fixture:") {
+        repo_root().join("tests").join("fixtures").join(p)
+    } else if let Some(p) = dump.strip_prefix("corpus:") {
         shared().join("corpus").join(p)
     } else if let Some(p) = dump.strip_prefix("oracle:") {
         shared().join("oracle").join(p)
@@ -413,7 +420,16 @@ fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Res
     let dump_path = resolve(&case.dump);
     let text =
         std::fs::read_to_string(&dump_path).map_err(|e| format!("{}: {e}", dump_path.display()))?;
-    let (probes, options, snapshot) = probes_for_case(case, &text);
+    let analysed = match &case.api {
+        Some(api) => {
+            let path = resolve(api);
+            let objects =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            format!("{text}\n{objects}")
+        }
+        None => text.clone(),
+    };
+    let (probes, options, snapshot) = probes_for_case(case, &analysed);
     if probes.is_empty() {
         return Err(format!("case {}: no probe could be derived", case.name));
     }
@@ -571,6 +587,74 @@ fn run_case(case: &Case, oracle: &Path, work: &Path, rows: &mut Vec<Row>) -> Res
             uncertain: p.trace.outcomes.iter().any(|o| o.uncertain),
             agree,
         });
+    }
+    if case.api.is_some() {
+        stale_rows(case, &report, &probes, &results, rows)?;
+    }
+    Ok(())
+}
+
+/// One row per endpoint the API join calls stale: the kernel must send some of the Service's
+/// connections there (what svcpath's `api-endpoint-stale-on-node` finding says the rules do).
+fn stale_rows(
+    case: &Case,
+    report: &svcpath_analysis::Report,
+    probes: &[Probe],
+    results: &[Value],
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
+    let mut checked = 0;
+    for service in &report.services {
+        let Some(api) = &service.api else { continue };
+        for stale in &api.extra_on_node {
+            let finding = report.findings.iter().any(|f| {
+                f.code.as_str().contains("stale")
+                    && f.service.as_deref() == Some(service.id.as_str())
+                    && f.message.contains(stale.as_str())
+            });
+            let mut reached = 0;
+            let mut sent = 0;
+            for p in probes
+                .iter()
+                .filter(|p| p.label.starts_with(&format!("{}: ", service.id)))
+            {
+                let name = p.json.get("name").and_then(Value::as_str).unwrap_or("");
+                let Some(r) = results
+                    .iter()
+                    .find(|r| r.get("name").and_then(Value::as_str) == Some(name))
+                else {
+                    continue;
+                };
+                sent += r.get("sent").and_then(Value::as_u64).unwrap_or(0);
+                reached += r
+                    .pointer("/histogram")
+                    .and_then(|h| h.get(stale.as_str()))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+            }
+            checked += 1;
+            rows.push(Row {
+                case: case.name.clone(),
+                label: format!(
+                    "{}: stale endpoint {stale} (the API no longer lists it)",
+                    service.id
+                ),
+                from: "any".to_string(),
+                dst: service.cluster_ip.clone().unwrap_or_default(),
+                n: sent,
+                expected: format!("reached; finding raised: {finding}"),
+                observed: format!("{stale} {reached}"),
+                masq: String::new(),
+                uncertain: false,
+                agree: finding && reached > 0,
+            });
+        }
+    }
+    if checked == 0 {
+        return Err(format!(
+            "case {}: the API join found no stale endpoint to check",
+            case.name
+        ));
     }
     Ok(())
 }

@@ -34,10 +34,12 @@ pub enum SectionKind {
     Addresses,
     /// Anything else (`uname -r`, `date`, prose): kept and shown, not analysed.
     Other,
+    /// `kubectl get svc,endpointslices,nodes -o json|yaml`: the cluster's view.
+    KubeApi,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 10] = [
+    pub const ALL: [SectionKind; 11] = [
         SectionKind::Iptables,
         SectionKind::Ipvsadm,
         SectionKind::Ipset,
@@ -48,6 +50,7 @@ impl SectionKind {
         SectionKind::KernelLog,
         SectionKind::Addresses,
         SectionKind::Other,
+        SectionKind::KubeApi,
     ];
 
     /// The stable name used in markers, JSON and the user interface.
@@ -63,6 +66,7 @@ impl SectionKind {
             SectionKind::KernelLog => "kernel_log",
             SectionKind::Addresses => "addresses",
             SectionKind::Other => "other",
+            SectionKind::KubeApi => "kube_api",
         }
     }
 
@@ -92,6 +96,7 @@ impl SectionKind {
             }
             "addresses" | "ip-addr" | "ip-address" => SectionKind::Addresses,
             "other" | "uname" | "date" => SectionKind::Other,
+            "kube_api" | "kube-api" | "kubectl-get" => SectionKind::KubeApi,
             _ => return None,
         })
     }
@@ -170,7 +175,15 @@ pub fn split(paste: &str) -> Vec<Section> {
     };
 
     for line in lines(paste, Origin::START) {
-        match hint(&line, current.as_ref().map(|s| s.kind), previous_content) {
+        let rest = paste.get(line.span.end..).unwrap_or("");
+        let line_hint = match hint(&line, current.as_ref().map(|s| s.kind), previous_content) {
+            // kubectl's JSON opens with a lone `{`: it belongs to the object below it.
+            Hint::Neutral if crate::kube_api::detect::opens_object(line.text, rest) => {
+                Hint::Content(SectionKind::KubeApi)
+            }
+            h => h,
+        };
+        match line_hint {
             Hint::Opens(kind, detection) => {
                 close(&mut current, &mut sections);
                 dump = DumpState::default();
@@ -447,6 +460,7 @@ fn tool_kind(tool: &str, command: &str) -> Option<SectionKind> {
             SectionKind::KernelLog
         }
         "ip" if ip_addr_command(command) => SectionKind::Addresses,
+        "kubectl" if crate::kube_api::detect::is_get_command(command) => SectionKind::KubeApi,
         "uname" | "date" | "ip" | "hostname" | "kubectl" => SectionKind::Other,
         _ => return None,
     };
@@ -667,7 +681,7 @@ fn content_kind(
     if in_kind(Sysctl) && text.chars().all(|c| c.is_ascii_digit()) {
         return Some(Sysctl);
     }
-    None
+    crate::kube_api::detect::is_object_line(text).then_some(KubeApi)
 }
 
 fn ipvs_service_like(text: &str) -> bool {

@@ -267,6 +267,21 @@ pub const ENTRIES: &[Entry] = &[
         ],
         see: &["verdict-map", "statistic"],
     },
+    Entry {
+        key: "endpoint-slice",
+        term: "EndpointSlice",
+        text: &[
+            "The API's list of a Service's endpoints (`kubectl get endpointslices`): each address with its \
+             conditions (ready, serving, terminating), its node and zone, and topology hints. kube-proxy on every \
+             node watches them and writes its rules from them: ready endpoints, or serving terminating ones when \
+             none is ready; only this node's with a Local traffic policy; only those hinted for its zone or node \
+             when hints apply.",
+            "Paste `kubectl get svc,endpointslices,nodes -A -o json` beside a node's dump and svcpath compares the \
+             two: an endpoint the node holds that the API no longer lists is a stale rule (kube-proxy there stopped \
+             syncing), one the API gives the node that its rules lack was not synced yet.",
+        ],
+        see: &["endpoint", "external-traffic-policy"],
+    },
 ];
 
 /// The entry with this key.
@@ -285,6 +300,7 @@ pub fn for_finding(code: &str) -> Option<&'static str> {
         "skewed-odds" => "statistic",
         "rule-count" | "rule-ahead" => "kube-chains",
         c if c.starts_with("conntrack") => "conntrack",
+        c if c.starts_with("api-") => "endpoint-slice",
         _ => return None,
     })
 }

@@ -95,6 +95,8 @@ impl Snapshot {
         report.rules = stats::rule_stats(self, &report.services, iptables_cost, nft_cost);
         report.kube_proxy = crate::kube_proxy::summarize(&self.kube_proxy_logs);
         report.findings = mode_findings;
+        let api_findings = crate::api::join(&self.kube_api, &mut report);
+        report.findings.extend(api_findings);
         report.findings = crate::findings::run(self, &report);
         report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
         report.migration = crate::migration::assess(self, &report);

@@ -572,6 +572,7 @@ fn finish(tables: &Tables<'_>, hash: &str, mut g: Gathered) -> Service {
         no_endpoints,
         lines: g.lines,
         endpoints_unknown,
+        api: None,
     }
 }
 

@@ -469,6 +469,7 @@ fn service(id: String, svc: &Svc, endpoints: Vec<Endpoint>) -> Service {
         endpoints,
         lines: svc.lines.clone(),
         endpoints_unknown: None,
+        api: None,
     }
 }
 

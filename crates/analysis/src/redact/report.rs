@@ -74,6 +74,7 @@ impl Redact for Report {
             migration,
             diagnosis,
             kube_proxy,
+            api,
         } = self;
         services.redact(r);
         findings.redact(r);
@@ -85,6 +86,61 @@ impl Redact for Report {
         migration.redact(r);
         diagnosis.redact(r);
         kube_proxy.redact(r);
+        api.redact(r);
+    }
+}
+
+impl Redact for crate::report::ApiJoin {
+    fn redact(&mut self, r: &mut Redactor) {
+        let crate::report::ApiJoin {
+            node_name,
+            node_name_source,
+            zone,
+            services: _,
+            slices: _,
+            nodes: _,
+            services_without_rules,
+            rules_without_service,
+        } = self;
+        node_name.redact(r);
+        node_name_source.redact(r);
+        zone.redact(r);
+        for s in services_without_rules {
+            s.id.redact(r);
+            s.address.redact(r);
+        }
+        rules_without_service.redact(r);
+    }
+}
+
+impl Redact for crate::report::ServiceApi {
+    fn redact(&mut self, r: &mut Redactor) {
+        let crate::report::ServiceApi {
+            service,
+            port_name,
+            endpoints,
+            missing_on_node,
+            extra_on_node,
+            external_traffic_policy: _,
+            internal_traffic_policy: _,
+            session_affinity_seconds: _,
+            load_balancer_source_ranges,
+            traffic_distribution: _,
+            unknown,
+            notes,
+            lines: _,
+        } = self;
+        service.redact(r);
+        *port_name = r.port(port_name);
+        endpoints.redact(r);
+        for m in missing_on_node {
+            m.endpoint.redact(r);
+            m.detail.redact(r);
+        }
+        extra_on_node.redact(r);
+        load_balancer_source_ranges.redact(r);
+        unknown.redact(r);
+        notes.redact(r);
     }
 }
 
@@ -122,6 +178,7 @@ impl Redact for Service {
             no_endpoints: _,
             lines: _,
             endpoints_unknown,
+            api,
         } = self;
         id.redact(r);
         namespace.redact(r);
@@ -134,6 +191,7 @@ impl Redact for Service {
         load_balancer_source_ranges.redact(r);
         endpoints.redact(r);
         endpoints_unknown.redact(r);
+        api.redact(r);
     }
 }
 

@@ -6,6 +6,7 @@
 //! HTML or break a table are backslash-escaped or replaced, and plain chat ([`markdown_chat`],
 //! `chat.rs`), which has no backslash escapes and no tables, and puts such text in code spans.
 
+mod api;
 mod chat;
 mod diagnosis;
 mod kube_proxy;
@@ -187,6 +188,9 @@ pub fn text(report: &Report) -> String {
     if let Some(ct) = &report.conntrack {
         let _ = writeln!(out, "conntrack: {}", clean(&ct.summary));
     }
+    if let Some(join) = &report.api {
+        let _ = writeln!(out, "cluster API: {}", clean(&api::summary(join)));
+    }
     let _ = writeln!(out);
     if !report.services.is_empty() {
         let _ = writeln!(out, "SERVICES");
@@ -198,6 +202,9 @@ pub fn text(report: &Report) -> String {
                 let _ = writeln!(out, "    policy:    {}", clean(&extra));
             }
             let _ = writeln!(out, "    endpoints: {}", clean(&endpoint_list(s)));
+            if let Some(a) = &s.api {
+                let _ = writeln!(out, "    API:       {}", clean(&api::service_line(a)));
+            }
         }
         let _ = writeln!(out);
     }
@@ -439,6 +446,17 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
                 "\n… {} more Services not listed.",
                 report.services.len() - 500
             );
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(join) = &report.api {
+        let _ = writeln!(out, "{}", flavour.heading("Cluster API"));
+        let _ = writeln!(out);
+        let _ = writeln!(out, "- {}", t(&api::summary(join)));
+        for s in report.services.iter().take(500) {
+            if let Some(a) = &s.api {
+                let _ = writeln!(out, "- {}: {}", t(&s.id), t(&api::service_line(a)));
+            }
         }
         let _ = writeln!(out);
     }

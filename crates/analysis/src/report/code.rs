@@ -118,6 +118,16 @@ pub enum FindingCode {
     SkewedOdds,
     #[serde(rename = "unused-kube-chain")]
     UnusedKubeChain,
+    #[serde(rename = "api-endpoint-stale-on-node")]
+    ApiEndpointStaleOnNode,
+    #[serde(rename = "api-endpoint-not-synced")]
+    ApiEndpointNotSynced,
+    #[serde(rename = "api-service-not-synced")]
+    ApiServiceNotSynced,
+    #[serde(rename = "api-service-stale-on-node")]
+    ApiServiceStaleOnNode,
+    #[serde(rename = "api-policy-mismatch")]
+    ApiPolicyMismatch,
 }
 
 impl FindingCode {
@@ -179,6 +189,11 @@ impl FindingCode {
         FindingCode::SessionAffinityBroken,
         FindingCode::SkewedOdds,
         FindingCode::UnusedKubeChain,
+        FindingCode::ApiEndpointStaleOnNode,
+        FindingCode::ApiEndpointNotSynced,
+        FindingCode::ApiServiceNotSynced,
+        FindingCode::ApiServiceStaleOnNode,
+        FindingCode::ApiPolicyMismatch,
     ];
 
     /// The code word, as the JSON, the text report and the page write it.
@@ -240,6 +255,11 @@ impl FindingCode {
             FindingCode::SessionAffinityBroken => "session-affinity-broken",
             FindingCode::SkewedOdds => "skewed-odds",
             FindingCode::UnusedKubeChain => "unused-kube-chain",
+            FindingCode::ApiEndpointStaleOnNode => "api-endpoint-stale-on-node",
+            FindingCode::ApiEndpointNotSynced => "api-endpoint-not-synced",
+            FindingCode::ApiServiceNotSynced => "api-service-not-synced",
+            FindingCode::ApiServiceStaleOnNode => "api-service-stale-on-node",
+            FindingCode::ApiPolicyMismatch => "api-policy-mismatch",
         }
     }
 

@@ -1,5 +1,6 @@
 //! The `Report`: everything svcpath found out about one node, as every front end renders it (serde types).
 
+mod api;
 mod cause;
 mod code;
 mod kube_proxy;
@@ -12,6 +13,8 @@ pub use crate::model::{
     Endpoint, Fact, IpFamily, Mode, NodeFacts, Protocol, Service, TrafficPolicy, Unknown,
     GIVEN_BY_USER,
 };
+pub use crate::model::{MissingEndpoint, ServiceApi};
+pub use api::{ApiJoin, ApiServicePort};
 pub use cause::{Cause, CauseTrace};
 pub use code::FindingCode;
 pub use kube_proxy::{
@@ -46,6 +49,9 @@ pub struct Report {
     /// What kube-proxy's own log says (`null` when no kube-proxy log was pasted).
     #[serde(default)]
     pub kube_proxy: Option<KubeProxyLog>,
+    /// The cluster's API objects joined to this node's rules (`null` when none were given).
+    #[serde(default)]
+    pub api: Option<ApiJoin>,
 }
 
 /// The kube-proxy rule layout recognised on this node (which releases write it), with the lines that

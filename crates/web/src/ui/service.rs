@@ -93,6 +93,7 @@ pub fn view(ctx: &Context<App>, shown: &Shown, id: &str, props: &PathsProps<'_>)
                 </table></div>
             }
         </section>
+        { super::api::panel(service, &on_highlight) }
         <section class="panel" aria-labelledby="service-findings-title">
             <h2 id="service-findings-title">{ format!("Findings ({})", findings.len()) }</h2>
             if findings.is_empty() {

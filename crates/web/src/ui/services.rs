@@ -91,6 +91,7 @@ pub fn view(ctx: &Context<App>, shown: &Shown, table: &Table<'_>) -> Html {
         }
     };
     let namespaces = model::namespaces(report);
+    let with_api = report.api.is_some();
     html! {
         <section id="services" class="panel" aria-labelledby="services-title">
             <h2 id="services-title">{ format!("Services ({} of {})", rows.len(), report.services.len()) }</h2>
@@ -109,10 +110,11 @@ pub fn view(ctx: &Context<App>, shown: &Shown, table: &Table<'_>) -> Html {
                 <label><input type="checkbox" checked={filter.affinity} onchange={set(|f, v| f.affinity = v)} />{" affinity"}</label>
                 <label><input type="checkbox" checked={filter.no_endpoints} onchange={set(|f, v| f.no_endpoints = v)} />{" no endpoints"}</label>
             </div>
+            if let Some(join) = &report.api { { super::api::summary(join) } }
             if report.services.is_empty() {
                 <p class="muted">{"No Services in this input: svcpath found no kube-proxy Service rules it could read."}</p>
             } else {
-                <div role="table" class="svc-table" aria-rowcount={(rows.len() + 1).to_string()}>
+                <div role="table" class={classes!("svc-table", with_api.then_some("with-api"))} aria-rowcount={(rows.len() + 1).to_string()}>
                     <div role="row" class="svc-row svc-head">
                         { header(SortKey::Name, "Service", "c-name") }
                         { header(SortKey::ClusterIp, "ClusterIP:port", "c-ip") }
@@ -121,6 +123,7 @@ pub fn view(ctx: &Context<App>, shown: &Shown, table: &Table<'_>) -> Html {
                         <div role="columnheader" class="cell c-etp" title="externalTrafficPolicy">{"eTP"}</div>
                         { header(SortKey::Endpoints, "Endpoints", "c-ep") }
                         <div role="columnheader" class="cell c-local" title="an endpoint runs on this node">{"On this node"}</div>
+                        if with_api { <div role="columnheader" class="cell c-api" title="the API's endpoints beside the node's">{"API"}</div> }
                         { header(SortKey::Findings, "Findings", "c-f") }
                     </div>
                     <div class="svc-body" ref={table.body.clone()} role="rowgroup">
@@ -146,6 +149,7 @@ pub fn view(ctx: &Context<App>, shown: &Shown, table: &Table<'_>) -> Html {
                                         { reading::traffic_policy(s) }</div>
                                     <div role="cell" class="cell c-ep">{ probability_strip(&s.endpoints, s.no_endpoints) }</div>
                                     <div role="cell" class="cell c-local" title={local.clone()}>{ local }</div>
+                                    if with_api { <div role="cell" class="cell c-api">{ super::api::cell(s) }</div> }
                                     <div role="cell" class="cell c-f">
                                         if let Some(worst) = f.worst { { severity_badge(worst) }{ format!(" {}", f.count) } }
                                     </div>

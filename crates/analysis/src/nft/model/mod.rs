@@ -381,6 +381,7 @@ impl ServiceModel {
             no_endpoints: self.endpoints_unknown.is_none() && self.rejects(),
             lines,
             endpoints_unknown: self.endpoints_unknown.clone(),
+            api: None,
         }
     }
 }
