@@ -28,6 +28,8 @@ pub struct Snapshot {
     pub kube_proxy_logs: Vec<kubelog::KubeProxyLog>,
     /// The interface addresses of each `ip addr` section.
     pub addresses: Vec<Vec<addresses::InterfaceAddress>>,
+    /// kube-proxy's own settings: each `/flagz`, configuration file or ConfigMap section that held any.
+    pub kube_proxy_settings: Vec<svcpath_syntax::kube_proxy_config::KubeProxySettings>,
 }
 
 impl Snapshot {
@@ -115,6 +117,13 @@ impl Snapshot {
                 SectionKind::Other => {
                     let found = crate::versions::scan(text, origin, command);
                     snapshot.versions.extend(found);
+                }
+                SectionKind::KubeProxyConfig => {
+                    let parsed = svcpath_syntax::kube_proxy_config::parse(text, origin, command);
+                    let value = keep(diagnostics, parsed);
+                    if !value.is_empty() {
+                        snapshot.kube_proxy_settings.push(value);
+                    }
                 }
             }
         }

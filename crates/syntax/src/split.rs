@@ -34,10 +34,13 @@ pub enum SectionKind {
     Addresses,
     /// Anything else (`uname -r`, `date`, prose): kept and shown, not analysed.
     Other,
+    /// kube-proxy's own settings: its `/flagz` page, a `KubeProxyConfiguration` file or the
+    /// `kube-proxy` ConfigMap.
+    KubeProxyConfig,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 10] = [
+    pub const ALL: [SectionKind; 11] = [
         SectionKind::Iptables,
         SectionKind::Ipvsadm,
         SectionKind::Ipset,
@@ -48,6 +51,7 @@ impl SectionKind {
         SectionKind::KernelLog,
         SectionKind::Addresses,
         SectionKind::Other,
+        SectionKind::KubeProxyConfig,
     ];
 
     /// The stable name used in markers, JSON and the user interface.
@@ -63,6 +67,7 @@ impl SectionKind {
             SectionKind::KernelLog => "kernel_log",
             SectionKind::Addresses => "addresses",
             SectionKind::Other => "other",
+            SectionKind::KubeProxyConfig => "kube_proxy_config",
         }
     }
 
@@ -92,6 +97,11 @@ impl SectionKind {
             }
             "addresses" | "ip-addr" | "ip-address" => SectionKind::Addresses,
             "other" | "uname" | "date" => SectionKind::Other,
+            "kube_proxy_config"
+            | "kube-proxy-config"
+            | "kube-proxy-configmap"
+            | "flagz"
+            | "kube-proxy-flagz" => SectionKind::KubeProxyConfig,
             _ => return None,
         })
     }
@@ -446,6 +456,9 @@ fn tool_kind(tool: &str, command: &str) -> Option<SectionKind> {
         "kubectl" if command.contains(" logs ") && command.contains("kube-proxy") => {
             SectionKind::KernelLog
         }
+        "kubectl" | "curl" | "wget" | "cat" if kube_proxy_settings_command(command) => {
+            SectionKind::KubeProxyConfig
+        }
         "ip" if ip_addr_command(command) => SectionKind::Addresses,
         "uname" | "date" | "ip" | "hostname" | "kubectl" => SectionKind::Other,
         _ => return None,
@@ -504,6 +517,9 @@ pub(crate) fn strip_prompt(text: &str) -> Option<&str> {
     }
     // A bare command line, as people paste `ipvsadm -ln` above the output.
     let first = text.split_whitespace().next()?;
+    if matches!(first, "kubectl" | "curl") && kube_proxy_settings_command(text) {
+        return Some(text);
+    }
     let tool = first.rsplit('/').next().unwrap_or(first);
     let tool = tool.split('|').next().unwrap_or(tool);
     let known = matches!(
@@ -667,7 +683,59 @@ fn content_kind(
     if in_kind(Sysctl) && text.chars().all(|c| c.is_ascii_digit()) {
         return Some(Sysctl);
     }
+    if kube_proxy_settings_line(text) {
+        return Some(KubeProxyConfig);
+    }
     None
+}
+
+/// `curl -s localhost:10249/flagz`, `kubectl get cm -n kube-system kube-proxy -o yaml`,
+/// `cat /var/lib/kube-proxy/config.conf`: a command printing kube-proxy's settings.
+fn kube_proxy_settings_command(command: &str) -> bool {
+    if command.len() > 400 {
+        return false;
+    }
+    if command.contains("/flagz") {
+        return true;
+    }
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let names_kube_proxy = words
+        .iter()
+        .any(|w| *w == "kube-proxy" || w.ends_with("/kube-proxy") || *w == "kube-proxy-config");
+    let gets_configmap = words.windows(2).any(|w| {
+        w[0] == "get" && matches!(w[1], "cm" | "configmap" | "configmaps")
+            || w[0] == "get" && w[1].starts_with("configmap/") && w[1].contains("kube-proxy")
+            || w[0] == "get" && w[1].starts_with("cm/") && w[1].contains("kube-proxy")
+    });
+    let reads_file = words.iter().any(|w| {
+        w.contains("kube-proxy")
+            && (w.ends_with(".conf") || w.ends_with(".yaml") || w.ends_with(".yml"))
+            && !w.contains("kubeconfig")
+    });
+    (gets_configmap
+        && (names_kube_proxy
+            || words
+                .iter()
+                .any(|w| w.contains("configmap/kube-proxy") || w.contains("cm/kube-proxy"))))
+        || reads_file
+}
+
+/// A line only kube-proxy's settings have: the `/flagz` headers, a configuration's `kind` or
+/// `apiVersion`, the ConfigMap key that holds it.
+fn kube_proxy_settings_line(text: &str) -> bool {
+    matches!(
+        text,
+        "kube-proxy flags"
+            | "kube-proxy flagz"
+            | "title: kube-proxy flagz"
+            | "kind: KubeProxyConfiguration"
+    ) || text.starts_with("apiVersion: kubeproxy.config.k8s.io/")
+        || text.starts_with("\"apiVersion\": \"kubeproxy.config.k8s.io/")
+        || text.starts_with("config.conf: |")
+        || text.starts_with("\"config.conf\": \"")
+        || (text.starts_with("{\"kind\":\"Flagz\"")
+            || text.starts_with("{\"apiVersion\":\"config.k8s.io/")
+                && text.contains("\"kind\":\"Flagz\""))
 }
 
 fn ipvs_service_like(text: &str) -> bool {

@@ -74,6 +74,7 @@ impl Redact for Report {
             migration,
             diagnosis,
             kube_proxy,
+            configured_mode,
         } = self;
         services.redact(r);
         findings.redact(r);
@@ -85,6 +86,7 @@ impl Redact for Report {
         migration.redact(r);
         diagnosis.redact(r);
         kube_proxy.redact(r);
+        configured_mode.redact(r);
     }
 }
 
@@ -247,8 +249,17 @@ impl Redact for ConntrackReport {
             table_full_lines: _,
             breakdown: _,
             missing: _,
+            expected_max,
+            kube_proxy_timeouts,
         } = self;
         summary.redact(r);
+        if let Some(e) = expected_max {
+            e.summary.redact(r);
+            e.settings_source.redact(r);
+        }
+        for t in kube_proxy_timeouts {
+            t.source.redact(r);
+        }
         reasons.redact(r);
         recommendations.redact(r);
     }

@@ -118,6 +118,8 @@ pub enum FindingCode {
     SkewedOdds,
     #[serde(rename = "unused-kube-chain")]
     UnusedKubeChain,
+    #[serde(rename = "conntrack-oversized")]
+    ConntrackOversized,
 }
 
 impl FindingCode {
@@ -179,6 +181,7 @@ impl FindingCode {
         FindingCode::SessionAffinityBroken,
         FindingCode::SkewedOdds,
         FindingCode::UnusedKubeChain,
+        FindingCode::ConntrackOversized,
     ];
 
     /// The code word, as the JSON, the text report and the page write it.
@@ -240,6 +243,7 @@ impl FindingCode {
             FindingCode::SessionAffinityBroken => "session-affinity-broken",
             FindingCode::SkewedOdds => "skewed-odds",
             FindingCode::UnusedKubeChain => "unused-kube-chain",
+            FindingCode::ConntrackOversized => "conntrack-oversized",
         }
     }
 
