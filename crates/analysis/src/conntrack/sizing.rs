@@ -207,8 +207,18 @@ impl Facts<'_> {
             } else {
                 Agreement::Unknown
             };
+            out.settings_source = per_core_source.clone();
+            let node_part = match observed {
+                Some(m) => format!(
+                    "the node's {} ({}, line {}) is the kernel's default or a sysctl file's, not kube-proxy's",
+                    n(m.value),
+                    m.from,
+                    m.line
+                ),
+                None => node_has.clone(),
+            };
             out.summary = format!(
-                "kube-proxy leaves nf_conntrack_max alone on this node ({settings_source}; kind and rootless setups do this because they cannot write it); {node_has}, which is the kernel's default or a sysctl file's, not kube-proxy's."
+                "kube-proxy leaves nf_conntrack_max alone on this node ({per_core_source}; kind does this because the limit is shared by every network namespace of the host); {node_part}."
             );
             return Some(out);
         }
