@@ -346,3 +346,29 @@ fn the_cluster_cidr_is_a_pod_cidr_fact_when_the_rules_show_none() {
         ]
     );
 }
+
+#[test]
+fn the_capture_markers_of_docs_capture_md_are_read() {
+    let paste = format!(
+        "===== svcpath: conntrack-s =====\n{}===== svcpath: flagz =====\n\nkube-proxy flagz\nWarning: This endpoint is not meant to be machine parseable, has no formatting compatibility guarantees and is for debugging purposes only.\nconfig=\nconntrack-max-per-core=0\nproxy-mode=iptables\n===== svcpath: kube-proxy-config =====\n{}",
+        stats(8).trim_start_matches("$ conntrack -S\n"),
+        "data:\n  config.conf: |-\n    conntrack:\n      maxPerCore: 65535\n      min: 655350\n"
+    );
+    let r = report(&paste);
+    let kinds: Vec<&str> = r.sections.iter().map(|s| s.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        vec!["conntrack_stats", "kube_proxy_config", "kube_proxy_config"]
+    );
+    // The ConfigMap wins over the flags: 65535 × 8 is below its min.
+    let e = r.conntrack.unwrap().expected_max.unwrap();
+    assert_eq!(
+        (e.max_per_core, e.min, e.value),
+        (65_535, 655_350, Some(655_350))
+    );
+    // The mode comes from /flagz (the ConfigMap sets none).
+    assert_eq!(
+        r.configured_mode.map(|m| m.value),
+        Some("iptables".to_string())
+    );
+}

@@ -5,6 +5,7 @@
 //! Everything from the input is rendered as text through Yew, which escapes it; nothing from the input
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
+mod conntrack_limit;
 mod diagnosis;
 mod facts;
 mod habits;
