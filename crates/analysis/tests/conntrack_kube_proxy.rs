@@ -372,3 +372,27 @@ fn the_capture_markers_of_docs_capture_md_are_read() {
         Some("iptables".to_string())
     );
 }
+
+#[test]
+fn a_configured_mode_the_rules_do_not_show_is_a_mismatch() {
+    let rules = "$ iptables-save\n*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-TCOU7JCQXEZGVUNU - [0:0]\n:KUBE-SEP-AAAAAAAAAAAAAAAA - [0:0]\n-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment \"kube-system/kube-dns:dns cluster IP\" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU\n-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment \"kube-system/kube-dns:dns -> 10.244.0.5:53\" -j KUBE-SEP-AAAAAAAAAAAAAAAA\n-A KUBE-SEP-AAAAAAAAAAAAAAAA -p udp -m comment --comment \"kube-system/kube-dns:dns\" -m udp -j DNAT --to-destination 10.244.0.5:53\nCOMMIT\n";
+    let r = report(&format!("{rules}{}", fixture("flagz-1.34.txt")));
+    assert_eq!(r.mode, svcpath_analysis::report::Mode::Iptables);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "kube-proxy-mode-mismatch")
+        .expect("mismatch");
+    assert!(
+        f.message.contains("ask for ipvs mode")
+            && f.message.contains("proxy-mode in kube-proxy's /flagz"),
+        "{}",
+        f.message
+    );
+    // The same mode: no finding.
+    let same = fixture("flagz-1.34.txt").replace("proxy-mode: ipvs", "proxy-mode: iptables");
+    assert!(!report(&format!("{rules}{same}"))
+        .findings
+        .iter()
+        .any(|f| f.code == "kube-proxy-mode-mismatch"));
+}
