@@ -42,6 +42,8 @@ for (const [name, viewport] of [["desktop", { width: 1280, height: 900 }], ["pho
       await s.page.locator("#conntrack").scrollIntoViewIfNeeded();
       await screenshot(s.page, `80-conntrack-kube-proxy-${name}`, { fullPage: true });
       await s.page.locator("#conntrack").screenshot({ path: join(ROOT, "tests", "browser", "artifacts", `80-conntrack-kube-proxy-${name}-panel.png`) });
+      await s.page.locator("#kube-proxy-limit").screenshot({ path: join(ROOT, "tests", "browser", "artifacts", `80-conntrack-kube-proxy-${name}-limit.png`) });
+      await s.page.locator("#conntrack table.kube-proxy-timeouts").screenshot({ path: join(ROOT, "tests", "browser", "artifacts", `80-conntrack-kube-proxy-${name}-timeouts.png`) });
       assert.deepEqual(foreign(s.requests, s.origin), []);
       assert.deepEqual(s.errors, []);
     } finally {

@@ -60,15 +60,14 @@ pub(super) fn timeouts(rows: &[KubeProxyTimeout]) -> Html {
             <h3>{"As kube-proxy's settings set them"}</h3>
             <div class="scroll-x">
                 <table class="timeouts kube-proxy-timeouts">
-                    <thead><tr><th>{"setting"}</th><th>{"kube-proxy"}</th><th>{"node"}</th><th>{""}</th></tr></thead>
+                    <thead><tr><th>{"nf_conntrack_…"}</th><th>{"kube-proxy"}</th><th>{"node"}</th></tr></thead>
                     <tbody>{ for rows.iter().map(|r| {
                         let (class, word) = agreement_word(r.agreement);
                         html! {
-                            <tr title={r.source.clone()}>
-                                <td>{ &r.key }</td>
+                            <tr title={format!("{}: {}", r.key, r.source)} data-key={r.key.clone()}>
+                                <td>{ r.key.trim_start_matches("nf_conntrack_") }</td>
                                 <td>{ if r.kube_proxy.is_some() { shown(r.kube_proxy) } else { "left alone".to_string() } }</td>
-                                <td>{ shown(r.node) }</td>
-                                <td><span class={classes!("verdict", class)}>{ word }</span></td>
+                                <td>{ shown(r.node) }{" "}<span class={classes!("verdict", class)}>{ word }</span></td>
                             </tr>
                         }
                     }) }</tbody>
