@@ -38,7 +38,7 @@ for (const [name, viewport] of [["desktop", { width: 1280, height: 900 }], ["pho
       assert.match(limit, /max\(65,535 × 8 CPUs, 655,350\) = 655,350/);
       assert.equal(await s.page.getAttribute("#kube-proxy-limit", "data-agreement"), "set by kube-proxy");
       const rows = await s.page.$$eval("#conntrack table.kube-proxy-timeouts tbody tr", (l) => l.map((r) => r.textContent));
-      assert.ok(rows.some((r) => /nf_conntrack_tcp_timeout_close_wait/.test(r) && /kube-proxy did not set this/.test(r)), rows.join("\n"));
+      assert.ok(rows.some((r) => /tcp_timeout_close_wait/.test(r) && /kube-proxy did not set this/.test(r)), rows.join("\n"));
       await s.page.locator("#conntrack").scrollIntoViewIfNeeded();
       await screenshot(s.page, `80-conntrack-kube-proxy-${name}`, { fullPage: true });
       await s.page.locator("#conntrack").screenshot({ path: join(ROOT, "tests", "browser", "artifacts", `80-conntrack-kube-proxy-${name}-panel.png`) });

@@ -78,7 +78,7 @@ impl<'a> Applied<'a> {
                 ),
                 None => (
                     default,
-                    format!("kube-proxy's default {what} ({} does not set it)", form_name(s)),
+                    format!("kube-proxy's default {what}; {} does not set it", form_name(s)),
                 ),
             },
             None => match self.unread_file {
@@ -400,14 +400,14 @@ impl Facts<'_> {
                 None => (
                     false,
                     format!(
-                        "kube-proxy's default tcpBeLiberal (false: left alone; {} does not set it)",
+                        "kube-proxy's default tcpBeLiberal, false: left alone; {} does not set it",
                         form_name(s)
                     ),
                 ),
             },
             None => (
                 false,
-                "kube-proxy's default tcpBeLiberal (false: left alone), assumed".to_string(),
+                "kube-proxy's default tcpBeLiberal, false: left alone (assumed)".to_string(),
             ),
         };
         let node = last_sysctl(self.inputs.sysctls, &[TCP_BE_LIBERAL]).map(|t| (t.value, t.line));
