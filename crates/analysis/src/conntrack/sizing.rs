@@ -331,7 +331,7 @@ impl Facts<'_> {
                 n(m.value), m.from, m.line
             ),
             (Some(m), _) => format!(
-                "; the node has {} ({}, line {}), more: kube-proxy did not set this. A sysctl file, another agent or earlier kube-proxy settings put it there (kube-proxy writes it once, at start).",
+                "; the node has {} ({}, line {}), more: kube-proxy did not set this. A sysctl file, another program or earlier kube-proxy settings put it there (kube-proxy writes it once, at start).",
                 n(m.value), m.from, m.line
             ),
             (None, _) => format!("; {node_has}."),
