@@ -30,6 +30,8 @@ pub struct Snapshot {
     pub addresses: Vec<Vec<addresses::InterfaceAddress>>,
     /// The cluster's API objects (`kubectl get … -o json|yaml`), every such section merged.
     pub kube_api: svcpath_syntax::kube_api::ApiObjects,
+    /// kube-proxy's own settings: each `/flagz`, configuration file or ConfigMap section that held any.
+    pub kube_proxy_settings: Vec<svcpath_syntax::kube_proxy_config::KubeProxySettings>,
 }
 
 impl Snapshot {
@@ -121,6 +123,13 @@ impl Snapshot {
                 SectionKind::Other => {
                     let found = crate::versions::scan(text, origin, command);
                     snapshot.versions.extend(found);
+                }
+                SectionKind::KubeProxyConfig => {
+                    let parsed = svcpath_syntax::kube_proxy_config::parse(text, origin, command);
+                    let value = keep(diagnostics, parsed);
+                    if !value.is_empty() {
+                        snapshot.kube_proxy_settings.push(value);
+                    }
                 }
             }
         }

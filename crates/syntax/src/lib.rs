@@ -13,6 +13,7 @@ pub mod iptables;
 pub mod ipvs;
 pub mod kernlog;
 pub mod kube_api;
+pub mod kube_proxy_config;
 pub mod kubelog;
 pub mod near_miss;
 pub mod nft;

@@ -52,6 +52,7 @@ impl Snapshot {
         let mut report = base_report(self);
         report.node = node::facts(self, options, &models);
         report.mode = models.mode(self);
+        report.configured_mode = node::configured_mode(self);
         let analysis = match report.mode {
             Mode::Ipvs => crate::ipvs::analyze_with_unread(
                 &self.ipvs,
@@ -98,7 +99,17 @@ impl Snapshot {
         let api_findings = crate::api::join(&self.kube_api, &mut report);
         report.findings.extend(api_findings);
         report.findings = crate::findings::run(self, &report);
-        report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
+        let mut conntrack_inputs = self.conntrack_inputs();
+        if let Some(log) = &report.kube_proxy {
+            conntrack_inputs.kube_proxy_version = log
+                .version
+                .as_deref()
+                .map(|v| (v, log.version_line.unwrap_or(0)));
+        }
+        report.conntrack = crate::conntrack::verdict(&conntrack_inputs, &report.services);
+        report
+            .findings
+            .extend(crate::conntrack::findings(&conntrack_inputs));
         report.migration = crate::migration::assess(self, &report);
         if let Some(finding) = report.conntrack.as_ref().and_then(conntrack_finding) {
             report.findings.push(finding);

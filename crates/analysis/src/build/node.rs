@@ -81,6 +81,14 @@ pub(super) fn facts(snapshot: &Snapshot, options: &Options, models: &Models<'_>)
             });
         }
     }
+    // kube-proxy's own settings (`clusterCIDR`, `--cluster-cidr`): for an address family the rules
+    // showed no pod CIDR of.
+    for fact in kube_proxy_pod_cidrs(snapshot) {
+        let v6 = fact.value.contains(':');
+        if !node.pod_cidrs.iter().any(|f| f.value.contains(':') == v6) {
+            node.pod_cidrs.push(fact);
+        }
+    }
     // Endpoints on this node outside the pod network are host-network pods: on a node address.
     for ruleset in &snapshot.iptables {
         for fact in host_network_endpoints(ruleset, &node.pod_cidrs) {
@@ -276,4 +284,51 @@ fn node_link(name: &str) -> bool {
         "podman",
     ];
     !NOT_NODE.iter().any(|p| name.starts_with(p))
+}
+
+/// The cluster CIDRs kube-proxy's pasted settings name, each with its line.
+fn kube_proxy_pod_cidrs(snapshot: &Snapshot) -> Vec<Fact> {
+    let mut out: Vec<Fact> = Vec::new();
+    for settings in applying(snapshot) {
+        let Some(form) = settings.form else { continue };
+        for cidr in &settings.cluster_cidrs {
+            if crate::net::parse_ip(cidr.value.split('/').next().unwrap_or("")).is_none()
+                || out.iter().any(|f| f.value == cidr.value)
+            {
+                continue;
+            }
+            out.push(Fact {
+                value: cidr.value.clone(),
+                source: format!("{} in {} (line {})", cidr.key, form.describe(), cidr.line),
+                lines: vec![cidr.line],
+            });
+        }
+    }
+    out
+}
+
+/// The proxy mode kube-proxy's pasted settings ask for, with where it was read.
+pub(super) fn configured_mode(snapshot: &Snapshot) -> Option<Fact> {
+    applying(snapshot).find_map(|s| {
+        let mode = s.mode.as_ref()?;
+        let form = s.form?;
+        Some(Fact {
+            value: mode.value.clone(),
+            source: format!("{} in {} (line {})", mode.key, form.describe(), mode.line),
+            lines: vec![mode.line],
+        })
+    })
+}
+
+/// kube-proxy's pasted settings that apply, last first: a `/flagz` page naming a `--config` file is
+/// left out (kube-proxy takes its settings from that file, not from the flags shown).
+fn applying(
+    snapshot: &Snapshot,
+) -> impl Iterator<Item = &svcpath_syntax::kube_proxy_config::KubeProxySettings> {
+    use svcpath_syntax::kube_proxy_config::SettingsForm;
+    snapshot
+        .kube_proxy_settings
+        .iter()
+        .rev()
+        .filter(|s| !(s.form == Some(SettingsForm::Flagz) && s.config_file.is_some()))
 }

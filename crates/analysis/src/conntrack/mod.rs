@@ -14,6 +14,7 @@ use svcpath_syntax::sysctl::{self, Sysctls};
 
 mod advice;
 mod reasons;
+mod sizing;
 mod words;
 
 use words::*;
@@ -63,6 +64,8 @@ impl crate::snapshot::Snapshot {
             stats: &self.conntrack_stats,
             listings: &self.conntrack_lists,
             logs: &self.kernel_logs,
+            kube_proxy_settings: &self.kube_proxy_settings,
+            kube_proxy_version: None,
         }
     }
 }
@@ -74,6 +77,10 @@ pub struct Inputs<'a> {
     pub stats: &'a [Stats],
     pub listings: &'a [Listing],
     pub logs: &'a [KernelLog],
+    /// kube-proxy's pasted settings (`/flagz`, its configuration or ConfigMap).
+    pub kube_proxy_settings: &'a [svcpath_syntax::kube_proxy_config::KubeProxySettings],
+    /// The kube-proxy version its log announced, with the line.
+    pub kube_proxy_version: Option<(&'a str, u32)>,
 }
 
 impl Inputs<'_> {
@@ -83,6 +90,7 @@ impl Inputs<'_> {
             && self.stats.iter().all(Stats::is_empty)
             && self.listings.iter().all(Listing::is_empty)
             && self.logs.iter().all(KernelLog::is_empty)
+            && self.kube_proxy_settings.is_empty()
     }
 }
 
@@ -112,6 +120,14 @@ pub fn verdict(inputs: &Inputs<'_>, services: &[Service]) -> Option<ConntrackRep
     }
     let facts = Facts::gather(inputs);
     Some(facts.report(services))
+}
+
+/// The findings of the conntrack part besides its verdict: `conntrack-oversized`.
+pub fn findings(inputs: &Inputs<'_>) -> Vec<crate::report::Finding> {
+    if inputs.is_empty() {
+        return Vec::new();
+    }
+    Facts::gather(inputs).oversized().into_iter().collect()
 }
 
 /// What the inputs say, with the source of each number.
@@ -323,14 +339,17 @@ impl<'a> Facts<'a> {
             table_full_lines: self.table_full.iter().map(|e| e.line).collect(),
             breakdown: self.breakdown(services),
             missing: Vec::new(),
+            expected_max: self.expected_max(),
+            kube_proxy_timeouts: self.kube_proxy_timeouts(),
         };
         out.summary = self.summary(verdict, drops, early_drop, chain_too_long, insert_failed);
         self.reason_fill(&mut out.reasons);
         self.reason_logs(&mut out.reasons);
         self.reason_counters(&mut out.reasons);
-        let expected = self.reason_kube_proxy(&mut out.reasons);
+        let expected = reasons::reason_kube_proxy(out.expected_max.as_ref(), &mut out.reasons);
         self.reason_hash(&mut out.reasons);
         self.reason_timeouts(&mut out.reasons);
+        self.reason_kube_proxy_timeouts(&out.kube_proxy_timeouts, &mut out.reasons);
         self.reason_listing(&mut out.reasons, services);
         reason_services(&mut out.reasons, services);
         self.reason_notes(&mut out.reasons);

@@ -191,41 +191,6 @@ impl Facts<'_> {
         }
     }
 
-    /// What kube-proxy would set on this node, compared with what is set. Returns kube-proxy's max.
-    pub(super) fn reason_kube_proxy(&self, reasons: &mut Vec<String>) -> Option<u64> {
-        let (cpus, _) = self.cpus()?;
-        let scaled = KUBE_PROXY_MAX_PER_CORE.saturating_mul(u64::from(cpus));
-        let expected = scaled.max(KUBE_PROXY_MIN);
-        let expected_buckets = expected / KUBE_PROXY_ENTRIES_PER_BUCKET;
-        let mut s = format!(
-            "kube-proxy with its defaults sets nf_conntrack_max = max(32,768 × {cpus} CPUs, 131,072) = {} and hashsize = {} on this node",
-            n(expected),
-            n(expected_buckets)
-        );
-        if scaled > KUBE_PROXY_SCALED_CAP {
-            s.push_str(&format!(
-                " (recent versions cap it at {})",
-                n(KUBE_PROXY_SCALED_CAP)
-            ));
-        }
-        match self.max {
-            Some(m) if m.value == expected => s.push_str(&format!("; the node has exactly that (line {}).", m.line)),
-            Some(m) if m.value < expected => s.push_str(&format!(
-                "; the node has {} (line {}), less: kube-proxy's conntrack settings are off (`--conntrack-max-per-core=0`), it could not write them (read-only /proc/sys), or the value was lowered after kube-proxy started (it only sets it at start).",
-                n(m.value),
-                m.line
-            )),
-            Some(m) => s.push_str(&format!(
-                "; the node has {} (line {}), more: set by `--conntrack-min`/`--conntrack-max-per-core` or a sysctl file.",
-                n(m.value),
-                m.line
-            )),
-            None => s.push('.'),
-        }
-        reasons.push(s);
-        Some(expected)
-    }
-
     pub(super) fn reason_hash(&self, reasons: &mut Vec<String>) {
         let (Some(b), Some(m)) = (self.buckets, self.max) else {
             if let Some(b) = self.buckets {
@@ -475,4 +440,15 @@ impl Facts<'_> {
             }
         }
     }
+}
+
+/// What kube-proxy sets on this node, compared with what is set (see `sizing.rs`). Returns kube-proxy's
+/// max, when known.
+pub(super) fn reason_kube_proxy(
+    expected: Option<&crate::report::ExpectedMax>,
+    reasons: &mut Vec<String>,
+) -> Option<u64> {
+    let expected = expected?;
+    reasons.push(expected.summary.clone());
+    expected.value
 }

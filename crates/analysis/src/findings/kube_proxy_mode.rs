@@ -19,10 +19,10 @@ fn mode_name(mode: Mode) -> Option<&'static str> {
 }
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = configured_mode_mismatch(cx);
     let Some(kp) = &cx.report.kube_proxy else {
-        return Vec::new();
+        return out;
     };
-    let mut out = Vec::new();
     if let Some(f) = &kp.fallback {
         let now = match (&kp.mode, kp.mode_line) {
             (Some(mode), Some(line)) if line >= f.line => {
@@ -62,4 +62,30 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// kube-proxy's pasted settings (`/flagz`, its configuration or ConfigMap) ask for another mode than the
+/// rules show.
+fn configured_mode_mismatch(cx: &Context<'_>) -> Vec<Finding> {
+    let (Some(configured), Some(rules)) = (&cx.report.configured_mode, mode_name(cx.report.mode))
+    else {
+        return Vec::new();
+    };
+    let asked = configured.value.as_str();
+    if asked == rules || !matches!(asked, "iptables" | "ipvs" | "nftables") {
+        return Vec::new();
+    }
+    vec![Finding::new(
+        FindingCode::KubeProxyModeMismatch,
+        Severity::Warning,
+        None,
+        configured.lines.clone(),
+        format!(
+            "kube-proxy's settings ask for {asked} mode ({}), but the rules in this paste are {rules} \
+             mode's. kube-proxy could not use {asked} and fell back (its log says why), the settings were \
+             changed after kube-proxy started (it reads them at start: restart its pods), or the rules \
+             come from another node.",
+            configured.source
+        ),
+    )]
 }

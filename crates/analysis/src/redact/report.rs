@@ -75,6 +75,7 @@ impl Redact for Report {
             diagnosis,
             kube_proxy,
             api,
+            configured_mode,
         } = self;
         services.redact(r);
         findings.redact(r);
@@ -86,6 +87,7 @@ impl Redact for Report {
         migration.redact(r);
         diagnosis.redact(r);
         kube_proxy.redact(r);
+        configured_mode.redact(r);
         api.redact(r);
     }
 }
@@ -305,8 +307,17 @@ impl Redact for ConntrackReport {
             table_full_lines: _,
             breakdown: _,
             missing: _,
+            expected_max,
+            kube_proxy_timeouts,
         } = self;
         summary.redact(r);
+        if let Some(e) = expected_max {
+            e.summary.redact(r);
+            e.settings_source.redact(r);
+        }
+        for t in kube_proxy_timeouts {
+            t.source.redact(r);
+        }
         reasons.redact(r);
         recommendations.redact(r);
     }

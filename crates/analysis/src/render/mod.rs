@@ -187,6 +187,17 @@ pub fn text(report: &Report) -> String {
     }
     if let Some(ct) = &report.conntrack {
         let _ = writeln!(out, "conntrack: {}", clean(&ct.summary));
+        if let Some(e) = &ct.expected_max {
+            let _ = writeln!(out, "kube-proxy's conntrack limit: {}", clean(&e.summary));
+        }
+    }
+    if let Some(m) = &report.configured_mode {
+        let _ = writeln!(
+            out,
+            "configured mode: {} ({})",
+            clean(&m.value),
+            clean(&m.source)
+        );
     }
     if let Some(join) = &report.api {
         let _ = writeln!(out, "cluster API: {}", clean(&api::summary(join)));
@@ -357,6 +368,17 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
     }
     if let Some(ct) = &report.conntrack {
         let _ = writeln!(out, "- **Conntrack:** {}", t(&ct.summary));
+        if let Some(e) = &ct.expected_max {
+            let _ = writeln!(out, "- **kube-proxy's conntrack limit:** {}", t(&e.summary));
+        }
+    }
+    if let Some(m) = &report.configured_mode {
+        let _ = writeln!(
+            out,
+            "- **Configured mode:** {} ({})",
+            t(&m.value),
+            t(&m.source)
+        );
     }
     let _ = writeln!(out);
     if !report.findings.is_empty() {

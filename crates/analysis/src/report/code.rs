@@ -128,6 +128,8 @@ pub enum FindingCode {
     ApiServiceStaleOnNode,
     #[serde(rename = "api-policy-mismatch")]
     ApiPolicyMismatch,
+    #[serde(rename = "conntrack-oversized")]
+    ConntrackOversized,
 }
 
 impl FindingCode {
@@ -194,6 +196,7 @@ impl FindingCode {
         FindingCode::ApiServiceNotSynced,
         FindingCode::ApiServiceStaleOnNode,
         FindingCode::ApiPolicyMismatch,
+        FindingCode::ConntrackOversized,
     ];
 
     /// The code word, as the JSON, the text report and the page write it.
@@ -260,6 +263,7 @@ impl FindingCode {
             FindingCode::ApiServiceNotSynced => "api-service-not-synced",
             FindingCode::ApiServiceStaleOnNode => "api-service-stale-on-node",
             FindingCode::ApiPolicyMismatch => "api-policy-mismatch",
+            FindingCode::ConntrackOversized => "conntrack-oversized",
         }
     }
 

@@ -4,6 +4,7 @@ mod api;
 mod cause;
 mod code;
 mod kube_proxy;
+mod kube_proxy_sizing;
 mod migration;
 mod section;
 
@@ -20,6 +21,7 @@ pub use code::FindingCode;
 pub use kube_proxy::{
     BusyMinute, KubeProxyLog, LogError, ModeFallback, RuleCount, SyncPoint, SyncSeconds,
 };
+pub use kube_proxy_sizing::{Agreement, ExpectedMax, KubeProxyTimeout};
 pub use migration::{Migration, MigrationItem, NftObjects};
 pub use section::{Detection, DiagnosticSeverity};
 pub use svcpath_syntax::SectionKind;
@@ -52,6 +54,10 @@ pub struct Report {
     /// The cluster's API objects joined to this node's rules (`null` when none were given).
     #[serde(default)]
     pub api: Option<ApiJoin>,
+    /// The proxy mode kube-proxy's pasted settings ask for (`/flagz`, its configuration or ConfigMap),
+    /// with the line; `mode` is what the rules show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_mode: Option<Fact>,
 }
 
 /// The kube-proxy rule layout recognised on this node (which releases write it), with the lines that
@@ -184,6 +190,13 @@ pub struct ConntrackReport {
     pub breakdown: Vec<BreakdownEntry>,
     /// Commands whose output would settle what is unknown.
     pub missing: Vec<String>,
+    /// kube-proxy's `nf_conntrack_max` for this node next to the node's (`null` without conntrack -S or
+    /// kube-proxy settings to compute it from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_max: Option<ExpectedMax>,
+    /// The timeouts and `tcp_be_liberal` as kube-proxy's pasted settings set them, against the node's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kube_proxy_timeouts: Vec<KubeProxyTimeout>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
 mod api;
+mod conntrack_limit;
 mod diagnosis;
 mod facts;
 mod habits;

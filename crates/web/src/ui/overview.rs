@@ -204,6 +204,9 @@ fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, Strin
                     <span>{ format!("{} of {} entries ({:.1}%)", number(c.count), number(c.max), fill * 100.0) }</span>
                 </div>
             }
+            if let Some(e) = &c.expected_max {
+                { super::conntrack_limit::expected_max(e) }
+            }
             <dl class="facts">
                 <dt>{"buckets"}</dt><dd>{ number(c.buckets) }</dd>
                 <dt>{"CPUs"}</dt><dd>{ c.cpus.map(|n| n.to_string()).unwrap_or_else(|| "—".into()) }</dd>
@@ -242,6 +245,9 @@ fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, Strin
                         <tr><td>{ &t.key }</td><td>{ number(t.seconds) }</td><td>{ number(t.kube_proxy_default) }</td><td>{ number(t.kernel_default) }</td></tr>
                     }) }</tbody>
                 </table>
+            }
+            if !c.kube_proxy_timeouts.is_empty() {
+                { super::conntrack_limit::timeouts(&c.kube_proxy_timeouts) }
             }
             if !c.breakdown.is_empty() {
                 <h3>{"What fills the table"}</h3>
