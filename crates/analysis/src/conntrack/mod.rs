@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use svcpath_syntax::conntrack::{CpuRow, Entry, Listing, Stats};
+use svcpath_syntax::conntrack::{CpuRow, EntryRef, Listing, Stats};
 use svcpath_syntax::kernlog::{KernelLog, LogEvent, NoteKind, SettingSource};
 use svcpath_syntax::sysctl::{self, Sysctls};
 
@@ -130,7 +130,7 @@ struct Facts<'a> {
     suppressed: u64,
     suppressed_lines: Vec<u32>,
     timeouts: BTreeMap<&'static str, Sourced>,
-    entries: Vec<&'a Entry>,
+    entries: Vec<EntryRef<'a>>,
     listed_total: Option<Sourced>,
     inputs: Inputs<'a>,
 }
@@ -227,11 +227,7 @@ impl<'a> Facts<'a> {
             .iter()
             .flat_map(|l| l.suppressed.iter())
             .collect();
-        let entries: Vec<&Entry> = inputs
-            .listings
-            .iter()
-            .flat_map(|l| l.entries.iter())
-            .collect();
+        let entries: Vec<EntryRef<'a>> = inputs.listings.iter().flat_map(|l| l.iter()).collect();
         let listed_total = inputs
             .listings
             .iter()
