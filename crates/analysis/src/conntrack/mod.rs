@@ -13,9 +13,14 @@ use svcpath_syntax::kernlog::{KernelLog, LogEvent, NoteKind, SettingSource};
 use svcpath_syntax::sysctl::{self, Sysctls};
 
 mod advice;
+pub mod established;
+mod established_trace;
+pub(crate) mod join;
 mod reasons;
+mod stale;
 mod words;
 
+pub use established_trace::trace_established;
 use words::*;
 
 use crate::report::{
@@ -319,6 +324,9 @@ impl<'a> Facts<'a> {
             table_full_lines: self.table_full.iter().map(|e| e.line).collect(),
             breakdown: self.breakdown(services),
             missing: Vec::new(),
+            table: None,
+            services: Vec::new(),
+            stale: Vec::new(),
         };
         out.summary = self.summary(verdict, drops, early_drop, chain_too_long, insert_failed);
         self.reason_fill(&mut out.reasons);

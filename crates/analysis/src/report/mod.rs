@@ -2,6 +2,7 @@
 
 mod cause;
 mod code;
+mod conntrack_entries;
 mod kube_proxy;
 mod migration;
 mod section;
@@ -14,6 +15,7 @@ pub use crate::model::{
 };
 pub use cause::{Cause, CauseTrace};
 pub use code::FindingCode;
+pub use conntrack_entries::{ConntrackService, ConntrackTable, StaleEntry, StaleKind};
 pub use kube_proxy::{
     BusyMinute, KubeProxyLog, LogError, ModeFallback, RuleCount, SyncPoint, SyncSeconds,
 };
@@ -178,6 +180,15 @@ pub struct ConntrackReport {
     pub breakdown: Vec<BreakdownEntry>,
     /// Commands whose output would settle what is unknown.
     pub missing: Vec<String>,
+    /// The listed entries counted (`null` without `conntrack -L`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<ConntrackTable>,
+    /// The entries of each Service port, most entries first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ConntrackService>,
+    /// Entries that keep flows on a target that is not an endpoint (the first 1,000).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<StaleEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
