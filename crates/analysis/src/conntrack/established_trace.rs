@@ -23,6 +23,23 @@ pub fn trace_established(
     packet: &Packet,
     client_port: Option<u16>,
 ) -> Trace {
+    trace_established_with(
+        snapshot,
+        options,
+        &snapshot.report(options),
+        packet,
+        client_port,
+    )
+}
+
+/// [`trace_established`] with the snapshot's report already at hand (the page's worker keeps it).
+pub fn trace_established_with(
+    snapshot: &Snapshot,
+    options: &Options,
+    report: &crate::report::Report,
+    packet: &Packet,
+    client_port: Option<u16>,
+) -> Trace {
     let new_connection = |note: String| {
         let mut t = crate::trace::trace(snapshot, options, packet);
         t.notes.insert(0, note);
@@ -37,7 +54,6 @@ pub fn trace_established(
                 .to_string(),
         );
     };
-    let report = snapshot.report(options);
     let query = FlowQuery {
         client,
         client_port,

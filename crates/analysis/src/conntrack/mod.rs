@@ -20,7 +20,7 @@ mod reasons;
 mod stale;
 mod words;
 
-pub use established_trace::trace_established;
+pub use established_trace::{trace_established, trace_established_with};
 use words::*;
 
 use crate::report::{
