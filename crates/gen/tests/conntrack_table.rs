@@ -29,10 +29,9 @@ fn a_generated_table_is_joined_entry_by_entry() {
     assert_eq!(table.to_services, to_services as u64);
     let stale: u64 = c.services.iter().filter_map(|s| s.stale).sum();
     assert_eq!(stale, (to_services / conntrack::STALE_EVERY) as u64);
-    assert!(c
-        .stale
-        .iter()
-        .all(|s| s.translated_to.starts_with(&conntrack::DEAD_POD.to_string())));
+    assert!(c.stale.iter().all(|s| s
+        .translated_to
+        .starts_with(&conntrack::DEAD_POD.to_string())));
     assert!(r
         .findings
         .iter()
