@@ -124,6 +124,13 @@ pub(crate) struct TraceArgs {
     /// How the outcomes are written.
     #[arg(short, long, value_enum, default_value_t = TraceFormat::Text, value_name = "FORMAT")]
     pub(crate) format: TraceFormat,
+    /// A packet of an existing flow: answer with the endpoint of the listed `conntrack -L` entry of
+    /// this client (--src) and destination, as the kernel does, instead of a new connection's odds.
+    #[arg(long, requires = "src")]
+    pub(crate) established: bool,
+    /// The client's source port, to pick one entry of several (with --established).
+    #[arg(long = "src-port", value_name = "PORT", requires = "established")]
+    pub(crate) src_port: Option<u16>,
 }
 
 impl TraceArgs {

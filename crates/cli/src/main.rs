@@ -40,7 +40,16 @@ fn main() -> ExitCode {
             };
             let options = trace.input.options();
             let snapshot = svcpath_analysis::Snapshot::parse(&paste.text, &options);
-            let result = svcpath_analysis::trace::trace(&snapshot, &options, &trace.packet());
+            let result = if trace.established {
+                svcpath_analysis::conntrack::trace_established(
+                    &snapshot,
+                    &options,
+                    &trace.packet(),
+                    trace.src_port,
+                )
+            } else {
+                svcpath_analysis::trace::trace(&snapshot, &options, &trace.packet())
+            };
             match trace.format {
                 TraceFormat::Json => output::json(&result),
                 TraceFormat::Text => output::text(&trace_text(&result)),

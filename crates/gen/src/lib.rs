@@ -3,6 +3,7 @@
 //! kube-proxy` of an nftables-mode node, all drawn from one seeded [`Cluster`].
 #![forbid(unsafe_code)]
 
+pub mod conntrack;
 pub mod iptables;
 pub mod ipvs;
 pub mod model;

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use svcpath_gen::{Mode, Release, Spec};
 
 const USAGE: &str = "\
-usage: svcpath-gen --mode iptables|ipvs|nftables --services N --endpoints M [--empty K] [--seed S] [-o FILE]
+usage: svcpath-gen --mode iptables|ipvs|nftables --services N --endpoints M [--empty K] [--seed S]
+                   [--conntrack E] [-o FILE]
        svcpath-gen --mode nftables --showcase [--kube-proxy-version 1.33|1.34|1.36|1.37] [-o FILE]
 
 Writes what a kube-proxy node shows for a cluster of N Service ports with M endpoints each, plus K
@@ -21,6 +22,8 @@ Service ports without endpoints (default N/100):
 --showcase writes a small fixed cluster with one Service port per feature (ClusterIP, NodePort, eTP
 Local with and without a local endpoint, affinity, UDP, one endpoint, no endpoints, a load balancer with
 source ranges) instead of a drawn one.
+--conntrack E adds a `conntrack -L` section of E entries to the node's Services (about one in 97
+stale: DNAT'd to a pod that is no longer an endpoint).
 The same options and seed always give the same bytes. Output goes to FILE, or stdout without -o.";
 
 struct Args {
@@ -29,6 +32,7 @@ struct Args {
     release: Release,
     showcase: bool,
     output: Option<String>,
+    conntrack: Option<usize>,
 }
 
 fn parse(argv: &[String]) -> Result<Args, String> {
@@ -40,6 +44,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     let mut output = None;
     let mut release = Release::V1_33;
     let mut showcase = false;
+    let mut conntrack = None;
     let mut i = 0;
     while i < argv.len() {
         let name = argv[i].as_str();
@@ -71,6 +76,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--endpoints" => endpoints = Some(number(1_000)? as usize),
             "--empty" => empty = Some(number(1_000_000)? as usize),
             "--seed" => seed = number(u64::MAX)?,
+            "--conntrack" => conntrack = Some(number(100_000_000)? as usize),
             "-o" | "--output" => output = Some(value.clone()),
             "--kube-proxy-version" => {
                 release = Release::parse(value).ok_or_else(|| {
@@ -92,6 +98,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             release,
             showcase,
             output,
+            conntrack,
         });
     }
     let services = services.ok_or("--services is needed")?;
@@ -109,6 +116,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         release,
         showcase,
         output,
+        conntrack,
     })
 }
 
@@ -135,7 +143,12 @@ fn main() -> ExitCode {
             svcpath_gen::nftables::write_release(&cluster, args.release, &mut &mut *out)
         } else {
             svcpath_gen::write(args.mode, &cluster, &mut &mut *out)
+        }?;
+        if let Some(entries) = args.conntrack {
+            writeln!(out, "===== svcpath: conntrack-list =====")?;
+            svcpath_gen::conntrack::write(&cluster, entries, &mut &mut *out)?;
         }
+        Ok(())
     };
     let result = match &args.output {
         Some(path) => std::fs::File::create(path).and_then(|f| {

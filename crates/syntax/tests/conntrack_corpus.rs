@@ -263,29 +263,29 @@ fn conntrack_l_fragment() {
         "conntrack",
         "k8s-91216-conntrack-L-dns-TIME_WAIT-FRAGMENT",
     ));
-    let entries = &r.lists[0].entries;
+    let entries: Vec<conntrack::EntryRef<'_>> = r.lists[0].iter().collect();
     assert_eq!(entries.len(), 6);
     // The first entry lost its `tcp` at the start of the paste.
-    assert!(entries[0].partial);
+    assert!(entries[0].entry.partial);
     assert_eq!(
         (
-            entries[0].protocol.as_str(),
-            entries[0].timeout,
-            entries[0].line
+            entries[0].protocol(),
+            entries[0].entry.timeout,
+            entries[0].line()
         ),
         ("tcp", Some(46), 2)
     );
     assert!(entries
         .iter()
-        .all(|e| e.state.as_deref() == Some("TIME_WAIT") && e.has_flag("ASSURED")));
+        .all(|e| e.state() == Some("TIME_WAIT") && e.has_flag("ASSURED")));
     let to_dns = entries
         .iter()
-        .filter(|e| e.original.dst == "10.0.0.10" && e.original.dport == Some(53))
+        .filter(|e| e.original().dst.to_string() == "10.0.0.10" && e.original().dport == Some(53))
         .count();
     assert_eq!(to_dns, 5);
     assert_eq!(entries.iter().filter(|e| e.is_dnat()).count(), 5);
-    assert_eq!(entries[3].original.src, "127.0.0.1");
-    assert_eq!(entries[1].reply.as_ref().unwrap().src, "10.64.1.6");
+    assert_eq!(entries[3].original().src.to_string(), "127.0.0.1");
+    assert_eq!(entries[1].reply().unwrap().src.to_string(), "10.64.1.6");
 }
 
 /// Every `line` and `{start, end}` span in a serialized value.

@@ -30,6 +30,9 @@ pub enum Request {
         generation: u64,
         seq: u64,
         packet: Packet,
+        /// A packet of an existing flow: answered from the listed conntrack entry it belongs to.
+        #[serde(default)]
+        established: bool,
     },
     /// The traces that matter for Service number `index` of analysis `generation` (see
     /// `svcpath_analysis::trace::service_paths`).
@@ -353,6 +356,7 @@ mod tests {
                 from: svcpath_analysis::trace::Origin::Pod,
                 returning_client: false,
             },
+            established: true,
         };
         let json = serde_json::to_string(&request).unwrap();
         assert!(json.contains(r#""from":"pod""#), "{json}");

@@ -27,6 +27,8 @@ pub enum Route {
     Finding(String),
     /// What moving this node to nftables mode would change.
     Migration,
+    /// The conntrack table: what fills it, stale entries, which endpoint a flow is pinned to.
+    Conntrack,
 }
 
 impl Route {
@@ -71,6 +73,9 @@ impl Route {
         if path == "migration" {
             return Route::Migration;
         }
+        if path == "conntrack" {
+            return Route::Conntrack;
+        }
         Route::Overview
     }
 
@@ -90,6 +95,7 @@ impl Route {
             Route::Glossary(Some(key)) => format!("#/glossary/{}", percent_encode(key)),
             Route::Finding(code) => format!("#/finding/{}", percent_encode(code)),
             Route::Migration => "#/migration".to_string(),
+            Route::Conntrack => "#/conntrack".to_string(),
         }
     }
 }
@@ -116,6 +122,7 @@ impl Route {
             Route::Glossary(None) => "Glossary".to_string(),
             Route::Glossary(Some(key)) => format!("{key} · Glossary"),
             Route::Migration => "nftables move".to_string(),
+            Route::Conntrack => "Conntrack".to_string(),
         };
         format!("{place} — svcpath")
     }
@@ -134,6 +141,8 @@ pub struct TraceQuery {
     pub protocol: Protocol,
     pub returning: bool,
     pub sample: Option<String>,
+    /// A packet of an existing flow (`established=1`): answered from the listed conntrack entry.
+    pub established: bool,
 }
 
 impl Default for TraceQuery {
@@ -146,6 +155,7 @@ impl Default for TraceQuery {
             protocol: Protocol::Tcp,
             returning: false,
             sample: None,
+            established: false,
         }
     }
 }
@@ -190,6 +200,7 @@ impl TraceQuery {
                 }
                 "returning" => out.returning = matches!(value.as_str(), "1" | "true" | "yes"),
                 "sample" => out.sample = Some(value).filter(|v| !v.is_empty()),
+                "established" => out.established = matches!(value.as_str(), "1" | "true" | "yes"),
                 _ => {}
             }
         }
@@ -221,6 +232,9 @@ impl TraceQuery {
         }
         if let Some(sample) = &self.sample {
             out.push_str(&format!("&sample={}", query_encode(sample)));
+        }
+        if self.established {
+            out.push_str("&established=1");
         }
         out
     }
@@ -388,6 +402,7 @@ mod tests {
             protocol: Protocol::Udp,
             returning: true,
             sample: Some("flannel".into()),
+            established: false,
         };
         let href = Route::Trace(q.clone()).href();
         assert_eq!(
@@ -404,6 +419,20 @@ mod tests {
         let href = Route::Trace(v6.clone()).href();
         assert_eq!(href, "#/trace?dst=[fd00:10:96::a]:443&proto=tcp&from=pod");
         assert_eq!(Route::parse(&href), Route::Trace(v6));
+
+        let flow = TraceQuery {
+            src: "10.244.1.9".into(),
+            dst: "10.96.0.10".into(),
+            port: "53".into(),
+            protocol: Protocol::Udp,
+            established: true,
+            ..TraceQuery::default()
+        };
+        let href = Route::Trace(flow.clone()).href();
+        assert!(href.ends_with("&established=1"), "{href}");
+        assert_eq!(Route::parse(&href), Route::Trace(flow));
+        assert_eq!(Route::parse("#/conntrack"), Route::Conntrack);
+        assert_eq!(Route::Conntrack.href(), "#/conntrack");
         // The bare form has no query.
         assert_eq!(Route::Trace(TraceQuery::default()).href(), "#/trace");
     }

@@ -37,6 +37,8 @@ struct Redaction {
 struct View<'a> {
     tracer: Tracer<'a>,
     report: &'a Report,
+    snapshot: &'a Snapshot,
+    options: &'a Options,
 }
 
 /// A tracer over `snapshot`, with its facts read once and kept in `facts`.
@@ -201,9 +203,16 @@ fn handle(data: &JsValue) -> Vec<Reply> {
             generation,
             seq,
             packet,
+            established,
         } => vec![with_analysis(generation, seq, |a| Reply::Traced {
             seq,
-            trace: Box::new(a.tracer.trace(&packet)),
+            trace: Box::new(if established {
+                svcpath_analysis::conntrack::trace_established_with(
+                    a.snapshot, a.options, a.report, &packet, None,
+                )
+            } else {
+                a.tracer.trace(&packet)
+            }),
         })],
         Request::ServicePaths {
             generation,
@@ -231,10 +240,14 @@ fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(View<'_>) -> Reply) -
             (Some(r), true) => View {
                 tracer: tracer(&r.snapshot, &r.options, &mut r.facts),
                 report: &r.report,
+                snapshot: &r.snapshot,
+                options: &r.options,
             },
             _ => View {
                 tracer: tracer(&a.snapshot, &a.options, &mut a.facts),
                 report: &a.report,
+                snapshot: &a.snapshot,
+                options: &a.options,
             },
         }),
         _ => Reply::TraceFailed {

@@ -115,6 +115,22 @@ impl Snapshot {
             report.findings.push(finding);
             crate::findings::sort(&mut report.findings);
         }
+        if let Some(conntrack) = report.conntrack.as_mut() {
+            let joined = crate::conntrack::join::join(
+                &self.conntrack_lists,
+                &self.ipvs,
+                &report.services,
+                &report.node,
+            );
+            conntrack.table = joined.table;
+            conntrack.services = joined.services;
+            conntrack.stale = joined.stale;
+            let found = crate::findings::conntrack_entries::find(conntrack, &report.services);
+            if !found.is_empty() {
+                report.findings.extend(found);
+                crate::findings::sort(&mut report.findings);
+            }
+        }
         report.diagnosis = crate::diagnosis::diagnose(self, &report);
         report
     }

@@ -67,9 +67,11 @@ impl Facts<'_> {
         let mut protocols: BTreeMap<String, u64> = BTreeMap::new();
         let mut states: BTreeMap<String, u64> = BTreeMap::new();
         for e in &self.entries {
-            *protocols.entry(e.protocol.clone()).or_default() += 1;
-            if let Some(state) = &e.state {
-                *states.entry(format!("{} {state}", e.protocol)).or_default() += 1;
+            *protocols.entry(e.protocol().to_string()).or_default() += 1;
+            if let Some(state) = e.state() {
+                *states
+                    .entry(format!("{} {state}", e.protocol()))
+                    .or_default() += 1;
             }
         }
         for group in [protocols, states] {
@@ -82,9 +84,12 @@ impl Facts<'_> {
             );
         }
         let count =
-            |f: &dyn Fn(&Entry) -> bool| self.entries.iter().filter(|e| f(e)).count() as u64;
+            |f: &dyn Fn(&EntryRef<'_>) -> bool| self.entries.iter().filter(|e| f(e)).count() as u64;
         for (key, entries) in [
-            ("dns (port 53)", count(&|e| e.original.dport == Some(53))),
+            (
+                "dns (port 53)",
+                count(&|e| e.entry.original.dport == Some(53)),
+            ),
             ("dnat (Service traffic)", count(&|e| e.is_dnat())),
             ("snat (masqueraded)", count(&|e| e.is_snat())),
             ("unreplied", count(&|e| e.has_flag("UNREPLIED"))),
@@ -182,7 +187,7 @@ impl Facts<'_> {
             let time_wait = self
                 .entries
                 .iter()
-                .filter(|e| e.protocol == "tcp" && e.state.as_deref() == Some("TIME_WAIT"))
+                .filter(|e| e.protocol() == "tcp" && e.state() == Some("TIME_WAIT"))
                 .count();
             let time_wait_timeout = self.timeout(sysctl::TCP_TIMEOUT_TIME_WAIT);
             if share(time_wait) >= NOTABLE_SHARE {
@@ -200,11 +205,15 @@ impl Facts<'_> {
                 s.push('.');
                 out.push(s);
             }
-            let udp = self.entries.iter().filter(|e| e.protocol == "udp").count();
+            let udp = self
+                .entries
+                .iter()
+                .filter(|e| e.protocol() == "udp")
+                .count();
             let dns = self
                 .entries
                 .iter()
-                .filter(|e| e.original.dport == Some(53))
+                .filter(|e| e.entry.original.dport == Some(53))
                 .count();
             if share(dns) >= NOTABLE_SHARE {
                 out.push(

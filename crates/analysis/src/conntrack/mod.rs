@@ -8,15 +8,20 @@
 
 use std::collections::BTreeMap;
 
-use svcpath_syntax::conntrack::{CpuRow, Entry, Listing, Stats};
+use svcpath_syntax::conntrack::{CpuRow, EntryRef, Listing, Stats};
 use svcpath_syntax::kernlog::{KernelLog, LogEvent, NoteKind, SettingSource};
 use svcpath_syntax::sysctl::{self, Sysctls};
 
 mod advice;
+pub mod established;
+mod established_trace;
+pub(crate) mod join;
 mod reasons;
 mod sizing;
+mod stale;
 mod words;
 
+pub use established_trace::{trace_established, trace_established_with};
 use words::*;
 
 use crate::report::{
@@ -146,7 +151,7 @@ struct Facts<'a> {
     suppressed: u64,
     suppressed_lines: Vec<u32>,
     timeouts: BTreeMap<&'static str, Sourced>,
-    entries: Vec<&'a Entry>,
+    entries: Vec<EntryRef<'a>>,
     listed_total: Option<Sourced>,
     inputs: Inputs<'a>,
 }
@@ -243,11 +248,7 @@ impl<'a> Facts<'a> {
             .iter()
             .flat_map(|l| l.suppressed.iter())
             .collect();
-        let entries: Vec<&Entry> = inputs
-            .listings
-            .iter()
-            .flat_map(|l| l.entries.iter())
-            .collect();
+        let entries: Vec<EntryRef<'a>> = inputs.listings.iter().flat_map(|l| l.iter()).collect();
         let listed_total = inputs
             .listings
             .iter()
@@ -341,6 +342,9 @@ impl<'a> Facts<'a> {
             missing: Vec::new(),
             expected_max: self.expected_max(),
             kube_proxy_timeouts: self.kube_proxy_timeouts(),
+            table: None,
+            services: Vec::new(),
+            stale: Vec::new(),
         };
         out.summary = self.summary(verdict, drops, early_drop, chain_too_long, insert_failed);
         self.reason_fill(&mut out.reasons);

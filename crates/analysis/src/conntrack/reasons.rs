@@ -298,7 +298,7 @@ impl Facts<'_> {
         }
         let mut protocols: BTreeMap<&str, u64> = BTreeMap::new();
         for e in &self.entries {
-            *protocols.entry(e.protocol.as_str()).or_default() += 1;
+            *protocols.entry(e.protocol()).or_default() += 1;
         }
         let mut by_proto: Vec<_> = protocols.into_iter().collect();
         by_proto.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -329,7 +329,7 @@ impl Facts<'_> {
         let time_wait = self
             .entries
             .iter()
-            .filter(|e| e.protocol == "tcp" && e.state.as_deref() == Some("TIME_WAIT"))
+            .filter(|e| e.protocol() == "tcp" && e.state() == Some("TIME_WAIT"))
             .count() as u64;
         if share(time_wait) >= NOTABLE_SHARE {
             reasons.push(format!(
@@ -339,11 +339,15 @@ impl Facts<'_> {
                 secs(self.timeout(sysctl::TCP_TIMEOUT_TIME_WAIT))
             ));
         }
-        let udp = self.entries.iter().filter(|e| e.protocol == "udp").count() as u64;
+        let udp = self
+            .entries
+            .iter()
+            .filter(|e| e.protocol() == "udp")
+            .count() as u64;
         let dns = self
             .entries
             .iter()
-            .filter(|e| e.original.dport == Some(53))
+            .filter(|e| e.entry.original.dport == Some(53))
             .count() as u64;
         if share(udp) >= NOTABLE_SHARE {
             reasons.push(format!(

@@ -61,12 +61,16 @@ pub(super) fn hot_cpus(stats: &Stats, key: &str) -> Option<String> {
 }
 
 /// Original destinations (`10.96.0.10:53 udp`), most frequent first.
-pub(super) fn destinations(entries: &[&Entry]) -> Vec<(String, u64)> {
+pub(super) fn destinations(entries: &[EntryRef<'_>]) -> Vec<(String, u64)> {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for e in entries {
-        let key = match e.original.dport {
-            Some(port) => format!("{} {}", join_host_port(&e.original.dst, port), e.protocol),
-            None => format!("{} {}", e.original.dst, e.protocol),
+        let key = match e.entry.original.dport {
+            Some(port) => format!(
+                "{} {}",
+                join_host_port(&e.original().dst.to_string(), port),
+                e.protocol()
+            ),
+            None => format!("{} {}", e.original().dst, e.protocol()),
         };
         *counts.entry(key).or_default() += 1;
     }

@@ -4,6 +4,8 @@
 //! dump lines proving them. Checks never change the report's other parts.
 
 mod affinity;
+/// Runs after the conntrack verdict (from `Snapshot::report`), not in [`run`].
+pub(crate) mod conntrack_entries;
 mod dangling_jump;
 mod etp_local;
 mod garbled_dnat;

@@ -16,8 +16,8 @@ use crate::diagnosis::{Cause, CauseTrace};
 use crate::kube_proxy::{KubeProxyLog, LogError, ModeFallback};
 use crate::migration::{Migration, MigrationItem};
 use crate::report::{
-    ConntrackReport, DiagnosticEntry, Endpoint, Fact, Finding, Layout, NodeFacts, Report,
-    SectionEntry, Service, Unknown,
+    ConntrackReport, ConntrackService, DiagnosticEntry, Endpoint, Fact, Finding, Layout, NodeFacts,
+    Report, SectionEntry, Service, StaleEntry, Unknown,
 };
 use crate::trace::{Packet, Step};
 
@@ -309,6 +309,9 @@ impl Redact for ConntrackReport {
             missing: _,
             expected_max,
             kube_proxy_timeouts,
+            table: _,
+            services,
+            stale,
         } = self;
         summary.redact(r);
         if let Some(e) = expected_max {
@@ -320,6 +323,59 @@ impl Redact for ConntrackReport {
         }
         reasons.redact(r);
         recommendations.redact(r);
+        services.redact(r);
+        stale.redact(r);
+    }
+}
+
+impl Redact for ConntrackService {
+    fn redact(&mut self, r: &mut Redactor) {
+        let ConntrackService {
+            service,
+            protocol: _,
+            entries: _,
+            by_endpoint,
+            by_state: _,
+            stale: _,
+            never_dnat: _,
+            unreplied: _,
+            endpoints_unknown,
+            no_endpoints: _,
+            node_port_entries: _,
+        } = self;
+        service.redact(r);
+        endpoints_unknown.redact(r);
+        *by_endpoint = std::mem::take(by_endpoint)
+            .into_iter()
+            .map(|(endpoint, count)| (r.text(&endpoint), count))
+            .collect();
+    }
+}
+
+impl Redact for StaleEntry {
+    fn redact(&mut self, r: &mut Redactor) {
+        let StaleEntry {
+            service,
+            protocol: _,
+            client,
+            destination,
+            translated_to,
+            kind: _,
+            line: _,
+            timeout: _,
+            meaning,
+            command,
+        } = self;
+        for text in [
+            service,
+            client,
+            destination,
+            translated_to,
+            meaning,
+            command,
+        ] {
+            text.redact(r);
+        }
     }
 }
 

@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 pub enum FindingCode {
     #[serde(rename = "conntrack-critical")]
     ConntrackCritical,
+    #[serde(rename = "conntrack-entries-without-endpoints")]
+    ConntrackEntriesWithoutEndpoints,
+    #[serde(rename = "conntrack-etp-local-no-local-endpoints")]
+    ConntrackEtpLocalNoLocalEndpoints,
+    #[serde(rename = "conntrack-stale-entries")]
+    ConntrackStaleEntries,
+    #[serde(rename = "conntrack-unreplied-udp")]
+    ConntrackUnrepliedUdp,
     #[serde(rename = "conntrack-warning")]
     ConntrackWarning,
     #[serde(rename = "dangling-jump")]
@@ -136,6 +144,10 @@ impl FindingCode {
     /// Every code, in the order of their words.
     pub const ALL: &'static [FindingCode] = &[
         FindingCode::ConntrackCritical,
+        FindingCode::ConntrackEntriesWithoutEndpoints,
+        FindingCode::ConntrackEtpLocalNoLocalEndpoints,
+        FindingCode::ConntrackStaleEntries,
+        FindingCode::ConntrackUnrepliedUdp,
         FindingCode::ConntrackWarning,
         FindingCode::DanglingJump,
         FindingCode::EmptyKubeChain,
@@ -203,6 +215,12 @@ impl FindingCode {
     pub fn as_str(self) -> &'static str {
         match self {
             FindingCode::ConntrackCritical => "conntrack-critical",
+            FindingCode::ConntrackEntriesWithoutEndpoints => "conntrack-entries-without-endpoints",
+            FindingCode::ConntrackEtpLocalNoLocalEndpoints => {
+                "conntrack-etp-local-no-local-endpoints"
+            }
+            FindingCode::ConntrackStaleEntries => "conntrack-stale-entries",
+            FindingCode::ConntrackUnrepliedUdp => "conntrack-unreplied-udp",
             FindingCode::ConntrackWarning => "conntrack-warning",
             FindingCode::DanglingJump => "dangling-jump",
             FindingCode::EmptyKubeChain => "empty-kube-chain",

@@ -3,6 +3,7 @@
 mod api;
 mod cause;
 mod code;
+mod conntrack_entries;
 mod kube_proxy;
 mod kube_proxy_sizing;
 mod migration;
@@ -18,6 +19,7 @@ pub use crate::model::{MissingEndpoint, ServiceApi};
 pub use api::{ApiJoin, ApiServicePort};
 pub use cause::{Cause, CauseTrace};
 pub use code::FindingCode;
+pub use conntrack_entries::{ConntrackService, ConntrackTable, StaleEntry, StaleKind};
 pub use kube_proxy::{
     BusyMinute, KubeProxyLog, LogError, ModeFallback, RuleCount, SyncPoint, SyncSeconds,
 };
@@ -197,6 +199,15 @@ pub struct ConntrackReport {
     /// The timeouts and `tcp_be_liberal` as kube-proxy's pasted settings set them, against the node's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kube_proxy_timeouts: Vec<KubeProxyTimeout>,
+    /// The listed entries counted (`null` without `conntrack -L`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<ConntrackTable>,
+    /// The entries of each Service port, most entries first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ConntrackService>,
+    /// Entries that keep flows on a target that is not an endpoint (the first 1,000).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<StaleEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

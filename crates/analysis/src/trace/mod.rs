@@ -32,7 +32,7 @@ use crate::{Options, Snapshot};
 
 pub use hooks::Hook;
 pub use links::{classify, LinkClass};
-pub use model::{LinkNames, Origin, Outcome, Packet, Step, Trace, Verdict};
+pub use model::{EstablishedFlow, LinkNames, Origin, Outcome, Packet, Step, Trace, Verdict};
 pub use tracer::{NodeContext, TraceFacts, Tracer};
 
 pub fn link_names(snapshot: &Snapshot) -> LinkNames {

@@ -83,6 +83,10 @@ pub struct Trace {
     /// What the tracer chose or assumed for the whole trace (the source address, node addresses,
     /// jumps added, interface names).
     pub notes: Vec<String>,
+    /// For a packet of an existing flow (`trace --established`): the listed conntrack entry it belongs
+    /// to, whose NAT mapping the kernel applies instead of the rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub established: Option<EstablishedFlow>,
 }
 
 /// The interface names the tracer takes for the pods' link and the node's uplink: the first pod-like
@@ -171,4 +175,28 @@ mod tests {
             "\"external\""
         );
     }
+}
+
+/// The entry an existing flow of a client to a destination is pinned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstablishedFlow {
+    pub line: u32,
+    pub protocol: String,
+    /// `ip:port` of the client (the entry's original source).
+    pub client: String,
+    pub destination: String,
+    /// Where the kernel sends the flow's packets: the reply's source, `ip:port`.
+    pub endpoint: String,
+    /// True when the entry was DNAT'd (the endpoint differs from the destination).
+    pub dnat: bool,
+    pub state: Option<String>,
+    pub timeout: Option<u64>,
+    /// The Service port of the destination, when it is one.
+    pub service: Option<String>,
+    /// True when the endpoint is not one of that Service's endpoints now; `null` when unknown.
+    pub stale: Option<bool>,
+    /// Other listed entries of the same client and destination (other source ports).
+    pub other_entries: u64,
+    /// True when the reply goes to another address than the client: the flow is source-NAT'd.
+    pub snat: bool,
 }

@@ -235,6 +235,7 @@ impl<'a> Tracer<'a> {
             packet: packet.clone(),
             outcomes: Vec::new(),
             notes: Vec::new(),
+            established: None,
         };
         let Some(dst) = addr::parse_ip(&packet.dst) else {
             out.notes.push(if packet.dst.is_empty() {

@@ -75,21 +75,74 @@ conntrack v1.4.5 (conntrack-tools): 6 flow entries have been shown.
     let p = parse_list(text, Origin::START);
     let l = p.value;
     assert_eq!(l.entries.len(), 6, "{:?}", p.diagnostics);
-    assert!(l.entries[0].is_dnat());
-    assert!(!l.entries[0].is_snat());
-    assert_eq!(l.entries[1].protocol, "udp");
-    assert!(l.entries[1].has_flag("UNREPLIED"));
-    assert_eq!(l.entries[1].reply.as_ref().unwrap().src, "10.244.2.3");
-    assert_eq!(l.entries[2].family.as_deref(), Some("ipv4"));
-    assert_eq!(l.entries[2].state.as_deref(), Some("TIME_WAIT"));
-    assert_eq!(l.entries[2].zone, Some(0));
-    assert_eq!(l.entries[3].original.other.len(), 3);
-    assert_eq!(l.entries[4].event.as_deref(), Some("NEW"));
-    assert!(l.entries[5].partial);
-    assert_eq!(l.entries[5].protocol, "tcp");
-    assert_eq!(l.entries[5].timeout, Some(46));
+    let e = |i: usize| l.get(i).unwrap();
+    assert!(e(0).is_dnat());
+    assert!(!e(0).is_snat());
+    assert!(e(0).has_flag("ASSURED"));
+    assert_eq!(e(0).entry.use_count, Some(1));
+    assert_eq!(e(1).protocol(), "udp");
+    assert!(e(1).has_flag("UNREPLIED"));
+    assert_eq!(e(1).reply().unwrap().src.to_string(), "10.244.2.3");
+    assert_eq!(e(2).entry.family, Some(Family::Ipv4));
+    assert_eq!(e(2).state(), Some("TIME_WAIT"));
+    assert_eq!(e(2).entry.zone, Some(0));
+    assert_eq!(e(3).entry.original.icmp, Some((8, 0, 7)));
+    assert_eq!(e(3).entry.id, None);
+    assert_eq!(e(4).event(), Some("NEW"));
+    assert!(e(5).entry.partial);
+    assert_eq!(e(5).protocol(), "tcp");
+    assert_eq!(e(5).entry.timeout, Some(46));
     assert_eq!(l.shown.unwrap().value, 6);
     assert_eq!(p.diagnostics.len(), 1);
+    // Ten entries share few addresses: each is stored once.
+    assert!(l.addresses.len() <= 14, "{}", l.addresses.len());
+    let json = serde_json::to_value(&l).unwrap();
+    assert_eq!(
+        json["entries"][3]["original"]["other"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(json["entries"][1]["reply"]["src"], "10.244.2.3");
+}
+
+#[test]
+fn extended_id_ipv6_and_proc_forms() {
+    let text = "\
+ipv6     10 udp      17 28 src=fd00:10:244:1::5 dst=fd00:10:96::a sport=41000 dport=53 src=fd00:10:244:2::9 dst=fd00:10:244:1::5 sport=53 dport=41000 mark=0 zone=3 use=2 id=3735928559
+ipv6     10 tcp      6 86398 ESTABLISHED src=fd00:0000:0000:0000:0000:0000:0000:0001 dst=fd00:0000:0000:0000:0000:0000:0000:0002 sport=1 dport=2 src=fd00:0000:0000:0000:0000:0000:0000:0002 dst=fd00:0000:0000:0000:0000:0000:0000:0001 sport=2 dport=1 [ASSURED] mark=16384 secctx=system_u:object_r:unlabeled_t:s0 zone=0 use=2
+tcp      6 300 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2 src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1 [OFFLOAD] mark=0 use=1 id=42
+icmp     1 29 src=10.0.0.1 dst=10.0.0.2 type=8 code=0 id=7 src=10.0.0.2 dst=10.0.0.1 type=0 code=0 id=7 mark=0 use=1 id=99
+udp      17 29 src=10.0.0.1 dst=nonsense sport=1 dport=2 src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1
+";
+    let p = parse_list(text, Origin::START);
+    let l = p.value;
+    assert_eq!(l.entries.len(), 4, "{:?}", p.diagnostics);
+    let e = |i: usize| l.get(i).unwrap();
+    assert_eq!(e(0).entry.family, Some(Family::Ipv6));
+    assert_eq!(e(0).original().dst.to_string(), "fd00:10:96::a");
+    assert_eq!(e(0).entry.zone, Some(3));
+    assert_eq!(e(0).entry.id, Some(3_735_928_559));
+    assert!(e(0).is_dnat());
+    assert_eq!(e(1).original().src.to_string(), "fd00::1");
+    assert_eq!(e(1).entry.mark, Some(16384));
+    assert!(e(2).has_flag("OFFLOAD"));
+    assert_eq!(e(2).entry.id, Some(42));
+    assert_eq!(e(3).entry.reply.unwrap().icmp, Some((0, 0, 7)));
+    assert_eq!(e(3).entry.id, Some(99));
+    assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
+    assert_eq!(p.diagnostics[0].line, 5);
+}
+
+#[test]
+fn entries_are_compact() {
+    // A million entries in about 128 MB besides the text: no heap allocation per entry.
+    assert!(
+        std::mem::size_of::<Entry>() <= 128,
+        "{}",
+        std::mem::size_of::<Entry>()
+    );
 }
 
 #[test]

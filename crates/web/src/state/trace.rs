@@ -67,6 +67,7 @@ impl State {
                     generation: self.generation(),
                     seq: self.trace.seq,
                     packet,
+                    established: form.established,
                 };
                 self.request(fx, request, None);
             }
@@ -82,6 +83,7 @@ impl State {
             protocol: packet.protocol,
             returning: packet.returning_client,
             sample: None,
+            established: false,
         };
         fx.push(Effect::SetHash(Route::Trace(self.trace_form.clone())));
         self.run_trace(fx);

@@ -7,6 +7,7 @@
 
 mod api;
 mod conntrack_limit;
+mod conntrack;
 mod diagnosis;
 mod facts;
 mod habits;
@@ -182,6 +183,9 @@ impl Component for App {
             (Route::Source(_), Some(shown)) => source::view(ctx, &self.source_props(shown)),
             (Route::Trace(_), Some(_)) => trace::form(ctx, &self.trace_props()),
             (Route::Migration, Some(shown)) => migration::view(ctx, shown),
+            (Route::Conntrack, Some(shown)) => {
+                conntrack::view(ctx, shown, self.state.sample.map(str::to_string))
+            }
             (_, Some(shown)) => html! { <>
                 if let Some(guide) = guide { { learn::tour(ctx, guide, &shown.text) } }
                 { overview::view(ctx, shown, &self.overview_props()) }
@@ -206,11 +210,17 @@ impl Component for App {
         let is_gallery = matches!(self.state.route, Route::Gallery);
         let is_glossary = matches!(self.state.route, Route::Glossary(_));
         let is_migration = matches!(self.state.route, Route::Migration);
-        let is_overview =
-            !is_source && !is_service && !is_trace && !is_gallery && !is_glossary && !is_migration;
+        let is_conntrack = matches!(self.state.route, Route::Conntrack);
+        let is_overview = !is_source
+            && !is_service
+            && !is_trace
+            && !is_gallery
+            && !is_glossary
+            && !is_migration
+            && !is_conntrack;
         html! {
             <div class={classes!("page", self.state.dragging.then_some("dragging"),
-                    (is_source || is_service || is_trace || is_gallery || is_glossary || is_migration).then_some("compact"))}
+                    (is_source || is_service || is_trace || is_gallery || is_glossary || is_migration || is_conntrack).then_some("compact"))}
                 ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Action::Dragging(true) })}
                 ondragleave={link.callback(|_| Action::Dragging(false))}
                 ondrop={link.callback(|e: DragEvent| {
@@ -231,6 +241,7 @@ impl Component for App {
                         { tab(Route::Gallery, "Learn", is_gallery) }
                         { tab(Route::Glossary(None), "Glossary", is_glossary) }
                         { tab(Route::Migration, "nftables move", is_migration) }
+                        { tab(Route::Conntrack, "Conntrack", is_conntrack) }
                     </nav>
                 </header>
                 if self.state.shared_copy { { redaction::shared_banner() } }

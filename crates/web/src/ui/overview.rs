@@ -167,7 +167,10 @@ fn summary(report: &Report) -> Html {
     }
 }
 
-fn conntrack_panel(c: &ConntrackReport, on_highlight: &Callback<(Vec<u32>, String)>) -> Html {
+pub(super) fn conntrack_panel(
+    c: &ConntrackReport,
+    on_highlight: &Callback<(Vec<u32>, String)>,
+) -> Html {
     let (class, word) = match c.verdict {
         ConntrackVerdict::Ok => ("ok", "OK"),
         ConntrackVerdict::Warning => ("warning", "Warning"),
