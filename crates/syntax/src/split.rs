@@ -184,7 +184,11 @@ pub fn split(paste: &str) -> Vec<Section> {
         let rest = paste.get(line.span.end..).unwrap_or("");
         let line_hint = match hint(&line, current.as_ref().map(|s| s.kind), previous_content) {
             // kubectl's JSON opens with a lone `{`: it belongs to the object below it.
-            Hint::Neutral if crate::kube_api::detect::opens_object(line.text, rest) => {
+            // (kube-proxy's ConfigMap, read by its own parser, keeps its `{` too.)
+            Hint::Neutral
+                if current.as_ref().map(|s| s.kind) != Some(SectionKind::KubeProxyConfig)
+                    && crate::kube_api::detect::opens_object(line.text, rest) =>
+            {
                 Hint::Content(SectionKind::KubeApi)
             }
             h => h,
@@ -700,7 +704,9 @@ fn content_kind(
     if in_kind(Sysctl) && text.chars().all(|c| c.is_ascii_digit()) {
         return Some(Sysctl);
     }
-    crate::kube_api::detect::is_object_line(text).then_some(KubeApi)
+    // kube-proxy's ConfigMap is an API object too, but its own parser reads it whole.
+    (current != Some(KubeProxyConfig) && crate::kube_api::detect::is_object_line(text))
+        .then_some(KubeApi)
 }
 
 fn ipvs_service_like(text: &str) -> bool {

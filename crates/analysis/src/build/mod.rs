@@ -14,7 +14,7 @@ use crate::iptables::IptablesNode;
 use crate::nft::NftNode;
 use crate::report::{DiagnosticEntry, Mode, Report, SectionEntry};
 use crate::snapshot::Snapshot;
-use crate::{ModeAnalysis, Options};
+use crate::Options;
 
 /// Each proxy mode's model of one paste, read once and shared by every later stage.
 pub(crate) struct Models<'a> {
@@ -48,91 +48,7 @@ impl<'a> Models<'a> {
 impl Snapshot {
     /// Explains the parsed paste: the whole [`Report`].
     pub fn report(&self, options: &Options) -> Report {
-        let models = Models::read(self);
-        let mut report = base_report(self);
-        report.node = node::facts(self, options, &models);
-        report.mode = models.mode(self);
-        report.configured_mode = node::configured_mode(self);
-        let analysis = match report.mode {
-            Mode::Ipvs => crate::ipvs::analyze_with_unread(
-                &self.ipvs,
-                &self.ipsets,
-                &self.iptables,
-                &ipvs_unread_lines(self),
-            ),
-            Mode::Iptables => models.iptables.analyze(),
-            Mode::Nftables => models.nft.analyze(),
-            Mode::Unknown => ModeAnalysis::default(),
-        };
-        // Each mode's cost: the active mode's from its analysis, the others' from their models.
-        let iptables_cost = match report.mode {
-            Mode::Iptables => analysis.cost,
-            _ => models.iptables.cost(),
-        };
-        let nft_cost = match report.mode {
-            Mode::Nftables => analysis.cost,
-            _ => models.nft.cost().into(),
-        };
-        report.leftover_modes = analysis.leftover_modes;
-        if report.mode == Mode::Nftables && models.iptables.detect() {
-            report.leftover_modes.push(Mode::Iptables);
-        }
-        report.layout = analysis.layout;
-        report.services = analysis.services;
-        let mut mode_findings = analysis.findings;
-        // iptables-mode rules listed through `nft list ruleset` (the iptables-nft front end).
-        if report.mode != Mode::Nftables {
-            if let Some(listing) = crate::nft::iptables_nft_chains(&self.nft) {
-                if report.services.is_empty() && report.mode != Mode::Ipvs {
-                    report.mode = listing.mode;
-                    report.services = listing.analysis.services;
-                }
-                mode_findings.extend(listing.analysis.findings);
-            }
-        }
-        if report.mode != Mode::Ipvs && self.ipvs.iter().any(|l| !l.services.is_empty()) {
-            report.leftover_modes.push(Mode::Ipvs);
-        }
-        report.rules = stats::rule_stats(self, &report.services, iptables_cost, nft_cost);
-        report.kube_proxy = crate::kube_proxy::summarize(&self.kube_proxy_logs);
-        report.findings = mode_findings;
-        let api_findings = crate::api::join(&self.kube_api, &mut report);
-        report.findings.extend(api_findings);
-        report.findings = crate::findings::run(self, &report);
-        let mut conntrack_inputs = self.conntrack_inputs();
-        if let Some(log) = &report.kube_proxy {
-            conntrack_inputs.kube_proxy_version = log
-                .version
-                .as_deref()
-                .map(|v| (v, log.version_line.unwrap_or(0)));
-        }
-        report.conntrack = crate::conntrack::verdict(&conntrack_inputs, &report.services);
-        report
-            .findings
-            .extend(crate::conntrack::findings(&conntrack_inputs));
-        report.migration = crate::migration::assess(self, &report);
-        if let Some(finding) = report.conntrack.as_ref().and_then(conntrack_finding) {
-            report.findings.push(finding);
-            crate::findings::sort(&mut report.findings);
-        }
-        if let Some(conntrack) = report.conntrack.as_mut() {
-            let joined = crate::conntrack::join::join(
-                &self.conntrack_lists,
-                &self.ipvs,
-                &report.services,
-                &report.node,
-            );
-            conntrack.table = joined.table;
-            conntrack.services = joined.services;
-            conntrack.stale = joined.stale;
-            let found = crate::findings::conntrack_entries::find(conntrack, &report.services);
-            if !found.is_empty() {
-                report.findings.extend(found);
-                crate::findings::sort(&mut report.findings);
-            }
-        }
-        report.diagnosis = crate::diagnosis::diagnose(self, &report);
-        report
+        self.report_in_stages(options, |_, _| {})
     }
 
     /// The proxy mode: decided by what kube-proxy's own structures say, not by section kinds alone.

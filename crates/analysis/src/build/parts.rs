@@ -50,6 +50,7 @@ impl Snapshot {
         let mut report = base_report(self);
         report.node = node::facts(self, options, &models);
         report.mode = models.mode(self);
+        report.configured_mode = node::configured_mode(self);
         let analysis = match report.mode {
             Mode::Ipvs => crate::ipvs::analyze_with_unread(
                 &self.ipvs,
@@ -61,6 +62,7 @@ impl Snapshot {
             Mode::Nftables => models.nft.analyze(),
             Mode::Unknown => ModeAnalysis::default(),
         };
+        // Each mode's cost: the active mode's from its analysis, the others' from their models.
         let iptables_cost = match report.mode {
             Mode::Iptables => analysis.cost,
             _ => models.iptables.cost(),
@@ -76,6 +78,7 @@ impl Snapshot {
         report.layout = analysis.layout;
         report.services = analysis.services;
         let mut mode_findings = analysis.findings;
+        // iptables-mode rules listed through `nft list ruleset` (the iptables-nft front end).
         if report.mode != Mode::Nftables {
             if let Some(listing) = crate::nft::iptables_nft_chains(&self.nft) {
                 if report.services.is_empty() && report.mode != Mode::Ipvs {
@@ -90,17 +93,46 @@ impl Snapshot {
         }
         report.rules = stats::rule_stats(self, &report.services, iptables_cost, nft_cost);
         report.kube_proxy = crate::kube_proxy::summarize(&self.kube_proxy_logs);
+        // The API objects name the Services of an IPVS node: joined before the Services are handed over.
+        let api_findings = crate::api::join(&self.kube_api, &mut report);
         on_stage(ReportStage::Services, &report);
 
         report.findings = mode_findings;
+        report.findings.extend(api_findings);
         report.findings = crate::findings::run(self, &report);
         on_stage(ReportStage::Findings, &report);
 
-        report.conntrack = crate::conntrack::verdict(&self.conntrack_inputs(), &report.services);
+        let mut conntrack_inputs = self.conntrack_inputs();
+        if let Some(log) = &report.kube_proxy {
+            conntrack_inputs.kube_proxy_version = log
+                .version
+                .as_deref()
+                .map(|v| (v, log.version_line.unwrap_or(0)));
+        }
+        report.conntrack = crate::conntrack::verdict(&conntrack_inputs, &report.services);
+        report
+            .findings
+            .extend(crate::conntrack::findings(&conntrack_inputs));
         report.migration = crate::migration::assess(self, &report);
         if let Some(finding) = report.conntrack.as_ref().and_then(conntrack_finding) {
             report.findings.push(finding);
             crate::findings::sort(&mut report.findings);
+        }
+        if let Some(conntrack) = report.conntrack.as_mut() {
+            let joined = crate::conntrack::join::join(
+                &self.conntrack_lists,
+                &self.ipvs,
+                &report.services,
+                &report.node,
+            );
+            conntrack.table = joined.table;
+            conntrack.services = joined.services;
+            conntrack.stale = joined.stale;
+            let found = crate::findings::conntrack_entries::find(conntrack, &report.services);
+            if !found.is_empty() {
+                report.findings.extend(found);
+                crate::findings::sort(&mut report.findings);
+            }
         }
         on_stage(ReportStage::Conntrack, &report);
 

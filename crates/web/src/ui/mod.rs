@@ -6,8 +6,8 @@
 //! becomes markup, a style or a URL other than an encoded fragment of this page.
 
 mod api;
-mod conntrack_limit;
 mod conntrack;
+mod conntrack_limit;
 mod diagnosis;
 mod facts;
 mod habits;
