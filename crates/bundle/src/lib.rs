@@ -13,7 +13,7 @@ mod names;
 mod text;
 
 pub use names::NameSource;
-pub use text::{decode, sniff, Decoded, Encoding, TextIssue};
+pub use text::{decode, decode_owned, sniff, Decoded, Encoding, TextIssue};
 
 /// How much an archive may make svcpath read and keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,4 +159,13 @@ impl Opened {
 /// when its bytes do not tell) and its bytes.
 pub fn open(file_name: &str, bytes: &[u8], limits: &Limits) -> Opened {
     archive::open(file_name, bytes, limits)
+}
+
+/// [`open`] of bytes the caller gives up: a plain UTF-8 file becomes its node's text without a copy
+/// (a 256 MiB capture is not held twice).
+pub fn open_owned(file_name: &str, bytes: Vec<u8>, limits: &Limits) -> Opened {
+    if archive::is_archive(&bytes, file_name) {
+        return archive::open(file_name, &bytes, limits);
+    }
+    archive::plain(file_name, text::decode_owned(bytes))
 }

@@ -90,6 +90,29 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     out
 }
 
+/// [`decode`] of bytes the caller gives up: clean UTF-8 (the usual capture) becomes the text without a
+/// copy.
+pub fn decode_owned(mut bytes: Vec<u8>) -> Decoded {
+    let (encoding, skip) = sniff(&bytes);
+    if matches!(encoding, Encoding::Utf8 | Encoding::Utf8Bom) && !bytes.contains(&0) {
+        bytes.drain(..skip);
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                return Decoded {
+                    text,
+                    encoding,
+                    issues: Vec::new(),
+                }
+            }
+            Err(e) => bytes = e.into_bytes(),
+        }
+        let mut out = decode_utf8(&bytes);
+        out.encoding = encoding;
+        return out;
+    }
+    decode(&bytes)
+}
+
 /// Collects the replacements, one issue per line.
 struct Replacements {
     line: u32,
@@ -229,6 +252,19 @@ mod tests {
         let guessed = decode(&utf16(text, true, false));
         assert_eq!(guessed.text, text);
         assert_eq!(guessed.encoding, Encoding::Utf16LeGuessed);
+    }
+
+    #[test]
+    fn owned_bytes_decode_as_borrowed_ones() {
+        for bytes in [
+            &b"plain\n"[..],
+            b"\xef\xbb\xbfmarked\n",
+            b"bad \xff\n",
+            b"nul\0\n",
+            b"\xff\xfea\0\n\0",
+        ] {
+            assert_eq!(decode_owned(bytes.to_vec()), decode(bytes));
+        }
     }
 
     #[test]

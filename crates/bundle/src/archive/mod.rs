@@ -43,15 +43,24 @@ pub(crate) fn open(file_name: &str, bytes: &[u8], limits: &Limits) -> Opened {
         tar::open_tar(bytes, &mut collector);
         Container::Tar
     } else {
-        return plain(file_name, bytes);
+        return plain(file_name, text::decode(bytes));
     };
     collector.finish(file_name, container)
 }
 
+/// Whether [`open`] reads the bytes as an archive (or refuses them as a format it does not unpack)
+/// rather than as text.
+pub(crate) fn is_archive(bytes: &[u8], file_name: &str) -> bool {
+    unsupported(bytes, &file_name.to_ascii_lowercase()).is_some()
+        || bytes.starts_with(&[0x1f, 0x8b])
+        || bytes.starts_with(b"PK\x03\x04")
+        || bytes.starts_with(b"PK\x05\x06")
+        || tar::looks_like_tar(bytes)
+}
+
 /// A text file: one node, its bytes decoded whatever they are (NUL bytes and invalid UTF-8 are
 /// replaced and reported by line, never refused).
-fn plain(file_name: &str, bytes: &[u8]) -> Opened {
-    let decoded = text::decode(bytes);
+pub(crate) fn plain(file_name: &str, decoded: text::Decoded) -> Opened {
     let mut diagnostics = Vec::new();
     if decoded.encoding != Encoding::Utf8 && decoded.encoding != Encoding::Utf8Bom {
         diagnostics.push(Diagnostic {
