@@ -34,6 +34,12 @@ pub(crate) struct Counting<'m, R> {
     pub(crate) meter: &'m Meter,
 }
 
+impl<R: std::io::Seek> std::io::Seek for Counting<'_, R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -49,8 +55,8 @@ impl<R: Read> Read for Counting<'_, R> {
 pub(crate) enum RatioBase {
     /// The compressed bytes the meter has counted (one stream: gzip).
     Consumed,
-    /// This entry's own output against its compressed size (a zip entry).
-    Entry { compressed: u64 },
+    /// This entry's own output against the compressed bytes read since it began (a zip entry).
+    Since { start: u64 },
     /// Not compressed: no ratio.
     None,
 }
@@ -88,7 +94,10 @@ impl<R: Read> Read for Guarded<'_, R> {
         self.meter.unpacked.set(unpacked);
         let (out, input) = match self.base {
             RatioBase::Consumed => (unpacked, self.meter.consumed.get()),
-            RatioBase::Entry { compressed } => (self.produced, compressed),
+            RatioBase::Since { start } => (
+                self.produced,
+                self.meter.consumed.get().saturating_sub(start),
+            ),
             RatioBase::None => (0, 0),
         };
         let trip = if out > RATIO_FLOOR && out > input.max(1).saturating_mul(self.limits.max_ratio)

@@ -8,7 +8,11 @@ use crate::{Severity, SkipReason};
 
 pub(crate) fn open(bytes: &[u8], collector: &mut Collector<'_>) {
     let meter = Meter::default();
-    let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
+    let counted = Counting {
+        inner: Cursor::new(bytes),
+        meter: &meter,
+    };
+    let mut archive = match zip::ZipArchive::new(counted) {
         Ok(archive) => archive,
         Err(e) => {
             collector.note(
@@ -93,11 +97,12 @@ fn take<R: std::io::Read>(
         EntryKind::File
     };
     let declared = file.size();
-    let compressed = file.compressed_size();
     let base = if file.compression() == zip::CompressionMethod::Stored {
         RatioBase::None
     } else {
-        RatioBase::Entry { compressed }
+        RatioBase::Since {
+            start: meter.consumed.get(),
+        }
     };
     let guarded = Guarded::new(file, meter, collector.limits, base);
     collector.entry(&path, kind, declared, guarded, meter)
