@@ -19,8 +19,10 @@ def add(archive, name, data):
 # A zip bomb: the dump, then 100 MiB of one letter deflated about a thousand times.
 z = io.BytesIO()
 with zipfile.ZipFile(z, 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as f:
-    f.writestr('node-a/iptables-save.txt', base)
-    f.writestr('node-a/notes.txt', b'a' * (100 * 1024 * 1024))
+    for name, data in [('node-a/iptables-save.txt', base),
+                       ('node-a/notes.txt', b'a' * (100 * 1024 * 1024))]:
+        f.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                   compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
 open('zip-bomb.zip', 'wb').write(z.getvalue())
 
 # A tar with paths that climb out of it and a link to a secret, then the dump.
