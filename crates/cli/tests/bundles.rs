@@ -159,17 +159,26 @@ fn a_bundle_of_several_nodes_is_explained_node_by_node() {
         stderr.contains("cluster/node-b/kubelet.bin: skipped: binary, not text"),
         "{stderr}"
     );
-    assert!(stderr.contains("the input holds 2 nodes (node-a, node-b)"), "{stderr}");
+    assert!(
+        stderr.contains("the input holds 2 nodes (node-a, node-b)"),
+        "{stderr}"
+    );
 
     let text = explain(&bundle, "text", &[]);
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.starts_with("===== node node-a (named by its folder;"), "{text}");
+    assert!(
+        text.starts_with("===== node node-a (named by its folder;"),
+        "{text}"
+    );
     assert!(text.contains("===== node node-b"));
 
     // --node picks one: exactly the report of its plain text.
     let one = explain(&bundle, "json", &["--node", "node-a"]);
     let plain = explain(&corpus(kind, file), "json", &[]);
-    assert!(one.stdout == plain.stdout, "--node node-a differs from the plain file");
+    assert!(
+        one.stdout == plain.stdout,
+        "--node node-a differs from the plain file"
+    );
     let missing = explain(&bundle, "json", &["--node", "node-z"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no node named node-z"));
@@ -190,5 +199,8 @@ fn a_format_it_does_not_unpack_is_an_error_that_names_it() {
     let out = explain(&path, "text", &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("is xz-compressed, which svcpath does not unpack"), "{stderr}");
+    assert!(
+        stderr.contains("is xz-compressed, which svcpath does not unpack"),
+        "{stderr}"
+    );
 }
