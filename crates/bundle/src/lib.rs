@@ -155,6 +155,12 @@ impl Opened {
     }
 }
 
+/// Nodes given as files of their own (`iptables.txt`, `ipset.txt` of one node) joined into one node:
+/// the texts one after another with a line break between, named by the strongest name among them.
+pub fn join_nodes(nodes: Vec<NodeText>) -> NodeText {
+    group::join_nodes(nodes)
+}
+
 /// Opens one file: `file_name` (a path or a bare name, used for the node's name and the kind of file
 /// when its bytes do not tell) and its bytes.
 pub fn open(file_name: &str, bytes: &[u8], limits: &Limits) -> Opened {
