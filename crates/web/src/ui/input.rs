@@ -147,7 +147,11 @@ fn nodes(state: &State, link: &Scope<App>) -> Html {
                             <input class="node-name" type="text" value={node.name.clone()} {onchange}
                                 spellcheck="false" aria-label={format!("Name of node {}", index + 1)} />
                         </label>
-                        <span class="muted">{ format!(" named by its {}", node.name_source) }</span>
+                        <span class="muted">{ if node.name_source == "you" {
+                            " named by you".to_string()
+                        } else {
+                            format!(" named by its {}", node.name_source)
+                        } }</span>
                         if several {
                             if shown {
                                 <span class="node-shown">{" — explained below"}</span>
