@@ -68,13 +68,8 @@ pub(crate) fn read_nodes(files: &[String]) -> Result<Vec<Node>, String> {
         let one = svcpath_bundle::open_owned(file, bytes, &limits);
         tell(file, &one);
         if one.nodes.is_empty() {
-            let why = one
-                .diagnostics
-                .iter()
-                .map(|d| d.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Err(format!("nothing to read in {}: {why}", shown(file)));
+            // Why was said just above.
+            return Err(format!("nothing to read in {}", shown(file)));
         }
         opened.push(one);
     }

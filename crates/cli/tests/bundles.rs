@@ -200,7 +200,7 @@ fn a_format_it_does_not_unpack_is_an_error_that_names_it() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("is xz-compressed, which svcpath does not unpack"),
+        stderr.contains("sosreport.tar.xz: xz-compressed, which svcpath does not unpack"),
         "{stderr}"
     );
 }

@@ -26,9 +26,8 @@ pub(crate) fn open(file_name: &str, bytes: &[u8], limits: &Limits) -> Opened {
             diagnostics: vec![Diagnostic {
                 severity: Severity::Error,
                 message: format!(
-                    "{} is {format}, which svcpath does not unpack: it reads text, .tar, .tar.gz, \
-                     .tgz, .zip and .gz; unpack it first (or repack it as .tar.gz)",
-                    display_name(file_name)
+                    "{format}, which svcpath does not unpack: it reads text, .tar, .tar.gz, .tgz, \
+                     .zip and .gz; unpack it first (or repack it as .tar.gz)"
                 ),
             }],
         };
@@ -65,11 +64,7 @@ pub(crate) fn plain(file_name: &str, decoded: text::Decoded) -> Opened {
     if decoded.encoding != Encoding::Utf8 && decoded.encoding != Encoding::Utf8Bom {
         diagnostics.push(Diagnostic {
             severity: Severity::Info,
-            message: format!(
-                "{} is {}: read as that",
-                display_name(file_name),
-                decoded.encoding.describe()
-            ),
+            message: format!("read as {}", decoded.encoding.describe()),
         });
     }
     let entry = Entry {
@@ -81,14 +76,6 @@ pub(crate) fn plain(file_name: &str, decoded: text::Decoded) -> Opened {
         nodes: vec![group::single(file_name, entry)],
         skipped: Vec::new(),
         diagnostics,
-    }
-}
-
-/// How a message names the file: standard input is `standard input`.
-pub(crate) fn display_name(file_name: &str) -> &str {
-    match file_name {
-        "" | "-" => "standard input",
-        name => name,
     }
 }
 
@@ -357,11 +344,10 @@ impl<'l> Collector<'l> {
     fn finish(mut self, file_name: &str, container: Container) -> Opened {
         if self.entries.is_empty() {
             let message = if self.skipped.is_empty() {
-                format!("{}: the archive holds no file", display_name(file_name))
+                "the archive holds no file".to_string()
             } else {
                 format!(
-                    "{}: the archive holds no file svcpath reads ({} skipped)",
-                    display_name(file_name),
+                    "the archive holds no file svcpath reads ({} skipped)",
                     self.skipped.len()
                 )
             };
