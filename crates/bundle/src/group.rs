@@ -227,7 +227,12 @@ fn append_node(node: &mut NodeText, more: NodeText) {
         p
     }));
     node.files.extend(more.files);
-    node.text.push_str(&more.text);
+    if node.text.is_empty() {
+        // The first text is moved, not copied: a 256 MiB capture is not held twice.
+        node.text = more.text;
+    } else {
+        node.text.push_str(&more.text);
+    }
 }
 
 /// Line breaks in a text.
