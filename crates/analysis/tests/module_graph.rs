@@ -188,7 +188,7 @@ fn the_analysis_modules_form_no_circle() {
 #[test]
 fn the_other_crates_modules_form_no_circle() {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for name in ["syntax", "web", "cli", "gen", "testkit"] {
+    for name in ["syntax", "web", "cli", "gen", "testkit", "bundle"] {
         let src = crates.join(name).join("src");
         let graph = graph(&src);
         assert!(

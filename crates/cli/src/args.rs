@@ -14,7 +14,8 @@ Explains what kube-proxy programmed on a Kubernetes node.
 
 Reads what was captured on the node (iptables-save, ipvsadm -Ln, ipset list, nft list ruleset, sysctl,
 conntrack -S, dmesg — one file or several, or one paste with all of them) from the FILEs, or from
-standard input when there is none.";
+standard input when there is none. A FILE may be an archive (.tar, .tar.gz, .tgz, .zip, .gz) of one
+node or of several (a folder or a file per node), or text in UTF-16 with a byte-order mark.";
 
 const EXIT_STATUS: &str = "\
 Exit status: 0 when the input was read (even if parts were not understood), 1 when a file could not be
@@ -73,6 +74,9 @@ pub(crate) struct InputArgs {
     /// A pod network of this node (10.244.0.0/16), when the rules do not show it; may be repeated.
     #[arg(long = "pod-cidr", value_name = "CIDR", value_parser = cidr)]
     pub(crate) pod_cidrs: Vec<String>,
+    /// In a bundle of several nodes (an archive with a folder or file per node), the node to read.
+    #[arg(long = "node", value_name = "NAME")]
+    pub(crate) node: Option<String>,
 }
 
 impl InputArgs {

@@ -5,6 +5,7 @@
 
 mod args;
 mod input;
+mod nodes;
 mod output;
 mod redact;
 
@@ -21,20 +22,29 @@ fn main() -> ExitCode {
         Command::Explain(explain) if explain.redact => {
             redact::run(&explain.input, None, Some(explain.format))
         }
+        Command::Explain(explain) if explain.input.node.is_none() => {
+            let nodes = match input::read_nodes(&explain.input.files) {
+                Ok(n) => n,
+                Err(message) => return unreadable(&message),
+            };
+            if nodes.len() > 1 {
+                return nodes::explain_each(nodes, &explain.input.options(), explain.format);
+            }
+            let Some(node) = nodes.into_iter().next() else {
+                return unreadable("nothing to read");
+            };
+            explain_one(node.input, &explain)
+        }
         Command::Explain(explain) => {
-            let paste = match input::read(&explain.input.files) {
+            let paste = match input::read(&explain.input.files, explain.input.node.as_deref()) {
                 Ok(p) => p,
                 Err(message) => return unreadable(&message),
             };
-            let mut report = svcpath_analysis::analyze(&paste.text, &explain.input.options());
-            // The report stands on its own: the paste (as large as the input) is not needed for output.
-            drop(paste.text);
-            report.diagnostics.splice(0..0, paste.diagnostics);
-            output::report(&report, explain.format)
+            explain_one(paste, &explain)
         }
         Command::Redact(redact) => redact::run(&redact.input, redact.output.as_deref(), None),
         Command::Trace(trace) => {
-            let paste = match input::read(&trace.input.files) {
+            let paste = match input::read(&trace.input.files, trace.input.node.as_deref()) {
                 Ok(p) => p,
                 Err(message) => return unreadable(&message),
             };
@@ -65,6 +75,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// The report of one node's text.
+fn explain_one(paste: input::Input, explain: &args::ExplainArgs) -> ExitCode {
+    let mut report = svcpath_analysis::analyze(&paste.text, &explain.input.options());
+    // The report stands on its own: the paste (as large as the input) is not needed for output.
+    drop(paste.text);
+    report.diagnostics.splice(0..0, paste.diagnostics);
+    output::report(&report, explain.format)
 }
 
 /// A file or standard input could not be read: exit status 1.

@@ -10,7 +10,7 @@ use crate::{input, output, unreadable};
 /// Redacts the input; writes the redacted dump (to `out`, else stdout), or with `report` the redacted
 /// copy's report in that format.
 pub(crate) fn run(input: &InputArgs, out: Option<&str>, report: Option<Format>) -> ExitCode {
-    let paste = match input::read(&input.files) {
+    let paste = match input::read(&input.files, input.node.as_deref()) {
         Ok(p) => p,
         Err(message) => return unreadable(&message),
     };

@@ -3,9 +3,11 @@
 
 use std::rc::Rc;
 
-use svcpath_analysis::input::{decode, Decoded};
+use svcpath_analysis::input::decode;
+use svcpath_analysis::report::{DiagnosticEntry, DiagnosticSeverity};
+use svcpath_bundle::{Container, NodeText, Opened};
 
-use super::{Effect, FileNote, Replace, State, Status};
+use super::{Effect, FileNote, NodeInput, Replace, State, Status};
 use crate::protocol::{Request, UserFacts};
 use crate::route::Route;
 use crate::samples;
@@ -16,6 +18,8 @@ impl State {
         self.input = Rc::from(text);
         self.shared_copy = false;
         self.files.clear();
+        self.nodes.clear();
+        self.open_notes.clear();
         self.sample = None;
         self.input_diagnostics.clear();
         if pasted {
@@ -29,6 +33,8 @@ impl State {
         self.input = Rc::from("");
         self.shared_copy = false;
         self.files.clear();
+        self.nodes.clear();
+        self.open_notes.clear();
         self.sample = None;
         self.input_diagnostics.clear();
         self.overrides.clear();
@@ -48,6 +54,8 @@ impl State {
         self.shared_copy = true;
         self.redact = false;
         self.files.clear();
+        self.nodes.clear();
+        self.open_notes.clear();
         self.sample = None;
         self.input_diagnostics.clear();
         self.overrides.clear();
@@ -100,19 +108,13 @@ impl State {
             done: 0,
             total: names.len(),
         };
-        self.pending = names
-            .into_iter()
-            .map(|name| Some((name, String::new(), Vec::new())))
-            .collect();
+        self.pending = names.into_iter().map(|name| (name, None)).collect();
         fx.push(Effect::ReadFiles(self.read_batch));
         true
     }
 
     fn files_done(&self) -> usize {
-        self.pending
-            .iter()
-            .filter(|p| p.as_ref().is_some_and(|(_, t, _)| !t.is_empty()))
-            .count()
+        self.pending.iter().filter(|p| p.1.is_some()).count()
     }
 
     pub(super) fn file_read(
@@ -120,16 +122,15 @@ impl State {
         fx: &mut Vec<Effect>,
         batch: u64,
         index: usize,
-        result: Result<Decoded, String>,
+        result: Result<Opened, String>,
     ) -> bool {
         if batch != self.read_batch {
             return false;
         }
         match result {
-            Ok(decoded) => {
+            Ok(opened) => {
                 if let Some(slot) = self.pending.get_mut(index) {
-                    let name = slot.as_ref().map(|s| s.0.clone()).unwrap_or_default();
-                    *slot = Some((name, decoded.text, decoded.diagnostics));
+                    slot.1 = Some(opened);
                 }
             }
             Err(e) => {
@@ -148,42 +149,115 @@ impl State {
         true
     }
 
-    /// All files are read: one input, each file's lines noted, their diagnostics moved to where the
-    /// file starts.
+    /// All files are read: files of one node each are one input (each file's lines noted, its
+    /// diagnostics moved to where it starts); a bundle of several nodes gives each node apart, the
+    /// first explained.
     fn combine_files(&mut self, fx: &mut Vec<Effect>) {
-        let mut text = String::new();
         let mut notes = Vec::new();
-        let mut line = 1u32;
-        let mut diagnostics = Vec::new();
-        for (name, content, diags) in self.pending.drain(..).flatten() {
-            diagnostics.extend(diags.into_iter().map(|mut d| {
-                d.line = d.line.saturating_add(line - 1);
-                d.start += text.len();
-                d.end += text.len();
-                d
-            }));
-            let lines = u32::try_from(content.lines().count()).unwrap_or(u32::MAX);
-            notes.push(FileNote {
-                name,
-                bytes: content.len(),
-                first_line: line,
-                last_line: line.saturating_add(lines.saturating_sub(1)),
-            });
-            line = line.saturating_add(lines);
-            text.push_str(&content);
-            if !content.ends_with('\n') {
-                text.push('\n');
+        let mut opened = Vec::new();
+        for (name, one) in self.pending.drain(..) {
+            let Some(mut one) = one else { continue };
+            if one.container == Container::Plain {
+                // A text file is shown under the name it was chosen by.
+                for node in &mut one.nodes {
+                    for part in &mut node.parts {
+                        part.file.clone_from(&name);
+                    }
+                }
             }
+            notes.extend(
+                one.diagnostics
+                    .iter()
+                    .map(|d| format!("{name}: {}", d.message)),
+            );
+            notes.extend(one.skipped.iter().map(|s| format!("{name}: {}", s.message)));
+            // An archive's entries are shown under the archive's name.
+            let archive = (one.container != Container::Plain).then(|| name.clone());
+            opened.push((archive, one));
         }
         fx.push(Effect::StopReading);
-        self.user_input = !text.trim().is_empty();
-        self.input = Rc::from(text);
+        let several = opened.iter().any(|(_, o)| o.nodes.len() > 1);
+        let mut nodes: Vec<NodeInput> = Vec::new();
+        if several {
+            for (archive, one) in opened {
+                nodes.extend(
+                    one.nodes
+                        .into_iter()
+                        .map(|n| node_input(n, archive.as_deref())),
+                );
+            }
+        } else {
+            let texts: Vec<NodeText> = opened
+                .into_iter()
+                .flat_map(|(archive, one)| {
+                    one.nodes.into_iter().map(move |mut n| {
+                        if let Some(archive) = &archive {
+                            for part in &mut n.parts {
+                                part.file = format!("{archive} › {}", part.file);
+                            }
+                        }
+                        n
+                    })
+                })
+                .collect();
+            if !texts.is_empty() {
+                let mut one = svcpath_bundle::join_nodes(texts);
+                // Every file ends with a line break, the last too.
+                if !one.text.ends_with('\n') {
+                    one.text.push('\n');
+                }
+                nodes.push(node_input(one, None));
+            }
+        }
+        self.open_notes = notes;
+        if nodes.is_empty() {
+            self.status = Status::Failed(
+                self.open_notes
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "the files hold nothing to read".to_string()),
+            );
+            self.nodes.clear();
+            return;
+        }
+        self.nodes = nodes;
+        self.show_chosen_node(fx, 0);
+    }
+
+    /// Explains node `index` of the opened files.
+    fn show_chosen_node(&mut self, fx: &mut Vec<Effect>, index: usize) {
+        let Some(node) = self.nodes.get(index) else {
+            return;
+        };
+        self.node_shown = index;
+        self.user_input = !node.text.trim().is_empty();
+        self.input = node.text.clone();
         self.shared_copy = false;
-        self.files = notes;
+        self.files = node.files.clone();
         self.sample = None;
-        self.input_diagnostics = diagnostics;
+        self.input_diagnostics = node.diagnostics.clone();
         self.overrides.clear();
         self.explain(fx);
+    }
+
+    pub(super) fn show_node(&mut self, fx: &mut Vec<Effect>, index: usize) -> bool {
+        if index == self.node_shown || index >= self.nodes.len() {
+            return false;
+        }
+        self.show_chosen_node(fx, index);
+        true
+    }
+
+    pub(super) fn rename_node(&mut self, index: usize, name: String) -> bool {
+        let name = name.trim().to_string();
+        match self.nodes.get_mut(index) {
+            Some(node) if !name.is_empty() && node.name != name => {
+                node.name = name;
+                node.name_source = "you";
+                true
+            }
+            _ => false,
+        }
     }
 
     /// A sample chosen from the list: asks first when the user's own paste would be replaced.
@@ -207,6 +281,8 @@ impl State {
             return;
         };
         let text = sample.text();
+        self.nodes.clear();
+        self.open_notes.clear();
         self.files = vec![FileNote {
             name: format!("sample: {}", sample.title),
             bytes: text.len(),
@@ -222,5 +298,40 @@ impl State {
         // A sample is another cluster: the node facts given for the last paste do not hold there.
         self.facts = UserFacts::default();
         self.explain(fx);
+    }
+}
+
+/// A bundle's node as the page keeps it; `archive` names the file its entries came from.
+fn node_input(node: NodeText, archive: Option<&str>) -> NodeInput {
+    let files = node
+        .parts
+        .iter()
+        .map(|p| FileNote {
+            name: match archive {
+                Some(archive) => format!("{archive} › {}", p.file),
+                None => p.file.clone(),
+            },
+            bytes: p.bytes,
+            first_line: p.first_line,
+            last_line: p.last_line,
+        })
+        .collect();
+    let diagnostics = node
+        .text_issues
+        .into_iter()
+        .map(|i| DiagnosticEntry {
+            line: i.line,
+            severity: DiagnosticSeverity::Warning,
+            message: i.message,
+            start: i.start,
+            end: i.end,
+        })
+        .collect();
+    NodeInput {
+        name: node.name,
+        name_source: node.name_source.describe(),
+        text: Rc::from(node.text),
+        diagnostics,
+        files,
     }
 }

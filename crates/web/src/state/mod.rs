@@ -16,13 +16,12 @@ mod tests;
 
 use std::rc::Rc;
 
-use svcpath_analysis::input::Decoded;
 use svcpath_analysis::report::DiagnosticEntry;
 use svcpath_analysis::trace::Packet;
 
 pub use shown::{
-    FileNote, Paths, PathsState, RedactedCopy, Replace, ShareLink, Shown, Status, TraceState,
-    CHAT_LINK_LIMIT,
+    FileNote, NodeInput, Paths, PathsState, RedactedCopy, Replace, ShareLink, Shown, Status,
+    TraceState, CHAT_LINK_LIMIT,
 };
 pub use worker_client::{Outgoing, WorkerClient, WorkerCommand};
 
@@ -53,7 +52,7 @@ pub enum Action {
     /// Files were chosen or dropped (their names; the page reads them and sends `FileRead`).
     FilesChosen(Vec<String>),
     /// File `index` of read batch `batch` was read.
-    FileRead(u64, usize, Result<Decoded, String>),
+    FileRead(u64, usize, Result<svcpath_bundle::Opened, String>),
     /// The worker's parts loaded, or why not.
     WorkerLoaded(Result<(), String>),
     /// A reply from the worker (its JSON).
@@ -103,6 +102,10 @@ pub enum Action {
     Facts(Edit),
     /// The page was drawn and did what waited for it.
     Drawn(Drawn),
+    /// The user renamed a node of the opened files.
+    RenameNode(usize, String),
+    /// The user chose which node of a bundle to explain.
+    ShowNode(usize),
 }
 
 /// What the page did once drawn: the focus moved to the view's heading, the anchor scrolled into
@@ -151,8 +154,8 @@ pub struct State {
     pub page_base: String,
     pub input: Rc<str>,
     pub files: Vec<FileNote>,
-    /// Files being read: name, text, and what was wrong with their bytes.
-    pub pending: Vec<Option<(String, String, Vec<DiagnosticEntry>)>>,
+    /// Files being read: name, and what opening it gave once read.
+    pub pending: Vec<(String, Option<svcpath_bundle::Opened>)>,
     /// Invalid UTF-8 and NUL bytes replaced in the input, by line; joined to the report's diagnostics.
     pub input_diagnostics: Vec<DiagnosticEntry>,
     pub read_batch: u64,
@@ -206,6 +209,13 @@ pub struct State {
     /// worked out): what was shown before it, put back when the complete report arrives or the
     /// analysis ends otherwise.
     pub streamed_over: Option<Option<Shown>>,
+    /// The nodes of the opened files (one for files of one node, several for a bundle of nodes), each
+    /// with its name as the user edits it.
+    pub nodes: Vec<NodeInput>,
+    /// Which of `nodes` is explained.
+    pub node_shown: usize,
+    /// What opening the files skipped or said (a bomb stopped, `..` paths, a cut archive).
+    pub open_notes: Vec<String>,
 }
 
 impl State {
@@ -255,6 +265,9 @@ impl State {
             focus_heading: false,
             pending_trace: false,
             streamed_over: None,
+            nodes: Vec::new(),
+            node_shown: 0,
+            open_notes: Vec::new(),
         }
     }
 
@@ -378,6 +391,8 @@ impl State {
             Action::FileRead(batch, index, result) => {
                 return self.file_read(fx, batch, index, result)
             }
+            Action::RenameNode(index, name) => return self.rename_node(index, name),
+            Action::ShowNode(index) => return self.show_node(fx, index),
             Action::WorkerLoaded(result) => {
                 if let Err(e) = &result {
                     self.status = Status::Failed(format!("the analysis worker did not load: {e}"));

@@ -21,6 +21,19 @@ pub struct FileNote {
     pub last_line: u32,
 }
 
+/// One node of the opened files: its name (the user may change it), where the name came from, its
+/// text and the files it was made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInput {
+    pub name: String,
+    /// How the name was found (`folder`, `hostname`, `shell prompt`, …).
+    pub name_source: &'static str,
+    pub text: Rc<str>,
+    /// Invalid UTF-8 and NUL bytes replaced in `text`, by line.
+    pub diagnostics: Vec<svcpath_analysis::report::DiagnosticEntry>,
+    pub files: Vec<FileNote>,
+}
+
 /// A report with the text it explains.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shown {

@@ -469,7 +469,9 @@ fn files_are_combined_with_their_lines_noted() {
         Action::FilesChosen(vec!["a.txt".into(), "b.txt".into()]),
     );
     assert!(fx.contains(&Effect::ReadFiles(1)));
-    let decoded = |text: &str| svcpath_analysis::input::decode(text.as_bytes());
+    let decoded = |text: &str| {
+        svcpath_bundle::open("x.txt", text.as_bytes(), &svcpath_bundle::Limits::default())
+    };
     apply(&mut state, Action::FileRead(1, 1, Ok(decoded("b1\nb2\n"))));
     assert_eq!(state.status, Status::Reading { done: 1, total: 2 });
     // A file of an older batch is ignored.
@@ -706,4 +708,104 @@ fn a_part_given_up_puts_back_the_report_before_it() {
     );
     assert!(!state.streaming());
     assert_eq!(&*state.current().unwrap().text, "first\n");
+}
+
+/// A tar.gz of the given files, made here.
+fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, path, text.as_bytes())
+            .expect("tar entry");
+    }
+    let tar = builder.into_inner().expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+fn opened(name: &str, bytes: &[u8]) -> svcpath_bundle::Opened {
+    svcpath_bundle::open(name, bytes, &svcpath_bundle::Limits::default())
+}
+
+#[test]
+fn an_archive_of_one_node_explains_its_text_and_names_the_node() {
+    let mut state = page();
+    apply(&mut state, Action::FilesChosen(vec!["snap.tar.gz".into()]));
+    let bundle = tar_gz(&[
+        ("worker-1/iptables-save.txt", "*nat\nCOMMIT\n"),
+        ("worker-1/tool", "\0\0"),
+    ]);
+    let fx = at(
+        &mut state,
+        5.0,
+        Action::FileRead(1, 0, Ok(opened("snap.tar.gz", &bundle))),
+    );
+    assert_eq!(&*state.input, "*nat\nCOMMIT\n");
+    assert_eq!(state.nodes.len(), 1);
+    assert_eq!(state.nodes[0].name, "worker-1");
+    assert_eq!(state.nodes[0].name_source, "folder");
+    assert_eq!(
+        state.files[0].name,
+        "snap.tar.gz › worker-1/iptables-save.txt"
+    );
+    assert_eq!(
+        state.open_notes,
+        ["snap.tar.gz: worker-1/tool: skipped: binary, not text"]
+    );
+    let fx = [fx, reply(&mut state, Reply::Ready)].concat();
+    assert!(posted(&fx)
+        .iter()
+        .any(|o| o.paste.as_deref() == Some("*nat\nCOMMIT\n")));
+}
+
+#[test]
+fn a_bundle_of_nodes_explains_one_at_a_time_under_names_the_user_may_change() {
+    let mut state = page();
+    apply(
+        &mut state,
+        Action::FilesChosen(vec!["cluster.tar.gz".into()]),
+    );
+    let bundle = tar_gz(&[("node-a.txt", "# a\n"), ("node-b.txt", "# b\n")]);
+    at(
+        &mut state,
+        5.0,
+        Action::FileRead(1, 0, Ok(opened("cluster.tar.gz", &bundle))),
+    );
+    let names: Vec<&str> = state.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["node-a", "node-b"]);
+    assert_eq!(&*state.input, "# a\n");
+    assert!(!apply(&mut state, Action::ShowNode(0)).contains(&Effect::Redraw));
+    apply(&mut state, Action::ShowNode(1));
+    assert_eq!(state.node_shown, 1);
+    assert_eq!(&*state.input, "# b\n");
+    assert_eq!(state.files[0].name, "cluster.tar.gz › node-b.txt");
+    let fx = apply(&mut state, Action::RenameNode(1, " edge-1 ".into()));
+    assert_eq!(fx, [Effect::Redraw]);
+    assert_eq!(state.nodes[1].name, "edge-1");
+    assert_eq!(state.nodes[1].name_source, "you");
+    // Typing into the box is a paste of its own: the nodes are forgotten.
+    apply(&mut state, Action::Input("*nat\n".into(), false));
+    assert!(state.nodes.is_empty());
+}
+
+#[test]
+fn a_utf16_file_reads_as_its_text() {
+    let mut state = page();
+    apply(&mut state, Action::FilesChosen(vec!["node.txt".into()]));
+    let mut bytes = vec![0xff, 0xfe];
+    for unit in "*nat\nCOMMIT\n".encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    at(
+        &mut state,
+        5.0,
+        Action::FileRead(1, 0, Ok(opened("node.txt", &bytes))),
+    );
+    assert_eq!(&*state.input, "*nat\nCOMMIT\n");
+    assert!(state.input_diagnostics.is_empty());
 }

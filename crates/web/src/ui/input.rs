@@ -99,7 +99,11 @@ pub fn panel(state: &State, link: &Scope<App>) -> Html {
                     {"The box shows the redacted copy: what a share link or download holds. Untick Redact to edit your paste."}
                 </p>
             }
-            { files(&state.files) }
+            if state.nodes.is_empty() {
+                { files(&state.files) }
+            } else {
+                { nodes(state, link) }
+            }
             { status(&state.status, state.generation()) }
         </section>
     }
@@ -132,6 +136,53 @@ fn stage_progress(stage: Option<svcpath_analysis::ReportStage>) -> Html {
             max={steps.to_string()} value={done.to_string()} /> }
         }
     }
+/// The opened files by node: each node's name (editable), where it came from, its files; with several
+/// nodes, which one is explained and a button to explain another. Then what opening skipped.
+fn nodes(state: &State, link: &Scope<App>) -> Html {
+    let several = state.nodes.len() > 1;
+    html! { <>
+        if several {
+            <p id="nodes-note" class="hint">{ format!(
+                "These files hold {} nodes; one is explained at a time.", state.nodes.len()) }</p>
+        }
+        <ul class="files nodes" aria-label="Input nodes">
+            { for state.nodes.iter().enumerate().map(|(index, node)| {
+                let shown = index == state.node_shown;
+                let onchange = link.callback(move |e: Event| {
+                    let input: HtmlInputElement = e.target_unchecked_into();
+                    Action::RenameNode(index, input.value())
+                });
+                html! {
+                    <li class={classes!("node", shown.then_some("shown"))} data-node={index.to_string()}>
+                        <label class="node-label">{"Node "}
+                            <input class="node-name" type="text" value={node.name.clone()} {onchange}
+                                spellcheck="false" aria-label={format!("Name of node {}", index + 1)} />
+                        </label>
+                        <span class="muted">{ if node.name_source == "you" {
+                            " named by you".to_string()
+                        } else {
+                            format!(" named by its {}", node.name_source)
+                        } }</span>
+                        if several {
+                            if shown {
+                                <span class="node-shown">{" — explained below"}</span>
+                            } else {
+                                <button class="quiet node-explain"
+                                    onclick={link.callback(move |_| Action::ShowNode(index))}>
+                                    {"Explain this node"}</button>
+                            }
+                        }
+                        { files(&node.files) }
+                    </li>
+                }
+            }) }
+        </ul>
+        if !state.open_notes.is_empty() {
+            <ul id="open-notes" class="open-notes" aria-label="Skipped while opening">
+                { for state.open_notes.iter().map(|note| html! { <li>{ note.clone() }</li> }) }
+            </ul>
+        }
+    </> }
 }
 
 fn status(status: &Status, generation: u64) -> Html {

@@ -30,7 +30,6 @@ use std::rc::Rc;
 use gloo_events::EventListener;
 use gloo_file::callbacks::FileReader;
 use gloo_timers::callback::{Interval, Timeout};
-use svcpath_analysis::input::decode;
 use wasm_bindgen::prelude::*;
 
 use host::{WorkerHandle, WorkerParts};
@@ -441,16 +440,13 @@ impl App {
     fn read_files(&mut self, ctx: &Context<Self>, batch: u64) {
         for (index, file) in std::mem::take(&mut self.to_read).into_iter().enumerate() {
             let file = gloo_file::File::from(file);
+            let name = file.name();
             let link = ctx.link().clone();
             let reader = gloo_file::callbacks::read_as_bytes(&file, move |result| {
-                // An empty file reads as "", which would look unfinished: mark it with a newline.
+                // Archives are unpacked and UTF-16 decoded here, as the CLI does (`svcpath_bundle`).
                 let result = result
                     .map(|bytes| {
-                        let mut decoded = decode(&bytes);
-                        if decoded.text.is_empty() {
-                            decoded.text.push('\n');
-                        }
-                        decoded
+                        svcpath_bundle::open_owned(&name, bytes, &svcpath_bundle::Limits::default())
                     })
                     .map_err(|e| e.to_string());
                 link.send_message(Action::FileRead(batch, index, result));
