@@ -5,6 +5,7 @@
 
 pub mod iptables;
 pub mod ipvs;
+pub mod large;
 pub mod model;
 pub mod nftables;
 
