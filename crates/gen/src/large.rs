@@ -26,13 +26,11 @@ impl LargeSet {
     }
 }
 
-/// The `i`-th distinct IPv4 address of 10.0.0.0/8 and above (1-based host part, never `.0`).
+/// The `i`-th distinct IPv4 address of 10.0.0.0/8 and above, its last byte never 0 (1 to 255).
 fn address(i: usize) -> String {
-    let n = (i as u32).wrapping_add(1);
-    // Skips host part 0 so every address is a plausible host.
-    let n = n + n / 255;
-    let n = 0x0a00_0000u32.wrapping_add(n);
-    std::net::Ipv4Addr::from(n).to_string()
+    let i = i as u32;
+    let n = (i / 255) * 256 + i % 255 + 1;
+    std::net::Ipv4Addr::from(0x0a00_0000u32.wrapping_add(n)).to_string()
 }
 
 /// A port drawn from the member's number, the same for the same `i`.
