@@ -233,6 +233,7 @@ report_before() {
 
 # The analysis as WebAssembly against the same stages natively.
 report_wasm() {
+awk '$20 != "-" && $20 != "" { found = 1 } END { exit !found }' "$RESULTS" || return 0
 echo
 echo "In the browser (WebAssembly in headless Chromium, the page's worker; parse and report, best of $RUNS),"
 echo "against the same stages natively (svcpath-stages parse + report):"
