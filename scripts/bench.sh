@@ -9,7 +9,10 @@
 #
 # Environment: SIZES="1000 10000 50000", MODES="iptables ipvs nftables", ENDPOINTS=10, RUNS=3,
 # SKIP_KERNEL_TESTS=1 to skip the round-trip tests that need root, WASM=0 to skip the browser,
-# BENCH_DIR for the dumps (default: a new directory under ${TMPDIR:-/tmp}, removed at the end).
+# BENCH_DIR for the dumps (default: a new directory under ${TMPDIR:-/tmp}, removed at the end),
+# BEFORE_BIN=path/to/svcpath of an earlier commit to time beside this one on the same files in the same
+# run, LARGE_IPSET=2000000 and LARGE_MAP=1000000 for the large-set inputs (0 leaves one out),
+# LARGE_ONLY=1 for only those.
 # The 50k iptables dump is about 265 MB.
 set -euo pipefail
 
@@ -102,6 +105,9 @@ fi
 # ms; wasm_ms: the page's worker, parse and report, best of $RUNS).
 RESULTS="$WORK/results"
 : >"$RESULTS"
+
+# Row group: every mode and size, generated, timed and measured beside the tools (one results line each).
+bench_modes() {
 for mode in $MODES; do
     for n in $SIZES; do
         dump="$WORK/$mode-$n.txt"
@@ -145,12 +151,15 @@ for mode in $MODES; do
             w_ms=$(cd "$ROOT/tests/browser" && node bench-wasm.mjs --runs "$RUNS" "$dump" | awk '{ print $3 }') || w_ms=-
         fi
         echo "$mode $n $bytes $lines $gen $(stage split) $(stage parse) $(stage model) $(stage findings)" \
-            "$(stage report) $(stage json) $(stage total) $e_wall $e_cpu $e_rss $t_wall $t_cpu $g_wall $g_cpu ${w_ms:--}" >>"$RESULTS"
+            "$(stage report) $(stage json) $(stage total) $e_wall $e_cpu $e_rss $t_wall $t_cpu $g_wall $g_cpu ${w_ms:--}" \
+            "$(before_explain "$dump")" >>"$RESULTS"
         rm -f "$dump"
     done
 done
+}
 
-# The report.
+# The report: the machine and the table of every mode and size.
+report_modes() {
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem_total=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
 commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -175,7 +184,10 @@ awk '{
     printf "| %s | %s × %s | %.1f | %s | %s | %s | %s | %s | %s | %.2f | %s | %.0f | %s | %s | %s |\n",
         $1, $2, ENVIRON["ENDPOINTS"] ? ENVIRON["ENDPOINTS"] : 10, mb, $6, $7, $8, $9, $10, $11, $13, $14, rss, ratio, $16, $18
 }' ENDPOINTS="$ENDPOINTS" "$RESULTS"
+}
 
+# The ratios of the issue's table, read off the results of the same run.
+report_ratios() {
 echo
 echo "Ratios (explain end to end, best of $RUNS; wall clock, CPU time in brackets where both sides have it):"
 echo
@@ -204,7 +216,24 @@ awk -v sizes="$SIZES" -v order="$MODES" '
             printf " Growth:%s\n", growth;
         }
     }' "$RESULTS"
+}
 
+# This build's explain beside BEFORE_BIN's, on the same files in the same run.
+report_before() {
+    awk '$21 != "-" && $21 != "" { found = 1 } END { exit !found }' "$RESULTS" || return 0
+    echo
+    echo "Before and after (explain --format json, best of $RUNS, same files, same run; before = BEFORE_BIN):"
+    echo
+    echo "| mode | Services | dump MB | before wall s | after wall s | before CPU s | after CPU s | before peak MB | after peak MB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk '$21 != "-" && $21 != "" {
+        printf "| %s | %s | %.1f | %s | %s | %s | %s | %.0f | %.0f |\n", $1, $2, $3 / 1e6, $21, $13, $22, $14, $23 / 1024, $15 / 1024
+    }' "$RESULTS"
+}
+
+# The analysis as WebAssembly against the same stages natively.
+report_wasm() {
+awk '$20 != "-" && $20 != "" { found = 1 } END { exit !found }' "$RESULTS" || return 0
 echo
 echo "In the browser (WebAssembly in headless Chromium, the page's worker; parse and report, best of $RUNS),"
 echo "against the same stages natively (svcpath-stages parse + report):"
@@ -215,6 +244,133 @@ awk '$20 != "-" && $20 != "" {
     native = $7 + $10;
     printf "| %s | %s | %.1f | %.0f | %.0f | %.1f |\n", $1, $2, $3 / 1e6, $20, native, $20 / native
 }' "$RESULTS"
+}
+
+# Row group: inputs made of one very large set (svcpath-gen --large): an `ipset list` of LARGE_IPSET
+# members and an nft table whose verdict map has LARGE_MAP elements. svcpath explain's time and peak
+# memory, and beside it BEFORE_BIN (an svcpath binary of an earlier commit, when given) on the same file
+# in the same run. One results line each: name bytes lines wall cpu rss before_wall before_cpu before_rss.
+LARGE_IPSET=${LARGE_IPSET:-2000000}
+LARGE_MAP=${LARGE_MAP:-1000000}
+LARGE_RESULTS="$WORK/large"
+: >"$LARGE_RESULTS"
+bench_large() {
+    local kind count name dump bytes lines
+    for kind in ipset nft-map; do
+        case $kind in
+            ipset) count=$LARGE_IPSET name="ipset-$((count / 1000000))M" ;;
+            *) count=$LARGE_MAP name="nft-map-$((count / 1000000))M" ;;
+        esac
+        [ "$count" -gt 0 ] || continue
+        dump="$WORK/$name.txt"
+        log "$name: generating"
+        "$BIN/svcpath-gen" --large "$kind" --elements "$count" -o "$dump"
+        bytes=$(stat -c %s "$dump")
+        lines=$(wc -l <"$dump")
+        log "$name: svcpath explain"
+        read -r wall cpu rss < <(measure "$RUNS" "$BIN/svcpath" explain --format json "$dump")
+        read -r b_wall b_cpu b_rss < <(before_explain "$dump")
+        echo "$name $bytes $lines $wall $cpu $rss $b_wall $b_cpu $b_rss" >>"$LARGE_RESULTS"
+        rm -f "$dump"
+    done
+}
+
+# BEFORE_BIN's explain on one file ("- - -" without BEFORE_BIN).
+before_explain() {
+    if [ -n "${BEFORE_BIN:-}" ] && [ -x "$BEFORE_BIN" ]; then
+        log "$(basename "$1"): $BEFORE_BIN explain (before)"
+        measure "$RUNS" "$BEFORE_BIN" explain --format json "$1"
+    else
+        echo "- - -"
+    fi
+}
+
+report_large() {
+    [ -s "$LARGE_RESULTS" ] || return 0
+    echo
+    echo "Large sets (svcpath explain --format json, best of $RUNS; peak memory the largest max RSS;"
+    echo "\"before\": BEFORE_BIN on the same file in the same run):"
+    echo
+    echo "| input | MB | lines | wall s | CPU s | peak MB | peak ÷ input | before wall s | before CPU s | before peak MB | before peak ÷ input |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk '{
+        r = ($6 == "-") ? "-" : sprintf("%.1f", $6 * 1024 / $2);
+        br = ($9 == "-") ? "-" : sprintf("%.1f", $9 * 1024 / $2);
+        bm = ($9 == "-") ? "-" : sprintf("%.0f", $9 / 1024);
+        printf "| %s | %.1f | %d | %s | %s | %.0f | %s | %s | %s | %s | %s |\n",
+            $1, $2 / 1e6, $3, $4, $5, $6 / 1024, r, $7, $8, bm, br
+    }' "$LARGE_RESULTS"
+}
+
+# The issue's targets, each row measured in this run (the rows about the page are filled by the browser
+# benchmark when it exists; until then they say so).
+report_targets() {
+    echo
+    echo "Against the targets (this run; \"-\" where this run did not measure it):"
+    echo
+    echo "| target | measured | met? |"
+    echo "|---|---|---|"
+    awk -v sizes="$SIZES" -v large="$LARGE_RESULTS" '
+        function r(a, b) { return (a == "-" || b == "-" || b + 0 == 0) ? "-" : a / b }
+        function f(x) { return (x == "-") ? "-" : sprintf("%.1f", x) }
+        function met(ok, x) { return (x == "-") ? "not measured" : (ok ? "yes" : "no") }
+        { key = $1 " " $2; wall[key] = $13; cpu[key] = $14; rss[key] = $15; bytes[key] = $3;
+          tool[key] = $16; grepw[key] = $18 }
+        END {
+            n = split(sizes, s, " "); mid = (n >= 2) ? s[2] : s[1];
+            k = "iptables " mid;
+            x = r(tool[k], wall[k]);
+            printf "| native explain vs iptables-restore --test, %s iptables | %s× faster | %s (≥ 25×) |\n", mid, f(x), met(x >= 25, x);
+            x = r(wall[k], grepw[k]);
+            printf "| native explain vs grep -c, same file | %s× | %s (≤ 8×) |\n", f(x), met(x <= 8, x);
+            worst = "-"; which = "";
+            for (key in rss) {
+                if (bytes[key] < 1e6 || rss[key] == "-") continue;
+                x = rss[key] * 1024 / (2 * bytes[key] + 50e6);
+                if (worst == "-" || x > worst) { worst = x; which = key " (" f(rss[key] * 1024 / bytes[key]) "× the input)" }
+            }
+            while ((getline line < large) > 0) {
+                split(line, l, " ");
+                if (l[6] == "-") continue;
+                x = l[6] * 1024 / (2 * l[2] + 50e6);
+                if (worst == "-" || x > worst) { worst = x; which = l[1] " (" f(l[6] * 1024 / l[2]) "× the input)" }
+            }
+            printf "| peak memory ≤ 2× the input + 50 MB, worst input | %s: %s of the budget | %s |\n", which, (worst == "-") ? "-" : sprintf("%.0f%%", worst * 100), met(worst <= 1, worst);
+            for (m = 1; m <= 3; m++) {
+                mode = (m == 1) ? "iptables" : (m == 2) ? "ipvs" : "nftables";
+                g = "";
+                ok = 1;
+                for (i = 2; i <= n; i++) {
+                    a = mode " " s[i - 1]; b = mode " " s[i];
+                    if (!(a in cpu) || !(b in cpu)) continue;
+                    x = (cpu[b] / bytes[b]) / (cpu[a] / bytes[a]);
+                    g = g sprintf(" %s→%s: CPU per MB ×%.2f;", s[i - 1], s[i], x);
+                    if (x > 1.15) ok = 0;
+                }
+                printf "| growth %s linear within 15 %% |%s | %s |\n", mode, (g == "") ? " -" : g, (g == "") ? "not measured" : (ok ? "yes" : "no");
+            }
+            base = "iptables " mid;
+            for (m = 2; m <= 3; m++) {
+                mode = (m == 2) ? "ipvs" : "nftables";
+                k = mode " " mid;
+                x = (k in cpu && base in cpu) ? (cpu[k] / bytes[k]) / (cpu[base] / bytes[base]) : "-";
+                printf "| %s %s per MB within 1.5× of iptables | %s× | %s |\n", mode, mid, f(x), met(x <= 1.5, x);
+            }
+        }' "$RESULTS"
+    report_browser_rows
+}
+
+# Rows about the page (wasm vs native, first Services on screen, the complete report, site size):
+# measured by tests/browser/bench-page.mjs when it exists.
+report_browser_rows() {
+    if [ -f "$ROOT/tests/browser/bench-page.mjs" ] && [ "$WASM" = 1 ]; then
+        return 0
+    fi
+    echo "| wasm in Chromium vs native | not measured by this run (tests/browser/bench-page.mjs) | - |"
+    echo "| first Services on screen, 10k file | not measured by this run (tests/browser/bench-page.mjs) | - |"
+    echo "| complete report in the page vs native | not measured by this run (tests/browser/bench-page.mjs) | - |"
+    echo "| the site, gzipped | not measured by this run (scripts/site-size.sh) | - |"
+}
 
 # The page as a user meets it (tests/browser/bench-page.mjs on the release build in dist/): the
 # 10,000-Service iptables dump opened with "Open files…" and pasted, against `svcpath explain` and the
@@ -261,6 +417,20 @@ browser_rows() {
     done <"$WORK/page.out"
 }
 
-if [ "$WASM" = 1 ] && [ "${PAGE:-1}" = 1 ]; then
+if [ "${LARGE_ONLY:-}" != 1 ]; then
+    bench_modes
+fi
+bench_large
+if [ "${LARGE_ONLY:-}" != 1 ]; then
+    report_modes
+    report_ratios
+    report_wasm
+    report_before
+fi
+report_large
+if [ "${LARGE_ONLY:-}" != 1 ]; then
+    report_targets
+fi
+if [ "${LARGE_ONLY:-}" != 1 ] && [ "$WASM" = 1 ] && [ "${PAGE:-1}" = 1 ]; then
     browser_rows
 fi

@@ -6,6 +6,7 @@
 pub mod conntrack;
 pub mod iptables;
 pub mod ipvs;
+pub mod large;
 pub mod model;
 pub mod nftables;
 

@@ -4,12 +4,14 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
+use svcpath_gen::large::LargeSet;
 use svcpath_gen::{Mode, Release, Spec};
 
 const USAGE: &str = "\
 usage: svcpath-gen --mode iptables|ipvs|nftables --services N --endpoints M [--empty K] [--seed S]
                    [--conntrack E] [-o FILE]
        svcpath-gen --mode nftables --showcase [--kube-proxy-version 1.33|1.34|1.36|1.37] [-o FILE]
+       svcpath-gen --large ipset|nft-map --elements N [-o FILE]
 
 Writes what a kube-proxy node shows for a cluster of N Service ports with M endpoints each, plus K
 Service ports without endpoints (default N/100):
@@ -24,6 +26,8 @@ Local with and without a local endpoint, affinity, UDP, one endpoint, no endpoin
 source ranges) instead of a drawn one.
 --conntrack E adds a `conntrack -L` section of E entries to the node's Services (about one in 97
 stale: DNAT'd to a pod that is no longer an endpoint).
+--large writes one set of N members instead of a cluster (the memory benchmark's inputs): `ipset`
+an `ipset list` of one hash:ip,port set, `nft-map` an nft table with a verdict map of N elements.
 The same options and seed always give the same bytes. Output goes to FILE, or stdout without -o.";
 
 struct Args {
@@ -120,8 +124,83 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     })
 }
 
+/// `--large KIND --elements N [-o FILE]`: what to write and where.
+fn parse_large(argv: &[String]) -> Result<(LargeSet, usize, Option<String>), String> {
+    let mut kind = None;
+    let mut count = None;
+    let mut output = None;
+    for pair in argv.chunks(2) {
+        let [name, value] = pair else {
+            return Err(format!("{} needs a value", pair[0]));
+        };
+        match name.as_str() {
+            "--large" => {
+                kind = Some(
+                    LargeSet::parse(value)
+                        .ok_or_else(|| format!("--large {value:?}: expected ipset or nft-map"))?,
+                )
+            }
+            "--elements" => {
+                count = Some(
+                    value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n <= 50_000_000)
+                        .ok_or_else(|| {
+                            format!("--elements {value:?}: expected a number up to 50000000")
+                        })?,
+                )
+            }
+            "-o" | "--output" => output = Some(value.clone()),
+            other => return Err(format!("unknown option {other:?} with --large")),
+        }
+    }
+    Ok((
+        kind.ok_or("--large is needed")?,
+        count.ok_or("--elements is needed")?,
+        output,
+    ))
+}
+
+/// Writes to FILE, or stdout without one.
+fn write_out(
+    output: Option<&str>,
+    write: impl Fn(&mut dyn Write) -> std::io::Result<()>,
+) -> ExitCode {
+    let result = match output {
+        Some(path) => std::fs::File::create(path).and_then(|f| {
+            let mut out = BufWriter::with_capacity(1 << 20, f);
+            write(&mut out)?;
+            out.flush()
+        }),
+        None => {
+            let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            write(&mut out).and_then(|_| out.flush())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("svcpath-gen: cannot write the dump: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "--large") {
+        return match parse_large(&argv) {
+            Ok((kind, count, output)) => write_out(output.as_deref(), |out| {
+                svcpath_gen::large::write(kind, count, &mut &mut *out)
+            }),
+            Err(message) => {
+                eprintln!("svcpath-gen: {message}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let args = match parse(&argv) {
         Ok(a) => a,
         Err(message) if message.is_empty() => {
@@ -150,23 +229,5 @@ fn main() -> ExitCode {
         }
         Ok(())
     };
-    let result = match &args.output {
-        Some(path) => std::fs::File::create(path).and_then(|f| {
-            let mut out = BufWriter::with_capacity(1 << 20, f);
-            write(&mut out)?;
-            out.flush()
-        }),
-        None => {
-            let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-            write(&mut out).and_then(|_| out.flush())
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("svcpath-gen: cannot write the dump: {e}");
-            ExitCode::from(1)
-        }
-    }
+    write_out(args.output.as_deref(), write)
 }

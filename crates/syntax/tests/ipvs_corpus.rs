@@ -87,14 +87,14 @@ fn every_ipset_file_parses() {
                     "timeout": s.timeout,
                     "references": s.references,
                     "number_of_entries": s.number_of_entries,
-                    "members": s.members.iter().map(|m| serde_json::json!({
-                        "line": m.line,
-                        "element": m.element,
-                        "address": m.address,
-                        "protocol": m.protocol,
-                        "port": m.port,
-                        "second_address": m.second_address,
-                        "timeout": m.timeout,
+                    "members": s.members().map(|m| serde_json::json!({
+                        "line": m.line(),
+                        "element": m.element(),
+                        "address": m.address(),
+                        "protocol": m.protocol(),
+                        "port": m.port(),
+                        "second_address": m.second_address(),
+                        "timeout": m.timeout(),
                     })).collect::<Vec<_>>(),
                 })
             })
@@ -179,8 +179,8 @@ fn hand_checked_facts() {
     let sets = ipset::parse(&text, Origin::START).value;
     assert_eq!(sets.len(), 14);
     let cluster = sets.iter().find(|s| s.name == "KUBE-CLUSTER-IP").unwrap();
-    assert_eq!(cluster.members.len(), 4);
-    assert_eq!(cluster.members[2].port, Some(44134));
+    assert_eq!(cluster.member_count(), 4);
+    assert_eq!(cluster.member(2).unwrap().port(), Some(44134));
 }
 
 fn within(span: Span, start: usize, end: usize) -> bool {
@@ -242,8 +242,8 @@ proptest! {
         }
         for s in &parsed.value {
             prop_assert!(within(s.span, offset, end));
-            for m in &s.members {
-                prop_assert!(within(m.span, offset, end));
+            for m in s.members() {
+                prop_assert!(within(m.span(), offset, end));
             }
         }
     }

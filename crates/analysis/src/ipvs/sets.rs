@@ -46,8 +46,8 @@ impl SetIndex {
             let name = base_name(&set.name);
             index.listed.insert(name.clone());
             index.set_lines.entry(name.clone()).or_insert(set.line);
-            for member in &set.members {
-                index.add(&name, member);
+            for member in set.members() {
+                index.add(&name, &member);
             }
         }
         index
@@ -58,67 +58,72 @@ impl SetIndex {
         self.listed.contains(name)
     }
 
-    fn add(&mut self, set: &str, m: &Member) {
+    fn add(&mut self, set: &str, m: &Member<'_>) {
         let ip_port = || -> Option<IpPort> {
             Some((
-                normal_ip(m.address.as_deref()?),
-                m.protocol.clone().unwrap_or_else(|| "tcp".to_string()),
-                m.port?,
+                normal_ip(m.address()?),
+                m.protocol().unwrap_or("tcp").to_string(),
+                m.port()?,
             ))
         };
-        if let (Some(comment), Some(key)) = (&m.comment, ip_port()) {
+        if let (Some(comment), Some(key)) = (m.comment(), ip_port()) {
             self.comments
                 .entry(key)
-                .or_insert((comment.clone(), m.line));
+                .or_insert((comment.to_string(), m.line()));
         }
         let port_of = |default_protocol: &str| -> Option<(String, u16)> {
             Some((
-                m.protocol
-                    .clone()
-                    .unwrap_or_else(|| default_protocol.to_string()),
-                m.port?,
+                m.protocol().unwrap_or(default_protocol).to_string(),
+                m.port()?,
             ))
         };
         match set {
-            "KUBE-CLUSTER-IP" => insert(&mut self.cluster_ip, ip_port(), m.line),
-            "KUBE-EXTERNAL-IP" => insert(&mut self.external_ip, ip_port(), m.line),
-            "KUBE-EXTERNAL-IP-LOCAL" => insert(&mut self.external_ip_local, ip_port(), m.line),
-            "KUBE-LOAD-BALANCER" => insert(&mut self.load_balancer, ip_port(), m.line),
-            "KUBE-LOAD-BALANCER-LOCAL" => insert(&mut self.load_balancer_local, ip_port(), m.line),
-            "KUBE-LOAD-BALANCER-FW" => insert(&mut self.load_balancer_firewall, ip_port(), m.line),
+            "KUBE-CLUSTER-IP" => insert(&mut self.cluster_ip, ip_port(), m.line()),
+            "KUBE-EXTERNAL-IP" => insert(&mut self.external_ip, ip_port(), m.line()),
+            "KUBE-EXTERNAL-IP-LOCAL" => insert(&mut self.external_ip_local, ip_port(), m.line()),
+            "KUBE-LOAD-BALANCER" => insert(&mut self.load_balancer, ip_port(), m.line()),
+            "KUBE-LOAD-BALANCER-LOCAL" => {
+                insert(&mut self.load_balancer_local, ip_port(), m.line())
+            }
+            "KUBE-LOAD-BALANCER-FW" => {
+                insert(&mut self.load_balancer_firewall, ip_port(), m.line())
+            }
             "KUBE-LOAD-BALANCER-SOURCE-CIDR" | "KUBE-LOAD-BALANCER-SOURCE-IP" => {
-                if let (Some(key), Some(source)) = (ip_port(), &m.second_address) {
+                if let (Some(key), Some(source)) = (ip_port(), m.second_address()) {
                     self.load_balancer_sources
                         .entry(key)
                         .or_default()
-                        .push((source.clone(), m.line));
+                        .push((source.to_string(), m.line()));
                 }
             }
-            "KUBE-NODE-PORT-TCP" => insert(&mut self.node_port, port_of("tcp"), m.line),
-            "KUBE-NODE-PORT-UDP" => insert(&mut self.node_port, port_of("udp"), m.line),
+            "KUBE-NODE-PORT-TCP" => insert(&mut self.node_port, port_of("tcp"), m.line()),
+            "KUBE-NODE-PORT-UDP" => insert(&mut self.node_port, port_of("udp"), m.line()),
             "KUBE-NODE-PORT-SCTP" | "KUBE-NODE-PORT-SCTP-HASH" => {
-                insert(&mut self.node_port, port_of("sctp"), m.line);
-                if let Some(ip) = m.address.as_deref() {
+                insert(&mut self.node_port, port_of("sctp"), m.line());
+                if let Some(ip) = m.address() {
                     self.node_port_ips.insert(normal_ip(ip));
                 }
             }
-            "KUBE-NODE-PORT-LOCAL-TCP" => insert(&mut self.node_port_local, port_of("tcp"), m.line),
-            "KUBE-NODE-PORT-LOCAL-UDP" => insert(&mut self.node_port_local, port_of("udp"), m.line),
+            "KUBE-NODE-PORT-LOCAL-TCP" => {
+                insert(&mut self.node_port_local, port_of("tcp"), m.line())
+            }
+            "KUBE-NODE-PORT-LOCAL-UDP" => {
+                insert(&mut self.node_port_local, port_of("udp"), m.line())
+            }
             "KUBE-NODE-PORT-LOCAL-SCTP" | "KUBE-NODE-PORT-LOCAL-SCTP-HASH" => {
-                insert(&mut self.node_port_local, port_of("sctp"), m.line)
+                insert(&mut self.node_port_local, port_of("sctp"), m.line())
             }
             "KUBE-HEALTH-CHECK-NODE-PORT" => {
-                if let Some(p) = m.port {
-                    self.health_check_node_port.entry(p).or_insert(m.line);
+                if let Some(p) = m.port() {
+                    self.health_check_node_port.entry(p).or_insert(m.line());
                 }
             }
             "KUBE-LOOP-BACK" => {
                 if let Some(key) = ip_port() {
                     self.loopback_ips.insert(key.0.clone());
-                    let same = m.second_address.as_deref().map(normal_ip).as_deref()
-                        == Some(key.0.as_str());
-                    if same || m.second_address.is_none() {
-                        self.loopback.entry(key).or_insert(m.line);
+                    let same = m.second_address().map(normal_ip).as_deref() == Some(key.0.as_str());
+                    if same || m.second_address().is_none() {
+                        self.loopback.entry(key).or_insert(m.line());
                     }
                 }
             }

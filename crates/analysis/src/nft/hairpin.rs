@@ -45,16 +45,32 @@ pub(crate) fn hairpin_set<'a>(kt: &KubeTable<'a>) -> Option<(&'a svcpath_syntax:
     })
 }
 
+/// The keys of a set's elements, indexed once for the look-ups of every Service port.
+pub(crate) struct SetKeys<'a> {
+    set: &'a svcpath_syntax::nft::Set,
+    keys: std::collections::HashSet<&'a [String]>,
+}
+
+impl<'a> SetKeys<'a> {
+    pub(crate) fn of(set: &'a svcpath_syntax::nft::Set) -> SetKeys<'a> {
+        SetKeys {
+            set,
+            keys: set.elements.iter().map(|el| el.key.as_slice()).collect(),
+        }
+    }
+}
+
 /// Endpoints DNATed straight from the service chain (1.36+) that the hairpin set does not hold: when
 /// such a pod reaches its own Service and is picked, the reply is not masqueraded. Endpoints at one of
 /// the node's own addresses (host-network pods such as the API server) are left out, as kube-proxy
 /// leaves them out of the set.
-pub(crate) fn find_in_set(
+pub(crate) fn find_in_keys(
     s: &ServiceModel,
-    set: &svcpath_syntax::nft::Set,
+    keys: &SetKeys<'_>,
     rule_line: u32,
     node_ips: &[String],
 ) -> Option<Finding> {
+    let set = keys.set;
     let proto = s.protocol.map(|p| p.name()).unwrap_or("tcp");
     let missing: Vec<_> = s
         .endpoints
@@ -69,7 +85,7 @@ pub(crate) fn find_in_set(
                 proto.to_string(),
                 port.to_string(),
             ];
-            !set.elements.iter().any(|el| el.key == want)
+            !keys.keys.contains(want.as_slice())
         })
         .collect();
     if missing.is_empty() {

@@ -89,6 +89,9 @@ impl<'a> NftNode<'a> {
         let node_ips: Vec<String> = self.node_ips.iter().map(|f| f.value.clone()).collect();
         for (kt, services) in self.tables.iter().zip(&self.services) {
             let hairpin_set = hairpin::has_hairpin_set(kt);
+            // The set and its keys are read once per table, not once per Service port.
+            let hairpin_keys =
+                hairpin::hairpin_set(kt).map(|(set, line)| (hairpin::SetKeys::of(set), line));
             for s in services {
                 out.findings.extend(no_endpoints::find(s));
                 // Which endpoints are local says nothing while the endpoints themselves are unknown.
@@ -98,9 +101,9 @@ impl<'a> NftNode<'a> {
                 if !hairpin_set {
                     out.findings.extend(hairpin::find(s));
                 }
-                if let Some((set, line)) = hairpin::hairpin_set(kt) {
+                if let Some((keys, line)) = &hairpin_keys {
                     out.findings
-                        .extend(hairpin::find_in_set(s, set, line, &node_ips));
+                        .extend(hairpin::find_in_keys(s, keys, *line, &node_ips));
                 }
                 out.findings.extend(affinity::find(s));
                 out.findings.extend(partial::find(s));
@@ -110,7 +113,7 @@ impl<'a> NftNode<'a> {
                 .extend(services.iter().map(model::ServiceModel::to_service));
         }
         traced::fill(self, &mut out.services);
-        let still_unknown: Vec<&str> = out
+        let still_unknown: std::collections::HashSet<&str> = out
             .services
             .iter()
             .filter(|s| s.endpoints_unknown.is_some())
@@ -121,7 +124,7 @@ impl<'a> NftNode<'a> {
             f.code != partial::CODE_UNKNOWN
                 || f.service
                     .as_deref()
-                    .is_some_and(|id| still_unknown.contains(&id))
+                    .is_some_and(|id| still_unknown.contains(id))
         });
         out.services.sort_by(|a, b| {
             a.id.cmp(&b.id)

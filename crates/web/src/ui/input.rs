@@ -136,6 +136,8 @@ fn stage_progress(stage: Option<svcpath_analysis::ReportStage>) -> Html {
             max={steps.to_string()} value={done.to_string()} /> }
         }
     }
+}
+
 /// The opened files by node: each node's name (editable), where it came from, its files; with several
 /// nodes, which one is explained and a button to explain another. Then what opening skipped.
 fn nodes(state: &State, link: &Scope<App>) -> Html {

@@ -331,10 +331,9 @@ fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> Answer {
     let mut sport_needed = false;
     let mut hit = false;
     let mut excluded = false;
-    for member in &set.members {
+    for member in set.members() {
         let mut all = true;
-        let mut addresses =
-            [member.address.as_deref(), member.second_address.as_deref()].into_iter();
+        let mut addresses = [member.address(), member.second_address()].into_iter();
         for (dim, flag) in dims.iter().zip(&flags) {
             let src = *flag == "src";
             let ok = match *dim {
@@ -352,11 +351,10 @@ fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> Answer {
                         true
                     } else {
                         let proto_ok = member
-                            .protocol
-                            .as_deref()
+                            .protocol()
                             .is_none_or(|p| Protocol::parse(p) == Some(ctx.protocol));
-                        let lo = member.port.unwrap_or(0);
-                        let hi = member.port_end.unwrap_or(lo);
+                        let lo = member.port().unwrap_or(0);
+                        let hi = member.port_end().unwrap_or(lo);
                         proto_ok && lo <= b.dport && b.dport <= hi
                     }
                 }
@@ -373,7 +371,7 @@ fn set_match(ctx: &Ctx<'_>, b: &Branch, o: &OptionValue) -> Answer {
             }
         }
         if all {
-            if member.nomatch {
+            if member.nomatch() {
                 excluded = true;
             } else {
                 hit = true;

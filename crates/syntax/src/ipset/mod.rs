@@ -5,13 +5,20 @@
 //! Members are read by the set's type: `hash:ip,port,ip` members `10.0.0.5,tcp:53,10.0.0.5` give an
 //! address, a protocol and port, and a second address; `bitmap:port` members are bare ports.
 
-use serde::Serialize;
+mod member;
+
+pub use member::Member;
+use member::{part_index, MemberDraft, MemberExtras, PackedMember, IN_EXTRAS};
 
 use crate::diag::{quote, Diagnostic, Parsed};
 use crate::source::{lines, Line, Origin, Span};
 
 /// One set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+///
+/// Its members are stored packed (a set may hold millions): their elements one after another in one
+/// string, each member a fixed-size record of offsets and numbers, and what few members have (counters,
+/// comments, odd parts) on the side. [`IpSet::members`] reads them back as [`Member`] views.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IpSet {
     pub name: String,
     /// Line of `Name:` (or of `create`).
@@ -38,7 +45,10 @@ pub struct IpSet {
     pub references: Option<u64>,
     /// `Number of entries:` (missing in older ipset versions).
     pub number_of_entries: Option<u64>,
-    pub members: Vec<Member>,
+    /// The members' elements, one after another.
+    elements: String,
+    members: Vec<PackedMember>,
+    extras: Vec<MemberExtras>,
 }
 
 impl IpSet {
@@ -46,38 +56,33 @@ impl IpSet {
     pub fn has_port(&self) -> bool {
         self.set_type.as_deref().is_some_and(|t| t.contains("port"))
     }
-}
 
-/// One member (entry) of a set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Member {
-    pub line: u32,
-    pub span: Span,
-    /// The element as printed (`10.96.0.1,tcp:443`).
-    pub element: String,
-    /// First address (or network) of the element.
-    pub address: Option<String>,
-    /// `tcp`, `udp`, `sctp` … of the port part.
-    pub protocol: Option<String>,
-    pub port: Option<u16>,
-    /// Last port of a port range (`30000-32767`).
-    pub port_end: Option<u16>,
-    /// Second address or network (`hash:ip,port,ip`, `hash:ip,port,net`).
-    pub second_address: Option<String>,
-    /// Interface, MAC or mark parts the other fields do not hold.
-    pub other_parts: Vec<String>,
-    pub timeout: Option<u64>,
-    pub packets: Option<u64>,
-    pub bytes: Option<u64>,
-    pub comment: Option<String>,
-    pub nomatch: bool,
-    /// Options not listed above (`skbmark 0x1`, `skbprio 1:1` …).
-    pub other_options: Vec<(String, Option<String>)>,
+    /// The members in the order listed.
+    pub fn members(&self) -> impl ExactSizeIterator<Item = Member<'_>> + Clone + '_ {
+        self.members
+            .iter()
+            .map(move |packed| Member { set: self, packed })
+    }
+
+    /// The `index`-th member listed.
+    pub fn member(&self, index: usize) -> Option<Member<'_>> {
+        self.members
+            .get(index)
+            .map(|packed| Member { set: self, packed })
+    }
+
+    /// How many members are listed.
+    pub fn member_count(&self) -> usize {
+        self.members.len()
+    }
 }
 
 /// Parses one `ipset list` section.
 pub fn parse(text: &str, origin: Origin) -> Parsed<Vec<IpSet>> {
-    let mut parser = SetParser::default();
+    let mut parser = SetParser {
+        section_end: origin.offset + text.len(),
+        ..SetParser::default()
+    };
     for line in lines(text, origin) {
         parser.line(&line);
     }
@@ -90,6 +95,8 @@ struct SetParser {
     diagnostics: Vec<Diagnostic>,
     /// Inside `Members:` of the last set.
     in_members: bool,
+    /// Where the section ends in the paste (bounds what a member list may reserve).
+    section_end: usize,
 }
 
 impl SetParser {
@@ -120,13 +127,11 @@ impl SetParser {
             return;
         }
         if self.in_members {
-            if let Some(set) = self.sets.last() {
+            if let Some(set) = self.sets.last_mut() {
                 if !looks_like_field(text) {
-                    let set_type = set.set_type.clone();
-                    let member = self.member(line, text, set_type.as_deref());
-                    if let Some(set) = self.sets.last_mut() {
-                        set.members.push(member);
-                    }
+                    let (element, draft) =
+                        read_member(line, text, set.set_type.as_deref(), &mut self.diagnostics);
+                    set.push_member(line, element, draft);
                     return;
                 }
             }
@@ -161,6 +166,7 @@ impl SetParser {
                     "Number of entries" => set.number_of_entries = value.parse().ok(),
                     _ => {
                         self.in_members = true;
+                        set.reserve_members(self.section_end.saturating_sub(line.span.end));
                         if !value.is_empty() {
                             self.diagnostics
                                 .push(Diagnostic::warning(line, "text after `Members:` ignored"));
@@ -199,9 +205,14 @@ impl SetParser {
                 ));
                 return;
             };
-            let set_type = self.sets[index].set_type.clone();
-            let member = self.member(line, element.trim(), set_type.as_deref());
-            self.sets[index].members.push(member);
+            let set = &mut self.sets[index];
+            let (element, draft) = read_member(
+                line,
+                element.trim(),
+                set.set_type.as_deref(),
+                &mut self.diagnostics,
+            );
+            set.push_member(line, element, draft);
             return;
         }
         // A member line right after a set without `Members:` (a cut paste) or anything else.
@@ -209,81 +220,6 @@ impl SetParser {
             line,
             format!("not an ipset line, ignored: {}", quote(text)),
         ));
-    }
-
-    fn member(&mut self, line: &Line<'_>, text: &str, set_type: Option<&str>) -> Member {
-        let (element, options) = match text.split_once(char::is_whitespace) {
-            Some((e, o)) => (e, o.trim()),
-            None => (text, ""),
-        };
-        let mut member = Member {
-            line: line.number,
-            span: line.span,
-            element: element.to_string(),
-            ..Member::default()
-        };
-        let dims: Vec<&str> = set_type
-            .and_then(|t| t.split_once(':'))
-            .map(|(_, d)| d.split(',').collect())
-            .unwrap_or_default();
-        let parts: Vec<&str> = element.split(',').collect();
-        let mut problems = Vec::new();
-        for (i, part) in parts.iter().enumerate() {
-            let dim = dims
-                .get(i)
-                .copied()
-                .unwrap_or_else(|| guess_dimension(part));
-            match dim {
-                "ip" | "net" => {
-                    if member.address.is_none() {
-                        member.address = Some((*part).to_string());
-                    } else if member.second_address.is_none() {
-                        member.second_address = Some((*part).to_string());
-                    } else {
-                        member.other_parts.push((*part).to_string());
-                    }
-                    if !looks_like_address(part) {
-                        problems.push(format!("{} is not an address", quote(part)));
-                    }
-                }
-                "port" => {
-                    let (protocol, ports) = match part.split_once(':') {
-                        Some((p, n)) => (Some(p), n),
-                        None => (None, *part),
-                    };
-                    member.protocol = protocol.map(str::to_ascii_lowercase);
-                    let (first, last) = match ports.split_once('-') {
-                        Some((a, b)) => (a, Some(b)),
-                        None => (ports, None),
-                    };
-                    member.port = first.parse().ok();
-                    member.port_end = last.and_then(|l| l.parse().ok());
-                    if member.port.is_none() {
-                        problems.push(format!("{} is not a port", quote(part)));
-                    }
-                }
-                _ => member.other_parts.push((*part).to_string()),
-            }
-        }
-        if !dims.is_empty() && parts.len() != dims.len() {
-            problems.push(format!(
-                "{} parts where the set type has {}",
-                parts.len(),
-                dims.len()
-            ));
-        }
-        read_member_options(&mut member, options, &mut problems);
-        if !problems.is_empty() {
-            self.diagnostics.push(Diagnostic::warning(
-                line,
-                format!(
-                    "set member {} not fully understood: {}",
-                    quote(text),
-                    problems.join("; ")
-                ),
-            ));
-        }
-        member
     }
 
     fn close_set(&mut self) {
@@ -294,7 +230,7 @@ impl SetParser {
         let mut diagnostics = self.diagnostics;
         for set in &self.sets {
             if let Some(n) = set.number_of_entries {
-                if n != set.members.len() as u64 {
+                if n != set.member_count() as u64 {
                     diagnostics.push(Diagnostic {
                         line: set.line,
                         span: set.span,
@@ -302,17 +238,115 @@ impl SetParser {
                         message: format!(
                             "the set {} says it has {n} entries but {} members are listed (a cut paste?)",
                             quote(&set.name),
-                            set.members.len()
+                            set.member_count()
                         ),
                     });
                 }
             }
         }
+        let mut sets = self.sets;
+        for set in &mut sets {
+            set.shrink();
+        }
         Parsed {
-            value: self.sets,
+            value: sets,
             diagnostics,
         }
     }
+}
+
+/// Reads one member line's `text` (element, then options) by the set's type: the element, and where
+/// its parts are. What is not understood is said in one diagnostic for the line.
+fn read_member<'t>(
+    line: &Line<'_>,
+    text: &'t str,
+    set_type: Option<&str>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (&'t str, MemberDraft) {
+    let (element, options) = match text.split_once(char::is_whitespace) {
+        Some((e, o)) => (e, o.trim()),
+        None => (text, ""),
+    };
+    let mut member = MemberDraft::default();
+    let dims = set_type.and_then(|t| t.split_once(':')).map(|(_, d)| d);
+    let dim_count = dims.map_or(0, |d| d.split(',').count());
+    let mut problems = Vec::new();
+    let mut part_count = 0;
+    for (i, part) in element.split(',').enumerate() {
+        part_count += 1;
+        let dim = dims
+            .and_then(|d| d.split(',').nth(i))
+            .unwrap_or_else(|| guess_dimension(part));
+        match dim {
+            "ip" | "net" => {
+                let index = part_index(i);
+                let slot = if member.address.is_none() {
+                    Some((&mut member.address, &mut member.extras.address))
+                } else if member.second_address.is_none() {
+                    Some((
+                        &mut member.second_address,
+                        &mut member.extras.second_address,
+                    ))
+                } else {
+                    None
+                };
+                match slot {
+                    Some((at, owned)) => {
+                        *at = Some(index);
+                        if index == IN_EXTRAS {
+                            *owned = Some(part.to_string());
+                        }
+                    }
+                    None => member.extras.other_parts.push(part.to_string()),
+                }
+                if !looks_like_address(part) {
+                    problems.push(format!("{} is not an address", quote(part)));
+                }
+            }
+            "port" => {
+                let (protocol, ports) = match part.split_once(':') {
+                    Some((p, n)) => (Some(p), n),
+                    None => (None, part),
+                };
+                let index = part_index(i);
+                let lowercase = protocol.is_none_or(|p| !p.bytes().any(|b| b.is_ascii_uppercase()));
+                if index == IN_EXTRAS || !lowercase {
+                    member.port_part = Some(IN_EXTRAS);
+                    member.extras.protocol = protocol.map(str::to_ascii_lowercase);
+                } else {
+                    member.port_part = Some(index);
+                    member.extras.protocol = None;
+                }
+                let (first, last) = match ports.split_once('-') {
+                    Some((a, b)) => (a, Some(b)),
+                    None => (ports, None),
+                };
+                member.port = first.parse().ok();
+                member.port_end = last.and_then(|l| l.parse().ok());
+                if member.port.is_none() {
+                    problems.push(format!("{} is not a port", quote(part)));
+                }
+            }
+            _ => member.extras.other_parts.push(part.to_string()),
+        }
+    }
+    if dim_count != 0 && part_count != dim_count {
+        problems.push(format!(
+            "{part_count} parts where the set type has {dim_count}"
+        ));
+    }
+    read_member_options(&mut member, options, &mut problems);
+    if !problems.is_empty() {
+        diagnostics.push(Diagnostic::warning(
+            line,
+            format!(
+                "set member {} not fully understood: {}",
+                quote(text),
+                problems.join("; ")
+            ),
+        ));
+    }
+    (element, member)
 }
 
 /// A shell command line that runs ipset (`# ipset list`, `$ sudo ipset -L`, `ipset list KUBE-CLUSTER-IP`).
@@ -394,7 +428,7 @@ fn read_header(set: &mut IpSet, header: &str) {
     }
 }
 
-fn read_member_options(member: &mut Member, options: &str, problems: &mut Vec<String>) {
+fn read_member_options(member: &mut MemberDraft, options: &str, problems: &mut Vec<String>) {
     let mut rest = options.trim();
     let mut guard = 0;
     while !rest.is_empty() && guard < 64 {
@@ -413,18 +447,18 @@ fn read_member_options(member: &mut Member, options: &str, problems: &mut Vec<St
             if let Some(quoted) = after.strip_prefix('"') {
                 match quoted.find('"') {
                     Some(end) => {
-                        member.comment = Some(quoted[..end].to_string());
+                        member.extras.comment = Some(quoted[..end].to_string());
                         rest = quoted[end + 1..].trim_start();
                     }
                     None => {
-                        member.comment = Some(quoted.to_string());
+                        member.extras.comment = Some(quoted.to_string());
                         problems.push("the comment's closing quote is missing".to_string());
                         rest = "";
                     }
                 }
             } else {
                 let (value, after) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
-                member.comment = Some(value.to_string());
+                member.extras.comment = Some(value.to_string());
                 rest = after.trim_start();
             }
             continue;
@@ -435,10 +469,10 @@ fn read_member_options(member: &mut Member, options: &str, problems: &mut Vec<St
         };
         let number = value.parse::<u64>().ok();
         match key {
-            "timeout" => member.timeout = number,
-            "packets" => member.packets = number,
-            "bytes" => member.bytes = number,
-            _ => member.other_options.push((
+            "timeout" => member.extras.timeout = number,
+            "packets" => member.extras.packets = number,
+            "bytes" => member.extras.bytes = number,
+            _ => member.extras.other_options.push((
                 key.to_string(),
                 Some(value.to_string()).filter(|v| !v.is_empty()),
             )),
@@ -471,16 +505,16 @@ mod tests {
         assert_eq!(set.name, "KUBE-LOOP-BACK");
         assert!(set.comments && set.counters);
         assert_eq!(set.hashsize, Some(1024));
-        let m = &set.members[0];
+        let m = set.member(0).unwrap();
         assert_eq!(
-            (m.address.as_deref(), m.protocol.as_deref(), m.port),
+            (m.address(), m.protocol(), m.port()),
             (Some("10.0.0.5"), Some("tcp"), Some(53))
         );
-        assert_eq!(m.second_address.as_deref(), Some("10.0.0.5"));
-        assert_eq!(m.comment.as_deref(), Some("kube-system/kube-dns:dns-tcp"));
-        assert_eq!((m.packets, m.bytes), (Some(3), Some(180)));
-        assert!(set.members[1].nomatch);
-        assert_eq!(set.members[1].timeout, Some(30));
+        assert_eq!(m.second_address(), Some("10.0.0.5"));
+        assert_eq!(m.comment(), Some("kube-system/kube-dns:dns-tcp"));
+        assert_eq!((m.packets(), m.bytes()), (Some(3), Some(180)));
+        assert!(set.member(1).unwrap().nomatch());
+        assert_eq!(set.member(1).unwrap().timeout(), Some(30));
     }
 
     #[test]
@@ -492,8 +526,8 @@ mod tests {
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         let set = &p.value[0];
         assert_eq!(set.range.as_deref(), Some("0-65535"));
-        assert_eq!(set.members[0].port, Some(30080));
-        assert_eq!(set.members[1].port_end, Some(31002));
+        assert_eq!(set.member(0).unwrap().port(), Some(30080));
+        assert_eq!(set.member(1).unwrap().port_end(), Some(31002));
     }
 
     #[test]
@@ -507,5 +541,53 @@ mod tests {
         );
         let lines: Vec<u32> = p.diagnostics.iter().map(|d| d.line).collect();
         assert_eq!(lines, vec![26, 20]);
+    }
+
+    #[test]
+    fn members_are_packed_in_32_bytes_without_an_allocation_each() {
+        assert!(std::mem::size_of::<PackedMember>() <= 32);
+        let p = parse(
+            "Name: S\nType: hash:ip,port\nNumber of entries: 2\nMembers:\n10.0.0.1,tcp:80\n10.0.0.2,udp:53\n",
+            Origin::START,
+        );
+        let set = &p.value[0];
+        assert!(set.extras.is_empty(), "plain members need no extras");
+        assert_eq!(set.elements, "10.0.0.1,tcp:8010.0.0.2,udp:53");
+        assert_eq!(set.members.capacity(), 2);
+    }
+
+    #[test]
+    fn odd_members_keep_every_part() {
+        let far: String = (0..300).map(|_| "x,").collect();
+        let text = format!(
+            "Name: S\nType: hash:ip,port,ip\nMembers:\n10.0.0.1,TCP:80,10.0.0.9 packets 2 skbmark 0x1\n\nName: T\nMembers:\n{far}10.0.0.7\n"
+        );
+        let p = parse(
+            &text,
+            Origin {
+                offset: 100,
+                line: 1,
+            },
+        );
+        let set = &p.value[0];
+        let m = set.member(0).unwrap();
+        assert_eq!(m.protocol(), Some("tcp"));
+        assert_eq!((m.port(), m.second_address()), (Some(80), Some("10.0.0.9")));
+        assert_eq!(m.packets(), Some(2));
+        assert_eq!(
+            m.other_options(),
+            &[("skbmark".to_string(), Some("0x1".to_string()))]
+        );
+        assert_eq!(
+            m.span(),
+            Span::new(
+                100 + text.find("10.0.0.1,TCP").unwrap(),
+                100 + text.find(" 0x1").unwrap() + 4
+            )
+        );
+        let far_member = p.value[1].member(0).unwrap();
+        assert_eq!(far_member.element(), format!("{far}10.0.0.7"));
+        assert_eq!(far_member.address(), Some("10.0.0.7"));
+        assert_eq!(far_member.other_parts().len(), 300);
     }
 }
