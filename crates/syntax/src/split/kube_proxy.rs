@@ -73,7 +73,7 @@ pub(super) fn yaml_comment(text: &str, current: Option<SectionKind>) -> bool {
         .split_whitespace()
         .next()
         .unwrap_or("");
-    first != "sudo" && super::tool_kind(first, text).is_none()
+    first != "sudo" && super::command::tool_kind(first, text).is_none()
 }
 
 /// logrus' text format: `INFO[2021-05-18T19:44:36.583297811Z] msg`, `DEBU[…]`, `WARN[…]`.
