@@ -554,6 +554,15 @@ impl Redactor {
             }
             return;
         }
+        // `web-x7k2p`, `web-7d4b9c-x7k2p`: an EndpointSlice or a pod named after its Service.
+        if let Some(mapped) = self.named_after_service(name) {
+            out.push_str(&mapped);
+            if let Some(port) = port {
+                out.push(':');
+                out.push_str(port);
+            }
+            return;
+        }
         // `ip-10-0-62-121` or `10-0-62-121`: an address written into a host name.
         let (head, dashed) = match word.strip_prefix("ip-") {
             Some(rest) => ("ip-", rest),
@@ -567,6 +576,22 @@ impl Redactor {
             return;
         }
         out.push_str(word);
+    }
+
+    /// A name made of a known Service's name, a dash and a generated suffix (how Kubernetes names the
+    /// EndpointSlices and pods of a Service), with the Service's part replaced; the longest known
+    /// Service name wins.
+    fn named_after_service(&self, name: &str) -> Option<String> {
+        name.char_indices()
+            .filter(|&(_, c)| c == '-')
+            .rev()
+            .map(|(at, _)| name.split_at(at))
+            .filter(|(service, _)| !self.keeps(service))
+            .find_map(|(service, suffix)| {
+                self.services
+                    .get(service)
+                    .map(|mapped| format!("{mapped}{suffix}"))
+            })
     }
 
     /// A word that is an address, possibly with `:port` or trailing punctuation.

@@ -262,3 +262,14 @@ fn every_text_field_of_the_report_is_redacted_and_counts_are_kept() {
         Some(typed.services[0].id.as_str())
     );
 }
+
+#[test]
+fn names_built_on_a_service_name_lose_it_too() {
+    let dump = "-A KUBE-SERVICES -d 10.96.12.7/32 -p tcp -m comment --comment \"shop/cart:http cluster IP\" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA\n\
+                {\"kind\": \"EndpointSlice\", \"metadata\": {\"name\": \"cart-x7k2p\", \"namespace\": \"shop\"}}\n\
+                cart-7d4b9c-q2w3e 1/1 Running\n";
+    let out = redact_text(dump);
+    assert!(!out.contains("cart"), "{out}");
+    assert!(out.contains("\"svc-1-x7k2p\""), "{out}");
+    assert!(out.contains("svc-1-7d4b9c-q2w3e"), "{out}");
+}
