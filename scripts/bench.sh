@@ -11,7 +11,7 @@
 # SKIP_KERNEL_TESTS=1 to skip the round-trip tests that need root, WASM=0 to skip the browser,
 # BENCH_DIR for the dumps (default: a new directory under ${TMPDIR:-/tmp}, removed at the end),
 # BEFORE_BIN=path/to/svcpath of an earlier commit to time beside this one on the same files in the same
-# run, LARGE_IPSET=2000000 and LARGE_MAP=1000000 for the large-set inputs (0 leaves one out),
+# run, LARGE_IPSET=2000000, LARGE_MAP=1000000 and LARGE_CONNTRACK=1000000 for the large inputs (0 leaves one out),
 # LARGE_ONLY=1 for only those.
 # The 50k iptables dump is about 265 MB.
 set -euo pipefail
@@ -246,25 +246,32 @@ awk '$20 != "-" && $20 != "" {
 }' "$RESULTS"
 }
 
-# Row group: inputs made of one very large set (svcpath-gen --large): an `ipset list` of LARGE_IPSET
-# members and an nft table whose verdict map has LARGE_MAP elements. svcpath explain's time and peak
+# Row group: inputs made of one very large set or table: an `ipset list` of LARGE_IPSET
+# members, an nft table whose verdict map has LARGE_MAP elements, a conntrack table. svcpath explain's time and peak
 # memory, and beside it BEFORE_BIN (an svcpath binary of an earlier commit, when given) on the same file
 # in the same run. One results line each: name bytes lines wall cpu rss before_wall before_cpu before_rss.
 LARGE_IPSET=${LARGE_IPSET:-2000000}
 LARGE_MAP=${LARGE_MAP:-1000000}
+# A `conntrack -L` of LARGE_CONNTRACK entries under a 500-Service iptables node (about one in 97 stale).
+LARGE_CONNTRACK=${LARGE_CONNTRACK:-1000000}
 LARGE_RESULTS="$WORK/large"
 : >"$LARGE_RESULTS"
 bench_large() {
     local kind count name dump bytes lines
-    for kind in ipset nft-map; do
+    for kind in ipset nft-map conntrack; do
         case $kind in
             ipset) count=$LARGE_IPSET name="ipset-$((count / 1000000))M" ;;
-            *) count=$LARGE_MAP name="nft-map-$((count / 1000000))M" ;;
+            nft-map) count=$LARGE_MAP name="nft-map-$((count / 1000000))M" ;;
+            *) count=$LARGE_CONNTRACK name="conntrack-$((count / 1000000))M" ;;
         esac
         [ "$count" -gt 0 ] || continue
         dump="$WORK/$name.txt"
         log "$name: generating"
-        "$BIN/svcpath-gen" --large "$kind" --elements "$count" -o "$dump"
+        if [ "$kind" = conntrack ]; then
+            "$BIN/svcpath-gen" --mode iptables --services 500 --endpoints 3 --conntrack "$count" -o "$dump"
+        else
+            "$BIN/svcpath-gen" --large "$kind" --elements "$count" -o "$dump"
+        fi
         bytes=$(stat -c %s "$dump")
         lines=$(wc -l <"$dump")
         log "$name: svcpath explain"
