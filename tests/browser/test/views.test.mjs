@@ -110,7 +110,7 @@ test("several files opened at once are read as one node; a share link carries th
       join(CORPUS, "sysctl", "repo-notes-sysctl-a-grep-i-conntrack-full.txt"),
     ]);
     await explainedAfter(s.page, before);
-    const files = await s.page.$$eval(".files li", (l) => l.map((x) => x.textContent));
+    const files = await s.page.$$eval("ul[aria-label='Input files'] > li", (l) => l.map((x) => x.textContent));
     assert.equal(files.length, 2, files.join("\n"));
     assert.match(files[0], /k8s-test-TestOverallIPTablesRules\.txt — .*lines 1–95/);
     assert.match(files[1], /repo-notes-sysctl-a-grep-i-conntrack-full\.txt — .*lines 96–/);
