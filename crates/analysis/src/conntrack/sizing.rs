@@ -66,16 +66,7 @@ impl<'a> Applied<'a> {
     ) -> (T, String) {
         match self.settings {
             Some(s) => match pick(&s.conntrack) {
-                Some(v) => (
-                    v.value,
-                    format!(
-                        "`{}: {}` in {} (line {})",
-                        v.key,
-                        v.value,
-                        form_name(s),
-                        v.line
-                    ),
-                ),
+                Some(v) => (v.value, said_in(v, s)),
                 None => (
                     default,
                     format!("kube-proxy's default {what}; {} does not set it", form_name(s)),
@@ -93,6 +84,17 @@ impl<'a> Applied<'a> {
             },
         }
     }
+}
+
+/// Where a setting's value comes from: "`conntrack.maxPerCore: 0` in the kube-proxy ConfigMap (line 12)".
+fn said_in<T: std::fmt::Display>(v: &Setting<T>, s: &KubeProxySettings) -> String {
+    format!(
+        "`{}: {}` in {} (line {})",
+        v.key,
+        v.value,
+        form_name(s),
+        v.line
+    )
 }
 
 fn form_name(s: &KubeProxySettings) -> &'static str {
@@ -387,16 +389,7 @@ impl Facts<'_> {
         }
         let (liberal, source) = match applied.settings {
             Some(s) => match &s.conntrack.tcp_be_liberal {
-                Some(v) => (
-                    v.value,
-                    format!(
-                        "`{}: {}` in {} (line {})",
-                        v.key,
-                        v.value,
-                        form_name(s),
-                        v.line
-                    ),
-                ),
+                Some(v) => (v.value, said_in(v, s)),
                 None => (
                     false,
                     format!(
