@@ -5,6 +5,7 @@
 
 mod args;
 mod input;
+mod nodes;
 mod output;
 mod redact;
 
@@ -46,6 +47,8 @@ fn main() -> ExitCode {
                 TraceFormat::Text => output::text(&trace_text(&result)),
             }
         }
+        Command::Compare(compare) => nodes::compare(&compare),
+        Command::Diff(diff) => nodes::diff(&diff),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -7,6 +7,7 @@ pub mod iptables;
 pub mod ipvs;
 pub mod model;
 pub mod nftables;
+pub mod nodes;
 
 use std::io::{self, Write};
 
