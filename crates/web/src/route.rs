@@ -27,6 +27,8 @@ pub enum Route {
     Finding(String),
     /// What moving this node to nftables mode would change.
     Migration,
+    /// Several nodes side by side, and the diff of two moments.
+    Nodes,
 }
 
 impl Route {
@@ -71,6 +73,9 @@ impl Route {
         if path == "migration" {
             return Route::Migration;
         }
+        if path == "nodes" {
+            return Route::Nodes;
+        }
         Route::Overview
     }
 
@@ -90,6 +95,7 @@ impl Route {
             Route::Glossary(Some(key)) => format!("#/glossary/{}", percent_encode(key)),
             Route::Finding(code) => format!("#/finding/{}", percent_encode(code)),
             Route::Migration => "#/migration".to_string(),
+            Route::Nodes => "#/nodes".to_string(),
         }
     }
 }
@@ -116,6 +122,7 @@ impl Route {
             Route::Glossary(None) => "Glossary".to_string(),
             Route::Glossary(Some(key)) => format!("{key} · Glossary"),
             Route::Migration => "nftables move".to_string(),
+            Route::Nodes => "Nodes".to_string(),
         };
         format!("{place} — svcpath")
     }

@@ -86,6 +86,7 @@ impl State {
 
     pub(super) fn files_chosen(&mut self, fx: &mut Vec<Effect>, names: Vec<String>) -> bool {
         self.dragging = false;
+        self.nodes.reading_moment = false;
         if names.is_empty() {
             return true;
         }
@@ -146,6 +147,24 @@ impl State {
     /// All files are read: one input, each file's lines noted, their diagnostics moved to where the
     /// file starts.
     fn combine_files(&mut self, fx: &mut Vec<Effect>) {
+        if self.nodes.reading_moment {
+            fx.push(Effect::StopReading);
+            let (name, text) = self
+                .pending
+                .drain(..)
+                .flatten()
+                .map(|(name, text, _)| (name, text))
+                .next()
+                .unwrap_or_default();
+            self.diff_moments(fx, name, Rc::from(text));
+            return;
+        }
+        let node_files: Vec<(String, Rc<str>)> = self
+            .pending
+            .iter()
+            .flatten()
+            .map(|(name, text, _)| (name.clone(), Rc::from(text.as_str())))
+            .collect();
         let mut text = String::new();
         let mut notes = Vec::new();
         let mut line = 1u32;
@@ -179,6 +198,7 @@ impl State {
         self.input_diagnostics = diagnostics;
         self.overrides.clear();
         self.explain(fx);
+        self.keep_nodes(fx, node_files);
     }
 
     /// A sample chosen from the list: asks first when the user's own paste would be replaced.

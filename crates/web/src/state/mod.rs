@@ -6,6 +6,7 @@
 mod export;
 mod input;
 mod navigation;
+pub mod nodes;
 mod replies;
 mod shown;
 mod trace;
@@ -103,6 +104,14 @@ pub enum Action {
     Facts(Edit),
     /// The page was drawn and did what waited for it.
     Drawn(Drawn),
+    /// Node `index` renamed on the Nodes view.
+    RenameNode(usize, String),
+    /// Compare the nodes again.
+    CompareNodes,
+    /// "Compare with…": a file chosen as the later moment of the paste on screen.
+    CompareWith(Vec<String>),
+    /// The Nodes table scrolled: its offset and height.
+    NodesScroll(f64, f64),
 }
 
 /// What the page did once drawn: the focus moved to the view's heading, the anchor scrolled into
@@ -202,6 +211,8 @@ pub struct State {
     pub focus_heading: bool,
     /// The Trace form's packet came from a link: trace it once its dump is explained.
     pub pending_trace: bool,
+    /// Several nodes (files dropped together) and two moments of one node.
+    pub nodes: nodes::NodesState,
 }
 
 impl State {
@@ -250,6 +261,10 @@ impl State {
             confirm: None,
             focus_heading: false,
             pending_trace: false,
+            nodes: nodes::NodesState {
+                scroll: (0.0, window_height),
+                ..nodes::NodesState::default()
+            },
         }
     }
 
@@ -494,6 +509,10 @@ impl State {
                 }
                 return false;
             }
+            Action::RenameNode(index, name) => return self.rename_node(fx, index, name),
+            Action::CompareNodes => self.compare_nodes(fx),
+            Action::CompareWith(names) => return self.compare_with(fx, names),
+            Action::NodesScroll(top, height) => return self.nodes_scrolled(top, height),
             Action::Facts(edit) => {
                 let kind = match &edit {
                     Edit::Add(kind, _) | Edit::Remove(kind, _) => *kind,

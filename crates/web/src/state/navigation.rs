@@ -60,7 +60,11 @@ impl State {
             Route::Finding(code) => {
                 self.pending_anchor = Some(format!("finding-{code}"));
             }
-            Route::Service(_) | Route::Overview | Route::Gallery | Route::Migration => {}
+            Route::Service(_)
+            | Route::Overview
+            | Route::Gallery
+            | Route::Migration
+            | Route::Nodes => {}
         }
         if self.route != route {
             self.focus_heading = true;

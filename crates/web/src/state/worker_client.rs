@@ -236,9 +236,11 @@ impl WorkerClient {
             Reply::Redacted { generation, .. }
             | Reply::Failed { generation, .. }
             | Reply::LineOwners { generation, .. } => self.current(generation, reply),
-            Reply::Traced { .. } | Reply::Paths { .. } | Reply::TraceFailed { .. } => {
-                (Received::Current(reply), Vec::new())
-            }
+            Reply::Traced { .. }
+            | Reply::Paths { .. }
+            | Reply::TraceFailed { .. }
+            | Reply::Compared { .. }
+            | Reply::Diffed { .. } => (Received::Current(reply), Vec::new()),
         }
     }
 
