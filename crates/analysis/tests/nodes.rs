@@ -313,3 +313,21 @@ fn a_full_conntrack_table_and_mixed_modes_are_named_by_node() {
         .expect("iptables and ipvs");
     assert_eq!(modes.nodes, ["node-c"]);
 }
+
+#[test]
+fn findings_name_the_nodes_in_the_order_given() {
+    let mut nodes = three_nodes();
+    nodes[0].0 = "worker-a".into();
+    let comparison = compare(&nodes);
+    let hole = comparison
+        .findings
+        .iter()
+        .find(|f| f.service.as_deref() == Some("shop/remote:http"))
+        .unwrap();
+    assert_eq!(hole.nodes, ["worker-a", "node-c"]);
+    assert!(
+        hole.message.contains("no endpoint on worker-a and node-c"),
+        "{}",
+        hole.message
+    );
+}

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{Aspect, NodeSummary, ServiceRow};
+use super::facts::ServiceFacts;
 use crate::report::{ConntrackVerdict, Mode, Severity};
 use crate::words::{list, percent_rounded};
 
@@ -71,12 +72,15 @@ pub struct NodeFinding {
 pub(crate) fn cross_node_findings(nodes: &[NodeSummary], rows: &[ServiceRow]) -> Vec<NodeFinding> {
     let mut out = Vec::new();
     for row in rows {
-        black_hole(row, nodes.len(), &mut out);
+        black_hole(row, nodes, &mut out);
         if row.differs.contains(&Aspect::Endpoints) {
-            endpoints_differ(row, &mut out);
+            endpoints_differ(row, nodes, &mut out);
         }
         if !row.missing_on.is_empty() {
-            let have: Vec<String> = row.nodes.keys().cloned().collect();
+            let have: Vec<String> = ordered(row, nodes)
+                .into_iter()
+                .map(|(n, _)| n.clone())
+                .collect();
             out.push(NodeFinding {
                 code: NodeFindingCode::ServiceMissing,
                 severity: Severity::Warning,
@@ -125,7 +129,19 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-fn black_hole(row: &ServiceRow, node_count: usize, out: &mut Vec<NodeFinding>) {
+/// The row's nodes in the order the nodes were given (the row keeps them by name).
+fn ordered<'a>(
+    row: &'a ServiceRow,
+    nodes: &'a [NodeSummary],
+) -> Vec<(&'a String, &'a ServiceFacts)> {
+    nodes
+        .iter()
+        .filter_map(|n| row.nodes.get_key_value(&n.name))
+        .collect()
+}
+
+fn black_hole(row: &ServiceRow, nodes: &[NodeSummary], out: &mut Vec<NodeFinding>) {
+    let node_count = nodes.len();
     let local = row
         .nodes
         .values()
@@ -133,24 +149,21 @@ fn black_hole(row: &ServiceRow, node_count: usize, out: &mut Vec<NodeFinding>) {
     if !local {
         return;
     }
-    let dropping: Vec<String> = row
-        .nodes
-        .iter()
+    let dropping: Vec<String> = ordered(row, nodes)
+        .into_iter()
         .filter(|(_, f)| f.drops_external == Some(true))
         .map(|(n, _)| n.clone())
         .collect();
     if dropping.is_empty() {
         return;
     }
-    let accepting: Vec<String> = row
-        .nodes
-        .iter()
+    let accepting: Vec<String> = ordered(row, nodes)
+        .into_iter()
         .filter(|(_, f)| f.drops_external == Some(false))
         .map(|(n, _)| n.clone())
         .collect();
-    let unknown: Vec<String> = row
-        .nodes
-        .iter()
+    let unknown: Vec<String> = ordered(row, nodes)
+        .into_iter()
         .filter(|(_, f)| f.drops_external.is_none())
         .map(|(n, _)| n.clone())
         .collect();
@@ -189,9 +202,9 @@ fn black_hole(row: &ServiceRow, node_count: usize, out: &mut Vec<NodeFinding>) {
 }
 
 /// The nodes whose known endpoint set is not the one most nodes program.
-fn endpoints_differ(row: &ServiceRow, out: &mut Vec<NodeFinding>) {
+fn endpoints_differ(row: &ServiceRow, nodes: &[NodeSummary], out: &mut Vec<NodeFinding>) {
     let mut groups: BTreeMap<&Vec<String>, Vec<String>> = BTreeMap::new();
-    for (name, facts) in &row.nodes {
+    for (name, facts) in ordered(row, nodes) {
         if let Some(eps) = &facts.endpoints {
             groups.entry(eps).or_default().push(name.clone());
         }

@@ -2,7 +2,9 @@
 //! them, one column per node, one row per Service port with the disagreeing ones first, only the rows
 //! in view drawn), and the diff of two moments of one node ("compare with…").
 
-use svcpath_analysis::nodes::{Comparison, Diff, NodeSummary, ServiceFacts, ServiceRow};
+use svcpath_analysis::nodes::{
+    Comparison, Diff, NodeFinding, NodeFindingCode, NodeSummary, ServiceFacts, ServiceRow,
+};
 use svcpath_analysis::report::{ConntrackVerdict, Mode, TrafficPolicy};
 use svcpath_analysis::words::percent_rounded;
 use web_sys::{Element, HtmlInputElement};
@@ -79,13 +81,9 @@ fn conntrack(n: &NodeSummary) -> String {
 }
 
 fn comparison(link: &Scope<App>, c: &Comparison, scroll: (f64, f64)) -> Html {
-    let columns = format!(
-        "grid-template-columns: minmax(12rem, 1.3fr) repeat({}, minmax(11rem, 1fr))",
-        c.nodes.len()
-    );
     let summary_row = |label: &str, value: &dyn Fn(&NodeSummary) -> String| {
         html! {
-            <div class="node-row node-summary" style={columns.clone()}>
+            <div class="node-row node-summary">
                 <div class="cell node-id">{ label.to_string() }</div>
                 { for c.nodes.iter().map(|n| html! { <div class="cell">{ value(n) }</div> }) }
             </div>
@@ -101,26 +99,43 @@ fn comparison(link: &Scope<App>, c: &Comparison, scroll: (f64, f64)) -> Html {
             f64::from(body.client_height()),
         )
     });
+    // The per-Service findings about a node already named the odd one out go under its finding.
+    let odd: Vec<&String> = c
+        .findings
+        .iter()
+        .filter(|f| f.code == NodeFindingCode::OddNodeOut)
+        .flat_map(|f| &f.nodes)
+        .collect();
+    let (grouped, lead): (Vec<&NodeFinding>, Vec<&NodeFinding>) =
+        c.findings.iter().partition(|f| {
+            matches!(
+                f.code,
+                NodeFindingCode::EndpointsDiffer | NodeFindingCode::ServiceMissing
+            ) && !f.nodes.is_empty()
+                && f.nodes.iter().all(|n| odd.contains(&n))
+        });
     html! { <>
         <h3>{"Findings across nodes"}</h3>
         if c.findings.is_empty() {
             <p id="node-findings" class="muted">{"None: the nodes agree wherever their captures tell."}</p>
         } else {
             <ul id="node-findings" class="findings">
-                { for c.findings.iter().map(|f| html! {
-                    <li class="node-finding" data-code={f.code.as_str()}>
-                        { severity_badge(f.severity) }{" "}
-                        <code>{ f.code.as_str() }</code>{" "}
-                        <span class="nodes-named">{ f.nodes.join(", ") }</span>
-                        <p>{ f.message.clone() }</p>
+                { for lead.iter().map(|f| finding(f)) }
+                if !grouped.is_empty() {
+                    <li>
+                        <details>
+                            <summary>{ format!("{} more about single Service ports of the odd node{} out", grouped.len(),
+                                if odd.len() == 1 { "" } else { "s" }) }</summary>
+                            <ul class="findings">{ for grouped.iter().map(|f| finding(f)) }</ul>
+                        </details>
                     </li>
-                }) }
+                }
             </ul>
         }
         <h3>{ format!("Service ports: {} ({} where the nodes disagree, first)", c.services.len(), c.disagreeing()) }</h3>
         <div class="nodes-table" role="table" aria-rowcount={(c.services.len() + 1).to_string()}>
             <div class="nodes-scroll" {onscroll}>
-                <div role="row" class="node-row node-head" style={columns.clone()}>
+                <div role="row" class="node-row node-head">
                     <div role="columnheader" class="cell node-id">{"Service port"}</div>
                     { for c.nodes.iter().map(|n| html! { <div role="columnheader" class="cell">{ n.name.clone() }</div> }) }
                 </div>
@@ -136,20 +151,31 @@ fn comparison(link: &Scope<App>, c: &Comparison, scroll: (f64, f64)) -> Html {
                 { summary_row("conntrack", &conntrack) }
                 { summary_row("findings", &|n| format!("{} ({} critical)", n.findings, n.critical_findings)) }
                 <div class="nodes-body" role="rowgroup">
-                    <div style={format!("height: {before:.0}px")} aria-hidden="true"></div>
-                    { for c.services[rows.clone()].iter().map(|row| service_row(c, row, &columns)) }
-                    <div style={format!("height: {after:.0}px")} aria-hidden="true"></div>
+                    <svg class="spacer" width="1" height={format!("{before:.0}")} aria-hidden="true" />
+                    { for c.services[rows.clone()].iter().map(|row| service_row(c, row)) }
+                    <svg class="spacer" width="1" height={format!("{after:.0}")} aria-hidden="true" />
                 </div>
             </div>
         </div>
     </> }
 }
 
-fn service_row(c: &Comparison, row: &ServiceRow, columns: &str) -> Html {
+fn finding(f: &NodeFinding) -> Html {
+    html! {
+        <li class="node-finding" data-code={f.code.as_str()}>
+            { severity_badge(f.severity) }{" "}
+            <code>{ f.code.as_str() }</code>{" "}
+            <span class="nodes-named">{ f.nodes.join(", ") }</span>
+            <p>{ f.message.clone() }</p>
+        </li>
+    }
+}
+
+fn service_row(c: &Comparison, row: &ServiceRow) -> Html {
     let differs: Vec<&str> = row.differs.iter().map(|a| a.label()).collect();
     html! {
         <div role="row" class={classes!("node-row", "node-service", (!row.consistent).then_some("disagree"))}
-            style={columns.to_string()} data-service={row.id.clone()}>
+            data-service={row.id.clone()}>
             <div role="cell" class="cell node-id">
                 <strong>{ row.id.clone() }</strong>
                 <span class="muted">{ if row.consistent { "same on every node".to_string() } else { format!("differs: {}", differs.join(", ")) } }</span>
