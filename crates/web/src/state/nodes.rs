@@ -34,8 +34,10 @@ pub struct NodesState {
     pub diff: Option<(String, String, Rc<Diff>)>,
     pub diff_seq: u64,
     pub diffing: bool,
-    /// The file being read is the later moment, not a new paste.
+    /// The file being read is the later moment, not a new paste; the status line from before reading
+    /// it comes back once it is read.
     pub reading_moment: bool,
+    pub status_before: Option<super::Status>,
     /// The Nodes table's scroll offset and height.
     pub scroll: (f64, f64),
 }
@@ -109,8 +111,10 @@ impl State {
         if names.is_empty() || self.input.trim().is_empty() {
             return false;
         }
+        let before = self.status.clone();
         let changed = self.files_chosen(fx, names);
         self.nodes.reading_moment = true;
+        self.nodes.status_before = Some(before);
         changed
     }
 
@@ -134,7 +138,9 @@ impl State {
             before_len: self.input.len(),
         };
         self.request(fx, request, Some(Rc::from(joined)));
-        self.status = super::Status::Idle;
+        if let Some(status) = self.nodes.status_before.take() {
+            self.status = status;
+        }
         if self.route != Route::Nodes {
             self.route = Route::Nodes;
             fx.push(Effect::SetHash(Route::Nodes));
@@ -294,6 +300,7 @@ mod tests {
         let mut state = page();
         apply(&mut state, Action::Input("*nat\nCOMMIT\n".into(), true));
         let before_len = state.input.len();
+        let status = state.status.clone();
         let fx = read(
             &mut state,
             &["later.txt"],
@@ -311,6 +318,8 @@ mod tests {
         assert!(fx.contains(&Effect::SetHash(Route::Nodes)));
         assert_eq!(state.nodes.diff.as_ref().unwrap().1, "later");
         assert!(state.nodes.diffing);
+        // The status line says again what it said before the file was read.
+        assert_eq!(state.status, status);
     }
 
     #[test]
