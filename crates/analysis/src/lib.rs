@@ -19,6 +19,7 @@ pub mod migration;
 pub mod model;
 pub mod net;
 pub mod nft;
+pub mod nodes;
 pub mod owner;
 pub mod redact;
 pub mod render;

@@ -240,6 +240,78 @@ fn line_count(text: &str) -> u32 {
     u32::try_from(text.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
 }
 
+/// The node a file given alone names: the name its text or folder gives, or its file name unless
+/// that only says what it holds (`node-a.txt` → `node-a`, `iptables.txt` → none); `None` for
+/// standard input.
+fn node_key(node: &NodeText) -> Option<&str> {
+    match node.name_source {
+        NameSource::Marker | NameSource::Hostname | NameSource::Prompt | NameSource::Folder => {
+            Some(&node.name)
+        }
+        NameSource::FileName => {
+            let file = node.files.first()?;
+            names::node_from_stem(names::file_stem(file)).map(|_| node.name.as_str())
+        }
+        NameSource::Unknown => None,
+    }
+}
+
+/// Whether a file's own text tells which node it is, or it holds a node's rules (an `iptables-save`
+/// table, an nft table, `ipvsadm -Ln`): then its name is another node's when it differs. A file name
+/// alone on a file of settings (`sysctl-conntrack.txt`) says nothing of that.
+fn names_a_node(node: &NodeText) -> bool {
+    match node.name_source {
+        NameSource::Marker | NameSource::Hostname | NameSource::Prompt | NameSource::Folder => true,
+        NameSource::FileName => holds_rules(&node.text),
+        NameSource::Unknown => false,
+    }
+}
+
+/// Whether the text holds a proxy's rules: a line opening an `iptables-save` table, an nft table, or
+/// `ipvsadm`'s header.
+fn holds_rules(text: &str) -> bool {
+    text.lines().any(|line| {
+        matches!(line, "*nat" | "*filter" | "*mangle" | "*raw")
+            || line.starts_with("table ip")
+            || line.starts_with("table inet")
+            || line.starts_with("IP Virtual Server version")
+    })
+}
+
+/// Files given together, each one node as opened: the files of one node (`iptables.txt ipset.txt`,
+/// or all naming the same node) joined into one. When two or more files name different nodes — by
+/// their text (a hostname, a prompt), or by their file name on files that each hold rules
+/// (`node-a.txt`, `node-b.txt`, each an `iptables-save`) — one node per name: the files naming the
+/// same node joined (`node-a-sysctl.txt` with `node-a-iptables.txt`), a file naming none of them kept
+/// apart.
+pub(crate) fn group_files(nodes: Vec<NodeText>) -> Vec<NodeText> {
+    let mut named: Vec<&str> = nodes
+        .iter()
+        .filter(|n| names_a_node(n))
+        .filter_map(node_key)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    if named.len() < 2 {
+        return vec![join_nodes(nodes)];
+    }
+    let named: Vec<String> = named.into_iter().map(str::to_string).collect();
+    let mut groups: Vec<(Option<String>, Vec<NodeText>)> = Vec::new();
+    for node in nodes {
+        let key = node_key(&node)
+            .filter(|k| named.iter().any(|n| n == k))
+            .map(str::to_string);
+        match groups.iter_mut().find(|(k, _)| key.is_some() && *k == key) {
+            Some((_, files)) => files.push(node),
+            None => groups.push((key, vec![node])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, files)| join_nodes(files))
+        .collect()
+}
+
 /// The nodes, each given as its own file (`svcpath explain iptables.txt ipset.txt`), joined into one,
 /// named by the first of them with the strongest name.
 pub(crate) fn join_nodes(nodes: Vec<NodeText>) -> NodeText {

@@ -144,21 +144,22 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// Every file's nodes joined into one: the files of one node given together (`svcpath explain
-    /// iptables.txt ipset.txt`). `None` when some file holds several nodes.
-    pub fn join_single_nodes(opened: Vec<Opened>) -> Option<NodeText> {
+    /// Every file's nodes, the files given together: a file holding several nodes gives each of
+    /// them; plain files and one-node archives are grouped by the node they name ([`group_files`]).
+    pub fn nodes_of(opened: Vec<Opened>) -> Vec<NodeText> {
         if opened.iter().any(|o| o.nodes.len() > 1) {
-            return None;
+            return opened.into_iter().flat_map(|o| o.nodes).collect();
         }
-        let nodes: Vec<NodeText> = opened.into_iter().flat_map(|o| o.nodes).collect();
-        Some(group::join_nodes(nodes))
+        group_files(opened.into_iter().flat_map(|o| o.nodes).collect())
     }
 }
 
-/// Nodes given as files of their own (`iptables.txt`, `ipset.txt` of one node) joined into one node:
-/// the texts one after another with a line break between, named by the strongest name among them.
-pub fn join_nodes(nodes: Vec<NodeText>) -> NodeText {
-    group::join_nodes(nodes)
+/// Files given together, one node each as opened: the files of one node (`iptables.txt ipset.txt`, or
+/// all naming the same node) joined into one, with a line break between; when they name two nodes or
+/// more (`node-a.txt node-b.txt`, prompts of two hosts), one node per name, the files naming the same
+/// node joined, and a file naming none kept apart.
+pub fn group_files(nodes: Vec<NodeText>) -> Vec<NodeText> {
+    group::group_files(nodes)
 }
 
 /// Opens one file: `file_name` (a path or a bare name, used for the node's name and the kind of file

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use proptest::prelude::*;
-use svcpath_bundle::{open, Container, Encoding, Limits, NameSource, SkipReason};
+use svcpath_bundle::{open, Container, Encoding, Limits, NameSource, Opened, SkipReason};
 
 const DUMP: &str = "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -m comment --comment \"shop/web:http cluster IP\" -d 10.96.0.10/32 -p tcp --dport 80 -j KUBE-SVC-X\nCOMMIT\n";
 
@@ -300,4 +300,77 @@ proptest! {
             let _ = open("x", &bytes, &Limits::default());
         }
     }
+}
+
+/// Plain files opened one by one, then taken together as `svcpath explain A B…` and the page do.
+fn together(files: &[(&str, &str)]) -> Vec<(String, Vec<String>)> {
+    let opened = files
+        .iter()
+        .map(|(name, text)| svcpath_bundle::open(name, text.as_bytes(), &Limits::default()))
+        .collect();
+    Opened::nodes_of(opened)
+        .into_iter()
+        .map(|n| (n.name, n.files))
+        .collect()
+}
+
+#[test]
+fn files_given_together_are_one_node_unless_they_name_several() {
+    let rules = "*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n";
+    // The captures of one node: what they hold, not which node.
+    assert_eq!(
+        together(&[
+            ("iptables-save.txt", rules),
+            ("ipset.txt", "Name: KUBE-X\n")
+        ])
+        .len(),
+        1
+    );
+    // A dump and a settings file of unrelated names are still one node.
+    assert_eq!(
+        together(&[
+            ("minikube-rules.txt", rules),
+            ("sysctl-conntrack.txt", "net.x = 1\n")
+        ])
+        .len(),
+        1
+    );
+    // Each file a dump named after its node: a node each, in the order given.
+    let nodes = together(&[
+        ("node-a.txt", rules),
+        ("node-b.txt", rules),
+        ("node-c.txt", rules),
+    ]);
+    let names: Vec<&str> = nodes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["node-a", "node-b", "node-c"]);
+    // The files naming one node are joined; a file naming none stays apart.
+    let nodes = together(&[
+        ("node-a_iptables-save.txt", rules),
+        ("node-b_iptables-save.txt", rules),
+        ("node-a_sysctl.txt", "net.x = 1\n"),
+        ("notes.txt", "hello\n"),
+    ]);
+    assert_eq!(
+        nodes,
+        [
+            (
+                "node-a".to_string(),
+                vec![
+                    "node-a_iptables-save.txt".to_string(),
+                    "node-a_sysctl.txt".to_string()
+                ]
+            ),
+            (
+                "node-b".to_string(),
+                vec!["node-b_iptables-save.txt".to_string()]
+            ),
+            ("notes".to_string(), vec!["notes.txt".to_string()]),
+        ]
+    );
+    // Prompts of two hosts in two files name two nodes, whatever the files are called.
+    let nodes = together(&[
+        ("one.txt", "root@worker-1:~# iptables-save\n*nat\nCOMMIT\n"),
+        ("two.txt", "root@worker-2:~# iptables-save\n*nat\nCOMMIT\n"),
+    ]);
+    assert_eq!(nodes.len(), 2);
 }

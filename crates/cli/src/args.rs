@@ -60,6 +60,55 @@ pub(crate) enum Command {
         /// The shell to complete in.
         shell: clap_complete::Shell,
     },
+    /// Compares nodes side by side: one row per Service port, one column per node (each FILE a node).
+    ///
+    /// Rows where the nodes disagree come first; findings across nodes name the nodes (an
+    /// externalTrafficPolicy: Local black hole, a node whose endpoints differ, mixed modes, a conntrack
+    /// table near full).
+    #[command(after_help = EXIT_STATUS)]
+    Compare(CompareArgs),
+    /// Says what changed between two captures of one node, by meaning: Services, endpoints, odds,
+    /// policies, findings, rule counts and conntrack; a reordered dump or new chain hashes are no change.
+    #[command(after_help = EXIT_STATUS)]
+    Diff(DiffArgs),
+}
+
+/// How `compare` and `diff` write their answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum NodesFormat {
+    /// Plain text.
+    Text,
+    /// JSON (see README).
+    Json,
+    /// Markdown for GitHub.
+    #[value(alias = "md")]
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// One capture per node (named by its hostname, prompt or file name), or a bundle of several nodes.
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub(crate) files: Vec<String>,
+    /// How the comparison is written.
+    #[arg(short, long, value_enum, default_value_t = NodesFormat::Text, value_name = "FORMAT")]
+    pub(crate) format: NodesFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The earlier capture.
+    #[arg(value_name = "BEFORE")]
+    pub(crate) before: String,
+    /// The later capture of the same node.
+    #[arg(value_name = "AFTER")]
+    pub(crate) after: String,
+    /// When BEFORE and AFTER are bundles of several nodes, the node whose two moments are compared.
+    #[arg(long = "node", value_name = "NAME")]
+    pub(crate) node: Option<String>,
+    /// How the diff is written.
+    #[arg(short, long, value_enum, default_value_t = NodesFormat::Text, value_name = "FORMAT")]
+    pub(crate) format: NodesFormat,
 }
 
 /// What every subcommand reads: the dump and the facts about the node the dump may not show.

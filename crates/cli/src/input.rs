@@ -73,13 +73,7 @@ pub(crate) fn read_nodes(files: &[String]) -> Result<Vec<Node>, String> {
         }
         opened.push(one);
     }
-    let several = opened.iter().any(|o| o.nodes.len() > 1);
-    let nodes: Vec<NodeText> = if several {
-        opened.into_iter().flat_map(|o| o.nodes).collect()
-    } else {
-        Opened::join_single_nodes(opened).into_iter().collect()
-    };
-    Ok(nodes.into_iter().map(node).collect())
+    Ok(Opened::nodes_of(opened).into_iter().map(node).collect())
 }
 
 fn read_bytes(file: &str) -> Result<Vec<u8>, String> {

@@ -4,6 +4,7 @@
 #![warn(unreachable_pub)]
 
 mod args;
+mod compare;
 mod input;
 mod nodes;
 mod output;
@@ -65,6 +66,8 @@ fn main() -> ExitCode {
                 TraceFormat::Text => output::text(&trace_text(&result)),
             }
         }
+        Command::Compare(args) => compare::compare(&args),
+        Command::Diff(args) => compare::diff(&args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -9,6 +9,7 @@ pub mod ipvs;
 pub mod large;
 pub mod model;
 pub mod nftables;
+pub mod nodes;
 
 use std::io::{self, Write};
 

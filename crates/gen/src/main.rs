@@ -12,6 +12,7 @@ usage: svcpath-gen --mode iptables|ipvs|nftables --services N --endpoints M [--e
                    [--conntrack E] [-o FILE]
        svcpath-gen --mode nftables --showcase [--kube-proxy-version 1.33|1.34|1.36|1.37] [-o FILE]
        svcpath-gen --large ipset|nft-map --elements N [-o FILE]
+       svcpath-gen … [--node I [--stale]]   (one node of a per-node set)
 
 Writes what a kube-proxy node shows for a cluster of N Service ports with M endpoints each, plus K
 Service ports without endpoints (default N/100):
@@ -23,11 +24,14 @@ Service ports without endpoints (default N/100):
 `numgen … map { i : ADDR . PORT }`, hairpin set; 1.37: one endpoint DNATed with no map).
 --showcase writes a small fixed cluster with one Service port per feature (ClusterIP, NodePort, eTP
 Local with and without a local endpoint, affinity, UDP, one endpoint, no endpoints, a load balancer with
-source ranges) instead of a drawn one.
+source ranges) instead of a drawn one (iptables or nftables).
 --conntrack E adds a `conntrack -L` section of E entries to the node's Services (about one in 97
 stale: DNAT'd to a pod that is no longer an endpoint).
 --large writes one set of N members instead of a cluster (the memory benchmark's inputs): `ipset`
 an `ipset list` of one hash:ip,port set, `nft-map` an nft table with a verdict map of N elements.
+--node I writes the same cluster as node I programs it (address 192.168.0.(10+I), the endpoints in
+172.16.I.0/24 local); --stale makes that node's kube-proxy one that missed the last changes (an old pod
+in place of each Service's last endpoint, the newest Service port missing).
 The same options and seed always give the same bytes. Output goes to FILE, or stdout without -o.";
 
 struct Args {
@@ -37,6 +41,8 @@ struct Args {
     showcase: bool,
     output: Option<String>,
     conntrack: Option<usize>,
+    node: Option<u8>,
+    stale: bool,
 }
 
 fn parse(argv: &[String]) -> Result<Args, String> {
@@ -49,6 +55,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     let mut release = Release::V1_33;
     let mut showcase = false;
     let mut conntrack = None;
+    let mut node = None;
+    let mut stale = false;
     let mut i = 0;
     while i < argv.len() {
         let name = argv[i].as_str();
@@ -57,6 +65,11 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         }
         if name == "--showcase" {
             showcase = true;
+            i += 1;
+            continue;
+        }
+        if name == "--stale" {
+            stale = true;
             i += 1;
             continue;
         }
@@ -82,6 +95,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--seed" => seed = number(u64::MAX)?,
             "--conntrack" => conntrack = Some(number(100_000_000)? as usize),
             "-o" | "--output" => output = Some(value.clone()),
+            "--node" => node = Some(number(250)? as u8),
             "--kube-proxy-version" => {
                 release = Release::parse(value).ok_or_else(|| {
                     format!("--kube-proxy-version {value:?}: expected 1.29 to 1.37")
@@ -92,8 +106,14 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         i += 2;
     }
     let mode = mode.ok_or("--mode is needed")?;
-    if (showcase || release != Release::V1_33) && mode != Mode::Nftables {
-        return Err("--showcase and --kube-proxy-version are for --mode nftables".into());
+    if release != Release::V1_33 && mode != Mode::Nftables {
+        return Err("--kube-proxy-version is for --mode nftables".into());
+    }
+    if showcase && mode == Mode::Ipvs {
+        return Err("--showcase is for --mode iptables or nftables".into());
+    }
+    if stale && node.is_none() {
+        return Err("--stale needs --node".into());
     }
     if showcase {
         return Ok(Args {
@@ -103,6 +123,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             showcase,
             output,
             conntrack,
+            node,
+            stale,
         });
     }
     let services = services.ok_or("--services is needed")?;
@@ -121,6 +143,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         showcase,
         output,
         conntrack,
+        node,
+        stale,
     })
 }
 
@@ -212,11 +236,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cluster = if args.showcase {
+    let mut cluster = if args.showcase {
         svcpath_gen::showcase()
     } else {
         svcpath_gen::cluster(&args.spec)
     };
+    if let Some(node) = args.node {
+        cluster = svcpath_gen::nodes::for_node(&cluster, node);
+        if args.stale {
+            cluster = svcpath_gen::nodes::stale(&cluster);
+        }
+    }
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
         if args.mode == Mode::Nftables {
             svcpath_gen::nftables::write_release(&cluster, args.release, &mut &mut *out)

@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+use svcpath_analysis::nodes::{Comparison, Diff};
 use svcpath_analysis::owner::Owner;
 use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::{Options, Report, ReportStage};
@@ -45,6 +46,21 @@ pub enum Request {
     /// the worker redacts it, explains the redacted copy and answers [`Reply::Redacted`]; without the
     /// paste it only switches. While it is on, traces are answered from the redacted copy.
     Redact { generation: u64, on: bool },
+    /// Explain each node's capture and compare them: the texts are sent joined beside this header,
+    /// `lengths` bytes each, in the order of `names`.
+    Compare {
+        generation: u64,
+        seq: u64,
+        names: Vec<String>,
+        lengths: Vec<usize>,
+    },
+    /// Explain two moments of one node and diff them: the earlier text (`before_len` bytes) then the
+    /// later one, joined beside this header.
+    Diff {
+        generation: u64,
+        seq: u64,
+        before_len: usize,
+    },
 }
 
 /// What the worker answers.
@@ -110,6 +126,31 @@ pub enum Reply {
         stage: ReportStage,
         millis: f64,
     },
+    /// The nodes of a [`Request::Compare`] side by side.
+    Compared {
+        seq: u64,
+        comparison: Box<Comparison>,
+        millis: f64,
+    },
+    /// The two moments of a [`Request::Diff`].
+    Diffed { seq: u64, diff: Box<Diff> },
+}
+
+/// Cuts the joined texts of a [`Request::Compare`] or [`Request::Diff`] back into pieces of
+/// `lengths` bytes; a length past the end or off a character boundary gives what is left.
+pub fn split_joined<'a>(joined: &'a str, lengths: &[usize]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(lengths.len());
+    let mut rest = joined;
+    for &len in lengths {
+        let mut cut = len.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        out.push(piece);
+        rest = tail;
+    }
+    out
 }
 
 /// [`Reply::Partial`] with the report borrowed, as the worker serialises it (the same JSON), so the
@@ -131,7 +172,9 @@ impl Request {
             Request::Analyze { generation, .. }
             | Request::Trace { generation, .. }
             | Request::ServicePaths { generation, .. }
-            | Request::Redact { generation, .. } => *generation,
+            | Request::Redact { generation, .. }
+            | Request::Compare { generation, .. }
+            | Request::Diff { generation, .. } => *generation,
         }
     }
 }
@@ -142,7 +185,9 @@ impl Reply {
             Reply::Ready
             | Reply::Traced { .. }
             | Reply::Paths { .. }
-            | Reply::TraceFailed { .. } => 0,
+            | Reply::TraceFailed { .. }
+            | Reply::Compared { .. }
+            | Reply::Diffed { .. } => 0,
             Reply::Started { generation, .. }
             | Reply::Analysed { generation, .. }
             | Reply::Failed { generation, .. }
@@ -261,6 +306,16 @@ pub fn options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_texts_are_cut_back_by_their_lengths() {
+        assert_eq!(
+            split_joined("ab\ncdé\nx", &[3, 5, 1]),
+            ["ab\n", "cdé\n", "x"]
+        );
+        // A wrong length never panics: it cuts at a character boundary, the rest goes to the next.
+        assert_eq!(split_joined("é", &[1, 9]), ["", "é"]);
+    }
 
     #[test]
     fn edits_add_remove_and_check_values() {

@@ -29,6 +29,8 @@ pub enum Route {
     Migration,
     /// The conntrack table: what fills it, stale entries, which endpoint a flow is pinned to.
     Conntrack,
+    /// Several nodes side by side, and the diff of two moments.
+    Nodes,
 }
 
 impl Route {
@@ -76,6 +78,9 @@ impl Route {
         if path == "conntrack" {
             return Route::Conntrack;
         }
+        if path == "nodes" {
+            return Route::Nodes;
+        }
         Route::Overview
     }
 
@@ -96,6 +101,7 @@ impl Route {
             Route::Finding(code) => format!("#/finding/{}", percent_encode(code)),
             Route::Migration => "#/migration".to_string(),
             Route::Conntrack => "#/conntrack".to_string(),
+            Route::Nodes => "#/nodes".to_string(),
         }
     }
 }
@@ -123,6 +129,7 @@ impl Route {
             Route::Glossary(Some(key)) => format!("{key} · Glossary"),
             Route::Migration => "nftables move".to_string(),
             Route::Conntrack => "Conntrack".to_string(),
+            Route::Nodes => "Nodes".to_string(),
         };
         format!("{place} — svcpath")
     }

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::protocol::{options, PartialReply, Reply, Request};
+use crate::protocol::{options, split_joined, PartialReply, Reply, Request};
 
 /// The last analysis, kept to answer trace requests about it.
 struct Analysis {
@@ -231,6 +231,40 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 },
             }
         })],
+        Request::Compare {
+            seq,
+            names,
+            lengths,
+            ..
+        } => {
+            let joined = array.get(1).as_string().unwrap_or_default();
+            let t0 = js_sys::Date::now();
+            // One node at a time: its rules are freed once its report is made.
+            let reports: Vec<(String, Report)> = names
+                .into_iter()
+                .zip(split_joined(&joined, &lengths))
+                .map(|(name, text)| (name, svcpath_analysis::analyze(text, &Options::default())))
+                .collect();
+            drop(joined);
+            let comparison = svcpath_analysis::nodes::compare(&reports);
+            vec![Reply::Compared {
+                seq,
+                comparison: Box::new(comparison),
+                millis: js_sys::Date::now() - t0,
+            }]
+        }
+        Request::Diff {
+            seq, before_len, ..
+        } => {
+            let joined = array.get(1).as_string().unwrap_or_default();
+            let parts = split_joined(&joined, &[before_len, joined.len()]);
+            let before = svcpath_analysis::analyze(parts[0], &Options::default());
+            let after = svcpath_analysis::analyze(parts[1], &Options::default());
+            vec![Reply::Diffed {
+                seq,
+                diff: Box::new(svcpath_analysis::nodes::diff(&before, &after)),
+            }]
+        }
     }
 }
 

@@ -19,6 +19,7 @@ impl State {
         self.shared_copy = false;
         self.files.clear();
         self.nodes.clear();
+        self.compare.forget();
         self.open_notes.clear();
         self.sample = None;
         self.input_diagnostics.clear();
@@ -34,6 +35,7 @@ impl State {
         self.shared_copy = false;
         self.files.clear();
         self.nodes.clear();
+        self.compare.forget();
         self.open_notes.clear();
         self.sample = None;
         self.input_diagnostics.clear();
@@ -55,6 +57,7 @@ impl State {
         self.redact = false;
         self.files.clear();
         self.nodes.clear();
+        self.compare.forget();
         self.open_notes.clear();
         self.sample = None;
         self.input_diagnostics.clear();
@@ -99,6 +102,7 @@ impl State {
 
     pub(super) fn files_chosen(&mut self, fx: &mut Vec<Effect>, names: Vec<String>) -> bool {
         self.dragging = false;
+        self.compare.reading_moment = false;
         if names.is_empty() {
             return true;
         }
@@ -150,9 +154,14 @@ impl State {
     }
 
     /// All files are read: files of one node each are one input (each file's lines noted, its
-    /// diagnostics moved to where it starts); a bundle of several nodes gives each node apart, the
-    /// first explained.
+    /// diagnostics moved to where it starts); a bundle of several nodes, or files naming several
+    /// nodes, gives each node apart, the first explained and all compared (the Nodes view).
     fn combine_files(&mut self, fx: &mut Vec<Effect>) {
+        let later_file = self
+            .pending
+            .first()
+            .map(|p| p.0.clone())
+            .unwrap_or_default();
         let mut notes = Vec::new();
         let mut opened = Vec::new();
         for (name, one) in self.pending.drain(..) {
@@ -176,6 +185,23 @@ impl State {
             opened.push((archive, one));
         }
         fx.push(Effect::StopReading);
+        if self.compare.reading_moment {
+            // "Compare with…": the file is the later moment of the paste on screen, not a new input.
+            let later = opened
+                .into_iter()
+                .find_map(|(_, one)| one.nodes.into_iter().next());
+            self.open_notes = notes;
+            match later {
+                Some(node) => self.diff_moments(fx, later_file, Rc::from(node.text)),
+                None => {
+                    self.compare.reading_moment = false;
+                    if let Some(status) = self.compare.status_before.take() {
+                        self.status = status;
+                    }
+                }
+            }
+            return;
+        }
         let several = opened.iter().any(|(_, o)| o.nodes.len() > 1);
         let mut nodes: Vec<NodeInput> = Vec::new();
         if several {
@@ -201,12 +227,13 @@ impl State {
                 })
                 .collect();
             if !texts.is_empty() {
-                let mut one = svcpath_bundle::join_nodes(texts);
-                // Every file ends with a line break, the last too.
-                if !one.text.ends_with('\n') {
-                    one.text.push('\n');
+                for mut one in svcpath_bundle::group_files(texts) {
+                    // Every file ends with a line break, the last too.
+                    if !one.text.ends_with('\n') {
+                        one.text.push('\n');
+                    }
+                    nodes.push(node_input(one, None));
                 }
-                nodes.push(node_input(one, None));
             }
         }
         self.open_notes = notes;
@@ -218,10 +245,14 @@ impl State {
                     .unwrap_or_else(|| "the files hold nothing to read".to_string()),
             );
             self.nodes.clear();
+            self.compare.forget();
             return;
         }
         self.nodes = nodes;
+        self.compare.forget();
         self.show_chosen_node(fx, 0);
+        // Several nodes are also compared side by side (the Nodes view).
+        self.compare_nodes(fx);
     }
 
     /// Explains node `index` of the opened files.
@@ -248,16 +279,19 @@ impl State {
         true
     }
 
-    pub(super) fn rename_node(&mut self, index: usize, name: String) -> bool {
+    /// A node renamed on the page: the comparison of several nodes is made again under the new name
+    /// (an empty name is not taken).
+    pub(super) fn rename_node(&mut self, fx: &mut Vec<Effect>, index: usize, name: String) -> bool {
         let name = name.trim().to_string();
         match self.nodes.get_mut(index) {
             Some(node) if !name.is_empty() && node.name != name => {
                 node.name = name;
                 node.name_source = "you";
-                true
             }
-            _ => false,
+            _ => return false,
         }
+        self.compare_nodes(fx);
+        true
     }
 
     /// A sample chosen from the list: asks first when the user's own paste would be replaced.
@@ -282,6 +316,7 @@ impl State {
         };
         let text = sample.text();
         self.nodes.clear();
+        self.compare.forget();
         self.open_notes.clear();
         self.files = vec![FileNote {
             name: format!("sample: {}", sample.title),

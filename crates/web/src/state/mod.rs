@@ -6,6 +6,7 @@
 mod export;
 mod input;
 mod navigation;
+pub mod nodes;
 mod replies;
 mod shown;
 mod trace;
@@ -102,10 +103,16 @@ pub enum Action {
     Facts(Edit),
     /// The page was drawn and did what waited for it.
     Drawn(Drawn),
-    /// The user renamed a node of the opened files.
+    /// The user renamed a node of the opened files (on the input list or the Nodes view).
     RenameNode(usize, String),
     /// The user chose which node of a bundle to explain.
     ShowNode(usize),
+    /// Compare the nodes again.
+    CompareNodes,
+    /// "Compare with…": a file chosen as the later moment of the paste on screen.
+    CompareWith(Vec<String>),
+    /// The Nodes table scrolled: its offset and height.
+    NodesScroll(f64, f64),
 }
 
 /// What the page did once drawn: the focus moved to the view's heading, the anchor scrolled into
@@ -216,6 +223,8 @@ pub struct State {
     pub node_shown: usize,
     /// What opening the files skipped or said (a bomb stopped, `..` paths, a cut archive).
     pub open_notes: Vec<String>,
+    /// The opened nodes side by side and two moments of one node (the Nodes view).
+    pub compare: nodes::NodesState,
 }
 
 impl State {
@@ -268,6 +277,10 @@ impl State {
             nodes: Vec::new(),
             node_shown: 0,
             open_notes: Vec::new(),
+            compare: nodes::NodesState {
+                scroll: (0.0, window_height),
+                ..nodes::NodesState::default()
+            },
         }
     }
 
@@ -391,7 +404,6 @@ impl State {
             Action::FileRead(batch, index, result) => {
                 return self.file_read(fx, batch, index, result)
             }
-            Action::RenameNode(index, name) => return self.rename_node(index, name),
             Action::ShowNode(index) => return self.show_node(fx, index),
             Action::WorkerLoaded(result) => {
                 if let Err(e) = &result {
@@ -530,6 +542,10 @@ impl State {
                 }
                 return false;
             }
+            Action::RenameNode(index, name) => return self.rename_node(fx, index, name),
+            Action::CompareNodes => self.compare_nodes(fx),
+            Action::CompareWith(names) => return self.compare_with(fx, names),
+            Action::NodesScroll(top, height) => return self.nodes_scrolled(top, height),
             Action::Facts(edit) => {
                 let kind = match &edit {
                     Edit::Add(kind, _) | Edit::Remove(kind, _) => *kind,

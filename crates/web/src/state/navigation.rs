@@ -64,7 +64,8 @@ impl State {
             | Route::Overview
             | Route::Gallery
             | Route::Migration
-            | Route::Conntrack => {}
+            | Route::Conntrack
+            | Route::Nodes => {}
         }
         if self.route != route {
             self.focus_heading = true;

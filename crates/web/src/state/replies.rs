@@ -54,6 +54,12 @@ impl State {
                 }
                 true
             }
+            Reply::Compared {
+                seq,
+                comparison,
+                millis,
+            } => self.compared(seq, *comparison, millis),
+            Reply::Diffed { seq, diff } => self.diffed(seq, *diff),
             Reply::Analysed { report, millis, .. } => {
                 self.analysed(fx, report, millis);
                 true

@@ -62,8 +62,28 @@ pub struct WorkerClient {
     worker: Option<Running>,
     /// Messages waiting for the parts or for the worker's `Ready`, in order.
     queue: Vec<Outgoing>,
+    /// Comparisons of nodes and diffs of moments asked for and not answered yet. They outlive a new
+    /// analysis of the paste on screen (showing another node of the same files): one dropped from the
+    /// queue or lost with a replaced worker is sent again.
+    standing: Vec<Outgoing>,
     generation: u64,
     seq: u64,
+}
+
+/// The sequence number of a request that outlives a new analysis (see `WorkerClient::standing`).
+fn standing_seq(request: &Request) -> Option<u64> {
+    match request {
+        Request::Compare { seq, .. } | Request::Diff { seq, .. } => Some(*seq),
+        _ => None,
+    }
+}
+
+/// The sequence number a reply answers a standing request with.
+fn answered_seq(reply: &Reply) -> Option<u64> {
+    match reply {
+        Reply::Compared { seq, .. } | Reply::Diffed { seq, .. } => Some(*seq),
+        _ => None,
+    }
 }
 
 impl Default for WorkerClient {
@@ -72,6 +92,7 @@ impl Default for WorkerClient {
             parts: Parts::Loading,
             worker: None,
             queue: Vec::new(),
+            standing: Vec::new(),
             generation: 0,
             seq: 0,
         }
@@ -117,8 +138,8 @@ impl WorkerClient {
     ) -> Result<Vec<WorkerCommand>, String> {
         self.generation += 1;
         let mut commands = Vec::new();
-        // Everything queued is about an older generation.
-        self.queue.clear();
+        // Everything queued is about an older generation, but comparisons and diffs.
+        self.queue.retain(|o| standing_seq(&o.request).is_some());
         if self
             .worker
             .as_ref()
@@ -133,13 +154,38 @@ impl WorkerClient {
             paste: Some(paste),
         };
         commands.extend(self.send(outgoing, Some(now))?);
+        if commands.contains(&WorkerCommand::Terminate) {
+            // The analysis first, then what the replaced worker had not answered.
+            self.requeue_standing();
+        }
         Ok(commands)
     }
 
     /// Sends a request that is no analysis (a trace, paths, redaction): it does not mark the worker
     /// busy.
     pub fn request(&mut self, outgoing: Outgoing) -> Result<Vec<WorkerCommand>, String> {
+        if standing_seq(&outgoing.request).is_some() {
+            // A newer comparison replaces an older one still waiting (and so for diffs).
+            let same_kind = |o: &Outgoing| {
+                std::mem::discriminant(&o.request) == std::mem::discriminant(&outgoing.request)
+            };
+            self.standing.retain(|o| !same_kind(o));
+            self.queue
+                .retain(|o| !(standing_seq(&o.request).is_some() && same_kind(o)));
+            self.standing.push(outgoing.clone());
+        }
         self.send(outgoing, None)
+    }
+
+    /// The worker was replaced: the comparisons and diffs it had been given and not answered are
+    /// queued for the next one.
+    fn requeue_standing(&mut self) {
+        for outgoing in &self.standing {
+            let seq = standing_seq(&outgoing.request);
+            if !self.queue.iter().any(|o| standing_seq(&o.request) == seq) {
+                self.queue.push(outgoing.clone());
+            }
+        }
     }
 
     fn send(
@@ -205,6 +251,7 @@ impl WorkerClient {
     /// The running worker failed or could not start: the next request starts another one.
     pub fn worker_lost(&mut self) -> Vec<WorkerCommand> {
         if self.worker.take().is_some() {
+            self.requeue_standing();
             vec![WorkerCommand::Terminate]
         } else {
             Vec::new()
@@ -214,6 +261,11 @@ impl WorkerClient {
     /// Sorts a reply: `Ready` sends what waited, answers about older analyses are dropped. Trace
     /// answers pass; their sequence number is checked by whoever asked.
     pub fn receive(&mut self, reply: Reply) -> (Received, Vec<WorkerCommand>) {
+        if let Some(seq) = answered_seq(&reply) {
+            self.standing
+                .retain(|o| standing_seq(&o.request) != Some(seq));
+            self.queue.retain(|o| standing_seq(&o.request) != Some(seq));
+        }
         match reply {
             Reply::Ready => {
                 let Some(worker) = &mut self.worker else {
@@ -238,9 +290,11 @@ impl WorkerClient {
             | Reply::LineOwners { generation, .. }
             | Reply::Partial { generation, .. }
             | Reply::Progress { generation, .. } => self.current(generation, reply),
-            Reply::Traced { .. } | Reply::Paths { .. } | Reply::TraceFailed { .. } => {
-                (Received::Current(reply), Vec::new())
-            }
+            Reply::Traced { .. }
+            | Reply::Paths { .. }
+            | Reply::TraceFailed { .. }
+            | Reply::Compared { .. }
+            | Reply::Diffed { .. } => (Received::Current(reply), Vec::new()),
         }
     }
 

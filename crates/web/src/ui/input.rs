@@ -249,6 +249,14 @@ pub fn actions(state: &State, link: &Scope<App>) -> Html {
                 <button id="download-dump" onclick={link.callback(|_| Action::DownloadDump)} disabled={!ready}>
                     {"Download redacted dump"}</button>
             }
+            <label class="button compare-with" title="Diff this capture against a later one of the same node">
+                {"Compare with…"}
+                <input id="compare-with" type="file" class="visually-hidden" disabled={!ready}
+                    onchange={link.callback(|e: Event| {
+                        let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                        super::PageMsg::CompareFiles(super::file_list(input.files()))
+                    })} />
+            </label>
             <button id="share" onclick={link.callback(|_| Action::Share)} disabled={!ready}
                 title="A link holding the redacted dump, compressed, in its fragment (never sent to a server)">
                 {"Share link (redacted)"}</button>

@@ -16,6 +16,7 @@ mod input;
 mod kube_proxy;
 mod learn;
 mod migration;
+mod nodes;
 mod overview;
 mod redaction;
 mod service;
@@ -50,6 +51,8 @@ pub enum PageMsg {
     Act(Action),
     /// Files chosen or dropped; read here, their text goes to the state.
     Files(Vec<web_sys::File>),
+    /// A file chosen by "compare with…": the later moment of the paste on screen.
+    CompareFiles(Vec<web_sys::File>),
     /// The worker's parts loaded, or why not.
     WorkerParts(Result<Rc<WorkerParts>, String>),
     /// The Services table's filter changed (the table's place in the window is measured here).
@@ -147,6 +150,11 @@ impl Component for App {
                 self.to_read = files;
                 Action::FilesChosen(names)
             }
+            PageMsg::CompareFiles(files) => {
+                let names = files.iter().take(1).map(|f| f.name()).collect();
+                self.to_read = files.into_iter().take(1).collect();
+                Action::CompareWith(names)
+            }
             PageMsg::WorkerParts(parts) => {
                 let loaded = parts.as_ref().map(|_| ()).map_err(Clone::clone);
                 self.parts = parts.ok();
@@ -171,6 +179,7 @@ impl Component for App {
         let body = match (&self.state.route, self.state.current()) {
             (Route::Gallery, _) => learn::gallery(self.state.sample),
             (Route::Glossary(key), _) => learn::glossary(key.as_deref()),
+            (Route::Nodes, _) => nodes::view(link, &self.state.nodes, &self.state.compare),
             (Route::Trace(_), None) if self.state.pending_trace => {
                 trace::form(ctx, &self.trace_props())
             }
@@ -210,16 +219,18 @@ impl Component for App {
         let is_glossary = matches!(self.state.route, Route::Glossary(_));
         let is_migration = matches!(self.state.route, Route::Migration);
         let is_conntrack = matches!(self.state.route, Route::Conntrack);
+        let is_nodes = matches!(self.state.route, Route::Nodes);
         let is_overview = !is_source
             && !is_service
             && !is_trace
             && !is_gallery
             && !is_glossary
             && !is_migration
-            && !is_conntrack;
+            && !is_conntrack
+            && !is_nodes;
         html! {
             <div class={classes!("page", self.state.dragging.then_some("dragging"),
-                    (is_source || is_service || is_trace || is_gallery || is_glossary || is_migration || is_conntrack).then_some("compact"))}
+                    (is_source || is_service || is_trace || is_gallery || is_glossary || is_migration || is_conntrack || is_nodes).then_some("compact"))}
                 ondragover={link.callback(|e: DragEvent| { e.prevent_default(); Action::Dragging(true) })}
                 ondragleave={link.callback(|_| Action::Dragging(false))}
                 ondrop={link.callback(|e: DragEvent| {
@@ -241,6 +252,7 @@ impl Component for App {
                         { tab(Route::Glossary(None), "Glossary", is_glossary) }
                         { tab(Route::Migration, "nftables move", is_migration) }
                         { tab(Route::Conntrack, "Conntrack", is_conntrack) }
+                        { tab(Route::Nodes, "Nodes", is_nodes) }
                     </nav>
                 </header>
                 if self.state.shared_copy { { redaction::shared_banner() } }
