@@ -103,7 +103,7 @@ pub(crate) struct DiffArgs {
     /// The later capture of the same node.
     #[arg(value_name = "AFTER")]
     pub(crate) after: String,
-    /// When BEFORE and AFTER are bundles of several nodes, the node whose two moments are compared.
+    /// When BEFORE or AFTER is a bundle of several nodes, the node whose two moments are compared.
     #[arg(long = "node", value_name = "NAME")]
     pub(crate) node: Option<String>,
     /// How the diff is written.

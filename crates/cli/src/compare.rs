@@ -58,10 +58,12 @@ pub(crate) fn compare(args: &CompareArgs) -> ExitCode {
     }
 }
 
-/// One moment of one node: the file's only node, or the one `--node` names in a bundle.
+/// One moment of one node: the file's only node, or the one `--node` names in a bundle of several.
 fn one_moment(file: &str, wanted: Option<&str>) -> Result<Report, String> {
     let mut read = input::read_nodes(&[file.to_string()])?;
     let at = match wanted {
+        // A file of one node is that node, whatever `--node` names (a bundle beside a plain file).
+        _ if read.len() == 1 => 0,
         Some(name) => read.iter().position(|n| n.name == name).ok_or_else(|| {
             format!(
                 "no node named {name} in {file}; it holds {}",

@@ -1,6 +1,7 @@
 //! `svcpath explain` of archives and re-encoded files: a corpus dump as `.tar.gz`, `.zip`, `.gz` and
 //! UTF-16 with a byte-order mark explains byte for byte as the plain file does, in every format; a
-//! bundle of several nodes is explained node by node, and `--node` picks one.
+//! bundle of several nodes is explained node by node, and `--node` picks one; `compare` and `diff` read
+//! bundles as they read the nodes' files.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -203,4 +204,65 @@ fn a_format_it_does_not_unpack_is_an_error_that_names_it() {
         stderr.contains("sosreport.tar.xz: xz-compressed, which svcpath does not unpack"),
         "{stderr}"
     );
+}
+
+#[test]
+fn compare_reads_a_bundle_of_nodes_as_it_reads_their_files() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/nodes/etp-black-hole-stale");
+    let nodes = ["node-a", "node-b", "node-c"];
+    let files: Vec<(String, Vec<u8>)> = nodes
+        .iter()
+        .map(|n| {
+            let path = fixtures.join(format!("{n}.txt"));
+            (
+                format!("bundle/{n}/iptables-save.txt"),
+                std::fs::read(path).unwrap(),
+            )
+        })
+        .collect();
+    let entries: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), &b[..])).collect();
+    let scratch = Scratch::new("compare");
+    let bundle = scratch.write("cluster.tar.gz", &gzip(&tar_of(&entries)));
+
+    let from_bundle = svcpath()
+        .args(["compare", "--format", "json"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(from_bundle.status.code(), Some(0));
+    let from_files = svcpath()
+        .args(["compare", "--format", "json"])
+        .args(nodes.iter().map(|n| fixtures.join(format!("{n}.txt"))))
+        .output()
+        .unwrap();
+    let bundle_json: serde_json::Value = serde_json::from_slice(&from_bundle.stdout).unwrap();
+    let files_json: serde_json::Value = serde_json::from_slice(&from_files.stdout).unwrap();
+    assert_eq!(bundle_json["nodes"][2]["name"], "node-c");
+    assert_eq!(bundle_json["services"], files_json["services"]);
+    assert_eq!(bundle_json["findings"], files_json["findings"]);
+
+    // diff wants one node of a bundle named.
+    let out = svcpath()
+        .args(["diff"])
+        .arg(&bundle)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--node"));
+    let out = svcpath()
+        .args(["diff", "--format", "json", "--node", "node-b"])
+        .arg(&bundle)
+        .arg(fixtures.join("node-c.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(diff["removed"], serde_json::json!(["shop/lb:http"]));
 }

@@ -7,33 +7,10 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deflateRawSync, gzipSync } from "node:zlib";
-import { CORPUS, ROOT, explainedAfter, explained, foreign, generation, open, overview, screenshot } from "../harness.mjs";
+import { CORPUS, ROOT, explainedAfter, explained, foreign, generation, open, overview, screenshot, tar } from "../harness.mjs";
 
 const DUMP = join(CORPUS, "iptables", "repo-notes-minik8s-flannel-full-iptables-save-v1.8.4-legacy.txt");
 const NFT = join(CORPUS, "nft", "k8s-test-TestOverallNFTablesRules.txt");
-
-/** A ustar archive of [path, bytes] files. */
-function tar(files) {
-  const blocks = [];
-  for (const [path, bytes] of files) {
-    const header = Buffer.alloc(512);
-    header.write(path, 0, 100, "utf8");
-    header.write("0000644\0", 100);
-    header.write("0000000\0", 108);
-    header.write("0000000\0", 116);
-    header.write(bytes.length.toString(8).padStart(11, "0") + "\0", 124);
-    header.write("00000000000\0", 136);
-    header.write("        ", 148);
-    header.write("0", 156);
-    header.write("ustar\0" + "00", 257);
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
-    blocks.push(header, bytes, Buffer.alloc((512 - (bytes.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;

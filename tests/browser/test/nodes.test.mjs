@@ -1,13 +1,15 @@
-// The Nodes view: three node files dropped at once are compared in the worker (the disagreeing Service
-// first, the eTP=Local black hole naming its nodes, names editable), "Compare with…" diffs two moments
-// of one node, and twenty nodes of 2,000 Services compare without freezing the page.
+// The Nodes view: a bundle of three nodes (or three node files dropped at once) is compared in the
+// worker (the disagreeing Service first, the eTP=Local black hole naming its nodes, names editable),
+// "Compare with…" diffs two moments of one node, and twenty nodes of 2,000 Services compare without
+// freezing the page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { open, explained, explainedAfter, generation, screenshot, ROOT } from "../harness.mjs";
+import { gzipSync } from "node:zlib";
+import { open, explained, explainedAfter, generation, screenshot, tar, ROOT } from "../harness.mjs";
 
 const FIXTURES = join(ROOT, "tests", "fixtures", "nodes");
 const THREE = ["node-a", "node-b", "node-c"].map((n) => join(FIXTURES, "etp-black-hole-stale", `${n}.txt`));
@@ -29,42 +31,64 @@ async function findings(page) {
   return page.$$eval("#node-findings li.node-finding", (l) => l.map((x) => ({ code: x.dataset.code, nodes: x.querySelector(".nodes-named").textContent, text: x.innerText })));
 }
 
-test("three dropped node files: the disagreeing Service first, the black hole naming its nodes, names editable", async () => {
+/** The three nodes' comparison as the Nodes view shows it: the disagreeing Service first, the black
+ * hole and the odd node out named. */
+async function seesTheThreeNodes(page) {
+  await page.click("a.tab:has-text('Nodes')");
+  await page.waitForSelector(".node-service");
+  const names = await page.$$eval(".node-names .node-name", (l) => l.map((x) => x.value));
+  assert.deepEqual(names, ["node-a", "node-b", "node-c"]);
+  const rows = await page.$$eval(".node-service", (l) => l.map((x) => ({ id: x.dataset.service, disagree: x.classList.contains("disagree") })));
+  assert.equal(rows.length, 9, JSON.stringify(rows));
+  assert.ok(rows[0].disagree, "a disagreeing Service comes first");
+  const firstAgreeing = rows.findIndex((r) => !r.disagree);
+  assert.equal(rows[firstAgreeing].id, "shop/empty:http");
+  assert.ok(rows.slice(firstAgreeing).every((r) => !r.disagree), "the agreeing rows come last");
+  const listed = await findings(page);
+  const hole = listed.find((f) => f.code === "nodes-etp-local-black-hole" && f.text.includes("shop/remote:http"));
+  assert.ok(hole, JSON.stringify(listed));
+  assert.equal(hole.nodes, "node-a, node-c");
+  assert.ok(listed.some((f) => f.code === "nodes-odd-node-out" && f.nodes === "node-c"), JSON.stringify(listed));
+  // The drop cells of the black hole are marked.
+  const remoteCells = await page.$$eval(".node-service[data-service='shop/remote:http'] .cell.drops", (l) => l.length);
+  assert.equal(remoteCells, 2);
+}
+
+test("a bundle of three nodes: the disagreeing Service first, the black hole naming its nodes, names editable", async () => {
+  const s = await open();
+  try {
+    await explained(s.page);
+    const before = await generation(s.page);
+    const files = await filesOf(THREE);
+    const bundle = gzipSync(tar(files.map((f) => [`capture/${f.name}`, Buffer.from(f.text)])));
+    await s.page.setInputFiles("#files", { name: "cluster.tar.gz", mimeType: "application/gzip", buffer: bundle });
+    await explainedAfter(s.page, before);
+    await seesTheThreeNodes(s.page);
+    await screenshot(s.page, "90-nodes", { fullPage: true });
+
+    // A node renamed: the findings name it by its new name.
+    await s.page.fill(".node-names .node-name >> nth=0", "worker-a");
+    await s.page.press(".node-names .node-name >> nth=0", "Enter");
+    await s.page.dispatchEvent(".node-names .node-name >> nth=0", "change");
+    await s.page.waitForFunction(() => [...document.querySelectorAll("#node-findings .nodes-named")].some((x) => x.textContent === "worker-a, node-c"));
+    assert.deepEqual(s.errors, []);
+
+    await s.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(s.page, "91-nodes-phone", { fullPage: true });
+  } finally {
+    await s.close();
+  }
+});
+
+test("three node files dropped at once are three nodes, compared", async () => {
   const s = await open();
   try {
     await explained(s.page);
     const before = await generation(s.page);
     await drop(s.page, await filesOf(THREE));
     await explainedAfter(s.page, before);
-    await s.page.click("a.tab:has-text('Nodes')");
-    await s.page.waitForSelector(".node-service");
-    const names = await s.page.$$eval(".node-name", (l) => l.map((x) => x.value));
-    assert.deepEqual(names, ["node-a", "node-b", "node-c"]);
-    const rows = await s.page.$$eval(".node-service", (l) => l.map((x) => ({ id: x.dataset.service, disagree: x.classList.contains("disagree") })));
-    assert.equal(rows.length, 9, JSON.stringify(rows));
-    assert.ok(rows[0].disagree, "a disagreeing Service comes first");
-    const firstAgreeing = rows.findIndex((r) => !r.disagree);
-    assert.equal(rows[firstAgreeing].id, "shop/empty:http");
-    assert.ok(rows.slice(firstAgreeing).every((r) => !r.disagree), "the agreeing rows come last");
-    const listed = await findings(s.page);
-    const hole = listed.find((f) => f.code === "nodes-etp-local-black-hole" && f.text.includes("shop/remote:http"));
-    assert.ok(hole, JSON.stringify(listed));
-    assert.equal(hole.nodes, "node-a, node-c");
-    assert.ok(listed.some((f) => f.code === "nodes-odd-node-out" && f.nodes === "node-c"), JSON.stringify(listed));
-    // The drop cells of the black hole are marked.
-    const remoteCells = await s.page.$$eval(".node-service[data-service='shop/remote:http'] .cell.drops", (l) => l.length);
-    assert.equal(remoteCells, 2);
-    await screenshot(s.page, "90-nodes", { fullPage: true });
-
-    // A node renamed: the findings name it by its new name.
-    await s.page.fill(".node-name >> nth=0", "worker-a");
-    await s.page.press(".node-name >> nth=0", "Enter");
-    await s.page.dispatchEvent(".node-name >> nth=0", "change");
-    await s.page.waitForFunction(() => [...document.querySelectorAll("#node-findings .nodes-named")].some((x) => x.textContent === "worker-a, node-c"));
+    await seesTheThreeNodes(s.page);
     assert.deepEqual(s.errors, []);
-
-    await s.page.setViewportSize({ width: 390, height: 844 });
-    await screenshot(s.page, "91-nodes-phone", { fullPage: true });
   } finally {
     await s.close();
   }
@@ -99,7 +123,8 @@ test("compare with…: the same node re-synced diffs empty, the stale capture na
 
 const GEN = join(ROOT, "target", "debug", "svcpath-gen");
 
-test("twenty nodes of 2,000 Services compare in the worker: the page answers meanwhile and draws only visible rows", { skip: !existsSync(GEN) && "needs target/debug/svcpath-gen (cargo build -p svcpath-gen)" }, async () => {
+test("twenty nodes of 2,000 Services compare in the worker: the page answers meanwhile and draws only visible rows", async () => {
+  if (!existsSync(GEN)) execFileSync("cargo", ["build", "-p", "svcpath-gen"], { cwd: ROOT, stdio: "inherit" });
   const files = [];
   for (let node = 0; node < 20; node++) {
     const args = ["--mode", "iptables", "--services", "2000", "--endpoints", "3", "--seed", "7", "--node", String(node)];
