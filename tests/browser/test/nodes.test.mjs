@@ -103,7 +103,7 @@ test("compare with…: the same node re-synced diffs empty, the stale capture na
     await explainedAfter(s.page, before);
     await s.page.setInputFiles("#compare-with", join(FIXTURES, "resync", "after.txt"));
     await s.page.waitForSelector("#moments #diff-empty");
-    assert.match(await s.page.textContent("#moments-title"), /from before to after/);
+    assert.match(await s.page.textContent("#moments-title"), /from before\.txt to after\.txt/);
 
     await s.page.click("a.tab:has-text('Overview')");
     await s.page.setInputFiles("#compare-with", THREE[2]);
