@@ -66,6 +66,18 @@ test("a bundle of three nodes: the disagreeing Service first, the black hole nam
     await seesTheThreeNodes(s.page);
     await screenshot(s.page, "90-nodes", { fullPage: true });
 
+    // The comparison copied as Markdown for a ticket; not while Redact is on (it does not cover this view).
+    await s.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.origin });
+    await s.page.click("#copy-nodes-markdown");
+    await s.page.waitForSelector("text=The comparison of the nodes copied as Markdown.");
+    const copied = await s.page.evaluate(() => navigator.clipboard.readText());
+    assert.ok(copied.includes("nodes-etp-local-black-hole") && copied.includes("shop/remote:http"), copied.slice(0, 400));
+    await s.page.check("#redact");
+    await s.page.waitForSelector("#nodes-not-redacted");
+    assert.ok(await s.page.isDisabled("#copy-nodes-markdown"));
+    await s.page.uncheck("#redact");
+    await s.page.waitForSelector("#nodes-not-redacted", { state: "detached" });
+
     // A node renamed: the findings name it by its new name.
     await s.page.fill(".node-names .node-name >> nth=0", "worker-a");
     await s.page.press(".node-names .node-name >> nth=0", "Enter");

@@ -113,6 +113,8 @@ pub enum Action {
     CompareWith(Vec<String>),
     /// The Nodes table scrolled: its offset and height.
     NodesScroll(f64, f64),
+    /// Copy the comparison of the nodes (`false`) or the diff of two moments (`true`) as Markdown.
+    CopyNodesMarkdown(bool),
 }
 
 /// What the page did once drawn: the focus moved to the view's heading, the anchor scrolled into
@@ -546,6 +548,7 @@ impl State {
             Action::CompareNodes => self.compare_nodes(fx),
             Action::CompareWith(names) => return self.compare_with(fx, names),
             Action::NodesScroll(top, height) => return self.nodes_scrolled(top, height),
+            Action::CopyNodesMarkdown(diff) => self.copy_nodes_markdown(fx, diff),
             Action::Facts(edit) => {
                 let kind = match &edit {
                     Edit::Add(kind, _) | Edit::Remove(kind, _) => *kind,

@@ -133,6 +133,43 @@ impl State {
         true
     }
 
+    /// Copies the comparison (or, `diff`, the two moments) as Markdown. Redaction covers the report of
+    /// the paste on screen, not the captures compared here: while it is on nothing is copied, and the
+    /// view says so.
+    pub(super) fn copy_nodes_markdown(&mut self, fx: &mut Vec<Effect>, diff: bool) {
+        if self.redact {
+            self.notify(
+                fx,
+                "Not copied: redaction does not cover the Nodes view. Redact each capture first \
+                 (svcpath redact), or turn Redact off.",
+            );
+            return;
+        }
+        let text = if diff {
+            self.compare
+                .diff
+                .as_ref()
+                .filter(|_| !self.compare.diffing)
+                .map(|(_, _, d)| svcpath_analysis::nodes::render::diff_markdown(d))
+        } else {
+            self.compare
+                .comparison
+                .as_ref()
+                .map(|c| svcpath_analysis::nodes::render::compare_markdown(c))
+        };
+        if let Some(text) = text {
+            fx.push(Effect::CopyText(text));
+            self.notify(
+                fx,
+                if diff {
+                    "What changed between the two moments copied as Markdown."
+                } else {
+                    "The comparison of the nodes copied as Markdown."
+                },
+            );
+        }
+    }
+
     /// The Nodes table scrolled: redraw only when another row comes into view.
     pub(super) fn nodes_scrolled(&mut self, top: f64, height: f64) -> bool {
         let changed = (top - self.compare.scroll.0).abs() >= NODE_ROW_HEIGHT / 2.0
@@ -292,6 +329,45 @@ mod tests {
             .queued()
             .iter()
             .any(|o| matches!(o.request, Request::Compare { .. })));
+    }
+
+    #[test]
+    fn the_comparison_is_copied_as_markdown_but_not_while_redaction_is_on() {
+        let mut state = page();
+        let names = ["node-a.txt", "node-b.txt"];
+        let fx = read(
+            &mut state,
+            &names,
+            &["*nat\nCOMMIT\n", "*filter\nCOMMIT\n"],
+            Action::FilesChosen(names.iter().map(|n| n.to_string()).collect()),
+        );
+        let seq = requests(&state, &fx)
+            .iter()
+            .find_map(|r| match r {
+                Request::Compare { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .unwrap();
+        let comparison = svcpath_analysis::nodes::compare(&[
+            ("node-a".to_string(), svcpath_analysis::Report::default()),
+            ("node-b".to_string(), svcpath_analysis::Report::default()),
+        ]);
+        let answer = serde_json::to_string(&Reply::Compared {
+            seq,
+            comparison: Box::new(comparison.clone()),
+            millis: 1.0,
+        })
+        .unwrap();
+        apply(&mut state, Action::WorkerReply(answer));
+        let fx = apply(&mut state, Action::CopyNodesMarkdown(false));
+        let expected = svcpath_analysis::nodes::render::compare_markdown(&comparison);
+        assert!(fx.contains(&Effect::CopyText(expected)), "{fx:?}");
+        state.redact = true;
+        let fx = apply(&mut state, Action::CopyNodesMarkdown(false));
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::CopyText(_))),
+            "{fx:?}"
+        );
     }
 
     #[test]

@@ -179,7 +179,12 @@ impl Component for App {
         let body = match (&self.state.route, self.state.current()) {
             (Route::Gallery, _) => learn::gallery(self.state.sample),
             (Route::Glossary(key), _) => learn::glossary(key.as_deref()),
-            (Route::Nodes, _) => nodes::view(link, &self.state.nodes, &self.state.compare),
+            (Route::Nodes, _) => nodes::view(
+                link,
+                &self.state.nodes,
+                &self.state.compare,
+                self.state.redact,
+            ),
             (Route::Trace(_), None) if self.state.pending_trace => {
                 trace::form(ctx, &self.trace_props())
             }

@@ -17,10 +17,16 @@ use crate::state::nodes::{visible_rows, NodesState, NODE_ROW_HEIGHT};
 use crate::state::{Action, NodeInput};
 
 /// The whole view.
-pub fn view(link: &Scope<App>, opened: &[NodeInput], nodes: &NodesState) -> Html {
+pub fn view(link: &Scope<App>, opened: &[NodeInput], nodes: &NodesState, redact: bool) -> Html {
     html! { <>
         <section id="nodes" class="panel" aria-labelledby="nodes-title">
             <h2 id="nodes-title" tabindex="-1">{ format!("Nodes ({})", opened.len()) }</h2>
+            if redact && (opened.len() > 1 || nodes.diff.is_some()) {
+                <p id="nodes-not-redacted" class="warn-note" role="note">{"Redaction covers the report of the \
+                    paste on screen, not this view: the captures compared here are shown as they are, and \
+                    nothing of them is copied while Redact is on. Redact each capture first (svcpath redact) to \
+                    share a comparison."}</p>
+            }
             if opened.len() < 2 {
                 <p class="muted">{"Drop several files at once — one capture per node — or a bundle of nodes \
                     (.tar.gz, .zip) to compare the nodes side by side. A node is named by its hostname, \
@@ -31,11 +37,16 @@ pub fn view(link: &Scope<App>, opened: &[NodeInput], nodes: &NodesState) -> Html
                     <p class="muted" role="status">{"Comparing the nodes…"}</p>
                 }
                 if let Some(c) = &nodes.comparison {
+                    <p class="node-actions">
+                        <button id="copy-nodes-markdown" disabled={redact}
+                            onclick={link.callback(|_| Action::CopyNodesMarkdown(false))}>
+                            {"Copy comparison as Markdown"}</button>
+                    </p>
                     { comparison(link, c, nodes.scroll) }
                 }
             }
         </section>
-        { moments(nodes) }
+        { moments(link, nodes, redact) }
     </> }
 }
 
@@ -222,7 +233,7 @@ fn cell(f: &ServiceFacts) -> String {
     parts.join(" · ")
 }
 
-fn moments(nodes: &NodesState) -> Html {
+fn moments(link: &Scope<App>, nodes: &NodesState, redact: bool) -> Html {
     let Some((before, after, diff)) = &nodes.diff else {
         return html! {};
     };
@@ -232,6 +243,11 @@ fn moments(nodes: &NodesState) -> Html {
             if nodes.diffing {
                 <p class="muted" role="status">{"Comparing the two moments…"}</p>
             } else {
+                <p class="node-actions">
+                    <button id="copy-diff-markdown" disabled={redact}
+                        onclick={link.callback(|_| Action::CopyNodesMarkdown(true))}>
+                        {"Copy what changed as Markdown"}</button>
+                </p>
                 { diff_list(diff) }
             }
         </section>
