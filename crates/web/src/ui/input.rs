@@ -9,6 +9,7 @@ use yew::prelude::*;
 
 use super::{file_list, redaction, App, PageMsg};
 use crate::model;
+use crate::route::Route;
 use crate::samples::SAMPLES;
 use crate::state::{Action, FileNote, State, Status};
 
@@ -145,7 +146,8 @@ fn nodes(state: &State, link: &Scope<App>) -> Html {
     html! { <>
         if several {
             <p id="nodes-note" class="hint">{ format!(
-                "These files hold {} nodes; one is explained at a time.", state.nodes.len()) }</p>
+                "These files hold {} nodes; one is explained at a time, and ", state.nodes.len()) }
+                <a href={Route::Nodes.href()}>{"Nodes"}</a>{" compares them side by side."}</p>
         }
         <ul class="files nodes" aria-label="Input nodes">
             { for state.nodes.iter().enumerate().map(|(index, node)| {
