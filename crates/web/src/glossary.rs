@@ -301,6 +301,12 @@ pub fn for_finding(code: &str) -> Option<&'static str> {
         "rule-count" | "rule-ahead" => "kube-chains",
         c if c.starts_with("conntrack") => "conntrack",
         c if c.starts_with("api-") => "endpoint-slice",
+        "nodes-etp-local-black-hole" => "external-traffic-policy",
+        "nodes-conntrack-near-full" => "conntrack",
+        "nodes-odd-node-out" | "nodes-endpoints-differ" | "nodes-service-missing" => {
+            "endpoint-slice"
+        }
+        "nodes-mixed-layouts" => "nftables",
         _ => return None,
     })
 }

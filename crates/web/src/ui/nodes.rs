@@ -178,7 +178,11 @@ fn finding(f: &NodeFinding) -> Html {
             { severity_badge(f.severity) }{" "}
             <code>{ f.code.as_str() }</code>{" "}
             <span class="nodes-named">{ f.nodes.join(", ") }</span>
-            <p>{ f.message.clone() }</p>
+            <p>{ f.message.clone() }
+                if let Some(key) = crate::glossary::for_finding(f.code.as_str()) {
+                    {" "}{ super::learn::term_link(key, &format!("What is {}?", crate::glossary::find(key).map_or(key, |e| e.term))) }
+                }
+            </p>
         </li>
     }
 }
