@@ -331,3 +331,112 @@ fn findings_name_the_nodes_in_the_order_given() {
         hole.message
     );
 }
+
+fn ipvs_real_server(address: &str) -> String {
+    format!("  -> {address:<28} Masq    1      0          0         \n")
+}
+
+#[test]
+fn real_ipvs_delete_deployment_golden() {
+    let d = diff(
+        &report("ipvs-delete-deployment/before.txt"),
+        &report("ipvs-delete-deployment/after.txt"),
+    );
+    // One virtual service listed at both moments: five seconds after the deployment was deleted, one
+    // of its four pods is gone from IPVS and the other three take a third of new connections each.
+    assert!(d.added.is_empty() && d.removed.is_empty(), "{d:#?}");
+    assert_eq!(d.changed.len(), 1, "{d:#?}");
+    let service = &d.changed[0];
+    assert_eq!(service.id, "[fd00:4000::fb7]:5001/tcp");
+    assert_eq!(service.endpoints_removed, ["[1100::404]:5001"]);
+    assert!(service.endpoints_added.is_empty());
+    assert_eq!(
+        service
+            .odds
+            .iter()
+            .map(|o| o.endpoint.as_str())
+            .collect::<Vec<_>>(),
+        ["[1100::105]:5001", "[1100::204]:5001", "[1100::304]:5001"]
+    );
+    assert!(service
+        .odds
+        .iter()
+        .all(|o| o.before == 0.25 && (o.after - 1.0 / 3.0).abs() < 1e-9));
+    // Both moments list the same one virtual service: nothing is unknown, the count is unchanged.
+    assert!(d.unknown.is_empty() && d.notes.is_empty(), "{d:#?}");
+    assert!(d.rules.is_none());
+    insta::assert_json_snapshot!("ipvs_delete_deployment_json", d);
+    insta::assert_snapshot!("ipvs_delete_deployment_text", render::diff_text(&d));
+}
+
+#[test]
+fn a_listing_of_one_virtual_service_proves_nothing_of_the_others() {
+    // The earlier moment as a whole `ipvsadm -Ln` would list it, with the Service's second port
+    // (5003/TCP in the paste's `kubectl get svc`) beside the one the real capture shows.
+    let filtered = fixture("ipvs-delete-deployment/before.txt");
+    let whole = format!(
+        "{}TCP  [fd00:4000::fb7]:5003 rr\n{}",
+        filtered.replace("ipvsadm -Ln -t [fd00:4000::fb7]:5001", "ipvsadm -Ln"),
+        ipvs_real_server("[1100::105]:5003")
+    );
+    let whole = analyze(&whole, &Options::default());
+    assert_eq!(whole.services.len(), 2);
+    let d = diff(&whole, &report("ipvs-delete-deployment/after.txt"));
+    assert!(d.removed.is_empty(), "{d:#?}");
+    assert_eq!(d.unknown, ["[fd00:4000::fb7]:5003/tcp"]);
+    assert!(
+        d.notes[0].contains("`vm-002 ~ # ipvsadm -Ln -t [fd00:4000::fb7]:5001` (line 4)")
+            && d.notes[0]
+                .contains("1 Service port it does not show is unknown at that moment, not removed"),
+        "{:?}",
+        d.notes
+    );
+    // Two virtual services against one is no rule count change.
+    assert!(d.rules.is_none(), "{d:#?}");
+    // The virtual service the later listing does show is still diffed.
+    assert_eq!(d.changed[0].endpoints_removed, ["[1100::404]:5001"]);
+    // The other way round, a virtual service only a later whole listing has is not "added".
+    let d = diff(&report("ipvs-delete-deployment/before.txt"), &whole);
+    assert!(d.added.is_empty(), "{d:#?}");
+    assert_eq!(d.unknown, ["[fd00:4000::fb7]:5003/tcp"]);
+    assert!(d.notes[0].contains("not added"), "{:?}", d.notes);
+}
+
+#[test]
+fn a_grep_of_the_later_moment_removes_nothing_it_does_not_show() {
+    let node = fixture("etp-black-hole-stale/node-a.txt");
+    let grep: String =
+        std::iter::once("root@node-a:~# iptables-save | grep shop/web\n".to_string())
+            .chain(
+                node.lines()
+                    .filter(|l| l.contains("shop/web"))
+                    .map(|l| format!("{l}\n")),
+            )
+            .collect();
+    let whole = analyze(&node, &Options::default());
+    let d = diff(&whole, &analyze(&grep, &Options::default()));
+    assert!(d.removed.is_empty(), "{d:#?}");
+    let others = whole
+        .services
+        .iter()
+        .filter(|s| !s.id.starts_with("shop/web"))
+        .count();
+    assert!(others > 0);
+    assert!(d.unknown.len() >= others, "{d:#?}");
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("iptables-save | grep shop/web") && n.contains("not removed")),
+        "{:?}",
+        d.notes
+    );
+    // Nor are the findings of the Services it hides resolved, nor 110 rules compared with 11.
+    assert!(
+        d.findings_gone
+            .iter()
+            .chain(&d.findings_appeared)
+            .all(|f| f.service.as_ref().is_none_or(|s| !d.unknown.contains(s))),
+        "{d:#?}"
+    );
+    assert!(d.rules.is_none() && d.rules_per_packet.is_none(), "{d:#?}");
+}

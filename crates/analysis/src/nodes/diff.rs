@@ -1,14 +1,18 @@
 //! Diffing two moments of one node by meaning: Services added and removed, endpoints, odds, NodePort,
 //! policy, affinity and masquerade changes, findings that appeared or were resolved, rule count and
 //! conntrack deltas. A reordered dump or renamed chain hashes (a full resync) give an empty diff, since
-//! nothing here looks at lines or chain names.
+//! nothing here looks at lines or chain names. A paste narrowed by `grep`, or by `ipvsadm -t|-u` to one
+//! virtual service, proves no Service port added or removed, nor its findings, outside what it shows.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::facts::{same_share, service_facts, ServiceFacts};
-use crate::report::{ConntrackVerdict, Finding, Mode, Report, TrafficPolicy};
+use crate::model::Protocol;
+use crate::report::{
+    ConntrackVerdict, Finding, Mode, Report, SectionEntry, SectionKind, Service, TrafficPolicy,
+};
 
 /// A value before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,18 +142,39 @@ impl Diff {
 pub fn diff(before: &Report, after: &Report) -> Diff {
     let old = service_facts(before);
     let new = service_facts(after);
-    let added: Vec<String> = new
-        .keys()
-        .filter(|k| !old.contains_key(*k))
-        .cloned()
-        .collect();
-    let removed: Vec<String> = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .cloned()
-        .collect();
-    let mut changed = Vec::new();
+    // A Service port one moment lacks is added or removed only if that moment's paste would show it:
+    // a paste narrowed by `grep` or to some IPVS virtual services proves nothing of the others.
     let mut unknown = Vec::new();
+    let mut notes = Vec::new();
+    let mut presence =
+        |from: &Report, to: &Report, to_ids: &BTreeMap<String, ServiceFacts>, when| {
+            let mut proved = Vec::new();
+            let mut hidden = 0;
+            for id in from.services.iter().map(|s| &s.id) {
+                if to_ids.contains_key(id) || proved.contains(id) || unknown.contains(id) {
+                    continue;
+                }
+                let service = from.services.iter().find(|s| &s.id == id);
+                if service.is_some_and(|s| would_show(to, s)) {
+                    proved.push(id.clone());
+                } else {
+                    unknown.push(id.clone());
+                    hidden += 1;
+                }
+            }
+            if hidden > 0 {
+                notes.push(narrowed_note(to, when, hidden));
+            }
+            proved.sort();
+            proved
+        };
+    let removed = presence(before, after, &new, "later");
+    let added = presence(after, before, &old, "earlier");
+    // Service ports one moment may hide: their findings neither appeared nor were resolved.
+    let hidden = unknown.clone();
+    // Rule counts of pastes narrowed differently are not two counts of one thing.
+    let comparable = narrowings(before) == narrowings(after);
+    let mut changed = Vec::new();
     for (id, a) in &old {
         let Some(b) = new.get(id) else { continue };
         let c = service_change(id, a, b);
@@ -166,7 +191,11 @@ pub fn diff(before: &Report, after: &Report) -> Diff {
         }
     }
     unknown.sort();
-    let (findings_appeared, findings_gone) = finding_changes(&before.findings, &after.findings);
+    let (mut findings_appeared, mut findings_gone) =
+        finding_changes(&before.findings, &after.findings);
+    let shown = |f: &FindingChange| f.service.as_ref().is_none_or(|s| !hidden.contains(s));
+    findings_appeared.retain(shown);
+    findings_gone.retain(shown);
     let codes = |list: &[FindingChange]| {
         let mut c: Vec<String> = list.iter().map(|f| f.code.clone()).collect();
         c.sort();
@@ -182,7 +211,11 @@ pub fn diff(before: &Report, after: &Report) -> Diff {
         (Some(a), Some(b)) if (a - b).abs() < 1e-9 => None,
         (a, b) => change(&a, &b),
     };
-    let mut notes = Vec::new();
+    if !comparable && count(before) != count(after) {
+        notes.push(
+            "The two pastes are narrowed differently (by grep or to some IPVS virtual services), so their rule counts are not compared.".to_string(),
+        );
+    }
     for (when, report) in [("earlier", before), ("later", after)] {
         let cut = report
             .services
@@ -207,8 +240,8 @@ pub fn diff(before: &Report, after: &Report) -> Diff {
         findings_appeared,
         findings_gone,
         mode: change(&before.mode, &after.mode),
-        rules: change(&count(before), &count(after)),
-        rules_per_packet,
+        rules: change(&count(before), &count(after)).filter(|_| comparable),
+        rules_per_packet: rules_per_packet.filter(|_| comparable),
         conntrack: conntrack_delta(before, after),
         unknown,
     }
@@ -307,4 +340,156 @@ fn conntrack_delta(before: &Report, after: &Report) -> Option<ConntrackDelta> {
         verdict: change(&a.map(|c| c.verdict), &b.map(|c| c.verdict)),
     };
     (delta != ConntrackDelta::default()).then_some(delta)
+}
+
+/// How a rule section was narrowed to part of the node's rules, read from the command above it.
+#[derive(Debug, Clone, PartialEq)]
+enum Narrowing {
+    /// `… | grep …`: only the matching lines, so any Service port may be missing.
+    Grep,
+    /// `ipvsadm -L -t|-u ADDRESS:PORT`: that one virtual service, shown whole.
+    IpvsService {
+        protocol: Protocol,
+        address: String,
+        port: u16,
+    },
+    /// `ipvsadm -L -f MARK`, or a selector not read: some virtual services only.
+    IpvsOther,
+}
+
+/// The narrowing of one section, `None` when it shows its whole output (or no command says).
+fn narrowing(section: &SectionEntry) -> Option<Narrowing> {
+    let command = section.command.as_deref()?;
+    let words: Vec<&str> = command
+        .split(|c: char| c.is_whitespace() || c == '|')
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words
+        .iter()
+        .any(|w| matches!(*w, "grep" | "egrep" | "fgrep" | "zgrep" | "rg"))
+    {
+        return Some(Narrowing::Grep);
+    }
+    if section.kind != SectionKind::Ipvsadm {
+        return None;
+    }
+    let start = words.iter().position(|w| *w == "ipvsadm")?;
+    let args = &words[start + 1..];
+    for (i, arg) in args.iter().enumerate() {
+        let protocol = match *arg {
+            "--tcp-service" => Some(Protocol::Tcp),
+            "--udp-service" => Some(Protocol::Udp),
+            "--sctp-service" => Some(Protocol::Sctp),
+            "--fwmark-service" => return Some(Narrowing::IpvsOther),
+            a if a.starts_with('-') && !a.starts_with("--") => match a.chars().last() {
+                Some('t') => Some(Protocol::Tcp),
+                Some('u') => Some(Protocol::Udp),
+                Some('f') => return Some(Narrowing::IpvsOther),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(protocol) = protocol else { continue };
+        let Some((address, port)) = args.get(i + 1).and_then(|a| a.rsplit_once(':')) else {
+            return Some(Narrowing::IpvsOther);
+        };
+        let address = address.trim_start_matches('[').trim_end_matches(']');
+        return Some(match port.parse() {
+            Ok(port) if !address.is_empty() => Narrowing::IpvsService {
+                protocol,
+                address: address.to_string(),
+                port,
+            },
+            _ => Narrowing::IpvsOther,
+        });
+    }
+    None
+}
+
+/// The rule sections of `report` that are narrowed, with no whole section of the same kind beside
+/// them (a whole `iptables-save` next to a grep of it still shows everything).
+fn narrowed_sections(report: &Report) -> Vec<(&SectionEntry, Narrowing)> {
+    let rules = |kind: SectionKind| {
+        matches!(
+            kind,
+            SectionKind::Iptables | SectionKind::Ipvsadm | SectionKind::Nft
+        )
+    };
+    let whole = |kind: SectionKind| {
+        report
+            .sections
+            .iter()
+            .any(|s| s.kind == kind && narrowing(s).is_none())
+    };
+    report
+        .sections
+        .iter()
+        .filter(|s| rules(s.kind) && !whole(s.kind))
+        .filter_map(|s| narrowing(s).map(|n| (s, n)))
+        .collect()
+}
+
+/// The narrowings of `report`'s rule sections, in order (empty for a whole paste).
+fn narrowings(report: &Report) -> Vec<Narrowing> {
+    narrowed_sections(report)
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect()
+}
+
+/// Whether `report`'s paste would show `service` (of the other moment) if the node programmed it.
+fn would_show(report: &Report, service: &Service) -> bool {
+    let narrowed = narrowed_sections(report);
+    if narrowed.is_empty() {
+        return true;
+    }
+    narrowed.iter().any(|(_, n)| match n {
+        Narrowing::IpvsService {
+            protocol,
+            address,
+            port,
+        } => {
+            service.protocol == Some(*protocol)
+                && ((service.port == Some(*port)
+                    && service
+                        .cluster_ip
+                        .iter()
+                        .chain(&service.external_ips)
+                        .chain(&service.load_balancer_ips)
+                        .any(|a| a == address))
+                    || service.id == format!("{address}:{port}/{}", protocol_name(*protocol))
+                    || service.id == format!("[{address}]:{port}/{}", protocol_name(*protocol)))
+        }
+        Narrowing::Grep | Narrowing::IpvsOther => false,
+    })
+}
+
+fn protocol_name(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Sctp => "sctp",
+    }
+}
+
+/// Why `hidden` Service ports of the other moment are unknown rather than added or removed.
+fn narrowed_note(report: &Report, when: &str, hidden: usize) -> String {
+    let shown: Vec<String> = narrowed_sections(report)
+        .iter()
+        .map(|(s, _)| {
+            let command = s.command.as_deref().unwrap_or_default();
+            let line = s.first_line.saturating_sub(1).max(1);
+            format!("`{command}` (line {line})")
+        })
+        .collect();
+    let (plural, verb) = if hidden == 1 {
+        ("", "is")
+    } else {
+        ("s", "are")
+    };
+    format!(
+        "The {when} paste shows only part of the rules ({}): {hidden} Service port{plural} it does not show {verb} unknown at that moment, not {}.",
+        shown.join(", "),
+        if when == "later" { "removed" } else { "added" }
+    )
 }
