@@ -366,7 +366,7 @@ impl ListingParser {
         let mut rs = RealServer {
             line: line.number,
             span: line.span,
-            lines: vec![line.number],
+            lines: smallvec::smallvec![line.number],
             address,
             ..RealServer::default()
         };
@@ -386,7 +386,7 @@ impl ListingParser {
         let ok = match layout {
             RealServerLayout::List => match values {
                 [forward, weight, active, inactive, ..] => {
-                    rs.forward = Some((*forward).to_string());
+                    rs.forward = Some(forward_name(forward));
                     rs.weight = weight.parse().ok();
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
@@ -398,7 +398,7 @@ impl ListingParser {
             },
             RealServerLayout::TunnelInfo => match values {
                 [forward, middle @ .., weight, active, inactive] => {
-                    rs.forward = Some((*forward).to_string());
+                    rs.forward = Some(forward_name(forward));
                     rs.tunnel_info = Some(middle.join(" ")).filter(|t| !t.is_empty());
                     rs.weight = weight.parse().ok();
                     rs.active_connections = active.parse().ok();
@@ -432,9 +432,9 @@ impl ListingParser {
             RealServerLayout::Stats | RealServerLayout::Rate => match parse_five(values) {
                 Some(n) => {
                     if layout == RealServerLayout::Stats {
-                        rs.stats = Some(counters_of(n));
+                        rs.stats = Some(Box::new(counters_of(n)));
                     } else {
-                        rs.rate = Some(rates_of(n));
+                        rs.rate = Some(Box::new(rates_of(n)));
                     }
                     true
                 }
@@ -586,6 +586,11 @@ impl ListingParser {
         let mut listing = self.merged;
         if listing.numeric.is_none() && !listing.services.is_empty() {
             listing.numeric = Some(true);
+        }
+        // The lists grew by doubling while they were read; a large node's listing is kept long.
+        listing.services.shrink_to_fit();
+        for service in &mut listing.services {
+            service.real_servers.shrink_to_fit();
         }
         Parsed {
             value: listing,

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use crate::diag::{quote, Diagnostic, Parsed, Severity};
 use crate::source::{Origin, Span};
 
-use super::expr::{parse_elements, parse_rule};
-use super::lexer::{tokenize, Tok, Token};
+use super::expr::{element, parse_elements, parse_rule};
+use super::lexer::{Lexer, Tok, Token};
 use super::{
-    duration_seconds, priority_value, BaseChain, Chain, Command, Element, NamedObject, Rule,
+    duration_seconds, priority_value, BaseChain, Chain, Command, Elements, NamedObject, Rule,
     Ruleset, Set, Table, TableWarning,
 };
 
@@ -46,14 +46,11 @@ const COMMAND_OBJECTS: &[&str] = &[
 ];
 
 pub(crate) fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
-    let mut diagnostics = Vec::new();
-    let tokens = tokenize(text, origin, &mut diagnostics);
     let mut p = Parser {
-        toks: &tokens,
-        i: 0,
+        lexer: Lexer::new(text, origin),
         src: text,
         base: origin.offset,
-        diagnostics,
+        diagnostics: Vec::new(),
         tables: Vec::new(),
         table_index: HashMap::new(),
         ruleset: Ruleset::default(),
@@ -88,21 +85,50 @@ struct TableB {
     set_index: HashMap<String, usize>,
 }
 
-/// One statement: its tokens (line ends and comments removed) and whether it opened a block.
-struct Stmt<'t, 'a> {
-    toks: Vec<&'t Token<'a>>,
+/// One statement: its tokens (line ends and comments removed) and whether it opened a block. The
+/// elements of a set's `elements = { … }` are read into `elements` as they come instead of into `toks`.
+struct Stmt<'a> {
+    toks: Vec<Token<'a>>,
     comments: Vec<&'a str>,
     opens: bool,
+    elements: Option<ElementReader<'a>>,
+    /// The span of the statement's last token, and whether a line end after it continues the statement
+    /// inside braces (`,`, `{`, `.`, `:`, `=`).
+    last: Option<(Span, bool)>,
 }
 
-impl<'t, 'a> Stmt<'t, 'a> {
+/// The elements of an `elements = { … }` statement, read one at a time between the braces.
+struct ElementReader<'a> {
+    /// The tokens of the element being read.
+    current: Vec<Token<'a>>,
+    elements: Elements,
+    problems: Vec<(u32, Span, String)>,
+    /// False once the `}` that closes the elements was read.
+    open: bool,
+}
+
+impl<'a> ElementReader<'a> {
+    fn end_element(&mut self) {
+        if let Some(e) = element(&self.current, &mut self.problems) {
+            self.elements.push(e);
+        }
+        self.current.clear();
+    }
+}
+
+impl<'a> Stmt<'a> {
+    fn push(&mut self, t: Token<'a>) {
+        self.last = Some((t.span, continues_after(&t)));
+        self.toks.push(t);
+    }
+
     fn line(&self) -> u32 {
         self.toks.first().map(|t| t.line).unwrap_or(0)
     }
 
     fn span(&self) -> Span {
-        match (self.toks.first(), self.toks.last()) {
-            (Some(a), Some(b)) => Span::new(a.span.start, b.span.end.max(a.span.start)),
+        match (self.toks.first(), self.last) {
+            (Some(a), Some((b, _))) => Span::new(a.span.start, b.end.max(a.span.start)),
             _ => Span::default(),
         }
     }
@@ -126,9 +152,17 @@ fn handle_of(comment: &str) -> Option<u64> {
         .and_then(|n| n.trim().parse().ok())
 }
 
-struct Parser<'t, 'a> {
-    toks: &'t [Token<'a>],
-    i: usize,
+/// Whether a line end after this token continues a statement inside braces.
+fn continues_after(t: &Token<'_>) -> bool {
+    match &t.kind {
+        Tok::Comma | Tok::Open => true,
+        Tok::Word(w) => matches!(*w, "." | ":" | "="),
+        _ => false,
+    }
+}
+
+struct Parser<'a> {
+    lexer: Lexer<'a>,
     src: &'a str,
     base: usize,
     diagnostics: Vec<Diagnostic>,
@@ -140,32 +174,34 @@ struct Parser<'t, 'a> {
     last_object: Option<(u32, Object)>,
 }
 
-impl<'t, 'a> Parser<'t, 'a> {
+impl<'a> Parser<'a> {
     fn run(&mut self) {
-        while self.i < self.toks.len() {
-            let t = &self.toks[self.i];
+        while let Some(t) = self.lexer.peek() {
             match &t.kind {
-                Tok::Newline | Tok::Semi | Tok::Comma => self.i += 1,
+                Tok::Newline | Tok::Semi | Tok::Comma => {
+                    self.lexer.next();
+                }
                 Tok::Comment(c) => {
-                    self.standalone_comment(c, t.line);
-                    self.i += 1;
+                    let (c, line) = (*c, t.line);
+                    self.standalone_comment(c, line);
+                    self.lexer.next();
                 }
                 Tok::Close => {
+                    let (line, span) = (t.line, t.span);
                     if self.stack.pop().is_none() {
                         self.diag(
-                            t.line,
-                            t.span,
+                            line,
+                            span,
                             Severity::Warning,
                             "a `}` that closes nothing was ignored".into(),
                         );
                     }
-                    self.i += 1;
+                    self.lexer.next();
                 }
                 _ => {
-                    let before = self.i;
-                    let stmt = self.collect();
-                    if self.i == before {
-                        self.i += 1;
+                    let (stmt, consumed) = self.collect();
+                    if !consumed {
+                        self.lexer.next();
                     }
                     self.statement(stmt);
                 }
@@ -182,7 +218,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         });
     }
 
-    fn stmt_diag(&mut self, stmt: &Stmt<'_, '_>, severity: Severity, message: String) {
+    fn stmt_diag(&mut self, stmt: &Stmt<'_>, severity: Severity, message: String) {
         self.diag(stmt.line(), stmt.span(), severity, message);
     }
 
@@ -229,28 +265,34 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    /// Collects one statement's tokens. Inside braces a statement continues over line ends when the line
-    /// ends with `,`, `{`, `.`, `:` or `=`, or the next line starts with `}` or `,`.
-    fn collect(&mut self) -> Stmt<'t, 'a> {
+    /// Collects one statement's tokens, and whether it consumed any. Inside braces a statement continues
+    /// over line ends when the line ends with `,`, `{`, `.`, `:` or `=`, or the next line starts with `}`
+    /// or `,`.
+    fn collect(&mut self) -> (Stmt<'a>, bool) {
         let mut stmt = Stmt {
             toks: Vec::new(),
             comments: Vec::new(),
             opens: false,
+            elements: None,
+            last: None,
         };
+        let in_set = matches!(self.stack.last(), Some((Ctx::Set(..), _, _)));
+        let mut consumed = false;
         let mut depth = 0usize;
-        while self.i < self.toks.len() {
-            let t: &'t Token<'a> = &self.toks[self.i];
+        while let Some(t) = self.lexer.peek() {
+            let (line, is_open) = (t.line, t.kind == Tok::Open);
             match &t.kind {
                 Tok::Newline => {
                     if depth == 0 {
                         break;
                     }
-                    if self.continues(stmt.toks.last().copied()) {
-                        self.i += 1;
+                    if self.continues(stmt.last) {
+                        self.lexer.next();
+                        consumed = true;
                         continue;
                     }
                     self.diag(
-                        t.line,
+                        line,
                         stmt.span(),
                         Severity::Warning,
                         "a `{` is not closed on this line; the statement was read up to the end of the line".into(),
@@ -258,47 +300,91 @@ impl<'t, 'a> Parser<'t, 'a> {
                     break;
                 }
                 Tok::Semi | Tok::Close if depth == 0 => break,
-                Tok::Open if depth == 0 && self.is_block_header(&stmt) => {
-                    self.i += 1;
-                    stmt.opens = true;
-                    break;
+                _ => {}
+            }
+            if is_open && depth == 0 && self.is_block_header(&stmt) {
+                self.lexer.next();
+                stmt.opens = true;
+                return (stmt, true);
+            }
+            let Some(t) = self.lexer.next() else { break };
+            consumed = true;
+            if let Tok::Comment(c) = t.kind {
+                stmt.comments.push(c);
+                continue;
+            }
+            if let Some(reader) = stmt.elements.as_mut().filter(|r| r.open) {
+                // Inside `elements = { … }`: one element per `,` at the first depth.
+                let last = Some((t.span, continues_after(&t)));
+                if depth == 1 && t.kind == Tok::Close {
+                    depth = 0;
+                    reader.end_element();
+                    reader.open = false;
+                    stmt.push(t);
+                    continue;
                 }
+                match t.kind {
+                    Tok::Comma if depth == 1 => reader.end_element(),
+                    Tok::Open => {
+                        depth += 1;
+                        reader.current.push(t);
+                    }
+                    Tok::Close => {
+                        depth -= 1;
+                        reader.current.push(t);
+                    }
+                    _ => reader.current.push(t),
+                }
+                stmt.last = last;
+                continue;
+            }
+            match t.kind {
                 Tok::Open => {
                     depth += 1;
-                    stmt.toks.push(t);
+                    let first = in_set
+                        && stmt.elements.is_none()
+                        && stmt.toks.first().is_some_and(|f| f.is_word("elements"));
+                    stmt.push(t);
+                    if first {
+                        stmt.elements = Some(ElementReader {
+                            current: Vec::new(),
+                            elements: Elements::new(),
+                            problems: Vec::new(),
+                            open: true,
+                        });
+                    }
                 }
                 Tok::Close => {
                     depth -= 1;
-                    stmt.toks.push(t);
+                    stmt.push(t);
                 }
-                Tok::Comment(c) => stmt.comments.push(c),
-                _ => stmt.toks.push(t),
+                _ => stmt.push(t),
             }
-            self.i += 1;
         }
-        stmt
+        if let Some(reader) = stmt.elements.as_mut().filter(|r| r.open) {
+            // Cut before the closing `}`: the elements read so far.
+            reader.end_element();
+        }
+        (stmt, consumed)
     }
 
-    fn continues(&self, last: Option<&Token<'_>>) -> bool {
-        let by_last = match last.map(|t| &t.kind) {
-            Some(Tok::Comma | Tok::Open) => true,
-            Some(Tok::Word(w)) => matches!(*w, "." | ":" | "="),
-            _ => false,
-        };
-        if by_last {
+    /// Whether the statement goes on after the line end ahead (the next token).
+    fn continues(&mut self, last: Option<(Span, bool)>) -> bool {
+        if last.is_some_and(|(_, cont)| cont) {
             return true;
         }
-        let next = self
-            .toks
-            .get(self.i + 1..)
-            .unwrap_or(&[])
-            .iter()
-            .find(|t| !matches!(t.kind, Tok::Newline | Tok::Comment(_)));
-        matches!(next.map(|t| &t.kind), Some(Tok::Close | Tok::Comma))
+        let mut n = 1;
+        loop {
+            match self.lexer.peek_nth(n).map(|t| &t.kind) {
+                Some(Tok::Newline | Tok::Comment(_)) => n += 1,
+                Some(Tok::Close | Tok::Comma) => return true,
+                _ => return false,
+            }
+        }
     }
 
     /// Whether the words so far, followed by `{`, open a block.
-    fn is_block_header(&self, stmt: &Stmt<'_, '_>) -> bool {
+    fn is_block_header(&self, stmt: &Stmt<'_>) -> bool {
         let words: Vec<Option<&str>> = stmt.toks.iter().map(|t| t.word()).collect();
         let n = words.len();
         let w = |i: usize| words.get(i).copied().flatten();
@@ -321,7 +407,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn statement(&mut self, stmt: Stmt<'t, 'a>) {
+    fn statement(&mut self, stmt: Stmt<'a>) {
         if stmt.toks.is_empty() {
             if stmt.opens {
                 self.stack.push((Ctx::Skip, 0, stmt.span()));
@@ -348,7 +434,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn top_statement(&mut self, stmt: Stmt<'_, '_>) {
+    fn top_statement(&mut self, stmt: Stmt<'_>) {
         match stmt.word(0) {
             Some(
                 "list" | "reset" | "monitor" | "describe" | "export" | "import" | "define"
@@ -380,7 +466,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn table_statement(&mut self, t: usize, stmt: Stmt<'_, '_>) {
+    fn table_statement(&mut self, t: usize, stmt: Stmt<'_>) {
         match stmt.word(0) {
             Some("comment") => {
                 let comment = stmt.text(1);
@@ -410,7 +496,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn chain_statement(&mut self, t: usize, c: usize, stmt: Stmt<'_, '_>) {
+    fn chain_statement(&mut self, t: usize, c: usize, stmt: Stmt<'_>) {
         let line = stmt.line();
         match stmt.word(0) {
             Some("type") => {
@@ -480,7 +566,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn set_statement(&mut self, t: usize, s: usize, stmt: Stmt<'_, '_>) {
+    fn set_statement(&mut self, t: usize, s: usize, mut stmt: Stmt<'_>) {
         let words: Vec<String> = stmt.toks.iter().filter_map(|t| t.text()).collect();
         let rest = words.get(1..).unwrap_or(&[]).join(" ");
         let mut elements = None;
@@ -525,7 +611,12 @@ impl<'t, 'a> Parser<'t, 'a> {
                     set.comment = Some(rest);
                 }
             }
-            Some("elements") => elements = Some(self.brace_elements(&stmt)),
+            Some("elements") => {
+                elements = Some(match stmt.elements.take() {
+                    Some(reader) => self.read_elements(reader),
+                    None => self.brace_elements(&stmt),
+                })
+            }
             Some("policy" | "auto-merge" | "gc-interval" | "counter" | "quota" | "devices") => {}
             _ => {
                 let text = self.source(stmt.span());
@@ -538,16 +629,24 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
         if let Some(elements) = elements {
             if let Some(set) = self.set_mut(t, s) {
-                set.elements.extend(elements);
+                set.elements.append(elements);
             }
         }
     }
 
+    /// The elements an [`ElementReader`] read, its problems reported.
+    fn read_elements(&mut self, reader: ElementReader<'_>) -> Elements {
+        for (line, span, message) in reader.problems {
+            self.diag(line, span, Severity::Warning, message);
+        }
+        reader.elements
+    }
+
     /// The elements inside the first `{ … }` of a statement.
-    fn brace_elements(&mut self, stmt: &Stmt<'_, '_>) -> Vec<Element> {
+    fn brace_elements(&mut self, stmt: &Stmt<'_>) -> Elements {
         let Some(open) = stmt.toks.iter().position(|t| t.kind == Tok::Open) else {
             self.stmt_diag(stmt, Severity::Warning, "elements without `{ … }`".into());
-            return Vec::new();
+            return Elements::new();
         };
         let mut depth = 0usize;
         let mut end = stmt.toks.len();
@@ -564,24 +663,17 @@ impl<'t, 'a> Parser<'t, 'a> {
                 _ => {}
             }
         }
-        let inner: Vec<Token<'_>> = stmt
-            .toks
-            .get(open + 1..end)
-            .unwrap_or(&[])
-            .iter()
-            .map(|t| (*t).clone())
-            .collect();
+        let inner = stmt.toks.get(open + 1..end).unwrap_or(&[]);
         let mut problems = Vec::new();
-        let elements = parse_elements(&inner, &mut problems);
+        let elements = parse_elements(inner, &mut problems);
         for (line, span, message) in problems {
             self.diag(line, span, Severity::Warning, message);
         }
         elements
     }
 
-    fn rule(&mut self, toks: &[&Token<'_>], handle: Option<u64>) -> Rule {
-        let owned: Vec<Token<'_>> = toks.iter().map(|t| (*t).clone()).collect();
-        let parsed = parse_rule(&owned, self.src, self.base);
+    fn rule(&mut self, toks: &[Token<'_>], handle: Option<u64>) -> Rule {
+        let parsed = parse_rule(toks, self.src, self.base);
         for (line, span, message) in parsed.problems {
             self.diag(line, span, Severity::Warning, message);
         }
@@ -604,7 +696,7 @@ impl<'t, 'a> Parser<'t, 'a> {
 
     // ----- blocks -----
 
-    fn open_block(&mut self, stmt: Stmt<'t, 'a>) {
+    fn open_block(&mut self, stmt: Stmt<'a>) {
         let line = stmt.line();
         let words: Vec<String> = stmt.toks.iter().filter_map(|t| t.text()).collect();
         match words.first().map(String::as_str) {
@@ -716,6 +808,10 @@ impl<'t, 'a> Parser<'t, 'a> {
     }
 
     fn finish(mut self) -> Parsed<Ruleset> {
+        // The tokenizer's reports come first, as when the whole section was tokenized before parsing.
+        let mut diagnostics = std::mem::take(&mut self.lexer.diagnostics);
+        diagnostics.append(&mut self.diagnostics);
+        self.diagnostics = diagnostics;
         while let Some((ctx, opened, span)) = self.stack.pop() {
             if ctx == Ctx::Skip {
                 continue;
@@ -734,6 +830,12 @@ impl<'t, 'a> Parser<'t, 'a> {
             let mut table = tb.table;
             table.chains = tb.chains.into_iter().flatten().collect();
             table.sets = tb.sets.into_iter().flatten().collect();
+            for set in &mut table.sets {
+                set.elements.shrink_to_fit();
+            }
+            for chain in &mut table.chains {
+                chain.rules.shrink_to_fit();
+            }
             self.ruleset.tables.push(table);
         }
         Parsed {
