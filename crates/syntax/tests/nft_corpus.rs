@@ -568,3 +568,64 @@ proptest! {
         assert_positions_inside(part, Origin::START, &parsed);
     }
 }
+
+/// Words that make up set elements, with line ends between them.
+fn element_soup() -> impl Strategy<Value = String> {
+    let word = prop_oneof![
+        Just("10.0.0.1"),
+        Just("fd00::1"),
+        Just("."),
+        Just("tcp"),
+        Just("80"),
+        Just("1-5"),
+        Just(":"),
+        Just("goto"),
+        Just("svc-a"),
+        Just("accept"),
+        Just(","),
+        Just(",\n"),
+        Just("\n"),
+        Just("comment"),
+        Just("\"a, b\""),
+        Just("timeout"),
+        Just("3h"),
+        Just("expires"),
+        Just("counter"),
+        Just("packets"),
+        Just("bytes"),
+        Just("7"),
+        Just("# note"),
+    ];
+    prop::collection::vec(word, 0..40).prop_map(|w| w.join(" "))
+}
+
+/// The elements of the set `s` as comparable text (lines differ between the two forms).
+fn element_texts(rs: &Ruleset) -> Vec<String> {
+    rs.tables
+        .iter()
+        .flat_map(|t| &t.sets)
+        .filter(|s| s.name == "s")
+        .flat_map(|s| s.elements.iter())
+        .map(|e| {
+            let mut e = e.to_element();
+            e.line = 0;
+            e.span = Default::default();
+            format!("{e:?}")
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// `elements = { … }` in a set block is read element by element as the tokens come; `add element`
+    /// reads the statement's tokens whole. Both give the same elements, however the lines break.
+    #[test]
+    fn elements_read_as_they_come_equal_elements_read_whole(body in element_soup()) {
+        let block = format!("table ip t {{\n set s {{\n  type ipv4_addr\n  elements = {{ {body} }}\n }}\n}}\n");
+        let command = format!("add table ip t\nadd set ip t s {{ type ipv4_addr ; }}\nadd element ip t s {{ {body} }}\n");
+        let a = nft::parse(&block, Origin::START);
+        let b = nft::parse(&command, Origin::START);
+        prop_assert_eq!(element_texts(&a.value), element_texts(&b.value));
+    }
+}
