@@ -116,9 +116,9 @@ pub struct Address {
     pub ip: Option<String>,
     pub port: Option<u16>,
     /// The host name when ipvsadm printed a name instead of an address.
-    pub host_name: Option<String>,
+    pub host_name: Option<Box<str>>,
     /// The service name when ipvsadm printed one instead of a port number (`http`).
-    pub port_name: Option<String>,
+    pub port_name: Option<Box<str>>,
     pub ipv6: bool,
     /// True when ipvsadm cut the text to its column width, so the port (or more) is lost.
     pub truncated: bool,
@@ -247,13 +247,27 @@ pub struct RealServer {
     pub weight: Option<i64>,
     pub active_connections: Option<u64>,
     pub inactive_connections: Option<u64>,
+    /// What only `--persistent-conn`, `--thresholds` and `--tun-info` print.
+    pub more: Option<Box<RealServerMore>>,
+    pub stats: Option<Box<Counters>>,
+    pub rate: Option<Box<Rates>>,
+}
+
+/// The columns of a real server that only some listings print.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RealServerMore {
     /// `--persistent-conn`: persistence templates pointing here.
     pub persistent_connections: Option<u64>,
     pub upper_threshold: Option<u64>,
     pub lower_threshold: Option<u64>,
     pub tunnel_info: Option<String>,
-    pub stats: Option<Box<Counters>>,
-    pub rate: Option<Box<Rates>>,
+}
+
+impl RealServer {
+    /// The rarely printed columns, made when the first is read.
+    pub fn more_mut(&mut self) -> &mut RealServerMore {
+        self.more.get_or_insert_with(Box::default)
+    }
 }
 
 /// The forwarding method as ipvsadm names it, shared when it is one of ipvsadm's own names.

@@ -399,7 +399,10 @@ impl ListingParser {
             RealServerLayout::TunnelInfo => match values {
                 [forward, middle @ .., weight, active, inactive] => {
                     rs.forward = Some(forward_name(forward));
-                    rs.tunnel_info = Some(middle.join(" ")).filter(|t| !t.is_empty());
+                    let tunnel_info = Some(middle.join(" ")).filter(|t| !t.is_empty());
+                    if tunnel_info.is_some() {
+                        rs.more_mut().tunnel_info = tunnel_info;
+                    }
                     rs.weight = weight.parse().ok();
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
@@ -411,8 +414,12 @@ impl ListingParser {
             },
             RealServerLayout::Thresholds => match values {
                 [upper, lower, active, inactive, ..] => {
-                    rs.upper_threshold = upper.parse().ok();
-                    rs.lower_threshold = lower.parse().ok();
+                    let (upper, lower) = (upper.parse().ok(), lower.parse().ok());
+                    if upper.is_some() || lower.is_some() {
+                        let more = rs.more_mut();
+                        more.upper_threshold = upper;
+                        more.lower_threshold = lower;
+                    }
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
                     rs.active_connections.is_some() && rs.inactive_connections.is_some()
@@ -422,7 +429,9 @@ impl ListingParser {
             RealServerLayout::PersistentConn => match values {
                 [weight, persistent, active, inactive, ..] => {
                     rs.weight = weight.parse().ok();
-                    rs.persistent_connections = persistent.parse().ok();
+                    if let Ok(persistent) = persistent.parse() {
+                        rs.more_mut().persistent_connections = Some(persistent);
+                    }
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
                     rs.weight.is_some() && rs.active_connections.is_some()
@@ -516,8 +525,16 @@ impl ListingParser {
         if missing.is_empty() {
             // A name that could be read (a known service name, or an address in an AWS-style host name).
             if let Some(host) = &address.host_name {
-                if !self.block.unresolved_names.iter().any(|u| &u.name == host)
-                    && !self.merged.unresolved_names.iter().any(|u| &u.name == host)
+                if !self
+                    .block
+                    .unresolved_names
+                    .iter()
+                    .any(|u| *u.name == **host)
+                    && !self
+                        .merged
+                        .unresolved_names
+                        .iter()
+                        .any(|u| *u.name == **host)
                 {
                     self.diagnostics.push(Diagnostic::info(
                         line,
@@ -528,7 +545,7 @@ impl ListingParser {
                         ),
                     ));
                     self.block.unresolved_names.push(UnresolvedName {
-                        name: host.clone(),
+                        name: host.to_string(),
                         lines: vec![line.number],
                         missing: "nothing (address read from the name)".to_string(),
                     });

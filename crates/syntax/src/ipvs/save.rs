@@ -87,8 +87,16 @@ impl ListingParser {
                     step = 1;
                 }
                 "-w" | "--weight" => rs.weight = value.and_then(|v| v.parse().ok()),
-                "-x" | "--u-threshold" => rs.upper_threshold = value.and_then(|v| v.parse().ok()),
-                "-y" | "--l-threshold" => rs.lower_threshold = value.and_then(|v| v.parse().ok()),
+                "-x" | "--u-threshold" => {
+                    if let Some(n) = value.and_then(|v| v.parse().ok()) {
+                        rs.more_mut().upper_threshold = Some(n);
+                    }
+                }
+                "-y" | "--l-threshold" => {
+                    if let Some(n) = value.and_then(|v| v.parse().ok()) {
+                        rs.more_mut().lower_threshold = Some(n);
+                    }
+                }
                 other => {
                     unknown.push(other.to_string());
                     step = 1;

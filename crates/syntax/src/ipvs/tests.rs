@@ -176,10 +176,8 @@ fn line_words_are_the_whitespace_split_with_offsets() {
 #[test]
 fn a_real_server_stays_small() {
     // Hundreds of thousands of real servers on a large node: counters and extra lines are out of line.
+    // (It was 472 bytes with the counters, rates and rare columns inline.)
     let size = std::mem::size_of::<RealServer>();
-    eprintln!(
-        "RealServer {size} Address {}",
-        std::mem::size_of::<Address>()
-    );
-    assert!(size <= 320, "RealServer is {size} bytes");
+    assert!(size <= 240, "RealServer is {size} bytes");
+    assert!(std::mem::size_of::<Address>() <= 88);
 }

@@ -615,14 +615,5 @@ mod size_tests {
             std::mem::size_of::<usize>()
         );
         assert!(Elements::new().store.is_none());
-        eprintln!(
-            "sizes: Expr {} Match {} Value {} Selector {} Rule {} Token {}",
-            std::mem::size_of::<crate::nft::Expr>(),
-            std::mem::size_of::<crate::nft::Match>(),
-            std::mem::size_of::<crate::nft::Value>(),
-            std::mem::size_of::<crate::nft::Selector>(),
-            std::mem::size_of::<crate::nft::Rule>(),
-            std::mem::size_of::<crate::nft::lexer::Token<'_>>(),
-        );
     }
 }
