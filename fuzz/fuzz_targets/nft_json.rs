@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
             for set in &table.sets {
                 check_span(&paste, origin, set.span, "set");
                 for element in &set.elements {
-                    check_span(&paste, origin, element.span, "element");
+                    check_span(&paste, origin, element.span(), "element");
                 }
             }
         }

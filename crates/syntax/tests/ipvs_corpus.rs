@@ -42,8 +42,8 @@ fn summary(listing: &ipvs::Listing) -> serde_json::Value {
                 "weight": r.weight,
                 "active": r.active_connections,
                 "inactive": r.inactive_connections,
-                "stats": r.stats.map(|c| [c.connections.value, c.in_packets.value, c.out_packets.value, c.in_bytes.value, c.out_bytes.value]),
-                "rate": r.rate.map(|x| [x.connections_per_second.value, x.in_packets_per_second.value, x.out_packets_per_second.value, x.in_bytes_per_second.value, x.out_bytes_per_second.value]),
+                "stats": r.stats.as_deref().map(|c| [c.connections.value, c.in_packets.value, c.out_packets.value, c.in_bytes.value, c.out_bytes.value]),
+                "rate": r.rate.as_deref().map(|x| [x.connections_per_second.value, x.in_packets_per_second.value, x.out_packets_per_second.value, x.in_bytes_per_second.value, x.out_bytes_per_second.value]),
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "connections": listing.connections.len(),
@@ -131,7 +131,7 @@ fn hand_checked_facts() {
     let conns: Vec<u64> = web
         .real_servers
         .iter()
-        .map(|r| r.stats.unwrap().connections.value)
+        .map(|r| r.stats.as_ref().unwrap().connections.value)
         .collect();
     assert_eq!(conns, [2, 2, 2, 3, 3, 3, 3, 3]);
 

@@ -104,7 +104,11 @@ impl VirtualServer {
 /// The whole node.
 #[derive(Debug, Clone, Default)]
 pub struct Node {
+    /// The merged listings, without their virtual services: those moved into `servers`.
     pub listing: Listing,
+    /// How many virtual services and real servers the listings hold.
+    pub service_count: usize,
+    pub real_server_count: usize,
     /// At least one ipvsadm listing was given.
     pub has_listing: bool,
     pub servers: Vec<VirtualServer>,
@@ -145,7 +149,11 @@ impl Node {
             || sets.has("KUBE-NODE-PORT-UDP");
         // Addresses that serve a port outside the node-port range (cluster IPs when no set tells).
         let mut non_node_port_addresses = BTreeSet::new();
-        for s in &self.listing.services {
+        // Each virtual service moves into its server (the listing keeps how many there were).
+        let services = std::mem::take(&mut self.listing.services);
+        self.service_count = services.len();
+        self.real_server_count = services.iter().map(|s| s.real_servers.len()).sum();
+        for s in &services {
             if let (Some(a), Some(port)) = (
                 s.address.as_ref().and_then(|a| a.ip.clone()),
                 s.address.as_ref().and_then(|a| a.port),
@@ -155,9 +163,10 @@ impl Node {
                 }
             }
         }
-        for (index, s) in self.listing.services.iter().enumerate() {
+        for (index, s) in services.into_iter().enumerate() {
+            let fwmark = s.fwmark;
             let mut server = VirtualServer {
-                service: s.clone(),
+                service: s,
                 role: Role::Unknown,
                 role_from_sets: false,
                 local_policy: None,
@@ -198,7 +207,7 @@ impl Node {
                     server.role = role;
                     server.role_from_sets = true;
                     server.set_lines.push(line);
-                } else if !have_sets && s.fwmark.is_none() {
+                } else if !have_sets && fwmark.is_none() {
                     server.role = if (NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&key.2)
                         && !non_node_port_addresses.contains(&key.0)
                     {
@@ -558,7 +567,7 @@ fn endpoint(r: &RealServer, share: f64, server: &VirtualServer) -> report::Endpo
         weight: r.weight,
         active_connections: r.active_connections,
         inactive_connections: r.inactive_connections,
-        lines: r.lines.clone(),
+        lines: r.lines.to_vec(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use svcpath_syntax::nft::{
-    Chain, Element, ElementValue, Expr, MapRef, Match, Op, Ruleset, Value, Verdict,
+    Chain, ElementRef, ElementValue, Expr, MapRef, Match, Op, Ruleset, Value, ValueRef, Verdict,
 };
 
 use super::model::{self, KubeTable};
@@ -64,7 +64,7 @@ pub(crate) fn lookups_per_packet(
             continue;
         }
         // Elements of each named set and map by key, so a lookup costs what it costs the kernel.
-        let index: HashMap<&str, HashMap<&[String], &Element>> = kt
+        let index: HashMap<&str, HashMap<Vec<&str>, ElementRef<'_>>> = kt
             .table
             .sets
             .iter()
@@ -74,7 +74,7 @@ pub(crate) fn lookups_per_packet(
                     s.elements
                         .iter()
                         .rev()
-                        .map(|e| (e.key.as_slice(), e))
+                        .map(|e| (e.key().iter().collect(), e))
                         .collect(),
                 )
             })
@@ -143,7 +143,7 @@ enum RuleResult {
 
 struct Walk<'k, 'a, 'p> {
     kt: &'k KubeTable<'a>,
-    index: &'k HashMap<&'a str, HashMap<&'a [String], &'a Element>>,
+    index: &'k HashMap<&'a str, HashMap<Vec<&'a str>, ElementRef<'a>>>,
     packet: &'p Packet,
     rules: usize,
     lookups: usize,
@@ -182,16 +182,19 @@ impl<'k, 'a, 'p> Walk<'k, 'a, 'p> {
                         MapRef::Named(name) => {
                             let key = self.key(&l.key.parts);
                             let elements = self.index.get(name.as_str());
-                            key.and_then(|k| elements.and_then(|m| m.get(k.as_slice())))
-                                .and_then(|el| el.value.clone())
+                            key.and_then(|k| {
+                                let k: Vec<&str> = k.iter().map(String::as_str).collect();
+                                let el = elements.and_then(|m| m.get(&k))?;
+                                el.value().map(ValueRef::to_owned)
+                            })
                         }
-                        MapRef::Anonymous(elements) if l.key.numgen.is_some() => {
-                            elements.first().and_then(|el| el.value.clone())
-                        }
+                        MapRef::Anonymous(elements) if l.key.numgen.is_some() => elements
+                            .first()
+                            .and_then(|el| el.value().map(ValueRef::to_owned)),
                         MapRef::Anonymous(elements) => {
                             let key = self.key(&l.key.parts);
-                            key.and_then(|k| elements.iter().find(|el| el.key == k))
-                                .and_then(|el| el.value.clone())
+                            key.and_then(|k| elements.iter().find(|el| el.key().equals(&k)))
+                                .and_then(|el| el.value().map(ValueRef::to_owned))
                         }
                     };
                     match verdict {
@@ -255,17 +258,20 @@ impl<'k, 'a, 'p> Walk<'k, 'a, 'p> {
                 Value::SetRef(name) => {
                     self.lookups += 1;
                     Some(self.kt.set(name).is_some_and(|s| {
-                        s.elements
-                            .iter()
-                            .any(|e| e.key.len() == 1 && addr_in(&self.packet.daddr, &e.key[0]))
+                        s.elements.iter().any(|e| {
+                            e.key()
+                                .parts()
+                                .is_some_and(|[k]| addr_in(&self.packet.daddr, k))
+                        })
                     }))
                 }
                 Value::Set(els) => {
                     self.lookups += 1;
-                    Some(
-                        els.iter()
-                            .any(|e| e.key.len() == 1 && addr_in(&self.packet.daddr, &e.key[0])),
-                    )
+                    Some(els.iter().any(|e| {
+                        e.key()
+                            .parts()
+                            .is_some_and(|[k]| addr_in(&self.packet.daddr, k))
+                    }))
                 }
             },
             "meta l4proto" | "ip protocol" => {

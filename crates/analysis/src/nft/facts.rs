@@ -50,7 +50,9 @@ pub fn node_ips(tables: &[KubeTable<'_>]) -> Vec<Fact> {
                     }
                     let Some(set) = kt.set(name) else { continue };
                     for e in &set.elements {
-                        let [ip] = e.key.as_slice() else { continue };
+                        let Some([ip]) = e.key().parts() else {
+                            continue;
+                        };
                         if ip.contains('/') || ip.contains('-') {
                             continue;
                         }
@@ -64,7 +66,7 @@ pub fn node_ips(tables: &[KubeTable<'_>]) -> Vec<Fact> {
                                 "the set @{name} that NodePort traffic is accepted on (rule line {})",
                                 rule.line
                             ),
-                            e.line,
+                            e.line(),
                         );
                     }
                 }
@@ -102,7 +104,7 @@ pub fn pod_cidrs(tables: &[KubeTable<'_>]) -> Vec<Fact> {
                     let cidr = match &m.right {
                         Value::Single(v) => v.clone(),
                         Value::Set(els) if els.len() == 1 => {
-                            els.first().map(|e| e.key.join(" . ")).unwrap_or_default()
+                            els.first().map(|e| e.key().join(" . ")).unwrap_or_default()
                         }
                         _ => continue,
                     };

@@ -48,14 +48,18 @@ pub(crate) fn hairpin_set<'a>(kt: &KubeTable<'a>) -> Option<(&'a svcpath_syntax:
 /// The keys of a set's elements, indexed once for the look-ups of every Service port.
 pub(crate) struct SetKeys<'a> {
     set: &'a svcpath_syntax::nft::Set,
-    keys: std::collections::HashSet<&'a [String]>,
+    keys: std::collections::HashSet<Vec<&'a str>>,
 }
 
 impl<'a> SetKeys<'a> {
     pub(crate) fn of(set: &'a svcpath_syntax::nft::Set) -> SetKeys<'a> {
         SetKeys {
             set,
-            keys: set.elements.iter().map(|el| el.key.as_slice()).collect(),
+            keys: set
+                .elements
+                .iter()
+                .map(|el| el.key().iter().collect())
+                .collect(),
         }
     }
 }
@@ -85,7 +89,8 @@ pub(crate) fn find_in_keys(
                 proto.to_string(),
                 port.to_string(),
             ];
-            !keys.keys.contains(want.as_slice())
+            let want: Vec<&str> = want.iter().map(String::as_str).collect();
+            !keys.keys.contains(&want)
         })
         .collect();
     if missing.is_empty() {

@@ -5,7 +5,7 @@
 //! its key covers (offsets, ranges, several keys for one endpoint), as in the tracer.
 
 use svcpath_syntax::nft::{
-    split_address_port, Element, Expr, MapRef, NatKind, Numgen, Rule, Verdict,
+    split_address_port, ElementRef, Elements, Expr, MapRef, NatKind, Numgen, Rule, Verdict,
 };
 
 /// One way a rule sends a new connection.
@@ -63,11 +63,11 @@ pub fn picks(rule: &Rule) -> Vec<(Pick, f64)> {
                     return Vec::new();
                 };
                 return merge(shares(ng, elements).into_iter().filter_map(|(el, share)| {
-                    let data = match &el.value {
-                        Some(svcpath_syntax::nft::ElementValue::Data(d)) => d.clone(),
+                    let data = match el.value() {
+                        Some(svcpath_syntax::nft::ValueRef::Data(d)) => d,
                         _ => return None,
                     };
-                    let (ip, port) = split_address_port(&data);
+                    let (ip, port) = split_address_port(data);
                     let key = address_key(ip.as_deref()?, port);
                     Some((Pick::Address { key, ip, port }, share))
                 }));
@@ -100,7 +100,7 @@ fn merge(ways: impl Iterator<Item = (Pick, f64)>) -> Vec<(Pick, f64)> {
 
 /// Each element of a `numgen` map with the share of generated numbers its key covers (a number
 /// covered by an earlier element counts for that one only: nft refuses overlaps, a paste may not).
-fn shares(numgen: Numgen, elements: &[Element]) -> Vec<(&Element, f64)> {
+fn shares(numgen: Numgen, elements: &Elements) -> Vec<(ElementRef<'_>, f64)> {
     if numgen.modulus == 0 {
         return Vec::new();
     }
@@ -110,7 +110,7 @@ fn shares(numgen: Numgen, elements: &[Element]) -> Vec<(&Element, f64)> {
     let mut out = Vec::new();
     for el in elements {
         let count = el
-            .key
+            .key()
             .first()
             .and_then(|k| key_range(k, low, high))
             .map(|r| take_uncovered(&mut covered, r))

@@ -11,9 +11,11 @@
 //! Several listings in one section (for example `-Ln` and then `--stats`) are merged by virtual service:
 //! one [`Listing`] holds the scheduler and weights of the first and the counters of the second.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::diag::{quote, Diagnostic, Parsed};
 use crate::source::{lines, Line, Origin, Span};
@@ -114,9 +116,9 @@ pub struct Address {
     pub ip: Option<String>,
     pub port: Option<u16>,
     /// The host name when ipvsadm printed a name instead of an address.
-    pub host_name: Option<String>,
+    pub host_name: Option<Box<str>>,
     /// The service name when ipvsadm printed one instead of a port number (`http`).
-    pub port_name: Option<String>,
+    pub port_name: Option<Box<str>>,
     pub ipv6: bool,
     /// True when ipvsadm cut the text to its column width, so the port (or more) is lost.
     pub truncated: bool,
@@ -231,25 +233,52 @@ impl VirtualService {
     }
 }
 
-/// One real server (destination) of a virtual service.
+/// One real server (destination) of a virtual service. A listing of a large node holds hundreds of
+/// thousands, so what most do not have stays out of line: the lines are inline up to two, the forwarding
+/// method is a shared name, and `--stats` / `--rate` counters are boxed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RealServer {
     pub line: u32,
     pub span: Span,
-    pub lines: Vec<u32>,
+    pub lines: SmallVec<[u32; 2]>,
     pub address: Address,
-    /// `Masq`, `Local`, `Tunnel`, `Route`.
-    pub forward: Option<String>,
+    /// `Masq`, `Local`, `Tunnel`, `Route` (ipvsadm's names are shared, not copied).
+    pub forward: Option<Cow<'static, str>>,
     pub weight: Option<i64>,
     pub active_connections: Option<u64>,
     pub inactive_connections: Option<u64>,
+    /// What only `--persistent-conn`, `--thresholds` and `--tun-info` print.
+    pub more: Option<Box<RealServerMore>>,
+    pub stats: Option<Box<Counters>>,
+    pub rate: Option<Box<Rates>>,
+}
+
+/// The columns of a real server that only some listings print.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RealServerMore {
     /// `--persistent-conn`: persistence templates pointing here.
     pub persistent_connections: Option<u64>,
     pub upper_threshold: Option<u64>,
     pub lower_threshold: Option<u64>,
     pub tunnel_info: Option<String>,
-    pub stats: Option<Counters>,
-    pub rate: Option<Rates>,
+}
+
+impl RealServer {
+    /// The rarely printed columns, made when the first is read.
+    pub fn more_mut(&mut self) -> &mut RealServerMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+}
+
+/// The forwarding method as ipvsadm names it, shared when it is one of ipvsadm's own names.
+pub fn forward_name(text: &str) -> Cow<'static, str> {
+    match text {
+        "Masq" => Cow::Borrowed("Masq"),
+        "Local" => Cow::Borrowed("Local"),
+        "Tunnel" => Cow::Borrowed("Tunnel"),
+        "Route" => Cow::Borrowed("Route"),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 /// One `-Lnc` entry.

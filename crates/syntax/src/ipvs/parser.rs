@@ -366,7 +366,7 @@ impl ListingParser {
         let mut rs = RealServer {
             line: line.number,
             span: line.span,
-            lines: vec![line.number],
+            lines: smallvec::smallvec![line.number],
             address,
             ..RealServer::default()
         };
@@ -386,7 +386,7 @@ impl ListingParser {
         let ok = match layout {
             RealServerLayout::List => match values {
                 [forward, weight, active, inactive, ..] => {
-                    rs.forward = Some((*forward).to_string());
+                    rs.forward = Some(forward_name(forward));
                     rs.weight = weight.parse().ok();
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
@@ -398,8 +398,11 @@ impl ListingParser {
             },
             RealServerLayout::TunnelInfo => match values {
                 [forward, middle @ .., weight, active, inactive] => {
-                    rs.forward = Some((*forward).to_string());
-                    rs.tunnel_info = Some(middle.join(" ")).filter(|t| !t.is_empty());
+                    rs.forward = Some(forward_name(forward));
+                    let tunnel_info = Some(middle.join(" ")).filter(|t| !t.is_empty());
+                    if tunnel_info.is_some() {
+                        rs.more_mut().tunnel_info = tunnel_info;
+                    }
                     rs.weight = weight.parse().ok();
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
@@ -411,8 +414,12 @@ impl ListingParser {
             },
             RealServerLayout::Thresholds => match values {
                 [upper, lower, active, inactive, ..] => {
-                    rs.upper_threshold = upper.parse().ok();
-                    rs.lower_threshold = lower.parse().ok();
+                    let (upper, lower) = (upper.parse().ok(), lower.parse().ok());
+                    if upper.is_some() || lower.is_some() {
+                        let more = rs.more_mut();
+                        more.upper_threshold = upper;
+                        more.lower_threshold = lower;
+                    }
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
                     rs.active_connections.is_some() && rs.inactive_connections.is_some()
@@ -422,7 +429,9 @@ impl ListingParser {
             RealServerLayout::PersistentConn => match values {
                 [weight, persistent, active, inactive, ..] => {
                     rs.weight = weight.parse().ok();
-                    rs.persistent_connections = persistent.parse().ok();
+                    if let Ok(persistent) = persistent.parse() {
+                        rs.more_mut().persistent_connections = Some(persistent);
+                    }
                     rs.active_connections = active.parse().ok();
                     rs.inactive_connections = inactive.parse().ok();
                     rs.weight.is_some() && rs.active_connections.is_some()
@@ -432,9 +441,9 @@ impl ListingParser {
             RealServerLayout::Stats | RealServerLayout::Rate => match parse_five(values) {
                 Some(n) => {
                     if layout == RealServerLayout::Stats {
-                        rs.stats = Some(counters_of(n));
+                        rs.stats = Some(Box::new(counters_of(n)));
                     } else {
-                        rs.rate = Some(rates_of(n));
+                        rs.rate = Some(Box::new(rates_of(n)));
                     }
                     true
                 }
@@ -516,8 +525,16 @@ impl ListingParser {
         if missing.is_empty() {
             // A name that could be read (a known service name, or an address in an AWS-style host name).
             if let Some(host) = &address.host_name {
-                if !self.block.unresolved_names.iter().any(|u| &u.name == host)
-                    && !self.merged.unresolved_names.iter().any(|u| &u.name == host)
+                if !self
+                    .block
+                    .unresolved_names
+                    .iter()
+                    .any(|u| *u.name == **host)
+                    && !self
+                        .merged
+                        .unresolved_names
+                        .iter()
+                        .any(|u| *u.name == **host)
                 {
                     self.diagnostics.push(Diagnostic::info(
                         line,
@@ -528,7 +545,7 @@ impl ListingParser {
                         ),
                     ));
                     self.block.unresolved_names.push(UnresolvedName {
-                        name: host.clone(),
+                        name: host.to_string(),
                         lines: vec![line.number],
                         missing: "nothing (address read from the name)".to_string(),
                     });
@@ -586,6 +603,11 @@ impl ListingParser {
         let mut listing = self.merged;
         if listing.numeric.is_none() && !listing.services.is_empty() {
             listing.numeric = Some(true);
+        }
+        // The lists grew by doubling while they were read; a large node's listing is kept long.
+        listing.services.shrink_to_fit();
+        for service in &mut listing.services {
+            service.real_servers.shrink_to_fit();
         }
         Parsed {
             value: listing,

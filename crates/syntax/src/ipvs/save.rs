@@ -18,7 +18,7 @@ impl ListingParser {
         let mut rs = RealServer {
             line: line.number,
             span: line.span,
-            lines: vec![line.number],
+            lines: smallvec::smallvec![line.number],
             ..RealServer::default()
         };
         let mut i = 1;
@@ -75,20 +75,28 @@ impl ListingParser {
                     }
                 }
                 "-m" | "--masquerading" => {
-                    rs.forward = Some("Masq".to_string());
+                    rs.forward = Some(std::borrow::Cow::Borrowed("Masq"));
                     step = 1;
                 }
                 "-g" | "--gatewaying" => {
-                    rs.forward = Some("Route".to_string());
+                    rs.forward = Some(std::borrow::Cow::Borrowed("Route"));
                     step = 1;
                 }
                 "-i" | "--ipip" => {
-                    rs.forward = Some("Tunnel".to_string());
+                    rs.forward = Some(std::borrow::Cow::Borrowed("Tunnel"));
                     step = 1;
                 }
                 "-w" | "--weight" => rs.weight = value.and_then(|v| v.parse().ok()),
-                "-x" | "--u-threshold" => rs.upper_threshold = value.and_then(|v| v.parse().ok()),
-                "-y" | "--l-threshold" => rs.lower_threshold = value.and_then(|v| v.parse().ok()),
+                "-x" | "--u-threshold" => {
+                    if let Some(n) = value.and_then(|v| v.parse().ok()) {
+                        rs.more_mut().upper_threshold = Some(n);
+                    }
+                }
+                "-y" | "--l-threshold" => {
+                    if let Some(n) = value.and_then(|v| v.parse().ok()) {
+                        rs.more_mut().lower_threshold = Some(n);
+                    }
+                }
                 other => {
                     unknown.push(other.to_string());
                     step = 1;

@@ -50,13 +50,24 @@ pub(super) fn merge_real_server(into: &mut RealServer, from: RealServer) {
         weight,
         active_connections,
         inactive_connections,
-        persistent_connections,
-        upper_threshold,
-        lower_threshold,
-        tunnel_info,
         stats,
         rate
     );
+    if let Some(more) = from.more {
+        let known = into.more_mut();
+        if more.persistent_connections.is_some() {
+            known.persistent_connections = more.persistent_connections;
+        }
+        if more.upper_threshold.is_some() {
+            known.upper_threshold = more.upper_threshold;
+        }
+        if more.lower_threshold.is_some() {
+            known.lower_threshold = more.lower_threshold;
+        }
+        if more.tunnel_info.is_some() {
+            known.tunnel_info = more.tunnel_info;
+        }
+    }
 }
 
 /// Recognises a command line that runs ipvsadm (after an optional prompt, `sudo`, `watch` or a path).
@@ -198,7 +209,7 @@ pub fn parse_address(text: &str, width: usize) -> Address {
         };
         match host.parse::<IpAddr>() {
             Ok(ip) => address.ip = Some(ip.to_string()),
-            Err(_) => address.host_name = Some(host.to_string()),
+            Err(_) => address.host_name = Some(host.into()),
         }
         read_port(&mut address, port);
         return address;
@@ -232,7 +243,7 @@ pub fn parse_address(text: &str, width: usize) -> Address {
             address.ip = Some(ip.to_string());
         }
         Err(_) => {
-            address.host_name = Some(host.to_string()).filter(|h| !h.is_empty());
+            address.host_name = (!host.is_empty()).then(|| host.into());
             address.ip = ip_from_host_name(host).map(|ip| ip.to_string());
         }
     }
@@ -240,7 +251,7 @@ pub fn parse_address(text: &str, width: usize) -> Address {
         // ipvsadm cut the name: whatever stands after the colon may be the start of a longer port.
         address.truncated = true;
         if !port.is_empty() {
-            address.port_name = Some(port.to_string());
+            address.port_name = Some(port.into());
         }
         return address;
     }
@@ -255,7 +266,7 @@ pub(super) fn read_port(address: &mut Address, port: &str) {
     match port.parse::<u16>() {
         Ok(p) => address.port = Some(p),
         Err(_) => {
-            address.port_name = Some(port.to_string());
+            address.port_name = Some(port.into());
             address.port = well_known_port(port);
         }
     }

@@ -2,7 +2,9 @@
 //! and byte spans in the whole paste.
 
 use crate::diag::Diagnostic;
-use crate::source::{lines, Line, Origin, Span};
+use std::collections::VecDeque;
+
+use crate::source::{lines, Line, Lines, Origin, Span};
 
 /// What a token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,18 +58,71 @@ pub(crate) fn tokenize<'a>(
     origin: Origin,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Token<'a>> {
+    let mut lexer = Lexer::new(text, origin);
     let mut out = Vec::new();
-    for line in lines(text, origin) {
-        let continued = line_tokens(&line, &mut out, diagnostics);
+    while let Some(t) = lexer.next() {
+        out.push(t);
+    }
+    diagnostics.append(&mut lexer.diagnostics);
+    out
+}
+
+/// The tokens of a section read a line at a time, so that a parser holds only the tokens it has not
+/// consumed yet (a map of a million elements is never a million tokens in memory at once).
+pub(crate) struct Lexer<'a> {
+    lines: Lines<'a>,
+    ahead: VecDeque<Token<'a>>,
+    scratch: Vec<Token<'a>>,
+    /// What the tokenizer reported (unclosed strings), in line order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(text: &'a str, origin: Origin) -> Lexer<'a> {
+        Lexer {
+            lines: lines(text, origin),
+            ahead: VecDeque::new(),
+            scratch: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Tokenizes the next line onto the tokens ahead; false at the end of the text.
+    fn read_line(&mut self) -> bool {
+        let Some(line) = self.lines.next() else {
+            return false;
+        };
+        let continued = line_tokens(&line, &mut self.scratch, &mut self.diagnostics);
         if !continued {
-            out.push(Token {
+            self.scratch.push(Token {
                 kind: Tok::Newline,
                 line: line.number,
                 span: Span::new(line.span.end, line.span.end),
             });
         }
+        self.ahead.extend(self.scratch.drain(..));
+        true
     }
-    out
+
+    /// The token `n` places ahead (0: the next one).
+    pub fn peek_nth(&mut self, n: usize) -> Option<&Token<'a>> {
+        while self.ahead.len() <= n {
+            if !self.read_line() {
+                return None;
+            }
+        }
+        self.ahead.get(n)
+    }
+
+    pub fn peek(&mut self) -> Option<&Token<'a>> {
+        self.peek_nth(0)
+    }
+
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<Token<'a>> {
+        self.peek_nth(0)?;
+        self.ahead.pop_front()
+    }
 }
 
 /// Tokenizes one line; returns true when it ends with a `\` continuation.

@@ -11,6 +11,7 @@
 mod expr;
 pub mod json;
 mod lexer;
+mod packed;
 mod parser;
 
 use serde::Serialize;
@@ -19,6 +20,7 @@ use crate::diag::Parsed;
 use crate::source::{Origin, Span};
 
 pub use expr::{parse_rule_text, split_address_port};
+pub use packed::{ElementRef, Elements, Key, ValueRef};
 
 /// One word of an nft line as the nft tokenizer reads it, with its byte range in the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,8 +226,9 @@ pub enum Expr {
     Reject {
         with: Option<String>,
     },
-    /// `dnat to …`, `snat to …`, `masquerade`, `redirect to …`.
-    Nat(Nat),
+    /// `dnat to …`, `snat to …`, `masquerade`, `redirect to …` (boxed: the largest expression, and a rule
+    /// has few).
+    Nat(Box<Nat>),
     /// `meta mark set meta mark | 0x4000`, `mark set mark or 0x4000`, `ct mark set …`.
     Assign {
         target: String,
@@ -309,7 +312,7 @@ pub enum Value {
     /// `@name`: a named set.
     SetRef(String),
     /// `{ … }`: an anonymous set.
-    Set(Vec<Element>),
+    Set(Elements),
 }
 
 impl Value {
@@ -319,7 +322,7 @@ impl Value {
             Value::Single(v) => vec![v.clone()],
             Value::List(v) => v.clone(),
             Value::SetRef(_) => Vec::new(),
-            Value::Set(elements) => elements.iter().map(|e| e.key.join(" . ")).collect(),
+            Value::Set(elements) => elements.iter().map(|e| e.key().join(" . ")).collect(),
         }
     }
 }
@@ -336,7 +339,7 @@ pub struct Lookup {
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum MapRef {
     Named(String),
-    Anonymous(Vec<Element>),
+    Anonymous(Elements),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -436,10 +439,11 @@ pub struct Set {
     pub timeout_seconds: Option<u64>,
     pub size: Option<u64>,
     pub comment: Option<String>,
-    pub elements: Vec<Element>,
+    pub elements: Elements,
 }
 
-/// One element of a set or map (named or anonymous).
+/// One element of a set or map (named or anonymous), owned: what the parsers build and [`Elements`]
+/// stores packed ([`ElementRef::to_element`] gives it back).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Element {
     pub line: u32,

@@ -12,31 +12,20 @@ const CONNTRACK_TCP_ESTABLISHED: u64 = 432_000;
 pub fn find(node: &Node) -> Vec<Finding> {
     let listing = &node.listing;
     if !node.has_listing
-        || (listing.services.is_empty()
-            && listing.connections.is_empty()
-            && listing.timeouts.is_none())
+        || (node.service_count == 0 && listing.connections.is_empty() && listing.timeouts.is_none())
     {
         return Vec::new();
     }
-    let services = listing.services.len();
-    let real_servers = listing.real_server_count();
-    let active: u64 = listing
-        .services
-        .iter()
-        .flat_map(|s| &s.real_servers)
+    let services = node.service_count;
+    let real_servers = node.real_server_count;
+    let real_server_list = || node.servers.iter().flat_map(|s| &s.service.real_servers);
+    let active: u64 = real_server_list()
         .filter_map(|r| r.active_connections)
         .sum();
-    let inactive: u64 = listing
-        .services
-        .iter()
-        .flat_map(|s| &s.real_servers)
+    let inactive: u64 = real_server_list()
         .filter_map(|r| r.inactive_connections)
         .sum();
-    let counted = listing
-        .services
-        .iter()
-        .flat_map(|s| &s.real_servers)
-        .any(|r| r.active_connections.is_some());
+    let counted = real_server_list().any(|r| r.active_connections.is_some());
     let mut message = String::from("IPVS does not take conntrack out of the path. ");
     if services > 0 {
         message.push_str(&format!(

@@ -13,7 +13,7 @@ const MAX_LINES: usize = 200;
 
 /// True when iptables-mode Service rules are left beside IPVS mode's own structures.
 pub fn found(node: &Node) -> bool {
-    let ipvs_seen = !node.listing.services.is_empty()
+    let ipvs_seen = node.service_count > 0
         || !node.rules.ipvs_evidence.is_empty()
         || node.sets.has("KUBE-CLUSTER-IP")
         || node.sets.has("KUBE-LOOP-BACK");

@@ -87,6 +87,7 @@ fn from_stats(service: &Service, s: &VirtualServer) -> Option<Finding> {
                 .real_servers
                 .get(*i)?
                 .stats
+                .as_ref()
                 .map(|c| c.connections.value)
         })
         .collect();
@@ -98,7 +99,7 @@ fn from_stats(service: &Service, s: &VirtualServer) -> Option<Finding> {
         .service
         .real_servers
         .iter()
-        .any(|r| r.stats.is_some_and(|c| c.connections.approximate));
+        .any(|r| r.stats.as_ref().is_some_and(|c| c.connections.approximate));
     let mut lines: Vec<u32> = vec![s.service.line];
     lines.extend(
         s.service
@@ -178,7 +179,7 @@ fn from_rate(service: &Service, s: &VirtualServer) -> Option<Finding> {
         .service
         .real_servers
         .iter()
-        .filter_map(|r| r.rate.map(|x| x.connections_per_second.value))
+        .filter_map(|r| r.rate.as_ref().map(|x| x.connections_per_second.value))
         .collect();
     let total: u64 = cps.iter().sum();
     if total == 0 {

@@ -92,13 +92,17 @@ fn concentration(
     }
     let counts: Vec<u64> = servers
         .iter()
-        .map(
-            |r| match (r.active_connections, r.inactive_connections, r.stats) {
+        .map(|r| {
+            match (
+                r.active_connections,
+                r.inactive_connections,
+                r.stats.as_deref(),
+            ) {
                 (Some(a), Some(i), _) => a.saturating_add(i),
                 (_, _, Some(st)) => st.connections.value,
                 _ => 0,
-            },
-        )
+            }
+        })
         .collect();
     let total: u64 = counts.iter().fold(0u64, |a, b| a.saturating_add(*b));
     let (top, max) = counts.iter().enumerate().max_by_key(|(_, c)| **c)?;

@@ -46,7 +46,7 @@ pub fn find(node: &Node, services: &[(Service, Vec<usize>)]) -> Vec<Finding> {
                 } else {
                     Severity::Info
                 };
-                let mut lines = r.lines.clone();
+                let mut lines = r.lines.to_vec();
                 lines.push(server.service.line);
                 out.push(Finding::new(
                     CODE,

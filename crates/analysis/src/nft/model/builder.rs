@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use svcpath_syntax::nft::{ElementValue, Nat, NatKind};
+use svcpath_syntax::nft::{Nat, NatKind, ValueRef};
 
 use super::*;
 use crate::net::host_address;
@@ -141,7 +141,7 @@ impl<'k, 'a> Builder<'k, 'a> {
             .map(|s| {
                 s.elements
                     .iter()
-                    .filter_map(|e| e.key.first().map(|k| (host_address(k), e.line)))
+                    .filter_map(|e| e.key().first().map(|k| (host_address(k), e.line())))
                     .collect()
             })
             .unwrap_or_default();
@@ -150,14 +150,14 @@ impl<'k, 'a> Builder<'k, 'a> {
             .map(|s| {
                 s.elements
                     .iter()
-                    .filter_map(|e| e.key.first().map(|k| host_address(k)))
+                    .filter_map(|e| e.key().first().map(host_address))
                     .collect()
             })
             .unwrap_or_default();
 
         if let Some(map) = d.service_ips {
             for e in &map.elements {
-                let [ip, proto, port] = e.key.as_slice() else {
+                let Some([ip, proto, port]) = e.key().parts() else {
                     continue;
                 };
                 let ip = host_address(ip);
@@ -171,8 +171,8 @@ impl<'k, 'a> Builder<'k, 'a> {
                     None => self.by_address(&ip, proto, port_n),
                 };
                 svc.protocol = svc.protocol.or(Protocol::parse(proto));
-                svc.lines.insert(e.line);
-                svc.dispatch_lines.push(e.line);
+                svc.lines.insert(e.line());
+                svc.dispatch_lines.push(e.line());
                 match parsed.as_ref().map(|c| c.kind) {
                     Some(ChainKind::External) => {
                         if firewall_targets.contains(&ip) {
@@ -200,7 +200,7 @@ impl<'k, 'a> Builder<'k, 'a> {
         }
         if let Some(map) = d.firewall_ips {
             for e in &map.elements {
-                let [ip, proto, port] = e.key.as_slice() else {
+                let Some([ip, proto, port]) = e.key().parts() else {
                     continue;
                 };
                 let ip = host_address(ip);
@@ -211,8 +211,8 @@ impl<'k, 'a> Builder<'k, 'a> {
                     Some(cn) => self.named(&cn.key),
                     None => self.by_address(&ip, proto, port.parse().ok()),
                 };
-                svc.lines.insert(e.line);
-                svc.dispatch_lines.push(e.line);
+                svc.lines.insert(e.line());
+                svc.dispatch_lines.push(e.line());
                 svc.firewall_chain = svc.firewall_chain.take().or(Some(target.to_string()));
                 push_unique(&mut svc.load_balancer_ips, &ip);
                 svc.external_ips.retain(|x| x != &ip);
@@ -220,7 +220,7 @@ impl<'k, 'a> Builder<'k, 'a> {
         }
         if let Some(map) = d.service_nodeports {
             for e in &map.elements {
-                let [proto, port] = e.key.as_slice() else {
+                let Some([proto, port]) = e.key().parts() else {
                     continue;
                 };
                 let Some(target) = e.verdict().and_then(Verdict::chain) else {
@@ -232,23 +232,23 @@ impl<'k, 'a> Builder<'k, 'a> {
                 let svc = self.named(&cn.key);
                 svc.protocol = svc.protocol.or(Protocol::parse(proto));
                 svc.node_port = port.parse().ok();
-                svc.lines.insert(e.line);
-                svc.dispatch_lines.push(e.line);
+                svc.lines.insert(e.line());
+                svc.dispatch_lines.push(e.line());
             }
         }
         if let Some(map) = d.no_endpoint_services {
             for e in &map.elements {
-                let [ip, proto, port] = e.key.as_slice() else {
+                let Some([ip, proto, port]) = e.key().parts() else {
                     continue;
                 };
                 let ip = host_address(ip);
                 let port_n = port.parse::<u16>().ok();
-                let svc = match e.comment.as_deref().and_then(PortKey::from_comment) {
+                let svc = match e.comment().and_then(PortKey::from_comment) {
                     Some(key) => self.named(&key),
                     None => self.by_address(&ip, proto, port_n),
                 };
                 svc.protocol = svc.protocol.or(Protocol::parse(proto));
-                svc.lines.insert(e.line);
+                svc.lines.insert(e.line());
                 let is_cluster_ip =
                     cluster_ips.contains_key(&ip) || svc.cluster_ip.as_deref() == Some(ip.as_str());
                 let target = if is_cluster_ip {
@@ -275,30 +275,30 @@ impl<'k, 'a> Builder<'k, 'a> {
                 };
                 svc.no_endpoint.push(NoEndpointEntry {
                     target,
-                    reject: rejects(e.value.as_ref()),
-                    line: e.line,
+                    reject: rejects(e.value()),
+                    line: e.line(),
                 });
             }
         }
         if let Some(map) = d.no_endpoint_nodeports {
             for e in &map.elements {
-                let [proto, port] = e.key.as_slice() else {
+                let Some([proto, port]) = e.key().parts() else {
                     continue;
                 };
                 let Some(port) = port.parse::<u16>().ok() else {
                     continue;
                 };
-                let Some(key) = e.comment.as_deref().and_then(PortKey::from_comment) else {
+                let Some(key) = e.comment().and_then(PortKey::from_comment) else {
                     continue;
                 };
                 let svc = self.named(&key);
                 svc.protocol = svc.protocol.or(Protocol::parse(proto));
                 svc.node_port = Some(port);
-                svc.lines.insert(e.line);
+                svc.lines.insert(e.line());
                 svc.no_endpoint.push(NoEndpointEntry {
                     target: NoEndpointTarget::NodePort(port),
-                    reject: rejects(e.value.as_ref()),
-                    line: e.line,
+                    reject: rejects(e.value()),
+                    line: e.line(),
                 });
             }
         }
@@ -427,12 +427,8 @@ impl<'k, 'a> Builder<'k, 'a> {
                 for rule in &chain.rules {
                     for e in &rule.exprs {
                         match e {
-                            Expr::Nat(Nat {
-                                kind: NatKind::Dnat,
-                                address,
-                                port,
-                                ..
-                            }) => {
+                            Expr::Nat(nat) if nat.kind == NatKind::Dnat => {
+                                let Nat { address, port, .. } = &**nat;
                                 if address.is_some() {
                                     ep.ip = address.clone();
                                 }
@@ -527,10 +523,10 @@ impl<'k, 'a> Builder<'k, 'a> {
     }
 }
 
-fn rejects(value: Option<&ElementValue>) -> bool {
+fn rejects(value: Option<ValueRef<'_>>) -> bool {
     match value {
-        Some(ElementValue::Verdict(Verdict::Goto(c) | Verdict::Jump(c))) => c.contains("reject"),
-        Some(ElementValue::Verdict(Verdict::Other(o))) => o.contains("reject"),
+        Some(ValueRef::Verdict(Verdict::Goto(c) | Verdict::Jump(c))) => c.contains("reject"),
+        Some(ValueRef::Verdict(Verdict::Other(o))) => o.contains("reject"),
         _ => false,
     }
 }

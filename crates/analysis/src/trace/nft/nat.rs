@@ -2,7 +2,7 @@
 //! source; a `dnat … map` picks the address (and port) from a map, by a generated number (with the
 //! share of each element) or by the packet's own values.
 
-use svcpath_syntax::nft::{split_address_port, Chain, ElementValue, Nat, NatKind};
+use svcpath_syntax::nft::{split_address_port, Chain, Nat, NatKind, ValueRef};
 
 use super::super::addr;
 use super::super::hooks::{Hook, Hooks};
@@ -54,7 +54,9 @@ pub(super) fn nft_nat_map(
     let rest: Vec<_> = ways.collect();
     let split = !rest.is_empty();
     let key = map.key.text();
-    let apply = |b: &mut Branch, (p, el): (f64, Option<&svcpath_syntax::nft::Element>)| -> Act {
+    let apply = |b: &mut Branch,
+                 (p, el): (f64, Option<svcpath_syntax::nft::ElementRef<'_>>)|
+     -> Act {
         let share = if split {
             format!(", {} of new connections", percent(p))
         } else {
@@ -70,11 +72,11 @@ pub(super) fn nft_nat_map(
             );
             return Act::Next;
         };
-        if el.line > 0 && Some(el.line) != at.line {
-            b.rules.push(el.line);
+        if el.line() > 0 && Some(el.line()) != at.line {
+            b.rules.push(el.line());
         }
-        let data = match &el.value {
-            Some(ElementValue::Data(d)) => d.clone(),
+        let data = match el.value() {
+            Some(ValueRef::Data(d)) => d.to_string(),
             _ => String::new(),
         };
         let (address, port) = split_address_port(&data);
@@ -87,7 +89,7 @@ pub(super) fn nft_nat_map(
                 at.line,
                 format!(
                     "the map element {} holds `{data}`, not an address: the packet is left unchanged",
-                    el.key.join(" . ")
+                    el.key().join(" . ")
                 ),
             );
             return Act::Accept;
@@ -99,7 +101,7 @@ pub(super) fn nft_nat_map(
             at.line,
             format!(
                 "`{key}` map: element {} → {data}{share}",
-                el.key.join(" . ")
+                el.key().join(" . ")
             ),
         );
         let picked = Nat {

@@ -89,9 +89,10 @@ pub(in crate::trace) fn interface_names(tables: &[NftTable<'_>]) -> Vec<String> 
                     let values = match &m.right {
                         Value::Single(v) => vec![v.clone()],
                         Value::List(v) => v.clone(),
-                        Value::Set(els) => {
-                            els.iter().filter_map(|e| e.key.first().cloned()).collect()
-                        }
+                        Value::Set(els) => els
+                            .iter()
+                            .filter_map(|e| e.key().first().map(str::to_string))
+                            .collect(),
                         Value::SetRef(_) => Vec::new(),
                     };
                     for v in values {

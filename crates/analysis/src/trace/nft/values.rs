@@ -5,7 +5,8 @@
 use std::net::IpAddr;
 
 use svcpath_syntax::nft::{
-    Element, ElementValue, Lookup, MapRef, Match, Op, Selector, Set, Value, Verdict as NftVerdict,
+    ElementRef, Elements, Key, Lookup, MapRef, Match, Op, Selector, Set, Value, ValueRef,
+    Verdict as NftVerdict,
 };
 
 use super::super::addr::{self, Cidr};
@@ -262,21 +263,40 @@ pub(super) fn part_matches(ctx: &Ctx<'_>, pattern: &str, v: &PacketValue) -> Ans
 }
 
 /// Whether an element key (its parts) matches the packet's values, part by part.
-pub(super) fn key_matches(ctx: &Ctx<'_>, key: &[String], values: &[PacketValue]) -> Answer {
+pub(super) fn key_matches(ctx: &Ctx<'_>, key: Key<'_>, values: &[PacketValue]) -> Answer {
     if key.len() != values.len() {
-        // A single value written with ` . ` inside one part.
-        let joined = key.join(" . ");
-        let parts: Vec<String> = joined.split(" . ").map(str::to_string).collect();
-        if parts.len() != values.len() {
-            return Answer::Assume(
-                false,
-                format!("the key `{joined}` does not fit the selector"),
-            );
-        }
-        return key_matches(ctx, &parts, values);
+        return joined_key_matches(ctx, &key.join(" . "), values);
     }
+    parts_match(ctx, key.iter(), values)
+}
+
+/// [`key_matches`] for a key written as text parts.
+pub(super) fn text_key_matches(ctx: &Ctx<'_>, key: &[String], values: &[PacketValue]) -> Answer {
+    if key.len() != values.len() {
+        return joined_key_matches(ctx, &key.join(" . "), values);
+    }
+    parts_match(ctx, key.iter().map(String::as_str), values)
+}
+
+/// A single value written with ` . ` inside one part.
+fn joined_key_matches(ctx: &Ctx<'_>, joined: &str, values: &[PacketValue]) -> Answer {
+    let parts: Vec<&str> = joined.split(" . ").collect();
+    if parts.len() != values.len() {
+        return Answer::Assume(
+            false,
+            format!("the key `{joined}` does not fit the selector"),
+        );
+    }
+    parts_match(ctx, parts.into_iter(), values)
+}
+
+fn parts_match<'k>(
+    ctx: &Ctx<'_>,
+    key: impl Iterator<Item = &'k str>,
+    values: &[PacketValue],
+) -> Answer {
     let mut assumed: Option<String> = None;
-    for (k, v) in key.iter().zip(values) {
+    for (k, v) in key.zip(values) {
         match part_matches(ctx, k, v) {
             Answer::Yes => {}
             Answer::No => return Answer::No,
@@ -339,7 +359,7 @@ pub(super) fn nft_match(
                 ),
                 Value::Set(els) => Answer::from_bool(els.iter().any(|e| {
                     matches!(
-                        key_matches(ctx, &e.key, std::slice::from_ref(&v)),
+                        key_matches(ctx, e.key(), std::slice::from_ref(&v)),
                         Answer::Yes
                     )
                 })),
@@ -380,7 +400,7 @@ pub(super) fn nft_match(
         Value::Single(s) => {
             if values.len() > 1 {
                 let parts: Vec<String> = s.split(" . ").map(str::to_string).collect();
-                return key_matches(ctx, &parts, &values).negate(negated);
+                return text_key_matches(ctx, &parts, &values).negate(negated);
             }
             match values.first() {
                 Some(v) => compare(ctx, m.op, s, v),
@@ -443,7 +463,7 @@ pub(super) fn compare(ctx: &Ctx<'_>, op: Op, s: &str, v: &PacketValue) -> Answer
 pub(super) fn set_contains(
     ctx: &Ctx<'_>,
     b: &Branch,
-    elements: &[Element],
+    elements: &Elements,
     values: &[PacketValue],
     set: Option<&Set>,
 ) -> Answer {
@@ -453,8 +473,8 @@ pub(super) fn set_contains(
         }
     }
     let mut out = Answer::No;
-    for e in elements {
-        match key_matches(ctx, &e.key, values) {
+    for e in elements.iter() {
+        match key_matches(ctx, e.key(), values) {
             Answer::Yes => return Answer::Yes,
             Answer::Assume(true, why) => out = Answer::Assume(true, why),
             _ => {}
@@ -477,13 +497,13 @@ pub(super) fn vmap(
     let ways = ways
         .into_iter()
         .map(|(p, e)| {
-            let what = e.and_then(|e| match &e.value {
-                Some(ElementValue::Verdict(v)) => Some((v.clone(), e.line, e.key.join(" . "))),
+            let what = e.and_then(|e| match e.value() {
+                Some(ValueRef::Verdict(v)) => Some((v.clone(), e.line(), e.key().join(" . "))),
                 _ => {
                     if !numgen {
                         assumed.push(format!(
                             "the element {} holds no verdict",
-                            e.key.join(" . ")
+                            e.key().join(" . ")
                         ));
                     }
                     None
@@ -506,9 +526,9 @@ pub(super) fn map_ways<'r>(
     hooks: &'r Hooks<'_>,
     key: &Selector,
     map: &'r MapRef,
-) -> (Vec<(f64, Option<&'r Element>)>, Vec<String>) {
+) -> (Vec<(f64, Option<ElementRef<'r>>)>, Vec<String>) {
     let mut assumed = Vec::new();
-    let elements: &'r [Element] = match map {
+    let elements: &'r Elements = match map {
         MapRef::Anonymous(els) => els,
         MapRef::Named(name) => match hooks.tables.get(ti).and_then(|t| t.set(name)) {
             Some(s) => &s.elements,
@@ -525,10 +545,10 @@ pub(super) fn map_ways<'r>(
         // is how many of those its key (a number or a range) covers, in one pass over the map.
         let modulus = u64::from(ng.modulus.max(1));
         let (lo, hi) = (u64::from(ng.offset), u64::from(ng.offset) + modulus - 1);
-        let mut shares: Vec<(f64, Option<&'r Element>)> = Vec::new();
+        let mut shares: Vec<(f64, Option<ElementRef<'r>>)> = Vec::new();
         let mut covered = 0u64;
-        for e in elements {
-            let k = e.key.join(" . ");
+        for e in elements.iter() {
+            let k = e.key().join(" . ");
             let (a, b) = match k.split_once('-') {
                 Some((a, b)) => (parse_num(a, NumKind::Plain), parse_num(b, NumKind::Plain)),
                 None => (parse_num(&k, NumKind::Plain), parse_num(&k, NumKind::Plain)),
@@ -579,13 +599,13 @@ pub(super) fn map_ways<'r>(
     if values.iter().any(|v| matches!(v, PacketValue::Absent)) {
         return (vec![(1.0, None)], assumed);
     }
-    for e in elements {
-        match key_matches(ctx, &e.key, &values) {
+    for e in elements.iter() {
+        match key_matches(ctx, e.key(), &values) {
             Answer::Yes => return (vec![(1.0, Some(e))], assumed),
             Answer::Assume(true, why) => {
                 assumed.push(format!(
                     "{why} (element {} taken as matching)",
-                    e.key.join(" . ")
+                    e.key().join(" . ")
                 ));
                 return (vec![(1.0, Some(e))], assumed);
             }

@@ -1,6 +1,7 @@
 //! Set and map elements between `{` and `}`, and the `address:port` forms they hold.
 
 use super::*;
+use crate::nft::Elements;
 
 /// Splits `10.0.0.1:80`, `[fd00::1]:80`, `:8080`, `10.0.0.1`, `fd00::1` into address and port.
 pub fn split_address_port(text: &str) -> (Option<String>, Option<u16>) {
@@ -39,8 +40,8 @@ pub fn split_address_port(text: &str) -> (Option<String>, Option<u16>) {
 pub(crate) fn parse_elements(
     tokens: &[Token<'_>],
     problems: &mut Vec<(u32, Span, String)>,
-) -> Vec<Element> {
-    let mut out = Vec::new();
+) -> Elements {
+    let mut out = Elements::new();
     let mut start = 0;
     let mut depth = 0usize;
     for (i, t) in tokens.iter().enumerate() {
@@ -59,10 +60,11 @@ pub(crate) fn parse_elements(
     if let Some(e) = element(tokens.get(start..).unwrap_or(&[]), problems) {
         out.push(e);
     }
+    out.shrink_to_fit();
     out
 }
 
-pub(super) fn element(
+pub(crate) fn element(
     tokens: &[Token<'_>],
     problems: &mut Vec<(u32, Span, String)>,
 ) -> Option<Element> {

@@ -114,6 +114,7 @@ pub(crate) fn parse_rule(tokens: &[Token<'_>], src: &str, base: usize) -> RulePa
         out: RuleParse::default(),
     };
     p.run();
+    p.out.exprs.shrink_to_fit();
     p.out
 }
 
@@ -455,7 +456,7 @@ impl<'t, 'a, 's> RuleParser<'t, 'a, 's> {
                 self.c.next();
             }
         }
-        self.out.exprs.push(Expr::Nat(nat));
+        self.out.exprs.push(Expr::Nat(Box::new(nat)));
     }
 
     /// `numgen random mod 2 map { … }`, `ip daddr . th dport map @name` after `dnat to`: the key and the
@@ -569,8 +570,8 @@ impl<'t, 'a, 's> RuleParser<'t, 'a, 's> {
 mod elements;
 mod selector;
 
-pub(crate) use elements::parse_elements;
 pub use elements::split_address_port;
+pub(crate) use elements::{element, parse_elements};
 
 #[cfg(test)]
 mod tests;

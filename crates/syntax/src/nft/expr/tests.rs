@@ -19,9 +19,9 @@ fn dnat_through_a_numgen_map() {
         panic!()
     };
     assert_eq!(els.len(), 2);
-    assert_eq!(els[0].key, ["0"]);
+    assert_eq!(els.to_vec()[0].key, ["0"]);
     assert_eq!(
-        els[1].value,
+        els.to_vec()[1].value,
         Some(ElementValue::Data("10.244.0.8 . 9898".to_string()))
     );
     assert_eq!(n.address, None);
@@ -92,9 +92,9 @@ fn numgen_vmap() {
         panic!()
     };
     assert_eq!(els.len(), 2);
-    assert_eq!(els[1].key, ["1"]);
+    assert_eq!(els.to_vec()[1].key, ["1"]);
     assert_eq!(
-        els[1].verdict(),
+        els.to_vec()[1].verdict(),
         Some(&Verdict::Goto("endpoint-B/80".into()))
     );
 }
@@ -223,10 +223,10 @@ fn element_attributes() {
     let mut problems = Vec::new();
     let els = parse_elements(&toks, &mut problems);
     assert!(problems.is_empty());
-    assert_eq!(els[0].key, ["1.2.3.4", "tcp", "80"]);
-    assert_eq!(els[0].comment.as_deref(), Some("ns2/svc2:p80"));
-    assert_eq!(els[0].verdict(), Some(&Verdict::Drop));
-    assert_eq!(els[1].key, ["tcp", "3001"]);
+    assert_eq!(els.to_vec()[0].key, ["1.2.3.4", "tcp", "80"]);
+    assert_eq!(els.to_vec()[0].comment.as_deref(), Some("ns2/svc2:p80"));
+    assert_eq!(els.to_vec()[0].verdict(), Some(&Verdict::Drop));
+    assert_eq!(els.to_vec()[1].key, ["tcp", "3001"]);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::source::{Origin, Span};
 use super::super::expr::{parse_elements, parse_rule};
 use super::super::lexer::{tokenize, Tok, Token};
 use super::super::{
-    priority_value, BaseChain, Chain, Element, Expr, MapRef, NamedObject, Rule, Set, Table,
+    priority_value, BaseChain, Chain, Elements, Expr, MapRef, NamedObject, Rule, Set, Table,
     Value as NftValue,
 };
 use super::render::{self, Style};
@@ -338,7 +338,7 @@ impl<'a> Reader<'a> {
         let styles = render::styles_of_types(&key_type);
         let elements = match j.elem {
             Some(e) => self.elements(element_list(e), &styles),
-            None => Vec::new(),
+            None => Elements::new(),
         };
         let line = self.line_at(span);
         let set = &mut self.ruleset.tables[t].sets[s];
@@ -355,7 +355,7 @@ impl<'a> Reader<'a> {
         }
         set.size = j.size;
         set.comment = j.comment;
-        set.elements.extend(elements);
+        set.elements.append(elements);
         Ok(())
     }
 
@@ -368,16 +368,16 @@ impl<'a> Reader<'a> {
         let styles = render::styles_of_types(&self.ruleset.tables[t].sets[s].key_type.clone());
         let elements = self.elements(element_list(j.elem), &styles);
         let set = &mut self.ruleset.tables[t].sets[s];
-        if !known && elements.iter().any(|e| e.value.is_some()) {
+        if !known && elements.iter().any(|e| e.value().is_some()) {
             set.is_map = true;
         }
-        set.elements.extend(elements);
+        set.elements.append(elements);
         Ok(())
     }
 
     /// Reads the elements of a named set, each written in nft syntax and read by the text reader.
-    pub(super) fn elements(&mut self, raws: Vec<&'a RawValue>, styles: &[Style]) -> Vec<Element> {
-        let mut out = Vec::with_capacity(raws.len());
+    pub(super) fn elements(&mut self, raws: Vec<&'a RawValue>, styles: &[Style]) -> Elements {
+        let mut out = Elements::new();
         for raw in raws {
             let span = self.span_of(raw.get());
             let rendered = serde_json::from_str::<Value>(raw.get())
@@ -392,7 +392,8 @@ impl<'a> Reader<'a> {
                         .collect();
                     let mut problems = Vec::new();
                     let line = self.line_at(span);
-                    for mut e in parse_elements(&tokens, &mut problems) {
+                    for e in parse_elements(&tokens, &mut problems).iter() {
+                        let mut e = e.to_element();
                         e.line = line;
                         e.span = span;
                         out.push(e);
@@ -469,8 +470,5 @@ fn relocate(e: &mut Expr, line: u32, span: Span) {
         },
         _ => return,
     };
-    for el in elements {
-        el.span = span;
-        el.line = line;
-    }
+    elements.relocate(line, span);
 }

@@ -34,9 +34,9 @@ fn reads_tables_chains_maps_and_rules() {
     assert!(map.is_map);
     assert_eq!(map.key_type, ["ipv4_addr", "inet_proto", "inet_service"]);
     assert_eq!(map.data_type.as_deref(), Some("verdict"));
-    assert_eq!(map.elements[0].key, ["10.96.0.10", "tcp", "80"]);
+    assert_eq!(map.elements.to_vec()[0].key, ["10.96.0.10", "tcp", "80"]);
     assert_eq!(
-        map.elements[0].value,
+        map.elements.to_vec()[0].value,
         Some(ElementValue::Verdict(Verdict::Goto("service-A".into())))
     );
     let dispatch = &t.chain("nat-prerouting").unwrap().rules[0];
@@ -168,16 +168,16 @@ fn set_timeouts_flags_and_element_attributes() {
     assert_eq!(set.timeout_seconds, Some(10800));
     assert_eq!(set.flags, ["dynamic", "timeout"]);
     assert_eq!(set.size, Some(65535));
-    let e = &set.elements[0];
+    let e = &set.elements.to_vec()[0];
     assert_eq!(e.key, ["10.0.0.7"]);
     assert_eq!(e.timeout.as_deref(), Some("3h"));
     assert_eq!(e.expires.as_deref(), Some("2h59m58s"));
     assert_eq!(e.comment.as_deref(), Some("a client"));
     let map = t.set("endpoints").unwrap();
     assert_eq!(map.data_type.as_deref(), Some("ipv4_addr . inet_service"));
-    assert_eq!(map.elements[0].key, ["10.96.0.30", "0x00000001"]);
+    assert_eq!(map.elements.to_vec()[0].key, ["10.96.0.30", "0x00000001"]);
     assert_eq!(
-        map.elements[0].value,
+        map.elements.to_vec()[0].value,
         Some(ElementValue::Data("10.244.2.2 . 8080".into()))
     );
 }
@@ -188,7 +188,7 @@ fn add_commands_and_element_objects() {
     let p = parse_str(text);
     assert!(p.value.transaction);
     let set = p.value.table("ip", "t").unwrap().set("s").unwrap();
-    let keys: Vec<_> = set.elements.iter().map(|e| e.key.join(".")).collect();
+    let keys: Vec<_> = set.elements.iter().map(|e| e.key().join(".")).collect();
     assert_eq!(keys, ["10.0.0.1", "10.1.0.0/16"]);
     assert_eq!(p.value.commands.len(), 1);
     assert_eq!(p.value.commands[0].object, "chain");
@@ -234,10 +234,12 @@ fn objects_one_per_line_as_jq_prints_them() {
         for (a, b) in sets.iter_mut().zip(&p.value.tables[0].sets) {
             a.line = b.line;
             a.span = b.span;
-            for (x, y) in a.elements.iter_mut().zip(&b.elements) {
-                x.line = y.line;
-                x.span = y.span;
+            let mut elements = a.elements.to_vec();
+            for (x, y) in elements.iter_mut().zip(b.elements.iter()) {
+                x.line = y.line();
+                x.span = y.span();
             }
+            a.elements = elements.into_iter().collect();
         }
         sets
     });

@@ -2,15 +2,16 @@
 
 use super::*;
 
-impl<'t, 'a> Parser<'t, 'a> {
-    pub(super) fn command(&mut self, stmt: Stmt<'t, 'a>) {
+impl<'a> Parser<'a> {
+    pub(super) fn command(&mut self, stmt: Stmt<'a>) {
         let verb = stmt.word(0).unwrap_or("").to_string();
         let object = stmt.word(1).unwrap_or("").to_string();
         let line = stmt.line();
         // Names after `VERB OBJECT`: up to the first brace.
-        let args: Vec<&'t Token<'a>> = stmt.toks.iter().skip(2).copied().collect();
-        let names: Vec<String> = args
+        let names: Vec<String> = stmt
+            .toks
             .iter()
+            .skip(2)
             .take_while(|t| t.kind != Tok::Open)
             .filter_map(|t| t.text())
             .collect();
@@ -66,10 +67,10 @@ impl<'t, 'a> Parser<'t, 'a> {
                 }
                 let elements = self.brace_elements(&stmt);
                 if let Some(set) = self.set_mut(t, s) {
-                    if !existed && elements.iter().any(|e| e.value.is_some()) {
+                    if !existed && elements.iter().any(|e| e.value().is_some()) {
                         set.is_map = true;
                     }
-                    set.elements.extend(elements);
+                    set.elements.append(elements);
                 }
             }
             ("add" | "insert" | "create" | "replace", "rule") => self.rule_command(&verb, stmt),
@@ -100,7 +101,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    pub(super) fn bad_command(&mut self, stmt: &Stmt<'_, '_>) {
+    pub(super) fn bad_command(&mut self, stmt: &Stmt<'_>) {
         let text = self.source(stmt.span());
         self.stmt_diag(
             stmt,
@@ -112,7 +113,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         );
     }
 
-    pub(super) fn rule_command(&mut self, verb: &str, stmt: Stmt<'t, 'a>) {
+    pub(super) fn rule_command(&mut self, verb: &str, stmt: Stmt<'a>) {
         let line = stmt.line();
         let w = |i: usize| stmt.toks.get(i).and_then(|t| t.text());
         let (family, table, chain, mut at) = match (w(2), w(3), w(4)) {
@@ -137,11 +138,11 @@ impl<'t, 'a> Parser<'t, 'a> {
                 self.chain_for(t, &chain, line, stmt.span()).0
             }
         };
-        let toks: Vec<&Token<'_>> = stmt.toks.get(at..).unwrap_or(&[]).to_vec();
+        let toks = stmt.toks.get(at..).unwrap_or(&[]);
         if toks.is_empty() {
             return self.bad_command(&stmt);
         }
-        let rule = self.rule(&toks, stmt.handle());
+        let rule = self.rule(toks, stmt.handle());
         let Some(ch) = self.chain_mut(t, c) else {
             return;
         };
@@ -160,7 +161,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         verb: &str,
         object: &str,
         names: &[String],
-        stmt: &Stmt<'_, '_>,
+        stmt: &Stmt<'_>,
     ) {
         let flush = verb == "flush";
         match object {
@@ -243,13 +244,11 @@ impl<'t, 'a> Parser<'t, 'a> {
                 let Some(s) = self.find_set(t, &rest[1]) else {
                     return;
                 };
-                let gone: Vec<Vec<String>> = self
-                    .brace_elements(stmt)
-                    .into_iter()
-                    .map(|e| e.key)
-                    .collect();
+                let gone = self.brace_elements(stmt);
+                let gone: Vec<Vec<&str>> = gone.iter().map(|e| e.key().iter().collect()).collect();
                 if let Some(set) = self.set_mut(t, s) {
-                    set.elements.retain(|e| !gone.contains(&e.key));
+                    set.elements
+                        .retain(|e| !gone.iter().any(|g| e.key().equals(g)));
                 }
             }
             "rule" => {

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use crate::diag::{quote, Diagnostic, Parsed, Severity};
 use crate::source::{Origin, Span};
 
-use super::expr::{parse_elements, parse_rule};
-use super::lexer::{tokenize, Tok, Token};
+use super::expr::{element, parse_elements, parse_rule};
+use super::lexer::{Lexer, Tok, Token};
 use super::{
-    duration_seconds, priority_value, BaseChain, Chain, Command, Element, NamedObject, Rule,
+    duration_seconds, priority_value, BaseChain, Chain, Command, Elements, NamedObject, Rule,
     Ruleset, Set, Table, TableWarning,
 };
 
@@ -46,14 +46,11 @@ const COMMAND_OBJECTS: &[&str] = &[
 ];
 
 pub(crate) fn parse(text: &str, origin: Origin) -> Parsed<Ruleset> {
-    let mut diagnostics = Vec::new();
-    let tokens = tokenize(text, origin, &mut diagnostics);
     let mut p = Parser {
-        toks: &tokens,
-        i: 0,
+        lexer: Lexer::new(text, origin),
         src: text,
         base: origin.offset,
-        diagnostics,
+        diagnostics: Vec::new(),
         tables: Vec::new(),
         table_index: HashMap::new(),
         ruleset: Ruleset::default(),
@@ -88,47 +85,14 @@ struct TableB {
     set_index: HashMap<String, usize>,
 }
 
-/// One statement: its tokens (line ends and comments removed) and whether it opened a block.
-struct Stmt<'t, 'a> {
-    toks: Vec<&'t Token<'a>>,
-    comments: Vec<&'a str>,
-    opens: bool,
-}
-
-impl<'t, 'a> Stmt<'t, 'a> {
-    fn line(&self) -> u32 {
-        self.toks.first().map(|t| t.line).unwrap_or(0)
-    }
-
-    fn span(&self) -> Span {
-        match (self.toks.first(), self.toks.last()) {
-            (Some(a), Some(b)) => Span::new(a.span.start, b.span.end.max(a.span.start)),
-            _ => Span::default(),
-        }
-    }
-
-    fn word(&self, n: usize) -> Option<&'a str> {
-        self.toks.get(n).and_then(|t| t.word())
-    }
-
-    fn text(&self, n: usize) -> Option<String> {
-        self.toks.get(n).and_then(|t| t.text())
-    }
-
-    fn handle(&self) -> Option<u64> {
-        self.comments.iter().find_map(|c| handle_of(c))
-    }
-}
-
 fn handle_of(comment: &str) -> Option<u64> {
     comment
         .strip_prefix("handle ")
         .and_then(|n| n.trim().parse().ok())
 }
 
-struct Parser<'t, 'a> {
-    toks: &'t [Token<'a>],
-    i: usize,
+struct Parser<'a> {
+    lexer: Lexer<'a>,
     src: &'a str,
     base: usize,
     diagnostics: Vec<Diagnostic>,
@@ -140,32 +104,34 @@ struct Parser<'t, 'a> {
     last_object: Option<(u32, Object)>,
 }
 
-impl<'t, 'a> Parser<'t, 'a> {
+impl<'a> Parser<'a> {
     fn run(&mut self) {
-        while self.i < self.toks.len() {
-            let t = &self.toks[self.i];
+        while let Some(t) = self.lexer.peek() {
             match &t.kind {
-                Tok::Newline | Tok::Semi | Tok::Comma => self.i += 1,
+                Tok::Newline | Tok::Semi | Tok::Comma => {
+                    self.lexer.next();
+                }
                 Tok::Comment(c) => {
-                    self.standalone_comment(c, t.line);
-                    self.i += 1;
+                    let (c, line) = (*c, t.line);
+                    self.standalone_comment(c, line);
+                    self.lexer.next();
                 }
                 Tok::Close => {
+                    let (line, span) = (t.line, t.span);
                     if self.stack.pop().is_none() {
                         self.diag(
-                            t.line,
-                            t.span,
+                            line,
+                            span,
                             Severity::Warning,
                             "a `}` that closes nothing was ignored".into(),
                         );
                     }
-                    self.i += 1;
+                    self.lexer.next();
                 }
                 _ => {
-                    let before = self.i;
-                    let stmt = self.collect();
-                    if self.i == before {
-                        self.i += 1;
+                    let (stmt, consumed) = self.collect();
+                    if !consumed {
+                        self.lexer.next();
                     }
                     self.statement(stmt);
                 }
@@ -182,7 +148,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         });
     }
 
-    fn stmt_diag(&mut self, stmt: &Stmt<'_, '_>, severity: Severity, message: String) {
+    fn stmt_diag(&mut self, stmt: &Stmt<'_>, severity: Severity, message: String) {
         self.diag(stmt.line(), stmt.span(), severity, message);
     }
 
@@ -229,76 +195,8 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    /// Collects one statement's tokens. Inside braces a statement continues over line ends when the line
-    /// ends with `,`, `{`, `.`, `:` or `=`, or the next line starts with `}` or `,`.
-    fn collect(&mut self) -> Stmt<'t, 'a> {
-        let mut stmt = Stmt {
-            toks: Vec::new(),
-            comments: Vec::new(),
-            opens: false,
-        };
-        let mut depth = 0usize;
-        while self.i < self.toks.len() {
-            let t: &'t Token<'a> = &self.toks[self.i];
-            match &t.kind {
-                Tok::Newline => {
-                    if depth == 0 {
-                        break;
-                    }
-                    if self.continues(stmt.toks.last().copied()) {
-                        self.i += 1;
-                        continue;
-                    }
-                    self.diag(
-                        t.line,
-                        stmt.span(),
-                        Severity::Warning,
-                        "a `{` is not closed on this line; the statement was read up to the end of the line".into(),
-                    );
-                    break;
-                }
-                Tok::Semi | Tok::Close if depth == 0 => break,
-                Tok::Open if depth == 0 && self.is_block_header(&stmt) => {
-                    self.i += 1;
-                    stmt.opens = true;
-                    break;
-                }
-                Tok::Open => {
-                    depth += 1;
-                    stmt.toks.push(t);
-                }
-                Tok::Close => {
-                    depth -= 1;
-                    stmt.toks.push(t);
-                }
-                Tok::Comment(c) => stmt.comments.push(c),
-                _ => stmt.toks.push(t),
-            }
-            self.i += 1;
-        }
-        stmt
-    }
-
-    fn continues(&self, last: Option<&Token<'_>>) -> bool {
-        let by_last = match last.map(|t| &t.kind) {
-            Some(Tok::Comma | Tok::Open) => true,
-            Some(Tok::Word(w)) => matches!(*w, "." | ":" | "="),
-            _ => false,
-        };
-        if by_last {
-            return true;
-        }
-        let next = self
-            .toks
-            .get(self.i + 1..)
-            .unwrap_or(&[])
-            .iter()
-            .find(|t| !matches!(t.kind, Tok::Newline | Tok::Comment(_)));
-        matches!(next.map(|t| &t.kind), Some(Tok::Close | Tok::Comma))
-    }
-
     /// Whether the words so far, followed by `{`, open a block.
-    fn is_block_header(&self, stmt: &Stmt<'_, '_>) -> bool {
+    fn is_block_header(&self, stmt: &Stmt<'_>) -> bool {
         let words: Vec<Option<&str>> = stmt.toks.iter().map(|t| t.word()).collect();
         let n = words.len();
         let w = |i: usize| words.get(i).copied().flatten();
@@ -321,7 +219,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn statement(&mut self, stmt: Stmt<'t, 'a>) {
+    fn statement(&mut self, stmt: Stmt<'a>) {
         if stmt.toks.is_empty() {
             if stmt.opens {
                 self.stack.push((Ctx::Skip, 0, stmt.span()));
@@ -348,7 +246,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn top_statement(&mut self, stmt: Stmt<'_, '_>) {
+    fn top_statement(&mut self, stmt: Stmt<'_>) {
         match stmt.word(0) {
             Some(
                 "list" | "reset" | "monitor" | "describe" | "export" | "import" | "define"
@@ -380,7 +278,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn table_statement(&mut self, t: usize, stmt: Stmt<'_, '_>) {
+    fn table_statement(&mut self, t: usize, stmt: Stmt<'_>) {
         match stmt.word(0) {
             Some("comment") => {
                 let comment = stmt.text(1);
@@ -410,7 +308,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn chain_statement(&mut self, t: usize, c: usize, stmt: Stmt<'_, '_>) {
+    fn chain_statement(&mut self, t: usize, c: usize, stmt: Stmt<'_>) {
         let line = stmt.line();
         match stmt.word(0) {
             Some("type") => {
@@ -480,7 +378,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
     }
 
-    fn set_statement(&mut self, t: usize, s: usize, stmt: Stmt<'_, '_>) {
+    fn set_statement(&mut self, t: usize, s: usize, mut stmt: Stmt<'_>) {
         let words: Vec<String> = stmt.toks.iter().filter_map(|t| t.text()).collect();
         let rest = words.get(1..).unwrap_or(&[]).join(" ");
         let mut elements = None;
@@ -525,7 +423,12 @@ impl<'t, 'a> Parser<'t, 'a> {
                     set.comment = Some(rest);
                 }
             }
-            Some("elements") => elements = Some(self.brace_elements(&stmt)),
+            Some("elements") => {
+                elements = Some(match stmt.elements.take() {
+                    Some(reader) => self.read_elements(reader),
+                    None => self.brace_elements(&stmt),
+                })
+            }
             Some("policy" | "auto-merge" | "gc-interval" | "counter" | "quota" | "devices") => {}
             _ => {
                 let text = self.source(stmt.span());
@@ -538,16 +441,24 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
         if let Some(elements) = elements {
             if let Some(set) = self.set_mut(t, s) {
-                set.elements.extend(elements);
+                set.elements.append(elements);
             }
         }
     }
 
+    /// The elements an [`ElementReader`] read, its problems reported.
+    fn read_elements(&mut self, reader: ElementReader<'_>) -> Elements {
+        for (line, span, message) in reader.problems {
+            self.diag(line, span, Severity::Warning, message);
+        }
+        reader.elements
+    }
+
     /// The elements inside the first `{ … }` of a statement.
-    fn brace_elements(&mut self, stmt: &Stmt<'_, '_>) -> Vec<Element> {
+    fn brace_elements(&mut self, stmt: &Stmt<'_>) -> Elements {
         let Some(open) = stmt.toks.iter().position(|t| t.kind == Tok::Open) else {
             self.stmt_diag(stmt, Severity::Warning, "elements without `{ … }`".into());
-            return Vec::new();
+            return Elements::new();
         };
         let mut depth = 0usize;
         let mut end = stmt.toks.len();
@@ -564,24 +475,17 @@ impl<'t, 'a> Parser<'t, 'a> {
                 _ => {}
             }
         }
-        let inner: Vec<Token<'_>> = stmt
-            .toks
-            .get(open + 1..end)
-            .unwrap_or(&[])
-            .iter()
-            .map(|t| (*t).clone())
-            .collect();
+        let inner = stmt.toks.get(open + 1..end).unwrap_or(&[]);
         let mut problems = Vec::new();
-        let elements = parse_elements(&inner, &mut problems);
+        let elements = parse_elements(inner, &mut problems);
         for (line, span, message) in problems {
             self.diag(line, span, Severity::Warning, message);
         }
         elements
     }
 
-    fn rule(&mut self, toks: &[&Token<'_>], handle: Option<u64>) -> Rule {
-        let owned: Vec<Token<'_>> = toks.iter().map(|t| (*t).clone()).collect();
-        let parsed = parse_rule(&owned, self.src, self.base);
+    fn rule(&mut self, toks: &[Token<'_>], handle: Option<u64>) -> Rule {
+        let parsed = parse_rule(toks, self.src, self.base);
         for (line, span, message) in parsed.problems {
             self.diag(line, span, Severity::Warning, message);
         }
@@ -604,7 +508,7 @@ impl<'t, 'a> Parser<'t, 'a> {
 
     // ----- blocks -----
 
-    fn open_block(&mut self, stmt: Stmt<'t, 'a>) {
+    fn open_block(&mut self, stmt: Stmt<'a>) {
         let line = stmt.line();
         let words: Vec<String> = stmt.toks.iter().filter_map(|t| t.text()).collect();
         match words.first().map(String::as_str) {
@@ -716,6 +620,10 @@ impl<'t, 'a> Parser<'t, 'a> {
     }
 
     fn finish(mut self) -> Parsed<Ruleset> {
+        // The tokenizer's reports come first, as when the whole section was tokenized before parsing.
+        let mut diagnostics = std::mem::take(&mut self.lexer.diagnostics);
+        diagnostics.append(&mut self.diagnostics);
+        self.diagnostics = diagnostics;
         while let Some((ctx, opened, span)) = self.stack.pop() {
             if ctx == Ctx::Skip {
                 continue;
@@ -734,6 +642,12 @@ impl<'t, 'a> Parser<'t, 'a> {
             let mut table = tb.table;
             table.chains = tb.chains.into_iter().flatten().collect();
             table.sets = tb.sets.into_iter().flatten().collect();
+            for set in &mut table.sets {
+                set.elements.shrink_to_fit();
+            }
+            for chain in &mut table.chains {
+                chain.rules.shrink_to_fit();
+            }
             self.ruleset.tables.push(table);
         }
         Parsed {
@@ -756,8 +670,11 @@ fn is_shell_prompt(text: &str) -> bool {
             && !body.contains(['{', '}', ';', '"'])
             && (body.contains('@') || body.starts_with('[') && body.ends_with(']')))
 }
+mod collect;
 mod command;
 mod objects;
+
+use collect::{ElementReader, Stmt};
 
 #[cfg(test)]
 mod prompt_tests;

@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Parser<'_, '_> {
+impl Parser<'_> {
     pub(super) fn table_for(&mut self, family: &str, name: &str, line: u32) -> usize {
         let key = (family.to_string(), name.to_string());
         if let Some(&t) = self.table_index.get(&key) {
