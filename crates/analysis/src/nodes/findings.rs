@@ -99,7 +99,7 @@ pub(crate) fn cross_node_findings(nodes: &[NodeSummary], rows: &[ServiceRow]) ->
     mixed(
         nodes,
         NodeFindingCode::MixedModes,
-        |n| (n.mode != Mode::Unknown).then(|| mode_name(n.mode).to_string()),
+        |n| (n.mode != Mode::Unknown).then(|| n.mode.name().to_string()),
         "proxy modes",
         &mut out,
     );
@@ -118,15 +118,6 @@ pub(crate) fn cross_node_findings(nodes: &[NodeSummary], rows: &[ServiceRow]) ->
             .then(a.service.cmp(&b.service))
     });
     out
-}
-
-fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Iptables => "iptables",
-        Mode::Ipvs => "ipvs",
-        Mode::Nftables => "nftables",
-        Mode::Unknown => "unknown",
-    }
 }
 
 /// The row's nodes in the order the nodes were given (the row keeps them by name).

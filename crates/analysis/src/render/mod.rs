@@ -47,16 +47,7 @@ impl Flavour {
     }
 }
 
-use crate::report::{Mode, Report, Service, Severity, TrafficPolicy};
-
-fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Iptables => "iptables",
-        Mode::Ipvs => "ipvs",
-        Mode::Nftables => "nftables",
-        Mode::Unknown => "unknown",
-    }
-}
+use crate::report::{Report, Service, Severity, TrafficPolicy};
 
 fn severity_name(s: Severity) -> &'static str {
     match s {
@@ -153,13 +144,9 @@ fn policy_and_affinity(s: &Service) -> String {
 /// A plain-text report for a terminal.
 pub fn text(report: &Report) -> String {
     let mut out = diagnosis::text(report);
-    let _ = writeln!(out, "proxy mode: {}", mode_name(report.mode));
+    let _ = writeln!(out, "proxy mode: {}", report.mode.name());
     if !report.leftover_modes.is_empty() {
-        let names: Vec<_> = report
-            .leftover_modes
-            .iter()
-            .map(|m| mode_name(*m))
-            .collect();
+        let names: Vec<_> = report.leftover_modes.iter().map(|m| m.name()).collect();
         let _ = writeln!(out, "leftovers of: {}", names.join(", "));
     }
     if let Some(l) = &report.layout {
@@ -329,7 +316,7 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
     let _ = writeln!(
         out,
         "- **Proxy mode:** {}{}",
-        mode_name(report.mode),
+        report.mode.name(),
         if report.leftover_modes.is_empty() {
             String::new()
         } else {
@@ -338,7 +325,7 @@ pub fn markdown_flavour(report: &Report, flavour: Flavour) -> String {
                 report
                     .leftover_modes
                     .iter()
-                    .map(|m| mode_name(*m))
+                    .map(|m| m.name())
                     .collect::<Vec<_>>()
                     .join(", ")
             )
@@ -559,7 +546,7 @@ pub fn migration_objects_words(m: &Migration) -> String {
 }
 
 fn migration_text(out: &mut String, m: &Migration) {
-    let _ = writeln!(out, "MOVE TO NFTABLES MODE (from {})", mode_name(m.from));
+    let _ = writeln!(out, "MOVE TO NFTABLES MODE (from {})", m.from.name());
     let _ = writeln!(out, "  {}", clean(&m.summary));
     if let Some(words) = per_packet_words(m) {
         let _ = writeln!(out, "  per packet: {words}");
@@ -588,10 +575,7 @@ fn migration_markdown(out: &mut String, m: &Migration, flavour: Flavour) {
     let _ = writeln!(
         out,
         "{}",
-        flavour.heading(&format!(
-            "Move to nftables mode (from {})",
-            mode_name(m.from)
-        ))
+        flavour.heading(&format!("Move to nftables mode (from {})", m.from.name()))
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", md(&m.summary));
