@@ -304,8 +304,8 @@ pub fn of_nft_rule(table: &str, chain: &str, text: &str, comment: Option<&str>) 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Owners {
     by_line: HashMap<u32, Owner>,
-    /// nft rules by table (`FAMILY NAME`), chain and line: one line can hold many rules (`nft -j` prints
-    /// a whole ruleset on one line).
+    /// nft rules by table (`FAMILY NAME`), chain and line, for the lines that hold many rules (`nft -j`
+    /// prints a whole ruleset on one line); a line of one rule is in `by_line` alone.
     by_nft_rule: HashMap<(String, String, u32), Owner>,
     /// Lines that hold several nft rules: no one owner is named for them.
     shared_lines: std::collections::HashSet<u32>,
@@ -317,7 +317,6 @@ impl Owners {
         nft: &[&svcpath_syntax::nft::Ruleset],
     ) -> Owners {
         let mut by_line = HashMap::new();
-        let mut by_nft_rule = HashMap::new();
         let mut shared_lines = std::collections::HashSet::new();
         for ruleset in iptables {
             for table in &ruleset.tables {
@@ -328,10 +327,13 @@ impl Owners {
                 }
             }
         }
-        for ruleset in nft {
-            for table in &ruleset.tables {
+        // Each nft rule by where it is (ruleset, table, chain); named by strings below only if its
+        // line holds other rules too, since a line of one rule is answered by `by_line`.
+        let mut nft_rules: Vec<(u32, [usize; 3], Owner)> = Vec::new();
+        for (r, ruleset) in nft.iter().enumerate() {
+            for (t, table) in ruleset.tables.iter().enumerate() {
                 let label = format!("{} {}", table.family, table.name);
-                for chain in &table.chains {
+                for (c, chain) in table.chains.iter().enumerate() {
                     if let Some(base) = &chain.base {
                         let owner =
                             of_nft_table(&table.name).unwrap_or(if is_builtin_chain(&chain.name) {
@@ -342,7 +344,7 @@ impl Owners {
                         if by_line.insert(base.line, owner).is_some() {
                             shared_lines.insert(base.line);
                         }
-                        by_nft_rule.insert((label.clone(), chain.name.clone(), base.line), owner);
+                        nft_rules.push((base.line, [r, t, c], owner));
                     }
                     for rule in &chain.rules {
                         let owner =
@@ -350,9 +352,17 @@ impl Owners {
                         if by_line.insert(rule.line, owner).is_some() {
                             shared_lines.insert(rule.line);
                         }
-                        by_nft_rule.insert((label.clone(), chain.name.clone(), rule.line), owner);
+                        nft_rules.push((rule.line, [r, t, c], owner));
                     }
                 }
+            }
+        }
+        let mut by_nft_rule = HashMap::new();
+        for (line, [r, t, c], owner) in nft_rules {
+            if shared_lines.contains(&line) {
+                let table = &nft[r].tables[t];
+                let label = format!("{} {}", table.family, table.name);
+                by_nft_rule.insert((label, table.chains[c].name.clone(), line), owner);
             }
         }
         Owners {

@@ -127,6 +127,14 @@ impl<'a> Tracer<'a> {
         )
     }
 
+    /// The owner of every chain and rule of the tracer's rules, built once (on first use) and shared
+    /// by every trace and by whoever asks.
+    pub fn owners(&self) -> &crate::owner::Owners {
+        self.facts
+            .owners
+            .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft))
+    }
+
     fn with_facts(rulesets: Vec<&'a Ruleset>, facts: Arc<TraceFacts>) -> Tracer<'a> {
         Tracer {
             rulesets,
@@ -335,10 +343,7 @@ impl<'a> Tracer<'a> {
         }
         notes.append(&mut engine.budget.notes);
         out.outcomes = outcomes(finished);
-        let owners = self
-            .facts
-            .owners
-            .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft));
+        let owners = self.owners();
         for step in out.outcomes.iter_mut().flat_map(|o| o.steps.iter_mut()) {
             step.owner = owners.step(&step.table, &step.chain, step.line);
         }
