@@ -51,16 +51,14 @@ pub fn diagnose(snapshot: &Snapshot, report: &Report) -> Vec<Cause> {
             None => groups.push((f.code, key_line, vec![f])),
         }
     }
-    let owners = Owners::build(
-        &snapshot.iptables.iter().collect::<Vec<_>>(),
-        &snapshot.nft.iter().collect::<Vec<_>>(),
-    );
     let tracer = Tracer::with(
         snapshot.iptables.iter().collect(),
         NodeContext::from_facts(&report.node),
     )
     .with_ipsets(snapshot.ipsets.iter().flatten().collect())
     .with_nft(snapshot.nft.iter().collect());
+    // The same rules' owners the tracer names on its steps: read once for both.
+    let owners = tracer.owners();
     let pod_traffic_blocked = report
         .findings
         .iter()
@@ -71,7 +69,7 @@ pub fn diagnose(snapshot: &Snapshot, report: &Report) -> Vec<Cause> {
             cause(
                 snapshot,
                 report,
-                &owners,
+                owners,
                 &tracer,
                 code,
                 &findings,

@@ -79,8 +79,11 @@ pub struct Tables<'a> {
 impl<'a> Tables<'a> {
     pub fn of(ruleset: &'a Ruleset) -> Self {
         let nat = ruleset.table("nat");
-        let mut nat_chains = HashMap::new();
-        let mut nat_rules_by_line = HashMap::new();
+        // Sized once: growing the maps rule by rule rehashes every entry again at each doubling.
+        let chains = nat.map_or(0, |t| t.chains.len());
+        let rules = nat.map_or(0, |t| t.chains.iter().map(|c| c.rules.len()).sum());
+        let mut nat_chains = HashMap::with_capacity(chains);
+        let mut nat_rules_by_line = HashMap::with_capacity(rules);
         for chain in nat.iter().flat_map(|t| t.chains.iter()) {
             // The first chain of a name wins, as `Table::chain` finds it.
             nat_chains.entry(chain.name.as_str()).or_insert(chain);

@@ -154,6 +154,13 @@ impl<'a> Tracer<'a> {
         &self.facts.node
     }
 
+    /// The owner of every rule of the tracer's rulesets, read on first use and kept with its facts.
+    pub fn owners(&self) -> &crate::owner::Owners {
+        self.facts
+            .owners
+            .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft))
+    }
+
     /// The interface names taken for the pods' link and the uplink.
     pub fn link_names(&self) -> LinkNames {
         let mut net = Net::build(&self.rulesets);
@@ -335,10 +342,7 @@ impl<'a> Tracer<'a> {
         }
         notes.append(&mut engine.budget.notes);
         out.outcomes = outcomes(finished);
-        let owners = self
-            .facts
-            .owners
-            .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft));
+        let owners = self.owners();
         for step in out.outcomes.iter_mut().flat_map(|o| o.steps.iter_mut()) {
             step.owner = owners.step(&step.table, &step.chain, step.line);
         }
