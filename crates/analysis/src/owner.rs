@@ -316,7 +316,15 @@ impl Owners {
         iptables: &[&svcpath_syntax::iptables::Ruleset],
         nft: &[&svcpath_syntax::nft::Ruleset],
     ) -> Owners {
-        let mut by_line = HashMap::new();
+        // Sized once for the iptables rules (one entry each); growing rule by rule rehashes them all
+        // again at each doubling.
+        let iptables_rules: usize = iptables
+            .iter()
+            .flat_map(|r| r.tables.iter())
+            .flat_map(|t| t.chains.iter())
+            .map(|c| c.rules.len())
+            .sum();
+        let mut by_line = HashMap::with_capacity(iptables_rules);
         let mut shared_lines = std::collections::HashSet::new();
         for ruleset in iptables {
             for table in &ruleset.tables {

@@ -39,7 +39,7 @@ pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub report: &'a Report,
     /// Each Service's traces (`trace::service_paths`), made once for the checks that need them.
-    pub(crate) service_traces: std::cell::OnceCell<Option<traced::ServiceTraces>>,
+    pub(crate) service_traces: std::sync::OnceLock<Option<traced::ServiceTraces>>,
 }
 
 /// Runs every check; findings come sorted by severity (critical first), then by first line.
@@ -47,7 +47,7 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
     let cx = Context {
         snapshot,
         report,
-        service_traces: std::cell::OnceCell::new(),
+        service_traces: std::sync::OnceLock::new(),
     };
     let checks: &[fn(&Context<'_>) -> Vec<Finding>] = &[
         legacy_tables::check,
@@ -76,7 +76,10 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
     // The proxy mode's own findings come first; a check with a mode-neutral wording of a code the mode
     // also reports leaves out the Services the mode reported (`service_findings::NotReported`).
     let mut findings: Vec<Finding> = report.findings.clone();
-    findings.extend(checks.iter().flat_map(|check| check(&cx)));
+    // The checks are independent (on both cores with the `parallel` feature); their findings are
+    // taken in the order of the checks.
+    let found = crate::parallel::map(checks.to_vec(), |check| check(&cx));
+    findings.extend(found.into_iter().flatten());
     sort(&mut findings);
     findings
 }

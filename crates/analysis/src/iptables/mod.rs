@@ -79,8 +79,11 @@ pub struct Tables<'a> {
 impl<'a> Tables<'a> {
     pub fn of(ruleset: &'a Ruleset) -> Self {
         let nat = ruleset.table("nat");
-        let mut nat_chains = HashMap::new();
-        let mut nat_rules_by_line = HashMap::new();
+        // Sized once: growing the maps rule by rule rehashes every entry again at each doubling.
+        let chains = nat.map_or(0, |t| t.chains.len());
+        let rules = nat.map_or(0, |t| t.chains.iter().map(|c| c.rules.len()).sum());
+        let mut nat_chains = HashMap::with_capacity(chains);
+        let mut nat_rules_by_line = HashMap::with_capacity(rules);
         for chain in nat.iter().flat_map(|t| t.chains.iter()) {
             // The first chain of a name wins, as `Table::chain` finds it.
             nat_chains.entry(chain.name.as_str()).or_insert(chain);
@@ -375,17 +378,14 @@ fn services_of(tables: &Tables<'_>) -> Vec<Service> {
         }
     }
 
-    let mut out = Vec::new();
-    for (hash, g) in by_hash {
-        if g.lines.is_empty() {
-            // Chains declared but without a single rule in the paste (a truncated dump): nothing to show.
-            continue;
-        }
-        out.push(finish(tables, &hash, g));
-    }
-    for (_, g) in without_chains {
-        out.push(finish(tables, "", g));
-    }
+    // Chains declared but without a single rule in the paste (a truncated dump): nothing to show.
+    let gathered: Vec<(String, Gathered)> = by_hash
+        .into_iter()
+        .filter(|(_, g)| !g.lines.is_empty())
+        .chain(without_chains.into_values().map(|g| (String::new(), g)))
+        .collect();
+    // Each Service is finished on its own (on both cores with the `parallel` feature), in this order.
+    let mut out = crate::parallel::map(gathered, |(hash, g)| finish(tables, &hash, g));
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.cluster_ip.cmp(&b.cluster_ip)));
     out
 }

@@ -127,14 +127,6 @@ impl<'a> Tracer<'a> {
         )
     }
 
-    /// The owner of every chain and rule of the tracer's rules, built once (on first use) and shared
-    /// by every trace and by whoever asks.
-    pub fn owners(&self) -> &crate::owner::Owners {
-        self.facts
-            .owners
-            .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft))
-    }
-
     fn with_facts(rulesets: Vec<&'a Ruleset>, facts: Arc<TraceFacts>) -> Tracer<'a> {
         Tracer {
             rulesets,
@@ -160,6 +152,13 @@ impl<'a> Tracer<'a> {
 
     pub fn node(&self) -> &NodeContext {
         &self.facts.node
+    }
+
+    /// The owner of every rule of the tracer's rulesets, read on first use and kept with its facts.
+    pub fn owners(&self) -> &crate::owner::Owners {
+        self.facts
+            .owners
+            .get_or_init(|| crate::owner::Owners::build(&self.rulesets, &self.nft))
     }
 
     /// The interface names taken for the pods' link and the uplink.

@@ -4,7 +4,9 @@ use super::*;
 
 /// Splits a rule into words: bare words and `"quoted strings"` with backslash escapes.
 pub fn tokenize(text: &str) -> Result<Vec<Token<'_>>, String> {
-    let mut words = Vec::new();
+    // At most one word more than there are spaces (tabs and other whitespace are rare): one
+    // allocation per line instead of the vector growing word by word.
+    let mut words = Vec::with_capacity(memchr::memchr_iter(b' ', text.as_bytes()).count() + 1);
     read_words(text, |token, _, _| words.push(token)).map_err(|(_, message)| message)?;
     Ok(words)
 }
@@ -137,6 +139,7 @@ impl RuleWord for &str {
 
 /// The whitespace `iptables-save` and a terminal can put between words (Unicode's, as
 /// [`char::is_whitespace`]); ASCII is decided from the byte alone.
+#[inline]
 fn whitespace_at(text: &str, at: usize) -> Option<usize> {
     match text.as_bytes()[at] {
         b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => Some(1),
@@ -150,6 +153,11 @@ fn whitespace_at(text: &str, at: usize) -> Option<usize> {
 }
 
 fn skip_whitespace(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    // The common case, one ASCII space, decided from the bytes alone.
+    while at < bytes.len() && bytes[at] == b' ' {
+        at += 1;
+    }
     while at < text.len() {
         match whitespace_at(text, at) {
             Some(n) => at += n,
@@ -161,6 +169,11 @@ fn skip_whitespace(text: &str, mut at: usize) -> usize {
 
 /// Where the unquoted word starting at `at` ends.
 fn word_end(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    // ASCII letters, digits and punctuation end no word: step over them a byte at a time.
+    while at < bytes.len() && bytes[at] > b' ' && bytes[at] < 0x80 {
+        at += 1;
+    }
     while at < text.len() && whitespace_at(text, at).is_none() {
         // Step over a whole character, so that `at` stays on a character boundary.
         let b = text.as_bytes()[at];
