@@ -2,6 +2,11 @@
 //!
 //! The page posts a two-element array: a JSON [`Request`] and, for an analysis, the paste as a plain
 //! string (never copied into JSON). The worker answers with one JSON [`Reply`] string per message.
+//!
+//! Both are externally tagged (`{"analysed":{…}}`, `"ready"`): serde reads such an enum straight from
+//! the JSON, where an internally tagged one (`{"kind":"analysed",…}`) is first buffered whole into
+//! serde's generic `Content` tree and read again from it — for a report of 10,000 Services that is
+//! every string allocated twice, and a second copy of every report type's reading code in the module.
 
 use std::net::IpAddr;
 
@@ -14,7 +19,7 @@ use svcpath_syntax::SectionKind;
 
 /// What the page asks the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Request {
     /// Explain the paste sent beside this header.
     Analyze {
@@ -65,7 +70,7 @@ pub enum Request {
 
 /// What the worker answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Reply {
     /// The worker's handler is installed: requests posted from now on are read (earlier ones are lost,
     /// so the page waits for this before its first post).
@@ -153,14 +158,19 @@ pub fn split_joined<'a>(joined: &'a str, lengths: &[usize]) -> Vec<&'a str> {
     out
 }
 
-/// [`Reply::Partial`] with the report borrowed, as the worker serialises it (the same JSON), so the
-/// report so far is written out without a copy.
+/// [`Reply::Partial`] and [`Reply::Analysed`] with the report borrowed, as the worker serialises them
+/// (the same JSON), so a report is written out without a copy of it.
 #[derive(Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PartialReply<'a> {
     Partial {
         generation: u64,
         stage: ReportStage,
+        report: &'a Report,
+        millis: f64,
+    },
+    Analysed {
+        generation: u64,
         report: &'a Report,
         millis: f64,
     },
@@ -371,12 +381,11 @@ mod tests {
         let json = serde_json::to_string(&request).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"analyze","generation":3,"section_overrides":[[12,"ipvsadm"]],"node_ips":[],"pod_cidrs":["10.244.0.0/16"]}"#
+            r#"{"analyze":{"generation":3,"section_overrides":[[12,"ipvsadm"]],"node_ips":[],"pod_cidrs":["10.244.0.0/16"]}}"#
         );
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
         // A header without pod CIDRs (an older page) is still read.
-        let old =
-            r#"{"kind":"analyze","generation":3,"section_overrides":[],"node_ips":["10.0.0.1"]}"#;
+        let old = r#"{"analyze":{"generation":3,"section_overrides":[],"node_ips":["10.0.0.1"]}}"#;
         match serde_json::from_str::<Request>(old).unwrap() {
             Request::Analyze {
                 pod_cidrs,
@@ -396,6 +405,17 @@ mod tests {
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
         assert_eq!(reply.generation(), 3);
+        // The worker writes the report it keeps, borrowed: the same JSON.
+        let borrowed = PartialReply::Analysed {
+            generation: 3,
+            report: &Report::default(),
+            millis: 1.5,
+        };
+        assert_eq!(serde_json::to_string(&borrowed).unwrap(), json);
+        assert!(
+            json.starts_with(r#"{"analysed":{"generation":3,"report":{"#),
+            "{json}"
+        );
     }
 
     #[test]
@@ -426,7 +446,7 @@ mod tests {
             on: true,
         };
         let json = serde_json::to_string(&request).unwrap();
-        assert_eq!(json, r#"{"kind":"redact","generation":4,"on":true}"#);
+        assert_eq!(json, r#"{"redact":{"generation":4,"on":true}}"#);
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
         let reply = Reply::Redacted {
             generation: 4,
@@ -452,7 +472,7 @@ mod tests {
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"line_owners","generation":5,"redacted":false,"owners":[[12,"kube-proxy"],[40,"firewalld"]]}"#
+            r#"{"line_owners":{"generation":5,"redacted":false,"owners":[[12,"kube-proxy"],[40,"firewalld"]]}}"#
         );
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
         assert_eq!(reply.generation(), 5);
@@ -472,7 +492,7 @@ mod tests {
         };
         let json = serde_json::to_string(&borrowed).unwrap();
         assert!(
-            json.starts_with(r#"{"kind":"partial","generation":6,"stage":"services","report":{"#),
+            json.starts_with(r#"{"partial":{"generation":6,"stage":"services","report":{"#),
             "{json}"
         );
         let reply = Reply::Partial {
@@ -492,7 +512,7 @@ mod tests {
         let json = serde_json::to_string(&progress).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"progress","generation":6,"stage":"conntrack","millis":40.0}"#
+            r#"{"progress":{"generation":6,"stage":"conntrack","millis":40.0}}"#
         );
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), progress);
     }

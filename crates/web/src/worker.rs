@@ -51,6 +51,19 @@ fn tracer<'a>(
     Tracer::sharing(snapshot, Arc::clone(facts))
 }
 
+/// A reply to post: most are made whole; an analysis's report is written from the one kept in
+/// [`LAST`] rather than copied into a [`Reply`].
+enum Outgoing {
+    Reply(Reply),
+    Analysed { generation: u64, millis: f64 },
+}
+
+impl From<Reply> for Outgoing {
+    fn from(reply: Reply) -> Outgoing {
+        Outgoing::Reply(reply)
+    }
+}
+
 thread_local! {
     static LAST: RefCell<Option<Analysis>> = const { RefCell::new(None) };
 }
@@ -62,7 +75,25 @@ pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         for reply in handle(&event.data()) {
             // Serialising a report cannot fail (no maps with non-string keys, NaN becomes null).
-            let json = serde_json::to_string(&reply).unwrap_or_default();
+            let json = match reply {
+                Outgoing::Reply(reply) => serde_json::to_string(&reply),
+                Outgoing::Analysed { generation, millis } => LAST.with(|last| {
+                    // The report kept for traces, written out borrowed.
+                    match last
+                        .borrow()
+                        .as_ref()
+                        .filter(|a| a.generation == generation)
+                    {
+                        Some(a) => serde_json::to_string(&PartialReply::Analysed {
+                            generation,
+                            report: &a.report,
+                            millis,
+                        }),
+                        None => serde_json::to_string(&failed(generation, "the analysis is gone")),
+                    }
+                }),
+            }
+            .unwrap_or_default();
             // A post can only fail once the page is gone; nothing is left to tell then.
             let _ = reply_scope.post_message(&JsValue::from_str(&json));
         }
@@ -73,19 +104,19 @@ pub fn start() {
     let _ = scope.post_message(&JsValue::from_str(&ready));
 }
 
-fn handle(data: &JsValue) -> Vec<Reply> {
+fn handle(data: &JsValue) -> Vec<Outgoing> {
     let array: js_sys::Array = match data.clone().dyn_into() {
         Ok(array) => array,
-        Err(_) => return vec![failed(0, "the message is not an array")],
+        Err(_) => return vec![failed(0, "the message is not an array").into()],
     };
     let Some(header) = array.get(0).as_string() else {
-        return vec![failed(0, "the message has no header")];
+        return vec![failed(0, "the message has no header").into()];
     };
     let request: Request = match serde_json::from_str(&header) {
         Ok(request) => request,
-        Err(e) => return vec![failed(0, &format!("unreadable request: {e}"))],
+        Err(e) => return vec![failed(0, &format!("unreadable request: {e}")).into()],
     };
-    match request {
+    let replies = match request {
         Request::Analyze {
             generation,
             section_overrides,
@@ -135,11 +166,6 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 posting += js_sys::Date::now() - before;
             });
             let millis = js_sys::Date::now() - t0 - posting;
-            let reply = Reply::Analysed {
-                generation,
-                report: Box::new(report.clone()),
-                millis,
-            };
             // The owner of each nft rule line, for the Source view's notes (sent beside the report).
             let owners = Reply::LineOwners {
                 generation,
@@ -157,7 +183,7 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                     redacted: false,
                 })
             });
-            vec![reply, owners]
+            return vec![Outgoing::Analysed { generation, millis }, owners.into()];
         }
         Request::Redact { generation, on } => {
             let paste = array.get(1).as_string();
@@ -265,7 +291,8 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 diff: Box::new(svcpath_analysis::nodes::diff(&before, &after)),
             }]
         }
-    }
+    };
+    replies.into_iter().map(Outgoing::from).collect()
 }
 
 fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(View<'_>) -> Reply) -> Reply {

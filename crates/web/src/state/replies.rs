@@ -153,14 +153,37 @@ impl State {
             *services_millis = Some(millis);
         }
         let report = self.with_input_diagnostics(report);
-        let part = Shown::new(self.input.clone(), Rc::from(report));
+        let part = self.shown_of_input(Rc::from(report));
         let before = self.shown.replace(part);
         if self.streamed_over.is_none() {
             self.streamed_over = Some(before);
         }
     }
 
+    /// The input with `report`, its line index taken from the report on screen when that one explains
+    /// the same text (a part of this report, or the same text analysed again): 450,000 lines are not
+    /// indexed twice.
+    fn shown_of_input(&self, report: Rc<Report>) -> Shown {
+        match self
+            .shown
+            .as_ref()
+            .filter(|s| Rc::ptr_eq(&s.text, &self.input))
+        {
+            Some(same) => {
+                Shown::with_line_starts(same.text.clone(), same.line_starts.clone(), report)
+            }
+            None => Shown::new(self.input.clone(), report),
+        }
+    }
+
     fn analysed(&mut self, fx: &mut Vec<Effect>, report: Box<Report>, millis: f64) {
+        // The part on screen gives its line index to the whole report.
+        let part_lines = self
+            .streamed_over
+            .as_ref()
+            .and(self.shown.as_ref())
+            .filter(|s| Rc::ptr_eq(&s.text, &self.input))
+            .map(|s| s.line_starts.clone());
         self.end_streaming();
         fx.push(Effect::Ticking(false));
         self.status = Status::Done {
@@ -175,7 +198,10 @@ impl State {
             .as_ref()
             .is_some_and(|s| Rc::ptr_eq(&s.text, &self.input));
         let rerun = same_text && self.trace.result.is_some();
-        self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
+        self.shown = Some(match part_lines {
+            Some(lines) => Shown::with_line_starts(self.input.clone(), lines, Rc::from(report)),
+            None => self.shown_of_input(Rc::from(report)),
+        });
         self.redacted = None;
         self.paths = None;
         self.trace = TraceState::default();

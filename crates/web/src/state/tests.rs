@@ -643,6 +643,7 @@ fn the_services_stream_in_before_the_report_and_the_rest_follows() {
     let shown = state.current().unwrap();
     assert_eq!(&*shown.text, "second\n");
     assert_eq!(shown.report.services[0].id, "b/two:http");
+    let part_lines = shown.line_starts.clone();
     assert!(matches!(
         state.status,
         Status::Analysing {
@@ -682,6 +683,11 @@ fn the_services_stream_in_before_the_report_and_the_rest_follows() {
     assert!(!state.streaming());
     assert!(matches!(state.status, Status::Done { .. }));
     assert_eq!(*state.current().unwrap().report, whole);
+    // The whole report keeps the part's line index of the same text: it is not made again.
+    assert!(std::rc::Rc::ptr_eq(
+        &part_lines,
+        &state.current().unwrap().line_starts
+    ));
 }
 
 #[test]
