@@ -83,6 +83,12 @@ pub enum Reply {
         report: Box<Report>,
         /// Time the analysis took inside the worker.
         millis: f64,
+        /// The report's Services are those of the [`Reply::Partial`] of this analysis sent before
+        /// (the stages after it do not change them), left out here so that 10,000 Services are not
+        /// written, posted and read twice: `report.services` is empty and the page takes them from
+        /// the part.
+        #[serde(default)]
+        services_in_part: bool,
     },
     /// A packet's trace.
     Traced { seq: u64, trace: Box<Trace> },
@@ -173,6 +179,7 @@ pub enum PartialReply<'a> {
         generation: u64,
         report: &'a Report,
         millis: f64,
+        services_in_part: bool,
     },
 }
 
@@ -401,6 +408,7 @@ mod tests {
             generation: 3,
             report: Box::default(),
             millis: 1.5,
+            services_in_part: true,
         };
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
@@ -410,6 +418,7 @@ mod tests {
             generation: 3,
             report: &Report::default(),
             millis: 1.5,
+            services_in_part: true,
         };
         assert_eq!(serde_json::to_string(&borrowed).unwrap(), json);
         assert!(

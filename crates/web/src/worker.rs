@@ -55,7 +55,13 @@ fn tracer<'a>(
 /// [`LAST`] rather than copied into a [`Reply`].
 enum Outgoing {
     Reply(Reply),
-    Analysed { generation: u64, millis: f64 },
+    /// The analysis's report, without its Services when `services_in_part` (they went out in the
+    /// part sent once they were known, and the later stages leave them as they were).
+    Analysed {
+        generation: u64,
+        millis: f64,
+        services_in_part: bool,
+    },
 }
 
 impl From<Reply> for Outgoing {
@@ -77,21 +83,11 @@ pub fn start() {
             // Serialising a report cannot fail (no maps with non-string keys, NaN becomes null).
             let json = match reply {
                 Outgoing::Reply(reply) => serde_json::to_string(&reply),
-                Outgoing::Analysed { generation, millis } => LAST.with(|last| {
-                    // The report kept for traces, written out borrowed.
-                    match last
-                        .borrow()
-                        .as_ref()
-                        .filter(|a| a.generation == generation)
-                    {
-                        Some(a) => serde_json::to_string(&PartialReply::Analysed {
-                            generation,
-                            report: &a.report,
-                            millis,
-                        }),
-                        None => serde_json::to_string(&failed(generation, "the analysis is gone")),
-                    }
-                }),
+                Outgoing::Analysed {
+                    generation,
+                    millis,
+                    services_in_part,
+                } => analysed_json(generation, millis, services_in_part),
             }
             .unwrap_or_default();
             // A post can only fail once the page is gone; nothing is left to tell then.
@@ -141,6 +137,7 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
             // The report streams in: its Services as soon as they are known, then each later stage's
             // end, then the whole report. The time spent writing parts out is not the analysis's.
             let mut posting = 0.0;
+            let mut services_in_part = false;
             let report = snapshot.report_in_stages(&options, |stage, so_far| {
                 let before = js_sys::Date::now();
                 let millis = before - t0 - posting;
@@ -161,7 +158,8 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
                     ReportStage::Diagnosis => return,
                 };
                 if let Ok(json) = json {
-                    let _ = scope.post_message(&JsValue::from_str(&json));
+                    let posted = scope.post_message(&JsValue::from_str(&json)).is_ok();
+                    services_in_part |= posted && stage == ReportStage::Services;
                 }
                 posting += js_sys::Date::now() - before;
             });
@@ -183,7 +181,14 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
                     redacted: false,
                 })
             });
-            return vec![Outgoing::Analysed { generation, millis }, owners.into()];
+            return vec![
+                Outgoing::Analysed {
+                    generation,
+                    millis,
+                    services_in_part,
+                },
+                owners.into(),
+            ];
         }
         Request::Redact { generation, on } => {
             let paste = array.get(1).as_string();
@@ -293,6 +298,36 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
         }
     };
     replies.into_iter().map(Outgoing::from).collect()
+}
+
+/// The reply with the report of analysis `generation` kept for traces, written out borrowed; its
+/// Services set aside meanwhile when the part had them.
+fn analysed_json(
+    generation: u64,
+    millis: f64,
+    services_in_part: bool,
+) -> serde_json::Result<String> {
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let Some(a) = last.as_mut().filter(|a| a.generation == generation) else {
+            return serde_json::to_string(&failed(generation, "that analysis is gone"));
+        };
+        let services = if services_in_part {
+            std::mem::take(&mut a.report.services)
+        } else {
+            Vec::new()
+        };
+        let json = serde_json::to_string(&PartialReply::Analysed {
+            generation,
+            report: &a.report,
+            millis,
+            services_in_part,
+        });
+        if services_in_part {
+            a.report.services = services;
+        }
+        json
+    })
 }
 
 fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(View<'_>) -> Reply) -> Reply {

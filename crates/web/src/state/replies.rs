@@ -60,8 +60,13 @@ impl State {
                 millis,
             } => self.compared(seq, *comparison, millis),
             Reply::Diffed { seq, diff } => self.diffed(seq, *diff),
-            Reply::Analysed { report, millis, .. } => {
-                self.analysed(fx, report, millis);
+            Reply::Analysed {
+                report,
+                millis,
+                services_in_part,
+                ..
+            } => {
+                self.analysed(fx, report, millis, services_in_part);
                 true
             }
             Reply::Redacted {
@@ -108,6 +113,9 @@ impl State {
                 millis,
                 ..
             } => {
+                let report = Rc::from(self.with_input_diagnostics(report));
+                // Kept whatever the page shows meanwhile: the whole report comes without them.
+                self.part = Some(Rc::clone(&report));
                 self.partial(stage, report, millis);
                 true
             }
@@ -139,7 +147,7 @@ impl State {
 
     /// The first part of a report: shown at once, in place of the report on screen until the whole
     /// one arrives (which is then compared with what was on screen before the part, not with it).
-    fn partial(&mut self, stage: ReportStage, report: Box<Report>, millis: f64) {
+    fn partial(&mut self, stage: ReportStage, report: Rc<Report>, millis: f64) {
         let Status::Analysing {
             stage: done,
             services_millis,
@@ -152,8 +160,7 @@ impl State {
         if stage == ReportStage::Services {
             *services_millis = Some(millis);
         }
-        let report = self.with_input_diagnostics(report);
-        let part = self.shown_of_input(Rc::from(report));
+        let part = self.shown_of_input(report);
         let before = self.shown.replace(part);
         if self.streamed_over.is_none() {
             self.streamed_over = Some(before);
@@ -176,14 +183,32 @@ impl State {
         }
     }
 
-    fn analysed(&mut self, fx: &mut Vec<Effect>, report: Box<Report>, millis: f64) {
-        // The part on screen gives its line index to the whole report.
-        let part_lines = self
-            .streamed_over
-            .as_ref()
-            .and(self.shown.as_ref())
+    fn analysed(
+        &mut self,
+        fx: &mut Vec<Effect>,
+        mut report: Box<Report>,
+        millis: f64,
+        services_in_part: bool,
+    ) {
+        // The part on screen gives its line index to the whole report, and its Services when the
+        // worker left them out (moved, not copied, once nothing else holds the part).
+        let part_shown = if self.streamed_over.is_some() {
+            self.shown.take()
+        } else {
+            None
+        };
+        let part_lines = part_shown
             .filter(|s| Rc::ptr_eq(&s.text, &self.input))
-            .map(|s| s.line_starts.clone());
+            .map(|s| s.line_starts);
+        let part = self.part.take();
+        if services_in_part {
+            report.services = part
+                .map(|part| match Rc::try_unwrap(part) {
+                    Ok(part) => part.services,
+                    Err(shared) => shared.services.clone(),
+                })
+                .unwrap_or_default();
+        }
         self.end_streaming();
         fx.push(Effect::Ticking(false));
         self.status = Status::Done {

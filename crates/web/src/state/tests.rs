@@ -49,6 +49,7 @@ fn analysed(generation: u64, report: Report) -> Reply {
         generation,
         report: Box::new(report),
         millis: 3.0,
+        services_in_part: false,
     }
 }
 
@@ -814,4 +815,44 @@ fn a_utf16_file_reads_as_its_text() {
     );
     assert_eq!(&*state.input, "*nat\nCOMMIT\n");
     assert!(state.input_diagnostics.is_empty());
+}
+
+#[test]
+fn the_whole_report_takes_its_services_from_the_part_when_the_worker_left_them_out() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    reply(
+        &mut state,
+        partial(1, report_with(&["a/one:http", "a/two:http"])),
+    );
+    let mut whole = report_with(&[]);
+    whole.findings.push(svcpath_analysis::report::Finding::new(
+        svcpath_analysis::report::FindingCode::NoEndpoints,
+        svcpath_analysis::report::Severity::Warning,
+        Some("a/two:http"),
+        vec![1],
+        "no endpoints".into(),
+    ));
+    reply(
+        &mut state,
+        Reply::Analysed {
+            generation: 1,
+            report: Box::new(whole.clone()),
+            millis: 3.0,
+            services_in_part: true,
+        },
+    );
+    assert!(!state.streaming());
+    assert!(matches!(state.status, Status::Done { .. }));
+    let shown = state.current().unwrap();
+    let ids: Vec<&str> = shown
+        .report
+        .services
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["a/one:http", "a/two:http"]);
+    assert_eq!(shown.report.findings, whole.findings);
+    assert!(state.part.is_none(), "the part is let go");
 }
