@@ -130,6 +130,11 @@ pub enum Reply {
         stage: ReportStage,
         report: Box<Report>,
         millis: f64,
+        /// `Some(total)`: `report.services` is only the first screenful of the Services table (its
+        /// first order, by name) of `total` Services, sent first because it is quick to write and
+        /// read; a part with all of them follows.
+        #[serde(default)]
+        services_total: Option<usize>,
     },
     /// Stage `stage` of analysis `generation` is done; the report follows in [`Reply::Analysed`].
     Progress {
@@ -174,6 +179,7 @@ pub enum PartialReply<'a> {
         stage: ReportStage,
         report: &'a Report,
         millis: f64,
+        services_total: Option<usize>,
     },
     Analysed {
         generation: u64,
@@ -181,6 +187,50 @@ pub enum PartialReply<'a> {
         millis: f64,
         services_in_part: bool,
     },
+}
+
+/// Services in the first part of a large report: more rows than a screen shows.
+pub const FIRST_SCREENFUL: usize = 100;
+
+/// The report so far with only the Services the table shows first (its first order, by name), when
+/// it has more than [`FIRST_SCREENFUL`].
+// The struct update fills the fields other parts of the report may gain later.
+#[allow(clippy::needless_update)]
+pub fn first_screenful(report: &Report) -> Option<Report> {
+    if report.services.len() <= FIRST_SCREENFUL {
+        return None;
+    }
+    let order = crate::model::select(
+        report,
+        &crate::model::Filter::default(),
+        crate::model::SortKey::default(),
+        false,
+    );
+    let services = order
+        .into_iter()
+        .take(FIRST_SCREENFUL)
+        .filter_map(|i| report.services.get(i).cloned())
+        .collect();
+    // Everything but the Services is small: copied (a field added later stays empty in this first
+    // part only; the part with all the Services follows).
+    Some(Report {
+        mode: report.mode,
+        leftover_modes: report.leftover_modes.clone(),
+        services,
+        findings: report.findings.clone(),
+        diagnostics: report.diagnostics.clone(),
+        sections: report.sections.clone(),
+        node: report.node.clone(),
+        rules: report.rules.clone(),
+        conntrack: report.conntrack.clone(),
+        layout: report.layout.clone(),
+        migration: report.migration.clone(),
+        diagnosis: report.diagnosis.clone(),
+        kube_proxy: report.kube_proxy.clone(),
+        api: report.api.clone(),
+        configured_mode: report.configured_mode.clone(),
+        ..Report::default()
+    })
 }
 
 impl Request {
@@ -498,6 +548,7 @@ mod tests {
             stage: ReportStage::Services,
             report: &report,
             millis: 12.5,
+            services_total: None,
         };
         let json = serde_json::to_string(&borrowed).unwrap();
         assert!(
@@ -509,6 +560,7 @@ mod tests {
             stage: ReportStage::Services,
             report: Box::new(report),
             millis: 12.5,
+            services_total: None,
         };
         assert_eq!(serde_json::to_string(&reply).unwrap(), json);
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
@@ -524,6 +576,41 @@ mod tests {
             r#"{"progress":{"generation":6,"stage":"conntrack","millis":40.0}}"#
         );
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), progress);
+    }
+
+    #[test]
+    fn a_first_screenful_is_the_tables_first_rows_by_name() {
+        let mut report = Report::default();
+        assert!(first_screenful(&report).is_none());
+        // Named in reverse, so that the first screenful must be sorted out of them.
+        report.services = (0..FIRST_SCREENFUL + 50)
+            .rev()
+            .map(|i| svcpath_analysis::report::Service {
+                id: format!("ns/svc-{i:04}:http"),
+                name: Some(format!("svc-{i:04}")),
+                namespace: Some("ns".into()),
+                ..Default::default()
+            })
+            .collect();
+        report
+            .diagnostics
+            .push(svcpath_analysis::report::DiagnosticEntry {
+                line: 3,
+                severity: svcpath_analysis::report::DiagnosticSeverity::Warning,
+                message: "kept".into(),
+                start: 0,
+                end: 1,
+            });
+        let head = first_screenful(&report).unwrap();
+        assert_eq!(head.services.len(), FIRST_SCREENFUL);
+        assert_eq!(head.services[0].id, "ns/svc-0000:http");
+        assert_eq!(head.services[FIRST_SCREENFUL - 1].id, "ns/svc-0099:http");
+        assert_eq!(head.diagnostics, report.diagnostics);
+        report.services.truncate(FIRST_SCREENFUL);
+        assert!(
+            first_screenful(&report).is_none(),
+            "a report that fits is sent whole"
+        );
     }
 
     #[test]

@@ -142,12 +142,28 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
                 let before = js_sys::Date::now();
                 let millis = before - t0 - posting;
                 let json = match stage {
-                    ReportStage::Services => serde_json::to_string(&PartialReply::Partial {
-                        generation,
-                        stage,
-                        report: so_far,
-                        millis,
-                    }),
+                    ReportStage::Services => {
+                        // A screenful first, drawn at once; then all of them.
+                        if let Some(head) = crate::protocol::first_screenful(so_far) {
+                            let json = serde_json::to_string(&PartialReply::Partial {
+                                generation,
+                                stage,
+                                report: &head,
+                                millis,
+                                services_total: Some(so_far.services.len()),
+                            });
+                            if let Ok(json) = json {
+                                let _ = scope.post_message(&JsValue::from_str(&json));
+                            }
+                        }
+                        serde_json::to_string(&PartialReply::Partial {
+                            generation,
+                            stage,
+                            report: so_far,
+                            millis,
+                            services_total: None,
+                        })
+                    }
                     ReportStage::Findings | ReportStage::Conntrack => {
                         serde_json::to_string(&Reply::Progress {
                             generation,

@@ -111,12 +111,16 @@ impl State {
                 stage,
                 report,
                 millis,
+                services_total,
                 ..
             } => {
                 let report = Rc::from(self.with_input_diagnostics(report));
-                // Kept whatever the page shows meanwhile: the whole report comes without them.
-                self.part = Some(Rc::clone(&report));
-                self.partial(stage, report, millis);
+                // A part with all the Services is kept whatever the page shows meanwhile: the whole
+                // report comes without them.
+                if services_total.is_none() {
+                    self.part = Some(Rc::clone(&report));
+                }
+                self.partial(stage, report, millis, services_total);
                 true
             }
             Reply::Progress { stage, .. } => match &mut self.status {
@@ -147,7 +151,13 @@ impl State {
 
     /// The first part of a report: shown at once, in place of the report on screen until the whole
     /// one arrives (which is then compared with what was on screen before the part, not with it).
-    fn partial(&mut self, stage: ReportStage, report: Rc<Report>, millis: f64) {
+    fn partial(
+        &mut self,
+        stage: ReportStage,
+        report: Rc<Report>,
+        millis: f64,
+        services_total: Option<usize>,
+    ) {
         let Status::Analysing {
             stage: done,
             services_millis,
@@ -160,7 +170,8 @@ impl State {
         if stage == ReportStage::Services {
             *services_millis = Some(millis);
         }
-        let part = self.shown_of_input(report);
+        let mut part = self.shown_of_input(report);
+        part.services_total = services_total;
         let before = self.shown.replace(part);
         if self.streamed_over.is_none() {
             self.streamed_over = Some(before);

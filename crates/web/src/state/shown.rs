@@ -48,6 +48,9 @@ pub struct Shown {
     /// Who wrote each nft rule line, by line, as the worker sends it beside the report
     /// ([`crate::protocol::Reply::LineOwners`]); empty until it arrives.
     pub nft_owners: Rc<Vec<(u32, Owner)>>,
+    /// Set while `report` is a first part holding only the first screenful of the Services table:
+    /// how many Services the report has (the rest follow in the next part).
+    pub services_total: Option<usize>,
 }
 
 impl Shown {
@@ -68,6 +71,7 @@ impl Shown {
             report,
             chains: Rc::default(),
             nft_owners: Rc::default(),
+            services_total: None,
         }
     }
 

@@ -626,6 +626,7 @@ fn partial(generation: u64, report: Report) -> Reply {
         stage: svcpath_analysis::ReportStage::Services,
         report: Box::new(report),
         millis: 1.0,
+        services_total: None,
     }
 }
 
@@ -855,4 +856,44 @@ fn the_whole_report_takes_its_services_from_the_part_when_the_worker_left_them_o
     assert_eq!(ids, ["a/one:http", "a/two:http"]);
     assert_eq!(shown.report.findings, whole.findings);
     assert!(state.part.is_none(), "the part is let go");
+}
+
+#[test]
+fn a_first_screenful_of_services_is_shown_with_the_total_until_all_of_them_arrive() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    let all = report_with(&["a/one:http", "a/three:http", "a/two:http"]);
+    let head = Reply::Partial {
+        generation: 1,
+        stage: svcpath_analysis::ReportStage::Services,
+        report: Box::new(report_with(&["a/one:http"])),
+        millis: 1.0,
+        services_total: Some(3),
+    };
+    let fx = reply(&mut state, head);
+    assert_eq!(fx.first(), Some(&Effect::Redraw));
+    assert!(state.streaming());
+    let shown = state.current().unwrap();
+    assert_eq!(shown.report.services.len(), 1);
+    assert_eq!(shown.services_total, Some(3));
+    assert!(
+        state.part.is_none(),
+        "a first screenful is not the part the report completes"
+    );
+    reply(&mut state, partial(1, all.clone()));
+    let shown = state.current().unwrap();
+    assert_eq!(shown.report.services.len(), 3);
+    assert_eq!(shown.services_total, None);
+    reply(
+        &mut state,
+        Reply::Analysed {
+            generation: 1,
+            report: Box::new(report_with(&[])),
+            millis: 3.0,
+            services_in_part: true,
+        },
+    );
+    assert!(!state.streaming());
+    assert_eq!(state.current().unwrap().report.services, all.services);
 }
