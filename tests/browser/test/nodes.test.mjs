@@ -122,8 +122,8 @@ test("compare with…: the same node re-synced diffs empty, the stale capture na
     await s.page.waitForSelector("#moments #diff-list");
     const items = await s.page.$$eval("#diff-list li", (l) => l.map((x) => x.textContent));
     assert.ok(items.includes("removed shop/lb:http"), items.join("\n"));
-    assert.ok(items.some((t) => t.startsWith("shop/web:http: endpoints added 172.31.255.1:8080; endpoints removed 172.16.2.11:8080")), items.join("\n"));
-    assert.ok(items.some((t) => t.startsWith("shop/local:http:") && t.includes("now drops external traffic")), items.join("\n"));
+    assert.ok(items.some((t) => t.startsWith("changed shop/web:http: endpoints added 172.31.255.1:8080; endpoints removed 172.16.2.11:8080")), items.join("\n"));
+    assert.ok(items.some((t) => t.startsWith("changed shop/local:http:") && t.includes("drops external traffic: false -> true")), items.join("\n"));
     await screenshot(s.page, "92-nodes-diff", { fullPage: true });
     await s.page.setViewportSize({ width: 390, height: 844 });
     await screenshot(s.page, "93-nodes-diff-phone", { fullPage: true });

@@ -262,8 +262,9 @@ fn change_line<T: std::fmt::Debug>(what: &str, c: &Change<Option<T>>) -> String 
     format!("{what}: {} -> {}", show(&c.before), show(&c.after))
 }
 
-/// The diff as lines of plain text, one fact a line; the Markdown form bullets the same lines.
-fn diff_lines(d: &Diff) -> Vec<String> {
+/// The diff as lines of plain text, one fact a line; the Markdown form bullets the same lines and the
+/// page lists them.
+pub fn diff_lines(d: &Diff) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(m) = &d.mode {
         lines.push(format!("mode: {} -> {}", mode(m.before), mode(m.after)));

@@ -262,69 +262,7 @@ fn diff_list(d: &Diff) -> Html {
     if d.is_empty() && d.unknown.is_empty() {
         return html! { <p id="diff-empty">{"No change: the two moments program the same Services, endpoints, odds and findings (order and chain names aside)."}</p> };
     }
-    let mut items: Vec<String> = Vec::new();
-    items.extend(d.added.iter().map(|id| format!("added {id}")));
-    items.extend(d.removed.iter().map(|id| format!("removed {id}")));
-    for c in &d.changed {
-        let mut parts = Vec::new();
-        if !c.endpoints_added.is_empty() {
-            parts.push(format!("endpoints added {}", c.endpoints_added.join(", ")));
-        }
-        if !c.endpoints_removed.is_empty() {
-            parts.push(format!(
-                "endpoints removed {}",
-                c.endpoints_removed.join(", ")
-            ));
-        }
-        if !c.odds.is_empty() {
-            parts.push("odds changed".to_string());
-        }
-        if let Some(x) = &c.drops_external {
-            parts.push(match x.after {
-                Some(true) => "now drops external traffic".to_string(),
-                _ => "now accepts external traffic".to_string(),
-            });
-        }
-        if c.node_port.is_some() {
-            parts.push("NodePort changed".into());
-        }
-        if c.external_traffic_policy.is_some() {
-            parts.push("eTP changed".into());
-        }
-        if c.session_affinity_seconds.is_some() {
-            parts.push("affinity changed".into());
-        }
-        items.push(format!("{}: {}", c.id, parts.join("; ")));
-    }
-    items.extend(d.findings_appeared.iter().map(|f| {
-        format!(
-            "finding appeared: {}{}",
-            f.code,
-            f.service
-                .as_deref()
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default()
-        )
-    }));
-    items.extend(d.findings_gone.iter().map(|f| {
-        format!(
-            "finding resolved: {}{}",
-            f.code,
-            f.service
-                .as_deref()
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default()
-        )
-    }));
-    if let Some(r) = &d.rules {
-        items.push(format!("rules: {} → {}", r.before, r.after));
-    }
-    items.extend(d.notes.iter().cloned());
-    items.extend(
-        d.unknown
-            .iter()
-            .map(|id| format!("{id}: endpoints not shown at one moment, no change claimed")),
-    );
+    let items = svcpath_analysis::nodes::render::diff_lines(d);
     html! {
         <ul id="diff-list">
             { for items.into_iter().map(|t| html! { <li>{ t }</li> }) }
