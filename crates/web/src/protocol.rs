@@ -2,6 +2,11 @@
 //!
 //! The page posts a two-element array: a JSON [`Request`] and, for an analysis, the paste as a plain
 //! string (never copied into JSON). The worker answers with one JSON [`Reply`] string per message.
+//!
+//! Both are externally tagged (`{"analysed":{…}}`, `"ready"`): serde reads such an enum straight from
+//! the JSON, where an internally tagged one (`{"kind":"analysed",…}`) is first buffered whole into
+//! serde's generic `Content` tree and read again from it — for a report of 10,000 Services that is
+//! every string allocated twice, and a second copy of every report type's reading code in the module.
 
 use std::net::IpAddr;
 
@@ -14,7 +19,7 @@ use svcpath_syntax::SectionKind;
 
 /// What the page asks the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Request {
     /// Explain the paste sent beside this header.
     Analyze {
@@ -65,7 +70,7 @@ pub enum Request {
 
 /// What the worker answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Reply {
     /// The worker's handler is installed: requests posted from now on are read (earlier ones are lost,
     /// so the page waits for this before its first post).
@@ -78,6 +83,12 @@ pub enum Reply {
         report: Box<Report>,
         /// Time the analysis took inside the worker.
         millis: f64,
+        /// The report's Services are those of the [`Reply::Partial`] of this analysis sent before
+        /// (the stages after it do not change them), left out here so that 10,000 Services are not
+        /// written, posted and read twice: `report.services` is empty and the page takes them from
+        /// the part.
+        #[serde(default)]
+        services_in_part: bool,
     },
     /// A packet's trace.
     Traced { seq: u64, trace: Box<Trace> },
@@ -119,6 +130,11 @@ pub enum Reply {
         stage: ReportStage,
         report: Box<Report>,
         millis: f64,
+        /// `Some(total)`: `report.services` is only the first screenful of the Services table (its
+        /// first order, by name) of `total` Services, sent first because it is quick to write and
+        /// read; a part with all of them follows.
+        #[serde(default)]
+        services_total: Option<usize>,
     },
     /// Stage `stage` of analysis `generation` is done; the report follows in [`Reply::Analysed`].
     Progress {
@@ -153,17 +169,68 @@ pub fn split_joined<'a>(joined: &'a str, lengths: &[usize]) -> Vec<&'a str> {
     out
 }
 
-/// [`Reply::Partial`] with the report borrowed, as the worker serialises it (the same JSON), so the
-/// report so far is written out without a copy.
+/// [`Reply::Partial`] and [`Reply::Analysed`] with the report borrowed, as the worker serialises them
+/// (the same JSON), so a report is written out without a copy of it.
 #[derive(Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PartialReply<'a> {
     Partial {
         generation: u64,
         stage: ReportStage,
         report: &'a Report,
         millis: f64,
+        services_total: Option<usize>,
     },
+    Analysed {
+        generation: u64,
+        report: &'a Report,
+        millis: f64,
+        services_in_part: bool,
+    },
+}
+
+/// Services in the first part of a large report: more rows than a screen shows.
+pub const FIRST_SCREENFUL: usize = 100;
+
+/// The report so far with only the Services the table shows first (its first order, by name), when
+/// it has more than [`FIRST_SCREENFUL`].
+// The struct update fills the fields other parts of the report may gain later.
+#[allow(clippy::needless_update)]
+pub fn first_screenful(report: &Report) -> Option<Report> {
+    if report.services.len() <= FIRST_SCREENFUL {
+        return None;
+    }
+    let order = crate::model::select(
+        report,
+        &crate::model::Filter::default(),
+        crate::model::SortKey::default(),
+        false,
+    );
+    let services = order
+        .into_iter()
+        .take(FIRST_SCREENFUL)
+        .filter_map(|i| report.services.get(i).cloned())
+        .collect();
+    // Everything but the Services is small: copied (a field added later stays empty in this first
+    // part only; the part with all the Services follows).
+    Some(Report {
+        mode: report.mode,
+        leftover_modes: report.leftover_modes.clone(),
+        services,
+        findings: report.findings.clone(),
+        diagnostics: report.diagnostics.clone(),
+        sections: report.sections.clone(),
+        node: report.node.clone(),
+        rules: report.rules.clone(),
+        conntrack: report.conntrack.clone(),
+        layout: report.layout.clone(),
+        migration: report.migration.clone(),
+        diagnosis: report.diagnosis.clone(),
+        kube_proxy: report.kube_proxy.clone(),
+        api: report.api.clone(),
+        configured_mode: report.configured_mode.clone(),
+        ..Report::default()
+    })
 }
 
 impl Request {
@@ -371,12 +438,11 @@ mod tests {
         let json = serde_json::to_string(&request).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"analyze","generation":3,"section_overrides":[[12,"ipvsadm"]],"node_ips":[],"pod_cidrs":["10.244.0.0/16"]}"#
+            r#"{"analyze":{"generation":3,"section_overrides":[[12,"ipvsadm"]],"node_ips":[],"pod_cidrs":["10.244.0.0/16"]}}"#
         );
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
         // A header without pod CIDRs (an older page) is still read.
-        let old =
-            r#"{"kind":"analyze","generation":3,"section_overrides":[],"node_ips":["10.0.0.1"]}"#;
+        let old = r#"{"analyze":{"generation":3,"section_overrides":[],"node_ips":["10.0.0.1"]}}"#;
         match serde_json::from_str::<Request>(old).unwrap() {
             Request::Analyze {
                 pod_cidrs,
@@ -392,10 +458,23 @@ mod tests {
             generation: 3,
             report: Box::default(),
             millis: 1.5,
+            services_in_part: true,
         };
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
         assert_eq!(reply.generation(), 3);
+        // The worker writes the report it keeps, borrowed: the same JSON.
+        let borrowed = PartialReply::Analysed {
+            generation: 3,
+            report: &Report::default(),
+            millis: 1.5,
+            services_in_part: true,
+        };
+        assert_eq!(serde_json::to_string(&borrowed).unwrap(), json);
+        assert!(
+            json.starts_with(r#"{"analysed":{"generation":3,"report":{"#),
+            "{json}"
+        );
     }
 
     #[test]
@@ -426,7 +505,7 @@ mod tests {
             on: true,
         };
         let json = serde_json::to_string(&request).unwrap();
-        assert_eq!(json, r#"{"kind":"redact","generation":4,"on":true}"#);
+        assert_eq!(json, r#"{"redact":{"generation":4,"on":true}}"#);
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
         let reply = Reply::Redacted {
             generation: 4,
@@ -452,7 +531,7 @@ mod tests {
         let json = serde_json::to_string(&reply).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"line_owners","generation":5,"redacted":false,"owners":[[12,"kube-proxy"],[40,"firewalld"]]}"#
+            r#"{"line_owners":{"generation":5,"redacted":false,"owners":[[12,"kube-proxy"],[40,"firewalld"]]}}"#
         );
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
         assert_eq!(reply.generation(), 5);
@@ -469,10 +548,11 @@ mod tests {
             stage: ReportStage::Services,
             report: &report,
             millis: 12.5,
+            services_total: None,
         };
         let json = serde_json::to_string(&borrowed).unwrap();
         assert!(
-            json.starts_with(r#"{"kind":"partial","generation":6,"stage":"services","report":{"#),
+            json.starts_with(r#"{"partial":{"generation":6,"stage":"services","report":{"#),
             "{json}"
         );
         let reply = Reply::Partial {
@@ -480,6 +560,7 @@ mod tests {
             stage: ReportStage::Services,
             report: Box::new(report),
             millis: 12.5,
+            services_total: None,
         };
         assert_eq!(serde_json::to_string(&reply).unwrap(), json);
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
@@ -492,9 +573,44 @@ mod tests {
         let json = serde_json::to_string(&progress).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"progress","generation":6,"stage":"conntrack","millis":40.0}"#
+            r#"{"progress":{"generation":6,"stage":"conntrack","millis":40.0}}"#
         );
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), progress);
+    }
+
+    #[test]
+    fn a_first_screenful_is_the_tables_first_rows_by_name() {
+        let mut report = Report::default();
+        assert!(first_screenful(&report).is_none());
+        // Named in reverse, so that the first screenful must be sorted out of them.
+        report.services = (0..FIRST_SCREENFUL + 50)
+            .rev()
+            .map(|i| svcpath_analysis::report::Service {
+                id: format!("ns/svc-{i:04}:http"),
+                name: Some(format!("svc-{i:04}")),
+                namespace: Some("ns".into()),
+                ..Default::default()
+            })
+            .collect();
+        report
+            .diagnostics
+            .push(svcpath_analysis::report::DiagnosticEntry {
+                line: 3,
+                severity: svcpath_analysis::report::DiagnosticSeverity::Warning,
+                message: "kept".into(),
+                start: 0,
+                end: 1,
+            });
+        let head = first_screenful(&report).unwrap();
+        assert_eq!(head.services.len(), FIRST_SCREENFUL);
+        assert_eq!(head.services[0].id, "ns/svc-0000:http");
+        assert_eq!(head.services[FIRST_SCREENFUL - 1].id, "ns/svc-0099:http");
+        assert_eq!(head.diagnostics, report.diagnostics);
+        report.services.truncate(FIRST_SCREENFUL);
+        assert!(
+            first_screenful(&report).is_none(),
+            "a report that fits is sent whole"
+        );
     }
 
     #[test]

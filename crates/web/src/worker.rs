@@ -51,6 +51,25 @@ fn tracer<'a>(
     Tracer::sharing(snapshot, Arc::clone(facts))
 }
 
+/// A reply to post: most are made whole; an analysis's report is written from the one kept in
+/// [`LAST`] rather than copied into a [`Reply`].
+enum Outgoing {
+    Reply(Reply),
+    /// The analysis's report, without its Services when `services_in_part` (they went out in the
+    /// part sent once they were known, and the later stages leave them as they were).
+    Analysed {
+        generation: u64,
+        millis: f64,
+        services_in_part: bool,
+    },
+}
+
+impl From<Reply> for Outgoing {
+    fn from(reply: Reply) -> Outgoing {
+        Outgoing::Reply(reply)
+    }
+}
+
 thread_local! {
     static LAST: RefCell<Option<Analysis>> = const { RefCell::new(None) };
 }
@@ -62,7 +81,15 @@ pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         for reply in handle(&event.data()) {
             // Serialising a report cannot fail (no maps with non-string keys, NaN becomes null).
-            let json = serde_json::to_string(&reply).unwrap_or_default();
+            let json = match reply {
+                Outgoing::Reply(reply) => serde_json::to_string(&reply),
+                Outgoing::Analysed {
+                    generation,
+                    millis,
+                    services_in_part,
+                } => analysed_json(generation, millis, services_in_part),
+            }
+            .unwrap_or_default();
             // A post can only fail once the page is gone; nothing is left to tell then.
             let _ = reply_scope.post_message(&JsValue::from_str(&json));
         }
@@ -73,19 +100,19 @@ pub fn start() {
     let _ = scope.post_message(&JsValue::from_str(&ready));
 }
 
-fn handle(data: &JsValue) -> Vec<Reply> {
+fn handle(data: &JsValue) -> Vec<Outgoing> {
     let array: js_sys::Array = match data.clone().dyn_into() {
         Ok(array) => array,
-        Err(_) => return vec![failed(0, "the message is not an array")],
+        Err(_) => return vec![failed(0, "the message is not an array").into()],
     };
     let Some(header) = array.get(0).as_string() else {
-        return vec![failed(0, "the message has no header")];
+        return vec![failed(0, "the message has no header").into()];
     };
     let request: Request = match serde_json::from_str(&header) {
         Ok(request) => request,
-        Err(e) => return vec![failed(0, &format!("unreadable request: {e}"))],
+        Err(e) => return vec![failed(0, &format!("unreadable request: {e}")).into()],
     };
-    match request {
+    let replies = match request {
         Request::Analyze {
             generation,
             section_overrides,
@@ -110,16 +137,33 @@ fn handle(data: &JsValue) -> Vec<Reply> {
             // The report streams in: its Services as soon as they are known, then each later stage's
             // end, then the whole report. The time spent writing parts out is not the analysis's.
             let mut posting = 0.0;
+            let mut services_in_part = false;
             let report = snapshot.report_in_stages(&options, |stage, so_far| {
                 let before = js_sys::Date::now();
                 let millis = before - t0 - posting;
                 let json = match stage {
-                    ReportStage::Services => serde_json::to_string(&PartialReply::Partial {
-                        generation,
-                        stage,
-                        report: so_far,
-                        millis,
-                    }),
+                    ReportStage::Services => {
+                        // A screenful first, drawn at once; then all of them.
+                        if let Some(head) = crate::protocol::first_screenful(so_far) {
+                            let json = serde_json::to_string(&PartialReply::Partial {
+                                generation,
+                                stage,
+                                report: &head,
+                                millis,
+                                services_total: Some(so_far.services.len()),
+                            });
+                            if let Ok(json) = json {
+                                let _ = scope.post_message(&JsValue::from_str(&json));
+                            }
+                        }
+                        serde_json::to_string(&PartialReply::Partial {
+                            generation,
+                            stage,
+                            report: so_far,
+                            millis,
+                            services_total: None,
+                        })
+                    }
                     ReportStage::Findings | ReportStage::Conntrack => {
                         serde_json::to_string(&Reply::Progress {
                             generation,
@@ -130,16 +174,12 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                     ReportStage::Diagnosis => return,
                 };
                 if let Ok(json) = json {
-                    let _ = scope.post_message(&JsValue::from_str(&json));
+                    let posted = scope.post_message(&JsValue::from_str(&json)).is_ok();
+                    services_in_part |= posted && stage == ReportStage::Services;
                 }
                 posting += js_sys::Date::now() - before;
             });
             let millis = js_sys::Date::now() - t0 - posting;
-            let reply = Reply::Analysed {
-                generation,
-                report: Box::new(report.clone()),
-                millis,
-            };
             // The owner of each nft rule line, for the Source view's notes (sent beside the report).
             let owners = Reply::LineOwners {
                 generation,
@@ -157,7 +197,14 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                     redacted: false,
                 })
             });
-            vec![reply, owners]
+            return vec![
+                Outgoing::Analysed {
+                    generation,
+                    millis,
+                    services_in_part,
+                },
+                owners.into(),
+            ];
         }
         Request::Redact { generation, on } => {
             let paste = array.get(1).as_string();
@@ -265,7 +312,38 @@ fn handle(data: &JsValue) -> Vec<Reply> {
                 diff: Box::new(svcpath_analysis::nodes::diff(&before, &after)),
             }]
         }
-    }
+    };
+    replies.into_iter().map(Outgoing::from).collect()
+}
+
+/// The reply with the report of analysis `generation` kept for traces, written out borrowed; its
+/// Services set aside meanwhile when the part had them.
+fn analysed_json(
+    generation: u64,
+    millis: f64,
+    services_in_part: bool,
+) -> serde_json::Result<String> {
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let Some(a) = last.as_mut().filter(|a| a.generation == generation) else {
+            return serde_json::to_string(&failed(generation, "that analysis is gone"));
+        };
+        let services = if services_in_part {
+            std::mem::take(&mut a.report.services)
+        } else {
+            Vec::new()
+        };
+        let json = serde_json::to_string(&PartialReply::Analysed {
+            generation,
+            report: &a.report,
+            millis,
+            services_in_part,
+        });
+        if services_in_part {
+            a.report.services = services;
+        }
+        json
+    })
 }
 
 fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(View<'_>) -> Reply) -> Reply {

@@ -43,6 +43,7 @@ impl State {
         self.worker.forget();
         self.shown = None;
         self.streamed_over = None;
+        self.part = None;
         self.redacted = None;
         self.status = Status::Idle;
         fx.push(Effect::Ticking(false));
@@ -88,6 +89,7 @@ impl State {
             });
         // A report still streaming in is given up: the one complete before it stays until the next.
         self.end_streaming();
+        self.part = None;
         self.status = Status::Analysing {
             bytes: self.input.len(),
             since: self.now,

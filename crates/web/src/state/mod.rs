@@ -218,6 +218,9 @@ pub struct State {
     /// worked out): what was shown before it, put back when the complete report arrives or the
     /// analysis ends otherwise.
     pub streamed_over: Option<Option<Shown>>,
+    /// The last part of the current analysis the worker sent ([`crate::protocol::Reply::Partial`]),
+    /// whether shown or not: the whole report that follows takes its Services from it.
+    pub part: Option<Rc<svcpath_analysis::Report>>,
     /// The nodes of the opened files (one for files of one node, several for a bundle of nodes), each
     /// with its name as the user edits it.
     pub nodes: Vec<NodeInput>,
@@ -276,6 +279,7 @@ impl State {
             focus_heading: false,
             pending_trace: false,
             streamed_over: None,
+            part: None,
             nodes: Vec::new(),
             node_shown: 0,
             open_notes: Vec::new(),

@@ -294,10 +294,7 @@ mod tests {
         );
         let seq = state.compare.seq;
         // The worker starts: the first node's analysis, then the comparison.
-        let fx = apply(
-            &mut state,
-            Action::WorkerReply(r#"{"kind":"ready"}"#.into()),
-        );
+        let fx = apply(&mut state, Action::WorkerReply(r#""ready""#.into()));
         let sent = requests(&state, &fx);
         assert!(matches!(sent[0], Request::Analyze { .. }), "{sent:?}");
         assert!(matches!(sent[1], Request::Compare { seq: s, .. } if s == seq));

@@ -60,8 +60,13 @@ impl State {
                 millis,
             } => self.compared(seq, *comparison, millis),
             Reply::Diffed { seq, diff } => self.diffed(seq, *diff),
-            Reply::Analysed { report, millis, .. } => {
-                self.analysed(fx, report, millis);
+            Reply::Analysed {
+                report,
+                millis,
+                services_in_part,
+                ..
+            } => {
+                self.analysed(fx, report, millis, services_in_part);
                 true
             }
             Reply::Redacted {
@@ -106,9 +111,16 @@ impl State {
                 stage,
                 report,
                 millis,
+                services_total,
                 ..
             } => {
-                self.partial(stage, report, millis);
+                let report = Rc::from(self.with_input_diagnostics(report));
+                // A part with all the Services is kept whatever the page shows meanwhile: the whole
+                // report comes without them.
+                if services_total.is_none() {
+                    self.part = Some(Rc::clone(&report));
+                }
+                self.partial(stage, report, millis, services_total);
                 true
             }
             Reply::Progress { stage, .. } => match &mut self.status {
@@ -139,7 +151,13 @@ impl State {
 
     /// The first part of a report: shown at once, in place of the report on screen until the whole
     /// one arrives (which is then compared with what was on screen before the part, not with it).
-    fn partial(&mut self, stage: ReportStage, report: Box<Report>, millis: f64) {
+    fn partial(
+        &mut self,
+        stage: ReportStage,
+        report: Rc<Report>,
+        millis: f64,
+        services_total: Option<usize>,
+    ) {
         let Status::Analysing {
             stage: done,
             services_millis,
@@ -152,15 +170,56 @@ impl State {
         if stage == ReportStage::Services {
             *services_millis = Some(millis);
         }
-        let report = self.with_input_diagnostics(report);
-        let part = Shown::new(self.input.clone(), Rc::from(report));
+        let mut part = self.shown_of_input(report);
+        part.services_total = services_total;
         let before = self.shown.replace(part);
         if self.streamed_over.is_none() {
             self.streamed_over = Some(before);
         }
     }
 
-    fn analysed(&mut self, fx: &mut Vec<Effect>, report: Box<Report>, millis: f64) {
+    /// The input with `report`, its line index taken from the report on screen when that one explains
+    /// the same text (a part of this report, or the same text analysed again): 450,000 lines are not
+    /// indexed twice.
+    fn shown_of_input(&self, report: Rc<Report>) -> Shown {
+        match self
+            .shown
+            .as_ref()
+            .filter(|s| Rc::ptr_eq(&s.text, &self.input))
+        {
+            Some(same) => {
+                Shown::with_line_starts(same.text.clone(), same.line_starts.clone(), report)
+            }
+            None => Shown::new(self.input.clone(), report),
+        }
+    }
+
+    fn analysed(
+        &mut self,
+        fx: &mut Vec<Effect>,
+        mut report: Box<Report>,
+        millis: f64,
+        services_in_part: bool,
+    ) {
+        // The part on screen gives its line index to the whole report, and its Services when the
+        // worker left them out (moved, not copied, once nothing else holds the part).
+        let part_shown = if self.streamed_over.is_some() {
+            self.shown.take()
+        } else {
+            None
+        };
+        let part_lines = part_shown
+            .filter(|s| Rc::ptr_eq(&s.text, &self.input))
+            .map(|s| s.line_starts);
+        let part = self.part.take();
+        if services_in_part {
+            report.services = part
+                .map(|part| match Rc::try_unwrap(part) {
+                    Ok(part) => part.services,
+                    Err(shared) => shared.services.clone(),
+                })
+                .unwrap_or_default();
+        }
         self.end_streaming();
         fx.push(Effect::Ticking(false));
         self.status = Status::Done {
@@ -175,7 +234,10 @@ impl State {
             .as_ref()
             .is_some_and(|s| Rc::ptr_eq(&s.text, &self.input));
         let rerun = same_text && self.trace.result.is_some();
-        self.shown = Some(Shown::new(self.input.clone(), Rc::from(report)));
+        self.shown = Some(match part_lines {
+            Some(lines) => Shown::with_line_starts(self.input.clone(), lines, Rc::from(report)),
+            None => self.shown_of_input(Rc::from(report)),
+        });
         self.redacted = None;
         self.paths = None;
         self.trace = TraceState::default();

@@ -1,6 +1,7 @@
 //! What the page holds about an analysis: the text and report on screen, its redacted copy, the
 //! worker's progress, traces asked for, and a share link made.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use svcpath_analysis::explain::{explain, Explanation, LineFacts, LineKind};
@@ -40,31 +41,50 @@ pub struct Shown {
     pub text: Rc<str>,
     pub line_starts: Rc<Vec<usize>>,
     pub report: Rc<Report>,
-    /// Each Service's chain names (`KUBE-SVC-…`, `service-…`), read from its lines, for the search.
-    pub chains: Rc<Vec<Vec<String>>>,
+    /// Each Service's chain names (`KUBE-SVC-…`, `service-…`), read from its lines, for the search:
+    /// read on the first search ([`Shown::chains`]), not when the report arrives — for 10,000
+    /// Services that is a walk over every endpoint's lines the first screen does not need.
+    chains: Rc<OnceCell<Vec<Vec<String>>>>,
     /// Who wrote each nft rule line, by line, as the worker sends it beside the report
     /// ([`crate::protocol::Reply::LineOwners`]); empty until it arrives.
     pub nft_owners: Rc<Vec<(u32, Owner)>>,
+    /// Set while `report` is a first part holding only the first screenful of the Services table:
+    /// how many Services the report has (the rest follow in the next part).
+    pub services_total: Option<usize>,
 }
 
 impl Shown {
     pub fn new(text: Rc<str>, report: Rc<Report>) -> Shown {
         let line_starts = Rc::new(line_starts(&text));
-        let mut shown = Shown {
+        Shown::with_line_starts(text, line_starts, report)
+    }
+
+    /// [`Shown::new`] with the line index of `text` already made (the same text's earlier report).
+    pub fn with_line_starts(
+        text: Rc<str>,
+        line_starts: Rc<Vec<usize>>,
+        report: Rc<Report>,
+    ) -> Shown {
+        Shown {
             text,
             line_starts,
             report,
             chains: Rc::default(),
             nft_owners: Rc::default(),
-        };
-        let chains = shown
-            .report
-            .services
-            .iter()
-            .map(|s| crate::reading::service_chains(s, |n| shown.line(n)))
-            .collect();
-        shown.chains = Rc::new(chains);
-        shown
+            services_total: None,
+        }
+    }
+
+    /// Each Service's chain names, `chains()[i]` for `report.services[i]`, read from its lines once
+    /// (clones share them).
+    pub fn chains(&self) -> &[Vec<String>] {
+        self.chains.get_or_init(|| {
+            self.report
+                .services
+                .iter()
+                .map(|s| crate::reading::service_chains(s, |n| self.line(n)))
+                .collect()
+        })
     }
 
     /// The text of 1-based line `n`, without its newline.
@@ -207,4 +227,31 @@ pub struct TraceState {
 pub enum Replace {
     /// A bundled sample (chosen from the list, or a tour's link), by name.
     Sample(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use svcpath_analysis::report::{Endpoint, Service};
+
+    #[test]
+    fn chain_names_are_read_from_the_lines_on_first_use_and_shared_by_clones() {
+        let text = "-A KUBE-SERVICES -j KUBE-SVC-AAA\n-A KUBE-SVC-AAA -j KUBE-SEP-BBB\n";
+        let service = Service {
+            lines: vec![1],
+            endpoints: vec![Endpoint {
+                lines: vec![2],
+                ..Endpoint::default()
+            }],
+            ..Service::default()
+        };
+        let report = Report {
+            services: vec![service],
+            ..Report::default()
+        };
+        let shown = Shown::new(Rc::from(text), Rc::new(report));
+        let copy = shown.clone();
+        assert_eq!(shown.chains(), [vec!["KUBE-SVC-AAA", "KUBE-SEP-BBB"]]);
+        assert!(std::ptr::eq(shown.chains(), copy.chains()));
+    }
 }

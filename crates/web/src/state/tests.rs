@@ -49,6 +49,7 @@ fn analysed(generation: u64, report: Report) -> Reply {
         generation,
         report: Box::new(report),
         millis: 3.0,
+        services_in_part: false,
     }
 }
 
@@ -625,6 +626,7 @@ fn partial(generation: u64, report: Report) -> Reply {
         stage: svcpath_analysis::ReportStage::Services,
         report: Box::new(report),
         millis: 1.0,
+        services_total: None,
     }
 }
 
@@ -643,6 +645,7 @@ fn the_services_stream_in_before_the_report_and_the_rest_follows() {
     let shown = state.current().unwrap();
     assert_eq!(&*shown.text, "second\n");
     assert_eq!(shown.report.services[0].id, "b/two:http");
+    let part_lines = shown.line_starts.clone();
     assert!(matches!(
         state.status,
         Status::Analysing {
@@ -682,6 +685,11 @@ fn the_services_stream_in_before_the_report_and_the_rest_follows() {
     assert!(!state.streaming());
     assert!(matches!(state.status, Status::Done { .. }));
     assert_eq!(*state.current().unwrap().report, whole);
+    // The whole report keeps the part's line index of the same text: it is not made again.
+    assert!(std::rc::Rc::ptr_eq(
+        &part_lines,
+        &state.current().unwrap().line_starts
+    ));
 }
 
 #[test]
@@ -808,4 +816,84 @@ fn a_utf16_file_reads_as_its_text() {
     );
     assert_eq!(&*state.input, "*nat\nCOMMIT\n");
     assert!(state.input_diagnostics.is_empty());
+}
+
+#[test]
+fn the_whole_report_takes_its_services_from_the_part_when_the_worker_left_them_out() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    reply(
+        &mut state,
+        partial(1, report_with(&["a/one:http", "a/two:http"])),
+    );
+    let mut whole = report_with(&[]);
+    whole.findings.push(svcpath_analysis::report::Finding::new(
+        svcpath_analysis::report::FindingCode::NoEndpoints,
+        svcpath_analysis::report::Severity::Warning,
+        Some("a/two:http"),
+        vec![1],
+        "no endpoints".into(),
+    ));
+    reply(
+        &mut state,
+        Reply::Analysed {
+            generation: 1,
+            report: Box::new(whole.clone()),
+            millis: 3.0,
+            services_in_part: true,
+        },
+    );
+    assert!(!state.streaming());
+    assert!(matches!(state.status, Status::Done { .. }));
+    let shown = state.current().unwrap();
+    let ids: Vec<&str> = shown
+        .report
+        .services
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["a/one:http", "a/two:http"]);
+    assert_eq!(shown.report.findings, whole.findings);
+    assert!(state.part.is_none(), "the part is let go");
+}
+
+#[test]
+fn a_first_screenful_of_services_is_shown_with_the_total_until_all_of_them_arrive() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    let all = report_with(&["a/one:http", "a/three:http", "a/two:http"]);
+    let head = Reply::Partial {
+        generation: 1,
+        stage: svcpath_analysis::ReportStage::Services,
+        report: Box::new(report_with(&["a/one:http"])),
+        millis: 1.0,
+        services_total: Some(3),
+    };
+    let fx = reply(&mut state, head);
+    assert_eq!(fx.first(), Some(&Effect::Redraw));
+    assert!(state.streaming());
+    let shown = state.current().unwrap();
+    assert_eq!(shown.report.services.len(), 1);
+    assert_eq!(shown.services_total, Some(3));
+    assert!(
+        state.part.is_none(),
+        "a first screenful is not the part the report completes"
+    );
+    reply(&mut state, partial(1, all.clone()));
+    let shown = state.current().unwrap();
+    assert_eq!(shown.report.services.len(), 3);
+    assert_eq!(shown.services_total, None);
+    reply(
+        &mut state,
+        Reply::Analysed {
+            generation: 1,
+            report: Box::new(report_with(&[])),
+            millis: 3.0,
+            services_in_part: true,
+        },
+    );
+    assert!(!state.streaming());
+    assert_eq!(state.current().unwrap().report.services, all.services);
 }

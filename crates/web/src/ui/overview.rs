@@ -52,7 +52,7 @@ pub fn view(ctx: &Context<App>, shown: &Shown, props: &Props<'_>) -> Html {
         return html! {
             <>
                 <section id="report-coming" class="panel" role="status">
-                    <h2>{ format!("{} Services read", report.services.len()) }</h2>
+                    <h2>{ format!("{} Services read", shown.services_total.unwrap_or(report.services.len())) }</h2>
                     <p class="muted">{ "The findings, the conntrack join and the diagnosis are still being worked out; \
                         they appear here, and in the Findings column, when they are." }</p>
                 </section>

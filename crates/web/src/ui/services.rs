@@ -34,8 +34,13 @@ pub fn view(ctx: &Context<App>, shown: &Shown, table: &Table<'_>) -> Html {
     let link = ctx.link();
     let report: &Report = &shown.report;
     let filter = table.filter.clone();
-    let chains = shown.chains.clone();
-    let rows = model::select_searching(report, &filter, table.sort, table.descending, &chains);
+    // The chain names are read only once a search needs them.
+    let chains: &[Vec<String>] = if filter.query.trim().is_empty() {
+        &[]
+    } else {
+        shown.chains()
+    };
+    let rows = model::select_searching(report, &filter, table.sort, table.descending, chains);
     let findings = model::findings_by_service(report);
     let (scroll_top, height) = table.scroll;
     let (first, count) = if rows.len() <= reading::DRAW_ALL_ROWS_UP_TO {
