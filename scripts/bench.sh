@@ -416,6 +416,12 @@ browser_rows() {
                     printf "| complete report, %s | %.2f s = %.2f× native explain | ≤ 1.5× |\n", how, complete / 1000, complete / 1000 / explain;
                 }'
                 ;;
+            named)
+                # `named WAY MS`: the Services the paste names listed from the worker's first look.
+                [ "$first" != - ] && awk -v way="$bytes" -v ms="$first" 'BEGIN {
+                    how = (way == "file") ? "opened with Open files…" : "pasted";
+                    printf "| Services named on screen (first look, before the parse), %s | %.2f s | < 0.5 s |\n", how, ms / 1000 }'
+                ;;
             site)
                 awk -v files="$bytes" -v gz="$first" 'BEGIN {
                     printf "| the site, gzipped, everything it loads (%d files) | %.0f KB | ≤ 350 KB |\n", files, gz / 1024 }'

@@ -30,7 +30,8 @@ export async function generatedDump({ mode = "iptables", services = 10_000, endp
 /**
  * Starts recording the next analysis in the page: call before the input changes, then await the
  * returned function, which resolves once the report is complete with what was seen, times in ms since
- * the call: `services` (the new input's Services drawn in the table), `complete` (the status
+ * the call: `firstLook` (the Services the paste names listed before it is parsed, with the list's
+ * heading and names), `services` (the new input's Services drawn in the table), `complete` (the status
  * line says explained), and at the moment the Services appeared: whether the status was still busy,
  * whether the "still being worked out" panel and the findings were on the page, and the status text.
  */
@@ -39,11 +40,18 @@ export async function recordStreaming(page, timeout = 600_000) {
     const status = () => document.querySelector("#status");
     const before = status()?.dataset.generation;
     const t0 = performance.now();
-    const seen = { services: null, complete: null };
+    const seen = { firstLook: null, services: null, complete: null };
     const look = () => {
       const s = status();
       if (!s || s.dataset.generation === before) return;
       const now = performance.now() - t0;
+      // The Services the paste names, listed from the worker's first look before it is parsed.
+      if (seen.firstLook === null && document.querySelector("#first-look li")) {
+        seen.firstLook = now;
+        seen.firstLookHeading = document.querySelector("#first-look h2")?.textContent ?? null;
+        seen.firstLookNames = [...document.querySelectorAll("#first-look li .svc-seen")].map((e) => e.textContent);
+        seen.busyAtFirstLook = s.classList.contains("busy");
+      }
       // The new input's Services: drawn as a part of its report ("still being worked out"), or with
       // the complete report when no part came first.
       const drawn = document.querySelector("a.svc-link") !== null;

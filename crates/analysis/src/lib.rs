@@ -21,6 +21,7 @@ pub mod net;
 pub mod nft;
 pub mod nodes;
 pub mod owner;
+pub mod preview;
 mod parallel;
 pub mod redact;
 pub mod render;

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use svcpath_analysis::nodes::{Comparison, Diff};
 use svcpath_analysis::owner::Owner;
 use svcpath_analysis::trace::{Packet, Trace};
+use svcpath_analysis::preview::FirstLook;
+use svcpath_analysis::report::Service;
 use svcpath_analysis::{Options, Report, ReportStage};
 use svcpath_syntax::SectionKind;
 
@@ -132,9 +134,26 @@ pub enum Reply {
         millis: f64,
         /// `Some(total)`: `report.services` is only the first screenful of the Services table (its
         /// first order, by name) of `total` Services, sent first because it is quick to write and
-        /// read; a part with all of them follows.
+        /// read; all of them follow in [`Reply::Services`] messages.
         #[serde(default)]
         services_total: Option<usize>,
+    },
+    /// Before the paste is parsed: the Services its dispatch lines name
+    /// ([`svcpath_analysis::preview::first_look`]), listed until the report's first part replaces
+    /// them. Says nothing of endpoints, and a Service it lacks is not said to be absent.
+    FirstLook {
+        generation: u64,
+        look: FirstLook,
+        millis: f64,
+    },
+    /// After a [`Reply::Partial`] with `services_total`: the next [`SERVICES_PER_MESSAGE`] Services
+    /// of the report, in its order, from index `from` of `total`. A message each, so that the page
+    /// reads a few at a time and stays answering between them.
+    Services {
+        generation: u64,
+        from: usize,
+        total: usize,
+        services: Vec<Service>,
     },
     /// Stage `stage` of analysis `generation` is done; the report follows in [`Reply::Analysed`].
     Progress {
@@ -187,7 +206,16 @@ pub enum PartialReply<'a> {
         millis: f64,
         services_in_part: bool,
     },
+    Services {
+        generation: u64,
+        from: usize,
+        total: usize,
+        services: &'a [Service],
+    },
 }
+
+/// Services per [`Reply::Services`] message: reading one takes the page a few tens of milliseconds.
+pub const SERVICES_PER_MESSAGE: usize = 1_000;
 
 /// Services in the first part of a large report: more rows than a screen shows.
 pub const FIRST_SCREENFUL: usize = 100;
@@ -261,6 +289,8 @@ impl Reply {
             | Reply::Redacted { generation, .. }
             | Reply::LineOwners { generation, .. }
             | Reply::Partial { generation, .. }
+            | Reply::Services { generation, .. }
+            | Reply::FirstLook { generation, .. }
             | Reply::Progress { generation, .. } => *generation,
         }
     }
@@ -576,6 +606,36 @@ mod tests {
             r#"{"progress":{"generation":6,"stage":"conntrack","millis":40.0}}"#
         );
         assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), progress);
+    }
+
+    #[test]
+    fn services_messages_are_written_borrowed_as_they_are_read() {
+        let services = vec![svcpath_analysis::report::Service {
+            id: "ns/a:http".into(),
+            ..Default::default()
+        }];
+        let json = serde_json::to_string(&PartialReply::Services {
+            generation: 7,
+            from: 1000,
+            total: 1001,
+            services: &services,
+        })
+        .unwrap();
+        assert!(
+            json.starts_with(r#"{"services":{"generation":7,"from":1000,"total":1001,"#),
+            "{json}"
+        );
+        let read: Reply = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            read,
+            Reply::Services {
+                generation: 7,
+                from: 1000,
+                total: 1001,
+                services,
+            }
+        );
+        assert_eq!(read.generation(), 7);
     }
 
     #[test]

@@ -129,6 +129,21 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
             if let Ok(json) = serde_json::to_string(&started) {
                 let _ = scope.post_message(&JsValue::from_str(&json));
             }
+            // The Services the paste names, listed while it is parsed (a read of its dispatch
+            // lines, a few tens of milliseconds on the largest pastes).
+            let looked = js_sys::Date::now();
+            let look =
+                svcpath_analysis::preview::first_look(&paste, crate::protocol::FIRST_SCREENFUL);
+            if look.total > 0 {
+                post(
+                    &scope,
+                    &Reply::FirstLook {
+                        generation,
+                        look,
+                        millis: js_sys::Date::now() - looked,
+                    },
+                );
+            }
             // Free the previous analysis before building the next.
             LAST.with(|last| last.borrow_mut().take());
             // The time shown is parsing and the report, as `svcpath-stages` measures them natively.
@@ -143,18 +158,38 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
                 let millis = before - t0 - posting;
                 let json = match stage {
                     ReportStage::Services => {
-                        // A screenful first, drawn at once; then all of them.
+                        // A screenful first, drawn at once; then all of them, a thousand a message,
+                        // so that the page reads them between the user's clicks.
                         if let Some(head) = crate::protocol::first_screenful(so_far) {
-                            let json = serde_json::to_string(&PartialReply::Partial {
-                                generation,
-                                stage,
-                                report: &head,
-                                millis,
-                                services_total: Some(so_far.services.len()),
-                            });
-                            if let Ok(json) = json {
-                                let _ = scope.post_message(&JsValue::from_str(&json));
+                            let total = so_far.services.len();
+                            let mut posted = post(
+                                &scope,
+                                &PartialReply::Partial {
+                                    generation,
+                                    stage,
+                                    report: &head,
+                                    millis,
+                                    services_total: Some(total),
+                                },
+                            );
+                            for (i, chunk) in so_far
+                                .services
+                                .chunks(crate::protocol::SERVICES_PER_MESSAGE)
+                                .enumerate()
+                            {
+                                posted &= post(
+                                    &scope,
+                                    &PartialReply::Services {
+                                        generation,
+                                        from: i * crate::protocol::SERVICES_PER_MESSAGE,
+                                        total,
+                                        services: chunk,
+                                    },
+                                );
                             }
+                            services_in_part = posted;
+                            posting += js_sys::Date::now() - before;
+                            return;
                         }
                         serde_json::to_string(&PartialReply::Partial {
                             generation,
@@ -344,6 +379,12 @@ fn analysed_json(
         }
         json
     })
+}
+
+/// Posts `reply` as JSON; false when it could not be written or posted.
+fn post(scope: &DedicatedWorkerGlobalScope, reply: &impl serde::Serialize) -> bool {
+    serde_json::to_string(reply)
+        .is_ok_and(|json| scope.post_message(&JsValue::from_str(&json)).is_ok())
 }
 
 fn with_analysis(generation: u64, seq: u64, f: impl FnOnce(View<'_>) -> Reply) -> Reply {

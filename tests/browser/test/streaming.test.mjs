@@ -23,16 +23,26 @@ test("the 10k dump's Services are on screen before its report is complete", asyn
         await s.page.setViewportSize({ width: 390, height: 844 });
         await paste(s.page, `${text}\n# pasted\n`);
       }
+      // The Services the paste names, before it is parsed.
+      await s.page.waitForFunction(() => window.__svcpathStreaming.firstLook !== null, null, { timeout: 600_000 });
+      await screenshot(s.page, how === "file" ? "79-first-look" : "79-first-look-phone", { fullPage: false });
       // The page as the Services appear (a part of the report, when it streams in); pasted on a phone.
       await s.page.waitForFunction(() => window.__svcpathStreaming.services !== null, null, { timeout: 600_000 });
       await screenshot(s.page, how === "file" ? "80-streaming-services-first" : "82-streaming-phone", { fullPage: false });
       const seen = await done();
       const { servicesMs, reportMs } = workerTimes(seen);
       console.log(
-        `# 10k dump (${mb} MB, ${how === "file" ? "opened as a file" : "pasted"}): first Services drawn after ` +
+        `# 10k dump (${mb} MB, ${how === "file" ? "opened as a file" : "pasted"}): Services named after ` +
+          `${seen.firstLook?.toFixed(0)} ms, first Services drawn after ` +
           `${seen.services?.toFixed(0)} ms, complete report after ${seen.complete.toFixed(0)} ms ` +
           `(${Date.now() - start} ms wall); worker: Services after ${servicesMs} ms, parse + report ${reportMs} ms`,
       );
+      assert.notEqual(seen.firstLook, null, `${how}: the Services the paste names were listed before it was parsed`);
+      assert.ok(seen.firstLook < seen.services, `${how}: the first look (${seen.firstLook}) before the report's first part (${seen.services})`);
+      assert.ok(seen.busyAtFirstLook, `${how}: still busy while the first look is listed`);
+      assert.match(seen.firstLookHeading, /^[0-9]+ Services named in the paste$/);
+      assert.equal(seen.firstLookNames.length, 100, `${how}: a screenful of names`);
+      assert.deepEqual(seen.firstLookNames, [...seen.firstLookNames].sort(), `${how}: by name`);
       assert.notEqual(seen.services, null, `${how}: the Services were drawn`);
       assert.ok(seen.services < seen.complete, `${how}: Services (${seen.services}) before the complete report (${seen.complete})`);
       assert.ok(seen.busyAtServices, `${how}: the status still says busy when the Services appear: ${seen.statusAtServices}`);
@@ -44,6 +54,8 @@ test("the 10k dump's Services are on screen before its report is complete", asyn
       const count = await s.page.textContent("#service-count");
       assert.equal(seen.countAtServices, `${count} Services read`);
       assert.ok(Number(count) >= 10_000, count);
+      // The first look named no more Services than the report has.
+      assert.ok(Number(seen.firstLookHeading.split(" ")[0]) <= Number(count), `${seen.firstLookHeading} of ${count}`);
       await s.page.waitForSelector("#findings li.finding");
     }
     await screenshot(s.page, "81-streaming-complete");

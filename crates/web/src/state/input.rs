@@ -44,6 +44,8 @@ impl State {
         self.shown = None;
         self.streamed_over = None;
         self.part = None;
+        self.gathering = None;
+        self.first_look = None;
         self.redacted = None;
         self.status = Status::Idle;
         fx.push(Effect::Ticking(false));
@@ -90,6 +92,8 @@ impl State {
         // A report still streaming in is given up: the one complete before it stays until the next.
         self.end_streaming();
         self.part = None;
+        self.gathering = None;
+        self.first_look = None;
         self.status = Status::Analysing {
             bytes: self.input.len(),
             since: self.now,

@@ -21,7 +21,7 @@ use svcpath_analysis::report::DiagnosticEntry;
 use svcpath_analysis::trace::Packet;
 
 pub use shown::{
-    FileNote, NodeInput, Paths, PathsState, RedactedCopy, Replace, ShareLink, Shown, Status,
+    FileNote, Gathering, NodeInput, Paths, PathsState, RedactedCopy, Replace, ShareLink, Shown, Status,
     TraceState, CHAT_LINK_LIMIT,
 };
 pub use worker_client::{Outgoing, WorkerClient, WorkerCommand};
@@ -221,6 +221,12 @@ pub struct State {
     /// The last part of the current analysis the worker sent ([`crate::protocol::Reply::Partial`]),
     /// whether shown or not: the whole report that follows takes its Services from it.
     pub part: Option<Rc<svcpath_analysis::Report>>,
+    /// A large report's Services arriving a thousand at a time after its first screenful
+    /// ([`crate::protocol::Reply::Services`]); they become [`State::part`] once all are there.
+    pub gathering: Option<Gathering>,
+    /// The Services the paste being analysed names, from the worker's first look at it
+    /// ([`crate::protocol::Reply::FirstLook`]): listed until the report's first part arrives.
+    pub first_look: Option<Rc<svcpath_analysis::preview::FirstLook>>,
     /// The nodes of the opened files (one for files of one node, several for a bundle of nodes), each
     /// with its name as the user edits it.
     pub nodes: Vec<NodeInput>,
@@ -280,6 +286,8 @@ impl State {
             pending_trace: false,
             streamed_over: None,
             part: None,
+            gathering: None,
+            first_look: None,
             nodes: Vec::new(),
             node_shown: 0,
             open_notes: Vec::new(),

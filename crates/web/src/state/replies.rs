@@ -6,7 +6,7 @@ use std::rc::Rc;
 use svcpath_analysis::{Report, ReportStage};
 
 use super::worker_client::Received;
-use super::{Effect, RedactedCopy, Shown, State, Status, TraceState};
+use super::{Effect, Gathering, RedactedCopy, Shown, State, Status, TraceState};
 use crate::protocol::Reply;
 use crate::route::Route;
 
@@ -117,12 +117,33 @@ impl State {
                 let report = Rc::from(self.with_input_diagnostics(report));
                 // A part with all the Services is kept whatever the page shows meanwhile: the whole
                 // report comes without them.
-                if services_total.is_none() {
-                    self.part = Some(Rc::clone(&report));
+                match services_total {
+                    None => self.part = Some(Rc::clone(&report)),
+                    Some(total) => {
+                        self.gathering = Some(Gathering {
+                            head: Rc::clone(&report),
+                            total,
+                            services: Vec::with_capacity(total),
+                        })
+                    }
                 }
                 self.partial(stage, report, millis, services_total);
                 true
             }
+            Reply::FirstLook { look, .. } => {
+                // Only before the report's first part: the part says more.
+                if !matches!(self.status, Status::Analysing { stage: None, .. }) {
+                    return false;
+                }
+                self.first_look = Some(Rc::new(look));
+                true
+            }
+            Reply::Services {
+                from,
+                total,
+                services,
+                ..
+            } => self.services_arrived(from, total, services),
             Reply::Progress { stage, .. } => match &mut self.status {
                 Status::Analysing { stage: done, .. } => {
                     *done = Some(stage);
@@ -131,12 +152,49 @@ impl State {
                 _ => false,
             },
             Reply::Failed { message, .. } => {
+                self.first_look = None;
                 self.end_streaming();
                 fx.push(Effect::Ticking(false));
                 self.status = Status::Failed(message);
                 true
             }
         }
+    }
+
+    /// More of a large report's Services: kept without drawing until the last of them, then shown
+    /// as the part with all the Services (each message is read in its own task, so the page answers
+    /// between them). A message out of order or of another size gives the gathering up: the whole
+    /// report is then shown without its Services rather than with some of them.
+    fn services_arrived(
+        &mut self,
+        from: usize,
+        total: usize,
+        services: Vec<svcpath_analysis::report::Service>,
+    ) -> bool {
+        let Some(gathering) = self.gathering.as_mut() else {
+            return false;
+        };
+        if gathering.total != total || gathering.services.len() != from {
+            self.gathering = None;
+            return false;
+        }
+        gathering.services.extend(services);
+        if gathering.services.len() < total {
+            return false;
+        }
+        let Some(gathering) = self.gathering.take() else {
+            return false;
+        };
+        let mut whole = (*gathering.head).clone();
+        whole.services = gathering.services;
+        let whole = Rc::new(whole);
+        self.part = Some(Rc::clone(&whole));
+        if !matches!(self.status, Status::Analysing { .. }) {
+            return false;
+        }
+        let shown = self.shown_of_input(whole);
+        self.shown = Some(shown);
+        true
     }
 
     /// The diagnostics of the input's bytes (from the page's decoding) before the report's own.
@@ -170,6 +228,7 @@ impl State {
         if stage == ReportStage::Services {
             *services_millis = Some(millis);
         }
+        self.first_look = None;
         let mut part = self.shown_of_input(report);
         part.services_total = services_total;
         let before = self.shown.replace(part);
@@ -212,6 +271,18 @@ impl State {
             .filter(|s| Rc::ptr_eq(&s.text, &self.input))
             .map(|s| s.line_starts);
         let part = self.part.take();
+        self.gathering = None;
+        self.first_look = None;
+        if services_in_part && part.is_none() {
+            // Never a report without its Services shown as one with none.
+            self.end_streaming();
+            fx.push(Effect::Ticking(false));
+            self.status = Status::Failed(
+                "the report's Services did not all arrive from the worker; explain the input again"
+                    .into(),
+            );
+            return;
+        }
         if services_in_part {
             report.services = part
                 .map(|part| match Rc::try_unwrap(part) {

@@ -202,6 +202,16 @@ pub enum Status {
     Failed(String),
 }
 
+/// The Services of a large report coming in after its first screenful, gathered in report order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gathering {
+    /// The first part (the report so far with its first screenful of Services), whose other fields
+    /// the gathered Services join.
+    pub head: Rc<Report>,
+    pub total: usize,
+    pub services: Vec<svcpath_analysis::report::Service>,
+}
+
 /// A Service's traces, each with its label.
 pub type Paths = Rc<Vec<(String, Trace)>>;
 

@@ -881,9 +881,20 @@ fn a_first_screenful_of_services_is_shown_with_the_total_until_all_of_them_arriv
         state.part.is_none(),
         "a first screenful is not the part the report completes"
     );
-    reply(&mut state, partial(1, all.clone()));
+    // The Services follow a few per message, in report order; nothing is drawn until the last.
+    let services = |from: usize, to: usize| Reply::Services {
+        generation: 1,
+        from,
+        total: 3,
+        services: all.services[from..to].to_vec(),
+    };
+    let fx = reply(&mut state, services(0, 2));
+    assert!(!fx.contains(&Effect::Redraw), "{fx:?}");
+    assert_eq!(state.current().unwrap().report.services.len(), 1);
+    let fx = reply(&mut state, services(2, 3));
+    assert_eq!(fx.first(), Some(&Effect::Redraw));
     let shown = state.current().unwrap();
-    assert_eq!(shown.report.services.len(), 3);
+    assert_eq!(shown.report.services, all.services);
     assert_eq!(shown.services_total, None);
     reply(
         &mut state,
@@ -896,4 +907,90 @@ fn a_first_screenful_of_services_is_shown_with_the_total_until_all_of_them_arriv
     );
     assert!(!state.streaming());
     assert_eq!(state.current().unwrap().report.services, all.services);
+    assert!(state.gathering.is_none());
+}
+
+#[test]
+fn services_that_did_not_all_arrive_are_never_shown_as_none() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    let all = report_with(&["a/one:http", "a/three:http", "a/two:http"]);
+    reply(
+        &mut state,
+        Reply::Partial {
+            generation: 1,
+            stage: svcpath_analysis::ReportStage::Services,
+            report: Box::new(report_with(&["a/one:http"])),
+            millis: 1.0,
+            services_total: Some(3),
+        },
+    );
+    // A message out of order gives the gathering up.
+    reply(
+        &mut state,
+        Reply::Services {
+            generation: 1,
+            from: 2,
+            total: 3,
+            services: all.services[2..].to_vec(),
+        },
+    );
+    assert!(state.gathering.is_none());
+    reply(
+        &mut state,
+        Reply::Analysed {
+            generation: 1,
+            report: Box::new(report_with(&[])),
+            millis: 3.0,
+            services_in_part: true,
+        },
+    );
+    assert!(
+        matches!(&state.status, Status::Failed(m) if m.contains("did not all arrive")),
+        "{:?}",
+        state.status
+    );
+    assert!(
+        state
+            .current()
+            .is_none_or(|shown| shown.report.services.len() != 0),
+        "no report claiming zero Services"
+    );
+}
+
+#[test]
+fn the_first_look_is_listed_until_the_first_part_and_never_after_it() {
+    let mut state = page();
+    at(&mut state, 0.0, Action::Input("first\n".into(), true));
+    reply(&mut state, Reply::Ready);
+    let look = svcpath_analysis::preview::FirstLook {
+        services: vec![svcpath_analysis::preview::SeenService {
+            id: "a/one:http".into(),
+            address: "10.96.0.1:80/tcp".into(),
+            line: 2,
+        }],
+        total: 1,
+    };
+    let first = |generation| Reply::FirstLook {
+        generation,
+        look: look.clone(),
+        millis: 1.0,
+    };
+    // An older analysis's look is dropped.
+    reply(&mut state, first(0));
+    assert!(state.first_look.is_none());
+    let fx = reply(&mut state, first(1));
+    assert_eq!(fx.first(), Some(&Effect::Redraw));
+    assert_eq!(state.first_look.as_deref(), Some(&look));
+    reply(&mut state, partial(1, report_with(&["a/one:http"])));
+    assert!(state.first_look.is_none(), "the part takes its place");
+    reply(&mut state, first(1));
+    assert!(state.first_look.is_none(), "never after the part");
+    // A new input forgets the look of the last.
+    at(&mut state, 5.0, Action::Input("second\n".into(), true));
+    reply(&mut state, first(2));
+    assert!(state.first_look.is_some());
+    at(&mut state, 9.0, Action::Input("third\n".into(), true));
+    assert!(state.first_look.is_none());
 }

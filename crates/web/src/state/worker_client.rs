@@ -289,6 +289,8 @@ impl WorkerClient {
             | Reply::Failed { generation, .. }
             | Reply::LineOwners { generation, .. }
             | Reply::Partial { generation, .. }
+            | Reply::Services { generation, .. }
+            | Reply::FirstLook { generation, .. }
             | Reply::Progress { generation, .. } => self.current(generation, reply),
             Reply::Traced { .. }
             | Reply::Paths { .. }
