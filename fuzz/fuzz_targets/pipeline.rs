@@ -1,5 +1,5 @@
-//! Fuzz target: the whole pipeline — paste, analysis, report rendered as Markdown, text and JSON — never
-//! panics, and the report's diagnostics point inside the paste.
+//! Fuzz target: the whole pipeline — paste, the page's first look, analysis, report rendered as Markdown,
+//! text and JSON — never panics, and the report's diagnostics point inside the paste.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,6 +8,8 @@ use svcpath_fuzz::text_of;
 
 fuzz_target!(|data: &[u8]| {
     let paste = text_of(data);
+    let look = svcpath_analysis::preview::first_look(&paste, 100);
+    assert!(look.services.len() <= look.total.min(100));
     let report = analyze(&paste, &Options::default());
     for d in &report.diagnostics {
         assert!(d.start <= d.end && d.end <= paste.len(), "{d:?}");

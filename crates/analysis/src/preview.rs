@@ -28,17 +28,47 @@ pub struct FirstLook {
     pub total: usize,
 }
 
+/// The start of an iptables dispatch rule.
+const DISPATCH: &[u8] = b"-A KUBE-SERVICES ";
+/// What an nft `service-ips` element holds.
+const ELEMENT: &[u8] = b": goto service-";
+
 /// The Service ports named by the dispatch lines of `text`: the first `limit` by id, and how many in
-/// all. Reads each line once and only the lines that start a dispatch rule or hold a map element.
+/// all. Reads only the lines that start a dispatch rule or hold a map element.
 pub fn first_look(text: &str, limit: usize) -> FirstLook {
+    let bytes = text.as_bytes();
+    // Where the lines worth reading start (found with a substring search over the whole paste, not
+    // line by line), in order: dispatch rules, and lines holding `service-ips` elements.
+    let dispatch = memchr::memmem::find_iter(bytes, DISPATCH)
+        .filter(|&at| at == 0 || bytes[at - 1] == b'\n')
+        .map(|at| (at, true));
+    let mut elements: Vec<(usize, bool)> = Vec::new();
+    for at in memchr::memmem::find_iter(bytes, ELEMENT) {
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |n| n + 1);
+        if elements.last().is_none_or(|&(last, _)| last != start) {
+            elements.push((start, false));
+        }
+    }
+    let mut starts: Vec<(usize, bool)> = dispatch.chain(elements).collect();
+    starts.sort_unstable();
+    starts.dedup();
     let mut seen: Vec<SeenService> = Vec::new();
-    for (index, line) in text.split('\n').enumerate() {
-        let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        if let Some(rest) = line.strip_prefix("-A KUBE-SERVICES ") {
-            if let Some(service) = iptables_dispatch(rest, line_no) {
+    let (mut counted_to, mut line_no) = (0usize, 1usize);
+    for (start, is_dispatch) in starts {
+        line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
+        counted_to = start;
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+        // Both needles and the newline are ASCII: `start` and `end` are character boundaries.
+        let Some(line) = text.get(start..end) else {
+            continue;
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line_no = u32::try_from(line_no).unwrap_or(u32::MAX);
+        if is_dispatch {
+            if let Some(service) = iptables_dispatch(&line[DISPATCH.len()..], line_no) {
                 seen.push(service);
             }
-        } else if line.contains(": goto service-") {
+        } else {
             nft_elements(line, line_no, &mut seen);
         }
     }
@@ -103,11 +133,7 @@ fn nft_elements(line: &str, line_no: u32, seen: &mut Vec<SeenService>) {
         let chain = &chain_start[..chain_end];
         rest = &chain_start[chain_end..];
         // The key runs back to the element's start: `{`, `,` or the line's start.
-        let key = before
-            .rsplit(['{', ','])
-            .next()
-            .unwrap_or(before)
-            .trim();
+        let key = before.rsplit(['{', ',']).next().unwrap_or(before).trim();
         let parts: Vec<&str> = key.split(" . ").map(str::trim).collect();
         let [address, protocol, port] = parts[..] else {
             continue;

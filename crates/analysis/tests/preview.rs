@@ -54,3 +54,30 @@ fn every_service_the_first_look_names_is_in_the_report_with_its_address() {
     assert!(named >= 40, "{named} Services named");
     assert!(nft_dumps >= 2, "{nft_dumps} nftables dumps");
 }
+
+proptest::proptest! {
+    /// Whatever the lines around them, every Service seen points at a line that names it.
+    #[test]
+    fn each_service_seen_points_at_its_own_line(picks in proptest::collection::vec(0usize..6, 0..60)) {
+        const LINES: [&str; 6] = [
+            "-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment \"kube-system/kube-dns:dns cluster IP\" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU",
+            "\t\telements = { 10.96.0.1 . tcp . 443 : goto service-2QRHZV4L-default/kubernetes/tcp/https, 10.96.0.2 . tcp . 80 : goto service-AAAAAAAA-ns/web/tcp/http }",
+            "-A KUBE-SVC-TCOU7JCQXEZGVUNU -j KUBE-SEP-AAA",
+            "",
+            "x -A KUBE-SERVICES -d 10.9.9.9/32 --comment \"a/b:c cluster IP\" -j KUBE-SVC-X",
+            "\r",
+        ];
+        let text: String = picks.iter().map(|&i| LINES[i]).collect::<Vec<_>>().join("\n");
+        let look = first_look(&text, usize::MAX);
+        let lines: Vec<&str> = text.split('\n').collect();
+        for seen in &look.services {
+            let line = lines[seen.line as usize - 1];
+            let ip = seen.address.split(':').next().unwrap();
+            proptest::prop_assert!(line.contains(ip), "{seen:?} on {line:?}");
+        }
+        // The first line names one Service, the second two; the rest none (a rule not at the start of
+        // its line is no dispatch rule).
+        let expected = usize::from(picks.contains(&0)) + 2 * usize::from(picks.contains(&1));
+        proptest::prop_assert_eq!(look.total, expected);
+    }
+}

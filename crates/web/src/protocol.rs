@@ -13,9 +13,9 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use svcpath_analysis::nodes::{Comparison, Diff};
 use svcpath_analysis::owner::Owner;
-use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::preview::FirstLook;
 use svcpath_analysis::report::Service;
+use svcpath_analysis::trace::{Packet, Trace};
 use svcpath_analysis::{Options, Report, ReportStage};
 use svcpath_syntax::SectionKind;
 

@@ -119,7 +119,7 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
             node_ips,
             pod_cidrs,
         } => {
-            let paste = array.get(1).as_string().unwrap_or_default();
+            let paste = paste_of(&array.get(1)).unwrap_or_default();
             let options = options(&section_overrides, &node_ips, &pod_cidrs);
             let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
             let started = Reply::Started {
@@ -242,7 +242,7 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
             ];
         }
         Request::Redact { generation, on } => {
-            let paste = array.get(1).as_string();
+            let paste = paste_of(&array.get(1));
             LAST.with(|last| {
                 let mut last = last.borrow_mut();
                 let Some(a) = last.as_mut().filter(|a| a.generation == generation) else {
@@ -319,7 +319,7 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
             lengths,
             ..
         } => {
-            let joined = array.get(1).as_string().unwrap_or_default();
+            let joined = paste_of(&array.get(1)).unwrap_or_default();
             let t0 = js_sys::Date::now();
             // One node at a time: its rules are freed once its report is made.
             let reports: Vec<(String, Report)> = names
@@ -338,7 +338,7 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
         Request::Diff {
             seq, before_len, ..
         } => {
-            let joined = array.get(1).as_string().unwrap_or_default();
+            let joined = paste_of(&array.get(1)).unwrap_or_default();
             let parts = split_joined(&joined, &[before_len, joined.len()]);
             let before = svcpath_analysis::analyze(parts[0], &Options::default());
             let after = svcpath_analysis::analyze(parts[1], &Options::default());
@@ -379,6 +379,17 @@ fn analysed_json(
         }
         json
     })
+}
+
+/// The text posted beside a request: the paste's UTF-8 bytes (see `ui::host`), or a string.
+fn paste_of(value: &JsValue) -> Option<String> {
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Some(match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        });
+    }
+    value.as_string()
 }
 
 /// Posts `reply` as JSON; false when it could not be written or posted.

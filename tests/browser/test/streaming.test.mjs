@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { explained, open, paste, screenshot } from "../harness.mjs";
+import { explained, open, paste, pasteStaged, screenshot, stagePaste } from "../harness.mjs";
 import { generatedDump, recordStreaming, workerTimes } from "../streaming.mjs";
 
 test("the 10k dump's Services are on screen before its report is complete", async () => {
@@ -16,13 +16,14 @@ test("the 10k dump's Services are on screen before its report is complete", asyn
     const text = await readFile(file, "utf8");
     const mb = (Buffer.byteLength(text) / 1048576).toFixed(1);
     for (const how of ["file", "paste"]) {
+      if (how === "paste") {
+        await s.page.setViewportSize({ width: 390, height: 844 });
+        await stagePaste(s.page, `${text}\n# pasted\n`);
+      }
       const done = await recordStreaming(s.page);
       const start = Date.now();
       if (how === "file") await s.page.setInputFiles("#files", file);
-      else {
-        await s.page.setViewportSize({ width: 390, height: 844 });
-        await paste(s.page, `${text}\n# pasted\n`);
-      }
+      else await pasteStaged(s.page);
       // The Services the paste names, before it is parsed.
       await s.page.waitForFunction(() => window.__svcpathStreaming.firstLook !== null, null, { timeout: 600_000 });
       await screenshot(s.page, how === "file" ? "79-first-look" : "79-first-look-phone", { fullPage: false });
@@ -63,5 +64,33 @@ test("the 10k dump's Services are on screen before its report is complete", asyn
   } finally {
     await s.close();
     await rm(dirname(file), { recursive: true, force: true });
+  }
+});
+
+test("60,000 Services with the same finding: a screenful of it is drawn, the rest counted, the page answers", async () => {
+  const s = await open();
+  try {
+    await explained(s.page);
+    const lines = ["*nat", ":KUBE-SERVICES - [0:0]"];
+    for (let i = 0; i < 60000; i++) {
+      lines.push(`-A KUBE-SERVICES -d 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m comment --comment "ns/svc${i}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-${String(i).padStart(16, "A")}`);
+    }
+    lines.push("COMMIT");
+    const done = await recordStreaming(s.page);
+    await paste(s.page, lines.join("\n"));
+    const seen = await done();
+    assert.notEqual(seen.firstLook, null, "the Services were named before the parse");
+    assert.equal(seen.firstLookHeading, "60000 Services named in the paste");
+    // Every Service jumps to a chain the paste does not hold: its endpoints are unknown (never "none").
+    assert.equal(await s.page.locator("#findings li.finding[data-code='endpoints-unknown']").count(), 25);
+    const more = await s.page.textContent("#findings li.finding-more[data-code='endpoints-unknown']");
+    assert.match(more, /…and 59975 more endpoints-unknown findings/);
+    assert.match(await s.page.textContent("#findings-title"), /Findings \(60001\)/);
+    // The page answers at once: a click opens the first Service's page.
+    await s.page.click("a.svc-link >> nth=0", { timeout: 60_000 });
+    await s.page.waitForSelector("#service-title", { timeout: 60_000 });
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
   }
 });

@@ -21,8 +21,8 @@ use svcpath_analysis::report::DiagnosticEntry;
 use svcpath_analysis::trace::Packet;
 
 pub use shown::{
-    FileNote, Gathering, NodeInput, Paths, PathsState, RedactedCopy, Replace, ShareLink, Shown, Status,
-    TraceState, CHAT_LINK_LIMIT,
+    FileNote, Gathering, NodeInput, Paths, PathsState, RedactedCopy, Replace, ShareLink, Shown,
+    Status, TraceState, CHAT_LINK_LIMIT,
 };
 pub use worker_client::{Outgoing, WorkerClient, WorkerCommand};
 

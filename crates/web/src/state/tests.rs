@@ -954,7 +954,7 @@ fn services_that_did_not_all_arrive_are_never_shown_as_none() {
     assert!(
         state
             .current()
-            .is_none_or(|shown| shown.report.services.len() != 0),
+            .is_none_or(|shown| !shown.report.services.is_empty()),
         "no report claiming zero Services"
     );
 }

@@ -190,15 +190,15 @@ impl Component for App {
                 trace::form(ctx, &self.trace_props())
             }
             // The Services the new paste names, while it is parsed (on the views of a report).
-            (
-                Route::Overview | Route::Sample(_) | Route::Shared(_) | Route::Finding(_),
-                _,
-            ) if self.state.first_look.is_some() => self
-                .state
-                .first_look
-                .as_deref()
-                .map(|look| first_look::view(look, self.state.redact))
-                .unwrap_or_default(),
+            (Route::Overview | Route::Sample(_) | Route::Shared(_) | Route::Finding(_), _)
+                if self.state.first_look.is_some() =>
+            {
+                self.state
+                    .first_look
+                    .as_deref()
+                    .map(|look| first_look::view(look, self.state.redact))
+                    .unwrap_or_default()
+            }
             (_, None) if self.state.redact && self.state.shown.is_some() => html! {
                 <section class="panel empty"><p>{"Redacting…"}</p></section>
             },

@@ -296,6 +296,9 @@ fn finding_item(
     }
 }
 
+/// Findings of one code drawn in the overview's list; the rest of that code are counted.
+const FINDINGS_PER_CODE: usize = 25;
+
 fn findings(
     report: &Report,
     on_highlight: &Callback<(Vec<u32>, String)>,
@@ -308,19 +311,44 @@ fn findings(
     // points at one of them).
     let fold = info.len() > 3;
     let open = target.is_some_and(|code| info.iter().any(|f| f.code == code));
-    // The first finding of each code gets the anchor `finding-CODE`.
-    let mut seen = std::collections::HashSet::new();
-    let mut item = |f: &Finding| {
-        let first = seen.insert(f.code);
-        finding_item(
-            f,
-            on_highlight,
-            first,
-            target == Some(f.code.as_str()) && first,
-        )
+    // The first finding of each code gets the anchor `finding-CODE`. Past the first
+    // FINDINGS_PER_CODE of one code the rest are counted, not drawn: 60,000 Services with the same
+    // finding would keep the page busy for seconds, and each is on its Service's page and in the
+    // exported report.
+    let mut drawn: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut list = |findings: &[&Finding]| -> Vec<Html> {
+        let mut items = Vec::new();
+        let mut folded: Vec<(&str, usize)> = Vec::new();
+        for f in findings {
+            let count = drawn.entry(f.code.as_str()).or_default();
+            *count += 1;
+            if *count > FINDINGS_PER_CODE {
+                match folded.iter_mut().find(|(code, _)| *code == f.code.as_str()) {
+                    Some((_, n)) => *n += 1,
+                    None => folded.push((f.code.as_str(), 1)),
+                }
+                continue;
+            }
+            let first = *count == 1;
+            items.push(finding_item(
+                f,
+                on_highlight,
+                first,
+                target == Some(f.code.as_str()) && first,
+            ));
+        }
+        items.extend(folded.into_iter().map(|(code, n)| {
+            html! {
+                <li class="finding-more muted" data-code={code.to_string()}>
+                    { format!("…and {n} more {code} findings like these: each is on its Service's page \
+                        (the Services table marks them) and in the Markdown and JSON reports.") }
+                </li>
+            }
+        }));
+        items
     };
-    let serious_items: Vec<Html> = serious.iter().map(|f| item(f)).collect();
-    let info_items: Vec<Html> = info.iter().map(|f| item(f)).collect();
+    let serious_items: Vec<Html> = list(&serious);
+    let info_items: Vec<Html> = list(&info);
     html! {
         <section id="findings" class="panel" aria-labelledby="findings-title">
             <h2 id="findings-title">{ format!("Findings ({})", sorted.len()) }</h2>
