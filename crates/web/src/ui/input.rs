@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::html::Scope;
 use yew::prelude::*;
@@ -26,13 +27,41 @@ pub fn empty() -> Html {
     }
 }
 
+/// The text in the box. A JS string handed to Rust is re-encoded by a loop over its characters (most
+/// of 2 s for a 50 MB paste); the browser's own `TextEncoder` makes its UTF-8 bytes at once, copied
+/// over whole. The plain way is kept for a browser where that fails.
+fn text_of(area: &HtmlTextAreaElement) -> String {
+    let encoded = (|| -> Option<String> {
+        let value = js_sys::Reflect::get(area, &JsValue::from_str("value")).ok()?;
+        let class: js_sys::Function =
+            js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("TextEncoder"))
+                .ok()?
+                .dyn_into()
+                .ok()?;
+        let encoder = js_sys::Reflect::construct(&class, &js_sys::Array::new()).ok()?;
+        let encode: js_sys::Function = js_sys::Reflect::get(&encoder, &JsValue::from_str("encode"))
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let bytes: js_sys::Uint8Array = encode.call1(&encoder, &value).ok()?.dyn_into().ok()?;
+        String::from_utf8(bytes.to_vec()).ok()
+    })();
+    encoded.unwrap_or_else(|| area.value())
+}
+
 /// The text box and what sits beside and under it.
 pub fn panel(state: &State, link: &Scope<App>) -> Html {
     let in_box = state.input.len() <= TEXTAREA_LIMIT;
     let oninput = link.callback(|e: InputEvent| {
         let pasted = e.input_type() == "insertFromPaste" || e.input_type() == "insertFromDrop";
         let area: HtmlTextAreaElement = e.target_unchecked_into();
-        Action::Input(area.value(), pasted)
+        let text = text_of(&area);
+        // Too large for the box: emptied here at once, so that drawing the page does not read the
+        // whole text back out of it to compare.
+        if text.len() > TEXTAREA_LIMIT {
+            area.set_value("");
+        }
+        Action::Input(text, pasted)
     });
     let onchange_files = link.callback(|e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
