@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prints the built site's files with their raw and gzipped sizes, and the totals.
+# Prints the built site's files with their raw and gzipped sizes, and the totals. Trunk's `.stage/` (a
+# build under way) is not part of the site and is left out.
 set -euo pipefail
 dir="${1:-dist}"
 total=0
@@ -11,5 +12,5 @@ while IFS= read -r -d '' f; do
   total=$((total + raw))
   total_gz=$((total_gz + gz))
   printf '%-44s %10d %10d\n' "${f#"$dir"/}" "$raw" "$gz"
-done < <(find "$dir" -type f -print0 | sort -z)
+done < <(find "$dir" -type f -not -path "$dir/.stage/*" -print0 | sort -z)
 printf '%-44s %10d %10d\n' "total" "$total" "$total_gz"

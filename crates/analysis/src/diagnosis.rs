@@ -83,7 +83,7 @@ pub fn diagnose(snapshot: &Snapshot, report: &Report) -> Vec<Cause> {
             .position(|x| *x == c.code)
             .unwrap_or(FIRST.len())
     };
-    causes.sort_by(|a, b| {
+    svcpath_syntax::stable_sort::sort_by(&mut causes, |a, b| {
         b.severity
             .cmp(&a.severity)
             .then(rank(a).cmp(&rank(b)))

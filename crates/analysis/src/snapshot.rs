@@ -142,7 +142,9 @@ impl Snapshot {
                 d.span.end = s.paste_offset(d.span.end).max(d.span.start);
             }
         }
-        snapshot.diagnostics.sort_by_key(|d| (d.line, d.span.start));
+        svcpath_syntax::stable_sort::sort_by_key(&mut snapshot.diagnostics, |d| {
+            (d.line, d.span.start)
+        });
         snapshot
     }
 }

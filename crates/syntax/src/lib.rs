@@ -19,6 +19,7 @@ pub mod near_miss;
 pub mod nft;
 pub mod source;
 pub mod split;
+pub mod stable_sort;
 pub mod sysctl;
 pub mod word;
 

@@ -57,7 +57,7 @@ pub fn find(paste: &str) -> Vec<Diagnostic> {
             out.push(d);
         }
     }
-    out.sort_by_key(|d| (d.line, d.span.start));
+    crate::stable_sort::sort_by_key(&mut out, |d| (d.line, d.span.start));
     out
 }
 

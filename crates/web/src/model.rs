@@ -55,7 +55,7 @@ pub fn findings_by_service(report: &Report) -> HashMap<&str, FindingSummary> {
 /// Findings, most severe first, keeping the report's order among equals.
 pub fn sorted_findings(report: &Report) -> Vec<&Finding> {
     let mut findings: Vec<&Finding> = report.findings.iter().collect();
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    svcpath_syntax::stable_sort::sort_by_key(&mut findings, |f| std::cmp::Reverse(f.severity));
     findings
 }
 
@@ -115,7 +115,7 @@ pub fn select_searching(
             .map(|f| (f.worst, f.count))
             .unwrap_or_default()
     };
-    rows.sort_by(|&a, &b| {
+    svcpath_syntax::stable_sort::sort_by(&mut rows, |&a, &b| {
         let (Some(sa), Some(sb)) = (services.get(a), services.get(b)) else {
             return Ordering::Equal;
         };

@@ -51,8 +51,8 @@ pub(crate) fn find(service: &Service, joined: &ServiceApi, api: &[ApiService]) -
     }
     let mut api_ranges = joined.load_balancer_source_ranges.clone();
     let mut rule_ranges = service.load_balancer_source_ranges.clone();
-    api_ranges.sort();
-    rule_ranges.sort();
+    svcpath_syntax::stable_sort::sort(&mut api_ranges);
+    svcpath_syntax::stable_sort::sort(&mut rule_ranges);
     if !service.load_balancer_ips.is_empty() && api_ranges != rule_ranges {
         let show = |r: &[String]| {
             if r.is_empty() {

@@ -76,7 +76,9 @@ impl Facts<'_> {
         }
         for group in [protocols, states] {
             let mut group: Vec<_> = group.into_iter().collect();
-            group.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            svcpath_syntax::stable_sort::sort_by(&mut group, |a, b| {
+                b.1.cmp(&a.1).then(a.0.cmp(&b.0))
+            });
             out.extend(
                 group
                     .into_iter()

@@ -282,8 +282,10 @@ pub(crate) fn join(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.entries.cmp(&a.entries).then(a.service.cmp(&b.service)));
-    stale_list.sort_by_key(|s: &StaleEntry| s.line);
+    svcpath_syntax::stable_sort::sort_by(&mut out, |a, b| {
+        b.entries.cmp(&a.entries).then(a.service.cmp(&b.service))
+    });
+    svcpath_syntax::stable_sort::sort_by_key(&mut stale_list, |s: &StaleEntry| s.line);
     Joined {
         table: Some(table),
         services: out,

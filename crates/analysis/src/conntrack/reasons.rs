@@ -301,7 +301,9 @@ impl Facts<'_> {
             *protocols.entry(e.protocol()).or_default() += 1;
         }
         let mut by_proto: Vec<_> = protocols.into_iter().collect();
-        by_proto.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        svcpath_syntax::stable_sort::sort_by(&mut by_proto, |a, b| {
+            b.1.cmp(&a.1).then(a.0.cmp(b.0))
+        });
         let mut s = format!(
             "`conntrack -L` lists {} entr{}: {}",
             n(total),

@@ -75,7 +75,7 @@ pub(super) fn destinations(entries: &[EntryRef<'_>]) -> Vec<(String, u64)> {
         *counts.entry(key).or_default() += 1;
     }
     let mut list: Vec<_> = counts.into_iter().collect();
-    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    svcpath_syntax::stable_sort::sort_by(&mut list, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     list
 }
 

@@ -85,7 +85,7 @@ pub fn run(snapshot: &Snapshot, report: &Report) -> Vec<Finding> {
 }
 
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+    svcpath_syntax::stable_sort::sort_by(findings, |a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.lines.first().cmp(&b.lines.first()))

@@ -156,7 +156,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         String::new()
     };
     // The rule that blocks pod traffic first: it is the one the diagnosis shows.
-    by_rule.sort_by_key(|r| !r.3);
+    svcpath_syntax::stable_sort::sort_by_key(&mut by_rule, |r| !r.3);
     let critical = by_rule.iter().any(|r| r.3);
     let mut lines: Vec<u32> = Vec::new();
     for line in by_rule.iter().filter_map(|r| r.0) {

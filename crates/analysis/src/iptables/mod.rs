@@ -386,7 +386,9 @@ fn services_of(tables: &Tables<'_>) -> Vec<Service> {
         .collect();
     // Each Service is finished on its own (on both cores with the `parallel` feature), in this order.
     let mut out = crate::parallel::map(gathered, |(hash, g)| finish(tables, &hash, g));
-    out.sort_by(|a, b| a.id.cmp(&b.id).then(a.cluster_ip.cmp(&b.cluster_ip)));
+    svcpath_syntax::stable_sort::sort_by(&mut out, |a, b| {
+        a.id.cmp(&b.id).then(a.cluster_ip.cmp(&b.cluster_ip))
+    });
     out
 }
 

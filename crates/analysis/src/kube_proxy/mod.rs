@@ -206,7 +206,7 @@ pub fn summarize(logs: &[kubelog::KubeProxyLog]) -> Option<KubeProxyLog> {
             .copied()
             .fold((f64::MIN, 0), |a, b| if b.0 > a.0 { b } else { a });
         let mut sorted: Vec<f64> = durations.iter().map(|d| d.0).collect();
-        sorted.sort_by(f64::total_cmp);
+        svcpath_syntax::stable_sort::sort_by(&mut sorted, f64::total_cmp);
         let n = sorted.len();
         let median = if n % 2 == 1 {
             sorted[n / 2]
@@ -279,7 +279,7 @@ fn frequency(times: &[(Stream<'_>, Clock, f64, u32)]) -> (Option<f64>, Option<Bu
             .filter(|(p, c, _, _)| *p == pod && *c == clock)
             .map(|(_, _, t, l)| (*t, *l))
             .collect();
-        stream.sort_by(|a, b| a.0.total_cmp(&b.0));
+        svcpath_syntax::stable_sort::sort_by(&mut stream, |a, b| a.0.total_cmp(&b.0));
         if let (Some(first), Some(last)) = (stream.first(), stream.last()) {
             let span = last.0 - first.0;
             if stream.len() >= 2 && span >= 1.0 {

@@ -21,7 +21,7 @@ pub fn assess(snapshot: &Snapshot, report: &Report) -> Option<Migration> {
     }
     let objects = objects::count(&report.services);
     let mut items = blockers::all(snapshot, report);
-    items.sort_by(|a, b| {
+    svcpath_syntax::stable_sort::sort_by(&mut items, |a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.lines.first().cmp(&b.lines.first()))

@@ -66,7 +66,7 @@ pub fn iptables_nft_chains(rulesets: &[Ruleset]) -> Option<IptablesNftListing> {
         services.extend(found);
         assumed |= assumed_here;
     }
-    services.sort_by(|a, b| a.id.cmp(&b.id));
+    svcpath_syntax::stable_sort::sort_by(&mut services, |a, b| a.id.cmp(&b.id));
 
     let warnings: Vec<u32> = rulesets
         .iter()
@@ -416,7 +416,7 @@ impl<'a> Translator<'a> {
             let id = svc.id.clone().unwrap_or_else(|| address_id(svc));
             out.push(service(id, svc, Vec::new()));
         }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
+        svcpath_syntax::stable_sort::sort_by(&mut out, |a, b| a.id.cmp(&b.id));
         (out, assumed)
     }
 }

@@ -126,12 +126,13 @@ impl<'a> NftNode<'a> {
                     .as_deref()
                     .is_some_and(|id| still_unknown.contains(id))
         });
-        out.services.sort_by(|a, b| {
+        svcpath_syntax::stable_sort::sort_by(&mut out.services, |a, b| {
             a.id.cmp(&b.id)
                 .then_with(|| a.cluster_ip.cmp(&b.cluster_ip))
         });
-        out.findings
-            .sort_by(|a, b| (&a.service, &a.code, &a.lines).cmp(&(&b.service, &b.code, &b.lines)));
+        svcpath_syntax::stable_sort::sort_by(&mut out.findings, |a, b| {
+            (&a.service, &a.code, &a.lines).cmp(&(&b.service, &b.code, &b.lines))
+        });
         out.layout = layout::layout(&self.tables);
         out.cost = self.cost().into();
         out

@@ -67,7 +67,9 @@ pub(crate) fn fill(node: &super::NftNode<'_>, services: &mut [Service]) {
                 }),
             }
         }
-        endpoints.sort_by(|a, b| (&a.ip, a.port).cmp(&(&b.ip, b.port)));
+        svcpath_syntax::stable_sort::sort_by(&mut endpoints, |a, b| {
+            (&a.ip, a.port).cmp(&(&b.ip, b.port))
+        });
         s.endpoints = endpoints;
         s.lines = lines.into_iter().collect();
         s.endpoints_unknown = None;

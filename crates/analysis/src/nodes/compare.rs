@@ -133,13 +133,15 @@ pub fn compare(nodes: &[(String, Report)]) -> Comparison {
     let facts: Vec<BTreeMap<String, ServiceFacts>> =
         nodes.iter().map(|(_, r)| service_facts(r)).collect();
     let mut ids: Vec<&String> = facts.iter().flat_map(|f| f.keys()).collect();
-    ids.sort();
+    svcpath_syntax::stable_sort::sort(&mut ids);
     ids.dedup();
     let mut services: Vec<ServiceRow> = ids
         .into_iter()
         .map(|id| row(id, &names, &summaries, &facts))
         .collect();
-    services.sort_by(|a, b| a.consistent.cmp(&b.consistent).then(a.id.cmp(&b.id)));
+    svcpath_syntax::stable_sort::sort_by(&mut services, |a, b| {
+        a.consistent.cmp(&b.consistent).then(a.id.cmp(&b.id))
+    });
     let findings = cross_node_findings(&summaries, &services);
     Comparison {
         nodes: summaries,

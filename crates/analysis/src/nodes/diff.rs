@@ -165,7 +165,7 @@ pub fn diff(before: &Report, after: &Report) -> Diff {
             if hidden > 0 {
                 notes.push(narrowed_note(to, when, hidden));
             }
-            proved.sort();
+            svcpath_syntax::stable_sort::sort(&mut proved);
             proved
         };
     let removed = presence(before, after, &new, "later");
@@ -190,7 +190,7 @@ pub fn diff(before: &Report, after: &Report) -> Diff {
             unknown.push(id.clone());
         }
     }
-    unknown.sort();
+    svcpath_syntax::stable_sort::sort(&mut unknown);
     let (mut findings_appeared, mut findings_gone) =
         finding_changes(&before.findings, &after.findings);
     let shown = |f: &FindingChange| f.service.as_ref().is_none_or(|s| !hidden.contains(s));
@@ -198,7 +198,7 @@ pub fn diff(before: &Report, after: &Report) -> Diff {
     findings_gone.retain(shown);
     let codes = |list: &[FindingChange]| {
         let mut c: Vec<String> = list.iter().map(|f| f.code.clone()).collect();
-        c.sort();
+        svcpath_syntax::stable_sort::sort(&mut c);
         c.dedup();
         c
     };

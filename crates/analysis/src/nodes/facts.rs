@@ -61,7 +61,7 @@ fn facts_of(report: &Report, service: &Service) -> ServiceFacts {
         .iter()
         .map(|e| endpoint_address(&e.ip, e.port))
         .collect();
-    endpoints.sort();
+    svcpath_syntax::stable_sort::sort(&mut endpoints);
     endpoints.dedup();
     let mut local_endpoints: Vec<String> = service
         .endpoints
@@ -69,7 +69,7 @@ fn facts_of(report: &Report, service: &Service) -> ServiceFacts {
         .filter(|e| e.local == Some(true))
         .map(|e| endpoint_address(&e.ip, e.port))
         .collect();
-    local_endpoints.sort();
+    svcpath_syntax::stable_sort::sort(&mut local_endpoints);
     local_endpoints.dedup();
     let odds = service
         .endpoints

@@ -111,7 +111,7 @@ pub(crate) fn cross_node_findings(nodes: &[NodeSummary], rows: &[ServiceRow]) ->
         &mut out,
     );
     conntrack(nodes, &mut out);
-    out.sort_by(|a, b| {
+    svcpath_syntax::stable_sort::sort_by(&mut out, |a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.code.cmp(&b.code))

@@ -130,7 +130,7 @@ impl AddressMap {
                     .map(|(k, v)| (k.to_string(), v.to_string())),
             )
             .collect();
-        out.sort();
+        svcpath_syntax::stable_sort::sort(&mut out);
         out
     }
 

@@ -265,7 +265,7 @@ impl<'a> Hooks<'a> {
                 Base::Iptables(_) => (1, 0, 0),
                 Base::Nft { table, chain } => (0, usize::MAX - table, usize::MAX - chain),
             };
-            list.sort_by_key(|h| (key(h), rank(h)));
+            svcpath_syntax::stable_sort::sort_by_key(list, |h| (key(h), rank(h)));
             for pair in list.windows(2) {
                 if let [a, b] = pair {
                     if key(a) == key(b) {

@@ -456,7 +456,7 @@ fn outcomes(finished: Vec<Branch>) -> Vec<Outcome> {
     }
     // Likeliest first; shares equal but for the kernel's rounding of probabilities keep endpoint order.
     let rounded = |p: f64| (p * 1e6).round() as i64;
-    out.sort_by(|a, b| {
+    svcpath_syntax::stable_sort::sort_by(&mut out, |a, b| {
         rounded(b.probability)
             .cmp(&rounded(a.probability))
             .then_with(|| a.endpoint.cmp(&b.endpoint))

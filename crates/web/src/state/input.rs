@@ -75,7 +75,7 @@ impl State {
             let decoded = decode(self.input.as_bytes());
             self.input = Rc::from(decoded.text);
             self.input_diagnostics.extend(decoded.diagnostics);
-            self.input_diagnostics.sort_by_key(|d| d.line);
+            svcpath_syntax::stable_sort::sort_by_key(&mut self.input_diagnostics, |d| d.line);
         }
         self.share_link = None;
         let (overrides, facts) = (self.overrides.clone(), self.facts.clone());

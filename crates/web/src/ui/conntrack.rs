@@ -198,7 +198,7 @@ fn charts(c: &ConntrackReport) -> Html {
         .iter()
         .map(|(k, v)| (k.clone(), *v, 0))
         .collect();
-    states.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    svcpath_syntax::stable_sort::sort_by(&mut states, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let protocols: BTreeMap<&String, &u64> = table.by_protocol.iter().collect();
     html! {
         <section id="conntrack-charts" class="panel" aria-labelledby="conntrack-charts-title">

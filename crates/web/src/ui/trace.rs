@@ -318,7 +318,7 @@ pub fn form(ctx: &Context<App>, props: &FormProps<'_>) -> Html {
                 .collect()
         })
         .unwrap_or_default();
-    choices.sort_by(|a, b| a.1.cmp(&b.1));
+    svcpath_syntax::stable_sort::sort_by(&mut choices, |a, b| a.1.cmp(&b.1));
     let on_service = {
         let f = f.clone();
         let report = report.clone();

@@ -508,7 +508,7 @@ impl<'k, 'a> Builder<'k, 'a> {
                 };
             }
             // Endpoints in the order of the numgen map, then the others by chain name.
-            svc.endpoints.sort_by(|a, b| {
+            svcpath_syntax::stable_sort::sort_by(&mut svc.endpoints, |a, b| {
                 let pa = order
                     .iter()
                     .position(|c| c == &a.chain)

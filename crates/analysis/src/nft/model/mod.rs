@@ -50,7 +50,7 @@ impl<'a> KubeTable<'a> {
             .iter()
             .filter(|c| c.base.as_ref().is_some_and(|b| b.hook == hook))
             .collect();
-        chains.sort_by_key(|c| {
+        svcpath_syntax::stable_sort::sort_by_key(&mut chains, |c| {
             (
                 c.base.as_ref().and_then(|b| b.priority).unwrap_or(0),
                 c.line,
@@ -338,7 +338,7 @@ impl ServiceModel {
         let lines: Vec<u32> = self.lines.iter().copied().collect();
         let sorted = |v: &Vec<String>| {
             let mut v = v.clone();
-            v.sort();
+            svcpath_syntax::stable_sort::sort(&mut v);
             v
         };
         Service {

@@ -362,7 +362,7 @@ impl<'a> Reader<'a> {
             }
         };
         let mut kinds: Vec<(&String, &&'a RawValue)> = fields.iter().collect();
-        kinds.sort_by_key(|(k, _)| k.as_str());
+        crate::stable_sort::sort_by_key(&mut kinds, |(k, _)| k.as_str());
         for (kind, body) in kinds {
             self.kind(kind, body, span, false);
         }
@@ -381,7 +381,7 @@ impl<'a> Reader<'a> {
                 match serde_json::from_str::<HashMap<String, &'a RawValue>>(body.get()) {
                     Ok(inner) => {
                         let mut inner: Vec<_> = inner.into_iter().collect();
-                        inner.sort_by(|a, b| a.0.cmp(&b.0));
+                        crate::stable_sort::sort_by(&mut inner, |a, b| a.0.cmp(&b.0));
                         for (k, b) in inner {
                             self.kind(&k, b, span, true);
                         }
