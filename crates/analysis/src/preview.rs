@@ -50,7 +50,7 @@ pub fn first_look(text: &str, limit: usize) -> FirstLook {
         }
     }
     let mut starts: Vec<(usize, bool)> = dispatch.chain(elements).collect();
-    starts.sort_unstable();
+    svcpath_syntax::stable_sort::sort(&mut starts);
     starts.dedup();
     let mut seen: Vec<SeenService> = Vec::new();
     let (mut counted_to, mut line_no) = (0usize, 1usize);
@@ -73,7 +73,9 @@ pub fn first_look(text: &str, limit: usize) -> FirstLook {
         }
     }
     // One entry per Service port (IPv4 and IPv6, or a line printed twice, name it again).
-    seen.sort_by(|a, b| a.id.cmp(&b.id).then(a.line.cmp(&b.line)));
+    svcpath_syntax::stable_sort::sort_by(&mut seen, |a, b| {
+        a.id.cmp(&b.id).then(a.line.cmp(&b.line))
+    });
     seen.dedup_by(|later, first| later.id == first.id);
     let total = seen.len();
     seen.truncate(limit);
