@@ -9,6 +9,7 @@ mod build;
 pub mod conntrack;
 pub mod diagnosis;
 pub mod explain;
+mod fast_hash;
 pub mod findings;
 mod fragments;
 pub mod input;

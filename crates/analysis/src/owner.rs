@@ -9,7 +9,7 @@
 //! (`-A INPUT -j REJECT --reject-with icmp-host-prohibited`) is the host's, unless its comment or its
 //! interfaces name a known writer (`-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE` is Docker's).
 
-use std::collections::HashMap;
+use crate::fast_hash::{self, FastMap, FastSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -303,12 +303,12 @@ pub fn of_nft_rule(table: &str, chain: &str, text: &str, comment: Option<&str>) 
 /// The owner of every rule line of a paste.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Owners {
-    by_line: HashMap<u32, Owner>,
+    by_line: FastMap<u32, Owner>,
     /// nft rules by table (`FAMILY NAME`), chain and line, for the lines that hold many rules (`nft -j`
     /// prints a whole ruleset on one line); a line of one rule is in `by_line` alone.
-    by_nft_rule: HashMap<(String, String, u32), Owner>,
+    by_nft_rule: FastMap<(String, String, u32), Owner>,
     /// Lines that hold several nft rules: no one owner is named for them.
-    shared_lines: std::collections::HashSet<u32>,
+    shared_lines: FastSet<u32>,
 }
 
 impl Owners {
@@ -324,8 +324,8 @@ impl Owners {
             .flat_map(|t| t.chains.iter())
             .map(|c| c.rules.len())
             .sum();
-        let mut by_line = HashMap::with_capacity(iptables_rules);
-        let mut shared_lines = std::collections::HashSet::new();
+        let mut by_line = fast_hash::map_with_capacity(iptables_rules);
+        let mut shared_lines = FastSet::default();
         for ruleset in iptables {
             for table in &ruleset.tables {
                 for chain in &table.chains {
@@ -365,7 +365,7 @@ impl Owners {
                 }
             }
         }
-        let mut by_nft_rule = HashMap::new();
+        let mut by_nft_rule = FastMap::default();
         for (line, [r, t, c], owner) in nft_rules {
             if shared_lines.contains(&line) {
                 let table = &nft[r].tables[t];

@@ -198,7 +198,9 @@ fn join(name: String, source: NameSource, entries: Vec<Entry>) -> NodeText {
 
 /// A one-file node's part given the size and last line of its text.
 fn with_part_size(mut node: NodeText) -> NodeText {
-    let lines = u32::try_from(node.text.lines().count()).unwrap_or(u32::MAX);
+    // As many lines as `str::lines` gives: one per line break, and a last one without a break.
+    let unbroken_last = !node.text.is_empty() && !node.text.ends_with('\n');
+    let lines = line_count(&node.text).saturating_add(u32::from(unbroken_last));
     if let Some(part) = node.parts.first_mut() {
         part.bytes = node.text.len();
         part.last_line = lines.max(1);
@@ -237,7 +239,7 @@ fn append_node(node: &mut NodeText, more: NodeText) {
 
 /// Line breaks in a text.
 fn line_count(text: &str) -> u32 {
-    u32::try_from(text.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
+    u32::try_from(memchr::memchr_iter(b'\n', text.as_bytes()).count()).unwrap_or(u32::MAX)
 }
 
 /// The node a file given alone names: the name its text or folder gives, or its file name unless
@@ -330,4 +332,40 @@ pub(crate) fn join_nodes(nodes: Vec<NodeText>) -> NodeText {
         append_node(&mut first, node);
     }
     first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A part's last line is the count `str::lines` gives, whether or not the text ends in a break.
+    #[test]
+    fn a_part_ends_on_the_last_line_str_lines_counts() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n",
+            "\n\n",
+            "a\n\nb\r",
+            "x\n\n\n",
+        ] {
+            let node = with_part_size(NodeText {
+                text: text.to_string(),
+                parts: vec![Part {
+                    file: "f".to_string(),
+                    first_line: 1,
+                    last_line: 0,
+                    bytes: 0,
+                    encoding: crate::text::Encoding::Utf8,
+                }],
+                ..empty()
+            });
+            let expected = u32::try_from(text.lines().count()).unwrap().max(1);
+            assert_eq!(node.parts[0].last_line, expected, "{text:?}");
+            assert_eq!(node.parts[0].bytes, text.len());
+        }
+    }
 }

@@ -51,13 +51,30 @@ const REMOTE_COMMANDS: &[&str] = &["kubectl", "oc", "ssh", "scp", "gcloud", "aws
 /// `hostname` command before a prompt), the first of each.
 pub(crate) fn from_text(text: &str) -> Option<(String, NameSource)> {
     let mut best: Option<(String, NameSource)> = None;
-    let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
+    let mut lines = lines_with_offsets(text);
     let take = |name: &str, source: NameSource, best: &mut Option<(String, NameSource)>| {
         if is_host_name(name) && best.as_ref().is_none_or(|(_, s)| source < *s) {
             *best = Some((name.to_string(), source));
         }
     };
-    while let Some(line) = lines.next() {
+    // Only three kinds of line can name the node: a marker (`=====` first), a line holding a prompt
+    // (an `@`) and a `hostname`/`uname`/`cat` command (`h`, `u` or `c` first, after any `$ `/`# `).
+    // The line ends and the `@`s of the whole text are found with `memchr` passes, so the other lines
+    // (all but a few of a large capture) cost a look at their first bytes.
+    let mut ats = memchr::memchr_iter(b'@', text.as_bytes());
+    let mut next_at = ats.next();
+    while let Some((start, line)) = lines.next() {
+        while next_at.is_some_and(|at| at < start) {
+            next_at = ats.next();
+        }
+        let holds_at = next_at.is_some_and(|at| at < start + line.len());
+        if !holds_at && !may_name_the_node(line) {
+            continue;
+        }
+        if best.as_ref().is_some_and(|(_, s)| *s == NameSource::Marker) {
+            // Nothing is stronger than a marker, and the first one found stays.
+            break;
+        }
         let trimmed = line.trim();
         if let Some(kind) = marker_kind(trimmed) {
             let source = match kind.as_str() {
@@ -66,7 +83,11 @@ pub(crate) fn from_text(text: &str) -> Option<(String, NameSource)> {
                 _ => None,
             };
             if let Some(source) = source {
-                if let Some(next) = lines.by_ref().map(str::trim).find(|l| !l.is_empty()) {
+                if let Some(next) = lines
+                    .by_ref()
+                    .map(|(_, l)| l.trim())
+                    .find(|l| !l.is_empty())
+                {
                     take(next, source, &mut best);
                 }
             }
@@ -80,7 +101,7 @@ pub(crate) fn from_text(text: &str) -> Option<(String, NameSource)> {
         }
         let (prompt_host, command) = split_prompt(trimmed);
         if is_hostname_command(command) {
-            if let Some(next) = lines.next().map(str::trim) {
+            if let Some(next) = lines.next().map(|(_, l)| l.trim()) {
                 take(next, NameSource::Hostname, &mut best);
                 continue;
             }
@@ -93,6 +114,36 @@ pub(crate) fn from_text(text: &str) -> Option<(String, NameSource)> {
         }
     }
     best
+}
+
+/// The lines of a text as `str::lines` gives them, every trailing `\r` taken off, each with the offset
+/// it starts at; the line ends found with `memchr`.
+fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut ends = memchr::memchr_iter(b'\n', text.as_bytes());
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= text.len() {
+            return None;
+        }
+        let end = ends.next().unwrap_or(text.len());
+        let line = (start, text[start..end].trim_end_matches('\r'));
+        start = end + 1;
+        Some(line)
+    })
+}
+
+/// Whether a line without an `@` may be a marker or a `hostname`/`uname -n`/`cat /etc/hostname`
+/// command: `=`, `h`, `u` or `c` first once the blanks (as `trim` takes them) and a `$ ` or `# `
+/// prompt are taken off.
+fn may_name_the_node(line: &str) -> bool {
+    let rest = line.trim_start();
+    match rest.as_bytes() {
+        [b'=' | b'h' | b'u' | b'c', ..] => true,
+        [b'$' | b'#', b' ', ..] => {
+            matches!(rest[2..].trim_start().as_bytes(), [b'h' | b'u' | b'c', ..])
+        }
+        _ => false,
+    }
 }
 
 /// `===== svcpath: KIND =====` → `kind`, lower-cased.
@@ -303,5 +354,113 @@ mod tests {
         assert_eq!(node_from_stem("worker-3").as_deref(), Some("worker-3"));
         assert_eq!(node_from_stem("iptables-save"), None);
         assert_eq!(node_from_stem("node-snapshot"), None);
+    }
+
+    /// The reading before lines were filtered by their first bytes: every line split as a prompt.
+    fn from_text_reading_every_line(text: &str) -> Option<(String, NameSource)> {
+        let mut best: Option<(String, NameSource)> = None;
+        let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
+        let take = |name: &str, source: NameSource, best: &mut Option<(String, NameSource)>| {
+            if is_host_name(name) && best.as_ref().is_none_or(|(_, s)| source < *s) {
+                *best = Some((name.to_string(), source));
+            }
+        };
+        while let Some(line) = lines.next() {
+            let trimmed = line.trim();
+            if let Some(kind) = marker_kind(trimmed) {
+                let source = match kind.as_str() {
+                    "node" | "node-name" => Some(NameSource::Marker),
+                    "hostname" | "uname-n" => Some(NameSource::Hostname),
+                    _ => None,
+                };
+                if let Some(source) = source {
+                    if let Some(next) = lines.by_ref().map(str::trim).find(|l| !l.is_empty()) {
+                        take(next, source, &mut best);
+                    }
+                }
+                continue;
+            }
+            if best
+                .as_ref()
+                .is_some_and(|(_, s)| *s <= NameSource::Hostname)
+            {
+                continue;
+            }
+            let (prompt_host, command) = split_prompt(trimmed);
+            if is_hostname_command(command) {
+                if let Some(next) = lines.next().map(str::trim) {
+                    take(next, NameSource::Hostname, &mut best);
+                    continue;
+                }
+            }
+            if let Some(host) = prompt_host {
+                let first = command.split_whitespace().next().unwrap_or("");
+                if !REMOTE_COMMANDS.contains(&first) {
+                    take(host, NameSource::Prompt, &mut best);
+                }
+            }
+        }
+        best
+    }
+
+    /// Pieces of lines that name a node, nearly name one, or say nothing about it.
+    const PIECES: &[&str] = &[
+        "===== svcpath: node =====",
+        "===== svcpath: hostname =====",
+        "===== svcpath: iptables-save =====",
+        "=====svcpath:uname-n=====",
+        "hostname",
+        "hostname -f",
+        "uname -n",
+        "cat /etc/hostname",
+        "$ hostname",
+        "#  uname -n",
+        "# hostname",
+        "root@node-a:~# ",
+        "[root@node-b ~]# ",
+        "me@laptop:~$ kubectl get pods",
+        "ec2-user@ip-10-0-0-1 ~$ ",
+        "node-c.example",
+        "worker_7",
+        "*nat",
+        "-A KUBE-SERVICES -j KUBE-NODEPORTS",
+        "COMMIT",
+        "# Generated by iptables-save",
+        "a@b",
+        " ",
+        "\t",
+        "\u{a0}",
+        "\u{b}",
+        "\r",
+        "",
+        "[x]",
+        "ü",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Filtering lines by their first bytes and `@`s finds the same name as reading every line.
+        #[test]
+        fn the_filtered_reading_finds_what_every_line_gives(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(0..PIECES.len(), 1..4), 0..12)
+        ) {
+            let text: String = lines
+                .iter()
+                .map(|pieces| pieces.iter().map(|&i| PIECES[i]).collect::<String>() + "\n")
+                .collect();
+            proptest::prop_assert_eq!(from_text(&text), from_text_reading_every_line(&text));
+        }
+
+        /// The lines, and where each starts, are those `str::lines` gives.
+        #[test]
+        fn lines_and_offsets_are_those_of_str_lines(text in "[ab@\r\n]{0,24}") {
+            let ours: Vec<(usize, &str)> = lines_with_offsets(&text).collect();
+            let std_lines: Vec<(usize, &str)> = text
+                .lines()
+                .map(|l| (l.as_ptr() as usize - text.as_ptr() as usize, l.trim_end_matches('\r')))
+                .collect();
+            proptest::prop_assert_eq!(ours, std_lines);
+        }
     }
 }

@@ -90,8 +90,8 @@ pub(super) fn facts(snapshot: &Snapshot, options: &Options, models: &Models<'_>)
         }
     }
     // Endpoints on this node outside the pod network are host-network pods: on a node address.
-    for ruleset in &snapshot.iptables {
-        for fact in host_network_endpoints(ruleset, &node.pod_cidrs) {
+    for (ruleset, tables) in snapshot.iptables.iter().zip(&models.iptables.tables) {
+        for fact in host_network_endpoints(ruleset, tables, &node.pod_cidrs) {
             if !node.node_ips.iter().any(|f| f.value == fact.value) {
                 node.node_ips.push(fact);
             }
@@ -185,7 +185,13 @@ fn given(value: &str) -> Fact {
 /// Node addresses shown by host-network endpoints: an endpoint that kube-proxy lists as local to
 /// this node (in a Service's `KUBE-SVL-` chain) and that lies outside every known pod CIDR runs in the
 /// node's own network namespace, on one of the node's addresses. Nothing without a known pod CIDR.
-fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Vec<Fact> {
+/// `tables` is [`crate::iptables::Tables::of`] the same ruleset: its index finds each endpoint chain
+/// without reading every chain of the table again.
+fn host_network_endpoints(
+    ruleset: &iptables::Ruleset,
+    tables: &crate::iptables::Tables<'_>,
+    pod_cidrs: &[Fact],
+) -> Vec<Fact> {
     let cidrs: Vec<&str> = pod_cidrs
         .iter()
         .map(|f| f.value.as_str())
@@ -204,7 +210,7 @@ fn host_network_endpoints(ruleset: &iptables::Ruleset, pod_cidrs: &[Fact]) -> Ve
             let Some(sep) = rule.target_name().filter(|t| t.starts_with("KUBE-SEP-")) else {
                 continue;
             };
-            let Some(sep_chain) = nat.chain(sep) else {
+            let Some(sep_chain) = tables.nat_chain(sep) else {
                 continue;
             };
             for dnat in sep_chain

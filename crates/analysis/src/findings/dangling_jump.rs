@@ -5,8 +5,8 @@
 //! points at a cut or edited dump; an unreferenced `KUBE-SVC`/`KUBE-SEP` chain is stale state left by a
 //! crashed or older kube-proxy.
 
+use crate::fast_hash::{self, FastSet};
 use crate::report::FindingCode;
-use std::collections::HashSet;
 
 use super::Context;
 use crate::report::{Finding, Severity};
@@ -55,7 +55,7 @@ const BUILTIN_TARGETS: &[&str] = &[
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ruleset in &cx.snapshot.iptables {
-        let deleted: HashSet<&str> = ruleset
+        let deleted: FastSet<&str> = ruleset
             .deleted_chains
             .iter()
             .map(|(c, _)| c.as_str())
@@ -65,8 +65,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 // A grep fragment or a cut-off dump: missing chains are simply not in the paste.
                 continue;
             }
-            let existing: HashSet<&str> = table.chains.iter().map(|c| c.name.as_str()).collect();
-            let mut referenced: HashSet<&str> = HashSet::new();
+            let existing: FastSet<&str> = table.chains.iter().map(|c| c.name.as_str()).collect();
+            let mut referenced: FastSet<&str> = fast_hash::set_with_capacity(table.chains.len());
             let mut dangling: Vec<(String, u32)> = Vec::new();
             for chain in &table.chains {
                 for rule in &chain.rules {

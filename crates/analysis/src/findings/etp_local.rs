@@ -15,8 +15,7 @@ use crate::service_findings::{etp_local_no_local_endpoints, NotReported};
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // Drop rules by the Service port id their comment names, parsed once.
-    let mut drops_by_id: std::collections::HashMap<String, Vec<u32>> =
-        std::collections::HashMap::new();
+    let mut drops_by_id: crate::fast_hash::FastMap<String, Vec<u32>> = Default::default();
     for (comment, line) in no_local_endpoint_rules(cx) {
         if let Some(name) = crate::iptables::names::parse_service_comment(&comment) {
             drops_by_id.entry(name.id()).or_default().push(line);

@@ -5,8 +5,8 @@
 //! was edited or pasted together from several; a walk through it would never end. The jump graph is
 //! walked here once, without recursion, in time linear in the number of rules.
 
+use crate::fast_hash::FastMap;
 use crate::report::FindingCode;
-use std::collections::HashMap;
 
 use svcpath_syntax::iptables::Table;
 
@@ -42,7 +42,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 
 /// The jump graph of one table: for each chain, the chains its rules jump or go to, with the rule's line.
 fn graph(table: &Table) -> Vec<Vec<(usize, u32)>> {
-    let index: HashMap<&str, usize> = table
+    let index: FastMap<&str, usize> = table
         .chains
         .iter()
         .enumerate()

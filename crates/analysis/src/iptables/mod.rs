@@ -10,7 +10,9 @@ pub mod cost;
 pub mod names;
 pub mod odds;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fast_hash::{self, FastMap};
 
 use svcpath_syntax::iptables::{BasicKind, Chain, Rule, Ruleset, Table};
 
@@ -72,8 +74,8 @@ struct Gathered {
 pub struct Tables<'a> {
     pub nat: Option<&'a Table>,
     pub filter: Option<&'a Table>,
-    nat_chains: HashMap<&'a str, &'a Chain>,
-    nat_rules_by_line: HashMap<u32, &'a Rule>,
+    nat_chains: FastMap<&'a str, &'a Chain>,
+    nat_rules_by_line: FastMap<u32, &'a Rule>,
 }
 
 impl<'a> Tables<'a> {
@@ -82,8 +84,8 @@ impl<'a> Tables<'a> {
         // Sized once: growing the maps rule by rule rehashes every entry again at each doubling.
         let chains = nat.map_or(0, |t| t.chains.len());
         let rules = nat.map_or(0, |t| t.chains.iter().map(|c| c.rules.len()).sum());
-        let mut nat_chains = HashMap::with_capacity(chains);
-        let mut nat_rules_by_line = HashMap::with_capacity(rules);
+        let mut nat_chains = fast_hash::map_with_capacity(chains);
+        let mut nat_rules_by_line = fast_hash::map_with_capacity(rules);
         for chain in nat.iter().flat_map(|t| t.chains.iter()) {
             // The first chain of a name wins, as `Table::chain` finds it.
             nat_chains.entry(chain.name.as_str()).or_insert(chain);
@@ -280,7 +282,7 @@ fn services_of(tables: &Tables<'_>) -> Vec<Service> {
     }
 
     // The first hash (in order) that carries each Service name, for the filter rules below.
-    let mut hash_of_name: HashMap<ServiceName, String> = HashMap::new();
+    let mut hash_of_name: FastMap<ServiceName, String> = FastMap::default();
     for (hash, g) in &by_hash {
         if let Some(name) = &g.name {
             hash_of_name

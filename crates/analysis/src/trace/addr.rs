@@ -164,15 +164,16 @@ pub fn parse_nat_to(text: &str) -> Option<NatTo> {
     if text.is_empty() {
         return None;
     }
+    // Byte searches: these values are short, and a `str` search sets up a `memchr` for each.
+    let position = |text: &str, byte: u8| text.bytes().position(|b| b == byte);
     let (addr_part, port_part) = if let Some(rest) = text.strip_prefix('[') {
-        let (addr, after) = rest.split_once(']')?;
-        (addr, after.strip_prefix(':'))
-    } else if text.matches(':').count() > 1 {
-        // A bare IPv6 address without a port.
-        (text, None)
+        let end = position(rest, b']')?;
+        (&rest[..end], rest[end + 1..].strip_prefix(':'))
     } else {
-        match text.split_once(':') {
-            Some((a, p)) => (a, Some(p)),
+        match position(text, b':') {
+            // A bare IPv6 address without a port: more than one colon.
+            Some(colon) if position(&text[colon + 1..], b':').is_some() => (text, None),
+            Some(colon) => (&text[..colon], Some(&text[colon + 1..])),
             None => (text, None),
         }
     };
@@ -180,10 +181,10 @@ pub fn parse_nat_to(text: &str) -> Option<NatTo> {
     let ip = if addr_part.is_empty() {
         None
     } else {
-        let first = match addr_part.split_once('-') {
-            Some((first, _)) => {
+        let first = match position(addr_part, b'-') {
+            Some(dash) => {
                 range = true;
-                first
+                &addr_part[..dash]
             }
             None => addr_part,
         };
@@ -313,5 +314,72 @@ mod tests {
     fn endpoints_bracket_ipv6() {
         assert_eq!(endpoint(ip("10.0.0.1"), 80), "10.0.0.1:80");
         assert_eq!(endpoint(ip("ff06::c1"), 80), "[ff06::c1]:80");
+    }
+
+    /// `parse_nat_to` as it was written with `str` searches, to compare the byte searches with.
+    fn parse_nat_to_by_str_searches(text: &str) -> Option<NatTo> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let (addr_part, port_part) = if let Some(rest) = text.strip_prefix('[') {
+            let (addr, after) = rest.split_once(']')?;
+            (addr, after.strip_prefix(':'))
+        } else if text.matches(':').count() > 1 {
+            // A bare IPv6 address without a port.
+            (text, None)
+        } else {
+            match text.split_once(':') {
+                Some((a, p)) => (a, Some(p)),
+                None => (text, None),
+            }
+        };
+        let mut range = false;
+        let ip = if addr_part.is_empty() {
+            None
+        } else {
+            let first = match addr_part.split_once('-') {
+                Some((first, _)) => {
+                    range = true;
+                    first
+                }
+                None => addr_part,
+            };
+            Some(parse_ip(first)?)
+        };
+        let port = match port_part {
+            None => None,
+            Some(p) => {
+                let (lo, hi) = port_range(p)?;
+                range |= lo != hi;
+                Some(lo)
+            }
+        };
+        if ip.is_none() && port.is_none() {
+            return None;
+        }
+        Some(NatTo { ip, port, range })
+    }
+
+    const NAT_PIECES: &[&str] = &[
+        "10.0.1.1", "fd00::1", "ff06::c1", "[", "]", ":", "-", "80", "65536", "10.0.0.3", " ", "::",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The byte searches read every value as the `str` searches did.
+        #[test]
+        fn nat_values_read_as_the_str_searches_read_them(text in "[0-9a-f\\[\\]:.\\- ]{0,24}") {
+            proptest::prop_assert_eq!(parse_nat_to(&text), parse_nat_to_by_str_searches(&text));
+        }
+
+        /// The same on values made of addresses, brackets, ports and ranges.
+        #[test]
+        fn nat_values_of_address_pieces_read_the_same(
+            pieces in proptest::collection::vec(0..NAT_PIECES.len(), 0..6)
+        ) {
+            let text: String = pieces.iter().map(|&i| NAT_PIECES[i]).collect();
+            proptest::prop_assert_eq!(parse_nat_to(&text), parse_nat_to_by_str_searches(&text));
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! to it), the context every match reads (node addresses, the rules' views), the limits that bound a
 //! trace, and the reasons an outcome is uncertain.
 
-use std::collections::HashMap;
+use crate::fast_hash::FastMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::addr::{self, Cidr};
@@ -318,7 +318,7 @@ struct BranchKey {
 /// Merges branches in the same state: probabilities add up, the likeliest one's path is kept.
 pub fn merge(branches: Vec<Branch>) -> Vec<Branch> {
     let mut out: Vec<Branch> = Vec::new();
-    let mut index: HashMap<BranchKey, usize> = HashMap::new();
+    let mut index: FastMap<BranchKey, usize> = FastMap::default();
     for b in branches {
         let key = b.key();
         match index.get(&key) {

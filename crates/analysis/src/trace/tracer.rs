@@ -221,7 +221,7 @@ impl<'a> Tracer<'a> {
             }
             let mut endpoints = net.dnat_addresses();
             if let Some(h) = &hooks {
-                let known: std::collections::HashSet<IpAddr> = endpoints.iter().copied().collect();
+                let known: crate::fast_hash::FastSet<IpAddr> = endpoints.iter().copied().collect();
                 endpoints.extend(h.dnat_addresses().into_iter().filter(|ip| !known.contains(ip)));
             }
             let service_ips = net.service_addresses();

@@ -601,12 +601,17 @@ pub fn value_problems(rule: &Rule) -> Vec<String> {
                 }
             }
             "to-destination" | "to-source" => {
-                let port = match value.rsplit_once(']') {
-                    Some((_, after)) => after.strip_prefix(':'),
-                    None if value.matches(':').count() == 1 => {
-                        value.split_once(':').map(|(_, p)| p)
+                // Byte searches: a `str` search sets up a `memchr` for each of these short values.
+                let bytes = value.as_bytes();
+                let port = match bytes.iter().rposition(|&b| b == b']') {
+                    Some(end) => value[end + 1..].strip_prefix(':'),
+                    None => {
+                        let mut colons = memchr::memchr_iter(b':', bytes);
+                        match (colons.next(), colons.next()) {
+                            (Some(colon), None) => Some(&value[colon + 1..]),
+                            _ => None,
+                        }
                     }
-                    None => None,
                 };
                 let bad = port.and_then(|p| {
                     p.split('-')

@@ -243,3 +243,47 @@ fn spanned_words_and_the_layout_point_at_each_part_of_the_rule() {
     assert_eq!(cut.words.len(), 5);
     assert_eq!(cut.unclosed, Some(26));
 }
+
+/// The port of a `--to-destination`: after `]` for a bracketed IPv6 address, after the one colon of
+/// an IPv4 address, none for a bare IPv6 address; each part of a range a number up to 65535.
+#[test]
+fn nat_target_ports_out_of_range_are_reported() {
+    let problems = |to: &str| {
+        let parsed = parse(
+            &format!("*nat\n-A KUBE-SEP-X -p tcp -j DNAT --to-destination {to}\nCOMMIT\n"),
+            Origin::START,
+        );
+        parsed
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+    };
+    for fine in [
+        "10.0.0.1:80",
+        "10.0.0.1:80-90",
+        "[fd00::1]:8080",
+        "fd00::1",
+        "fd00::1:2",
+        "10.0.0.1",
+    ] {
+        assert_eq!(problems(fine), Vec::<String>::new(), "{fine}");
+    }
+    for (bad, part) in [
+        ("10.0.0.1:99999", "99999"),
+        ("10.0.0.1:80-", ""),
+        ("[fd00::1]:70000", "70000"),
+        ("[fd00::1]:1-x", "x"),
+    ] {
+        let found = problems(bad);
+        assert_eq!(found.len(), 1, "{bad}: {found:?}");
+        assert!(
+            found[0].contains(&format!(
+                "{}: {} is not a port number",
+                quote(bad),
+                quote(part)
+            )),
+            "{bad}: {found:?}"
+        );
+    }
+}

@@ -58,6 +58,18 @@ fn read_words<'a>(
     while at < text.len() {
         let rest = &text[at..];
         if rest.starts_with('"') {
+            if let Some((word, length)) = plain_quoted(rest) {
+                push(
+                    Token {
+                        text: Cow::Borrowed(word),
+                        quoted: true,
+                    },
+                    at,
+                    at + length,
+                );
+                at = skip_whitespace(text, at + length);
+                continue;
+            }
             match quoted(rest) {
                 Ok((next, word)) => {
                     let end = text.len() - next.len();
@@ -186,6 +198,15 @@ fn word_end(text: &str, mut at: usize) -> usize {
     at
 }
 
+/// A quoted string without a backslash (every comment kube-proxy writes): its text borrowed from the
+/// line and the length of the string with its quotes. `None` when a backslash comes before the
+/// closing quote or no quote closes it; [`quoted`] reads those.
+fn plain_quoted(input: &str) -> Option<(&str, usize)> {
+    let inside = input.strip_prefix('"')?;
+    let stop = memchr::memchr2(b'"', b'\\', inside.as_bytes())?;
+    (inside.as_bytes()[stop] == b'"').then(|| (&inside[..stop], stop + 2))
+}
+
 fn quoted(input: &str) -> IResult<&str, String> {
     alt((
         map(nom::bytes::complete::tag("\"\""), |_| String::new()),
@@ -204,4 +225,36 @@ fn quoted(input: &str) -> IResult<&str, String> {
         ),
     ))
     .parse(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// A quoted string read without copying is the one the escaping reader gives, and ends where
+        /// it ends.
+        #[test]
+        fn plain_quoted_strings_read_as_the_escaping_reader_reads_them(
+            text in "\"[ab\"\\\\ ]{0,12}"
+        ) {
+            if let Some((word, length)) = plain_quoted(&text) {
+                let (rest, escaped) = quoted(&text).expect("the escaping reader reads it too");
+                proptest::prop_assert_eq!(word, escaped.as_str());
+                proptest::prop_assert_eq!(&text[length..], rest);
+            }
+        }
+    }
+
+    #[test]
+    fn comments_are_borrowed_from_the_line() {
+        let words = tokenize(r#"-A X -m comment --comment "ns/svc:p cluster IP" -j Y"#).unwrap();
+        assert_eq!(words[5].text, "ns/svc:p cluster IP");
+        assert!(words[5].quoted);
+        assert!(matches!(words[5].text, Cow::Borrowed(_)));
+        let escaped = tokenize(r#"--comment "a \"b\"" x"#).unwrap();
+        assert_eq!(escaped[1].text, r#"a "b""#);
+        assert_eq!(escaped[2].text, "x");
+    }
 }

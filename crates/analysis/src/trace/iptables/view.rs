@@ -2,8 +2,8 @@
 //! kube-proxy and the kubelet install outside `iptables-restore` added when a dump lacks them, and the
 //! interface names the rules use.
 
+use crate::fast_hash::{self, FastMap, FastSet};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use svcpath_syntax::iptables::{build_rule, BasicKind, Rule, Ruleset, Token};
 
@@ -15,7 +15,7 @@ use super::super::links::Interfaces;
 pub struct TableView<'a> {
     pub name: &'a str,
     pub chains: Vec<ChainView<'a>>,
-    index: HashMap<&'a str, usize>,
+    index: FastMap<&'a str, usize>,
 }
 
 impl<'a> TableView<'a> {
@@ -155,7 +155,7 @@ impl<'a> Net<'a> {
     pub fn build(rulesets: &[&'a Ruleset]) -> Net<'a> {
         let mut tables: Vec<TableView<'a>> = Vec::new();
         let mut notes = Vec::new();
-        let mut declared: HashMap<(&'a str, &'a str), bool> = HashMap::new();
+        let mut declared: FastMap<(&'a str, &'a str), bool> = FastMap::default();
         for ruleset in rulesets {
             for table in &ruleset.tables {
                 if tables.iter().any(|t| t.name == table.name) {
@@ -168,7 +168,7 @@ impl<'a> Net<'a> {
                 let mut view = TableView {
                     name: &table.name,
                     chains: Vec::new(),
-                    index: HashMap::new(),
+                    index: fast_hash::map_with_capacity(table.chains.len()),
                 };
                 for chain in &table.chains {
                     if view.index.contains_key(chain.name.as_str()) {
@@ -232,7 +232,7 @@ impl<'a> Net<'a> {
     /// endpoints" rules. None of them is an address of the node.
     pub fn service_addresses(&self) -> Vec<std::net::IpAddr> {
         let mut out = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FastSet::default();
         for table in &self.tables {
             for chain in &table.chains {
                 for rule in &chain.rules {
@@ -259,7 +259,7 @@ impl<'a> Net<'a> {
 
     pub fn dnat_addresses(&self) -> Vec<std::net::IpAddr> {
         let mut out = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FastSet::default();
         for table in &self.tables {
             for chain in &table.chains {
                 for rule in &chain.rules {
@@ -284,7 +284,7 @@ impl<'a> Net<'a> {
 #[allow(clippy::too_many_arguments)]
 fn add_jump<'a>(
     tables: &mut [TableView<'a>],
-    declared: &HashMap<(&'a str, &'a str), bool>,
+    declared: &FastMap<(&'a str, &'a str), bool>,
     table: &str,
     chain: &str,
     base: &str,
@@ -293,10 +293,8 @@ fn add_jump<'a>(
     prepend: bool,
 ) -> Option<AddedJump> {
     let view = tables.iter_mut().find(|t| t.name == table)?;
-    if !declared
-        .iter()
-        .any(|((t, c), d)| *t == table && *c == chain && *d)
-    {
+    // Each (table, chain) is declared once (a chain seen again in its table is skipped above).
+    if declared.get(&(table, chain)) != Some(&true) {
         return None;
     }
     let base_index = view.chain_index(base)?;

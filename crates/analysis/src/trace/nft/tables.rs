@@ -1,7 +1,7 @@
 //! The nft tables the tracer walks: each with its chains and sets indexed by name, and what the
 //! rules of all of them name (the addresses `dnat` sends to, the interfaces they compare with).
 
-use std::collections::HashMap;
+use crate::fast_hash::{self, FastMap, FastSet};
 use std::net::IpAddr;
 
 use svcpath_syntax::nft::{Expr, Nat, NatKind, Set, Table, Value};
@@ -14,17 +14,17 @@ pub struct NftTable<'a> {
     pub table: &'a Table,
     /// `ip kube-proxy`.
     pub label: String,
-    chains: HashMap<&'a str, usize>,
-    sets: HashMap<&'a str, &'a Set>,
+    chains: FastMap<&'a str, usize>,
+    sets: FastMap<&'a str, &'a Set>,
 }
 
 impl<'a> NftTable<'a> {
     pub(in crate::trace) fn new(table: &'a Table) -> NftTable<'a> {
-        let mut chains = HashMap::new();
+        let mut chains = fast_hash::map_with_capacity(table.chains.len());
         for (i, c) in table.chains.iter().enumerate() {
             chains.entry(c.name.as_str()).or_insert(i);
         }
-        let mut sets = HashMap::new();
+        let mut sets = fast_hash::map_with_capacity(table.sets.len());
         for s in &table.sets {
             sets.entry(s.name.as_str()).or_insert(s);
         }
@@ -48,7 +48,7 @@ impl<'a> NftTable<'a> {
 /// Every address a `dnat to` statement of these tables sends to.
 pub(in crate::trace) fn dnat_addresses(tables: &[NftTable<'_>]) -> Vec<IpAddr> {
     let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = FastSet::default();
     for t in tables {
         for chain in &t.table.chains {
             for rule in &chain.rules {
