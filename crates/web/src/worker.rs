@@ -126,9 +126,7 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
                 generation,
                 bytes: paste.len(),
             };
-            if let Ok(json) = serde_json::to_string(&started) {
-                let _ = scope.post_message(&JsValue::from_str(&json));
-            }
+            post(&scope, &started);
             // The Services the paste names, listed while it is parsed (a read of its dispatch
             // lines, a few tens of milliseconds on the largest pastes).
             let looked = js_sys::Date::now();
@@ -156,61 +154,21 @@ fn handle(data: &JsValue) -> Vec<Outgoing> {
             let report = snapshot.report_in_stages(&options, |stage, so_far| {
                 let before = js_sys::Date::now();
                 let millis = before - t0 - posting;
-                let json = match stage {
+                match stage {
                     ReportStage::Services => {
-                        // A screenful first, drawn at once; then all of them, a thousand a message,
-                        // so that the page reads them between the user's clicks.
-                        if let Some(head) = crate::protocol::first_screenful(so_far) {
-                            let total = so_far.services.len();
-                            let mut posted = post(
-                                &scope,
-                                &PartialReply::Partial {
-                                    generation,
-                                    stage,
-                                    report: &head,
-                                    millis,
-                                    services_total: Some(total),
-                                },
-                            );
-                            for (i, chunk) in so_far
-                                .services
-                                .chunks(crate::protocol::SERVICES_PER_MESSAGE)
-                                .enumerate()
-                            {
-                                posted &= post(
-                                    &scope,
-                                    &PartialReply::Services {
-                                        generation,
-                                        from: i * crate::protocol::SERVICES_PER_MESSAGE,
-                                        total,
-                                        services: chunk,
-                                    },
-                                );
-                            }
-                            services_in_part = posted;
-                            posting += js_sys::Date::now() - before;
-                            return;
-                        }
-                        serde_json::to_string(&PartialReply::Partial {
-                            generation,
-                            stage,
-                            report: so_far,
-                            millis,
-                            services_total: None,
-                        })
+                        services_in_part = post_services(&scope, generation, so_far, millis);
                     }
                     ReportStage::Findings | ReportStage::Conntrack => {
-                        serde_json::to_string(&Reply::Progress {
-                            generation,
-                            stage,
-                            millis,
-                        })
+                        post(
+                            &scope,
+                            &Reply::Progress {
+                                generation,
+                                stage,
+                                millis,
+                            },
+                        );
                     }
                     ReportStage::Diagnosis => return,
-                };
-                if let Ok(json) = json {
-                    let posted = scope.post_message(&JsValue::from_str(&json)).is_ok();
-                    services_in_part |= posted && stage == ReportStage::Services;
                 }
                 posting += js_sys::Date::now() - before;
             });
@@ -390,6 +348,58 @@ fn paste_of(value: &JsValue) -> Option<String> {
         });
     }
     value.as_string()
+}
+
+/// Posts the report so far once its Services are known: for a large report a screenful first, drawn
+/// at once, then all of them a thousand a message, so that the page reads them between the user's
+/// clicks; else the report so far whole. True when every message went out (the whole report then
+/// leaves its Services out).
+fn post_services(
+    scope: &DedicatedWorkerGlobalScope,
+    generation: u64,
+    so_far: &Report,
+    millis: f64,
+) -> bool {
+    let stage = ReportStage::Services;
+    let Some(head) = crate::protocol::first_screenful(so_far) else {
+        return post(
+            scope,
+            &PartialReply::Partial {
+                generation,
+                stage,
+                report: so_far,
+                millis,
+                services_total: None,
+            },
+        );
+    };
+    let total = so_far.services.len();
+    let mut posted = post(
+        scope,
+        &PartialReply::Partial {
+            generation,
+            stage,
+            report: &head,
+            millis,
+            services_total: Some(total),
+        },
+    );
+    for (i, chunk) in so_far
+        .services
+        .chunks(crate::protocol::SERVICES_PER_MESSAGE)
+        .enumerate()
+    {
+        posted &= post(
+            scope,
+            &PartialReply::Services {
+                generation,
+                from: i * crate::protocol::SERVICES_PER_MESSAGE,
+                total,
+                services: chunk,
+            },
+        );
+    }
+    posted
 }
 
 /// Posts `reply` as JSON; false when it could not be written or posted.

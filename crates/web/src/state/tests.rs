@@ -858,20 +858,24 @@ fn the_whole_report_takes_its_services_from_the_part_when_the_worker_left_them_o
     assert!(state.part.is_none(), "the part is let go");
 }
 
+/// The first part of analysis 1 with one Service (`a/one:http`) of three.
+fn first_screenful_of_three() -> Reply {
+    Reply::Partial {
+        generation: 1,
+        stage: svcpath_analysis::ReportStage::Services,
+        report: Box::new(report_with(&["a/one:http"])),
+        millis: 1.0,
+        services_total: Some(3),
+    }
+}
+
 #[test]
 fn a_first_screenful_of_services_is_shown_with_the_total_until_all_of_them_arrive() {
     let mut state = page();
     at(&mut state, 0.0, Action::Input("first\n".into(), true));
     reply(&mut state, Reply::Ready);
     let all = report_with(&["a/one:http", "a/three:http", "a/two:http"]);
-    let head = Reply::Partial {
-        generation: 1,
-        stage: svcpath_analysis::ReportStage::Services,
-        report: Box::new(report_with(&["a/one:http"])),
-        millis: 1.0,
-        services_total: Some(3),
-    };
-    let fx = reply(&mut state, head);
+    let fx = reply(&mut state, first_screenful_of_three());
     assert_eq!(fx.first(), Some(&Effect::Redraw));
     assert!(state.streaming());
     let shown = state.current().unwrap();
@@ -916,16 +920,7 @@ fn services_that_did_not_all_arrive_are_never_shown_as_none() {
     at(&mut state, 0.0, Action::Input("first\n".into(), true));
     reply(&mut state, Reply::Ready);
     let all = report_with(&["a/one:http", "a/three:http", "a/two:http"]);
-    reply(
-        &mut state,
-        Reply::Partial {
-            generation: 1,
-            stage: svcpath_analysis::ReportStage::Services,
-            report: Box::new(report_with(&["a/one:http"])),
-            millis: 1.0,
-            services_total: Some(3),
-        },
-    );
+    reply(&mut state, first_screenful_of_three());
     // A message out of order gives the gathering up.
     reply(
         &mut state,
